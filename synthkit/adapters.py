@@ -1,0 +1,350 @@
+"""Data adapters: the one place where user data becomes model arrays and back.
+
+Rules every plugin can rely on:
+
+- Tables (a pandas DataFrame, or a 2-D array treated as numeric columns) become 2-D float32 arrays:
+  numeric columns standardised with the training mean and standard deviation, booleans as 0/1,
+  categorical columns (object, string or category dtype) one-hot encoded over the training levels
+  (at most ``MAX_LEVELS`` most frequent; rarer and unseen levels encode as all zeros).
+- Images (arrays of shape (n, h, w) or (n, h, w, c)) become 4-D float32 arrays in [0, 1]: integer
+  images, and float images whose maximum at fit exceeds 1, are divided by 255; other float images
+  are taken as already in [0, 1]. The scale is fixed at fit and values are clipped to [0, 1].
+- Missing values and infinities follow the ``missing`` policy chosen at fit: ``"error"`` (the
+  default: a clear error naming the columns), ``"impute"`` (median for numeric, most frequent level
+  for categorical and boolean columns, learned at fit) or ``"drop"`` (rows are left out of fitting
+  and get no score).
+
+``inverse_transform`` decodes model arrays back to the input's columns, dtypes and levels:
+numeric values are clipped to the training range, integer columns rounded.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from synthkit.errors import DataError, SchemaError
+
+MAX_LEVELS = 100
+MISSING_POLICIES = ("error", "impute", "drop")
+
+
+def make_adapter(X, missing: str = "error"):
+    """A fitted-to-be adapter for X: TableAdapter for frames and 2-D arrays, ImageAdapter for images."""
+    if missing not in MISSING_POLICIES:
+        raise DataError(f"missing={missing!r} is not a policy; choose one of {', '.join(MISSING_POLICIES)}")
+    if isinstance(X, pd.DataFrame):
+        return TableAdapter(missing=missing)
+    if isinstance(X, pd.Series):
+        raise DataError("got a pandas Series; pass a DataFrame (df[[column]]) or a 2-D array")
+    arr = _as_array(X)
+    if arr.ndim == 2:
+        return TableAdapter(missing=missing)
+    if arr.ndim in (3, 4):
+        return ImageAdapter(missing=missing)
+    raise DataError(f"expected a table (2-D) or images (3-D or 4-D), got an array of shape {arr.shape}")
+
+
+def adapter_from_dict(d: dict):
+    """Rebuild a fitted adapter from ``to_dict()`` output (a model manifest's schema)."""
+    kind = d.get("kind")
+    if kind == "table":
+        return TableAdapter.from_dict(d)
+    if kind == "image":
+        return ImageAdapter.from_dict(d)
+    raise SchemaError(f"unknown input schema kind {kind!r}")
+
+
+def _as_array(X) -> np.ndarray:
+    if isinstance(X, np.ndarray):
+        return X
+    try:
+        return np.asarray(X)
+    except Exception as exc:
+        raise DataError(f"cannot read the input as an array: {exc}") from None
+
+
+def _is_categorical(series: pd.Series) -> bool:
+    dtype = series.dtype
+    return (isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_object_dtype(dtype)
+            or pd.api.types.is_string_dtype(dtype))
+
+
+class TableAdapter:
+    """Encodes a table to standardised float32 features and decodes generated rows back."""
+
+    kind = "table"
+
+    def __init__(self, missing: str = "error"):
+        self.missing = missing
+        self.columns: list[dict] = []
+        self.from_array = False
+        self.n_affected = 0  # rows with missing values in the last fit or transform
+
+    # -- fitting -------------------------------------------------------------------------------
+    def fit(self, X) -> "TableAdapter":
+        df = self._frame(X, fitting=True)
+        if len(df) == 0 or df.shape[1] == 0:
+            raise DataError(f"the table is empty ({len(df)} rows, {df.shape[1]} columns); give at least one row and column")
+        bad = _missing_mask(df)
+        self.n_affected = int(bad.any(axis=1).sum())
+        self._check_missing(df, bad)
+        clean = df[~bad.any(axis=1)] if self.missing == "drop" else df
+        if len(clean) == 0:
+            raise DataError("every row has a missing or infinite value; nothing is left to fit on")
+        self.columns = [self._describe(name, clean[name]) for name in df.columns]
+        return self
+
+    def _describe(self, name, s: pd.Series) -> dict:
+        col = {"name": name, "dtype": str(s.dtype)}
+        if pd.api.types.is_bool_dtype(s.dtype):
+            valid = s.dropna().astype(bool)
+            col.update(kind="bool", fill=bool(valid.mean() >= 0.5) if len(valid) else False)
+        elif pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_complex_dtype(s.dtype):
+            values = s.to_numpy(dtype=np.float64, na_value=np.nan)
+            finite = values[np.isfinite(values)]
+            if finite.size == 0:
+                raise DataError(f"column {name!r} has no finite values")
+            with np.errstate(over="ignore", invalid="ignore"):
+                mean, std = float(finite.mean()), float(finite.std())
+            if not (np.isfinite(mean) and np.isfinite(std)):
+                raise DataError(f"column {name!r} has values too large to scale (up to {np.abs(finite).max():.3g}); rescale it first")
+            col.update(kind="numeric", mean=mean, std=std if std > 0 else 1.0,
+                       min=float(finite.min()), max=float(finite.max()), median=float(np.median(finite)),
+                       integer=bool(pd.api.types.is_integer_dtype(s.dtype)))
+        elif _is_categorical(s):
+            valid = s.dropna().astype(str)
+            counts = valid.value_counts(sort=True)
+            levels = sorted(counts.index[:MAX_LEVELS].tolist())
+            if isinstance(s.dtype, pd.CategoricalDtype):
+                categories = [str(c) for c in s.dtype.categories]
+                col["categories"] = categories
+                if len(categories) <= MAX_LEVELS:
+                    levels = categories
+            col.update(kind="categorical", levels=levels,
+                       fill=str(counts.index[0]) if len(counts) else (levels[0] if levels else ""))
+        else:
+            raise DataError(f"column {name!r} has dtype {s.dtype}, which synthkit cannot encode; "
+                            "convert it to numbers, booleans or strings")
+        return col
+
+    def _check_missing(self, df: pd.DataFrame, bad: pd.DataFrame) -> None:
+        if self.missing == "error" and bad.values.any():
+            cols = [str(c) for c in df.columns[bad.any(axis=0).values]]
+            raise DataError(f"{int(bad.any(axis=1).sum())} rows have missing or infinite values in columns "
+                            f"{', '.join(cols)}; clean them, or choose missing='impute' or 'drop' "
+                            "(CLI: --param missing=impute)")
+
+    # -- transforming --------------------------------------------------------------------------
+    @property
+    def feature_names(self) -> list[str]:
+        names = []
+        for col in self.columns:
+            if col["kind"] == "categorical":
+                names += [f"{col['name']}={level}" for level in col["levels"]]
+            else:
+                names.append(str(col["name"]))
+        return names
+
+    def transform(self, X) -> tuple[np.ndarray, np.ndarray]:
+        """Encode X; returns (features float32, kept) where ``kept`` marks rows that were encoded."""
+        df = self._frame(X, fitting=False)
+        self._check_schema(df)
+        bad = _missing_mask(df)
+        self.n_affected = int(bad.any(axis=1).sum())
+        self._check_missing(df, bad)
+        kept = ~bad.any(axis=1).to_numpy()
+        if self.missing == "impute":
+            kept = np.ones(len(df), dtype=bool)
+        blocks = []
+        for col in self.columns:
+            s = df[col["name"]]
+            if col["kind"] == "numeric":
+                v = s.to_numpy(dtype=np.float64, na_value=np.nan)
+                v = np.where(np.isfinite(v), v, col["median"])
+                with np.errstate(over="ignore", invalid="ignore"):
+                    z = (v - col["mean"]) / col["std"]
+                blocks.append(np.clip(z, -1e6, 1e6)[:, None])
+            elif col["kind"] == "bool":
+                blocks.append(s.fillna(col["fill"]).astype(bool).to_numpy(dtype=np.float64)[:, None])
+            else:
+                values = s.astype(object).where(s.notna(), col["fill"]).astype(str).to_numpy()
+                levels = np.asarray(col["levels"], dtype=object)
+                blocks.append((values[:, None] == levels[None, :]).astype(np.float64))
+        out = np.hstack(blocks).astype(np.float32) if blocks else np.zeros((len(df), 0), np.float32)
+        return out[kept], kept
+
+    def inverse_transform(self, Z: np.ndarray):
+        """Decode model-space rows to a DataFrame (or a 2-D array for array input) with the input's schema."""
+        Z = np.asarray(Z, dtype=np.float64)
+        out, i = {}, 0
+        for col in self.columns:
+            if col["kind"] == "numeric":
+                v = np.clip(Z[:, i] * col["std"] + col["mean"], col["min"], col["max"])
+                out[col["name"]] = np.round(v) if col["integer"] else v
+                i += 1
+            elif col["kind"] == "bool":
+                out[col["name"]] = Z[:, i] > 0.5
+                i += 1
+            else:
+                k = len(col["levels"])
+                idx = Z[:, i:i + k].argmax(axis=1) if k else np.zeros(len(Z), int)
+                out[col["name"]] = np.asarray(col["levels"], dtype=object)[idx] if k else np.full(len(Z), col["fill"])
+                i += k
+        df = pd.DataFrame(out)
+        for col in self.columns:
+            df[col["name"]] = _restore_dtype(df[col["name"]], col)
+        if self.from_array:
+            return df.to_numpy(dtype=np.dtype(self.columns[0]["dtype"]) if self.columns else np.float64)
+        return df
+
+    # -- schema --------------------------------------------------------------------------------
+    def _frame(self, X, fitting: bool) -> pd.DataFrame:
+        if isinstance(X, pd.DataFrame):
+            if fitting:
+                self.from_array = False
+            df = X
+        else:
+            arr = _as_array(X)
+            if arr.ndim != 2:
+                raise SchemaError(f"expected a 2-D table, got an array of shape {arr.shape}")
+            if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+                raise DataError(f"a 2-D array must be numeric, got dtype {arr.dtype}; pass a DataFrame for mixed columns")
+            if fitting:
+                self.from_array = True
+            df = pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
+        if df.columns.duplicated().any():
+            dups = sorted({str(c) for c in df.columns[df.columns.duplicated()]})
+            raise DataError(f"duplicate column names: {', '.join(dups)}; rename them so each column is unique")
+        if fitting and not all(isinstance(c, str) for c in df.columns):
+            df = df.rename(columns=str)
+        elif not fitting:
+            df = df.rename(columns=str)
+        return df
+
+    def _check_schema(self, df: pd.DataFrame) -> None:
+        expected = [c["name"] for c in self.columns]
+        missing = [c for c in expected if c not in df.columns]
+        extra = [str(c) for c in df.columns if c not in set(expected)]
+        if missing or extra:
+            parts = []
+            if missing:
+                parts.append(f"missing columns {', '.join(map(str, missing))}")
+            if extra:
+                parts.append(f"unexpected columns {', '.join(extra)}")
+            raise SchemaError(f"the data does not match the model's schema: {'; '.join(parts)}")
+        wrong = []
+        for col in self.columns:
+            s = df[col["name"]]
+            if col["kind"] == "numeric" and not (pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)):
+                wrong.append(f"{col['name']} ({s.dtype}, expected numeric)")
+            elif col["kind"] == "bool" and not pd.api.types.is_bool_dtype(s.dtype):
+                if not (s.dtype == object and s.dropna().map(lambda v: isinstance(v, (bool, np.bool_))).all()):
+                    wrong.append(f"{col['name']} ({s.dtype}, expected bool)")
+            elif col["kind"] == "categorical" and not _is_categorical(s):
+                wrong.append(f"{col['name']} ({s.dtype}, expected categorical)")
+        if wrong:
+            raise SchemaError(f"the data does not match the model's schema: wrong dtypes in {', '.join(wrong)}")
+
+    def to_dict(self) -> dict:
+        return {"kind": "table", "missing": self.missing, "from_array": self.from_array, "columns": self.columns}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TableAdapter":
+        self = cls(missing=d.get("missing", "error"))
+        self.from_array = bool(d.get("from_array", False))
+        self.columns = list(d["columns"])
+        return self
+
+    def describe(self) -> str:
+        return f"table of {len(self.columns)} columns ({len(self.feature_names)} features)"
+
+
+def _missing_mask(df: pd.DataFrame) -> pd.DataFrame:
+    mask = df.isna()
+    for name in df.columns:
+        s = df[name]
+        if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+            v = s.to_numpy(dtype=np.float64, na_value=np.nan)
+            mask[name] = ~np.isfinite(v)
+    return mask
+
+
+def _restore_dtype(s: pd.Series, col: dict) -> pd.Series:
+    dtype = col["dtype"]
+    if "categories" in col:
+        return pd.Categorical(s.astype(str), categories=col["categories"])
+    try:
+        return s.astype(dtype)
+    except (TypeError, ValueError):
+        return s
+
+
+class ImageAdapter:
+    """Scales images to float32 (n, h, w, c) in [0, 1] and back to the input's dtype and shape."""
+
+    kind = "image"
+
+    def __init__(self, missing: str = "error"):
+        self.missing = missing
+        self.shape: tuple[int, int, int] | None = None
+        self.squeeze = False
+        self.dtype = "uint8"
+        self.scale = 255.0
+        self.n_affected = 0
+
+    def fit(self, X) -> "ImageAdapter":
+        arr = _as_array(X)
+        if arr.ndim not in (3, 4):
+            raise DataError(f"images must be (n, h, w) or (n, h, w, c), got shape {arr.shape}")
+        if arr.shape[0] == 0:
+            raise DataError("no images given; give at least one")
+        self.squeeze = arr.ndim == 3
+        self.shape = tuple(int(v) for v in (arr.shape[1:] if arr.ndim == 4 else (*arr.shape[1:], 1)))
+        self.dtype = str(arr.dtype)
+        finite = arr[np.isfinite(arr)] if np.issubdtype(arr.dtype, np.floating) else arr
+        self.scale = 255.0 if (np.issubdtype(arr.dtype, np.integer) or finite.max(initial=0) > 1.0) else 1.0
+        self.transform(arr)
+        return self
+
+    def transform(self, X) -> tuple[np.ndarray, np.ndarray]:
+        arr = _as_array(X)
+        if arr.ndim == 3:
+            arr = arr[..., None]
+        if arr.ndim != 4 or tuple(arr.shape[1:]) != tuple(self.shape):
+            raise SchemaError(f"the model expects images of shape {tuple(self.shape)}, got {tuple(_as_array(X).shape[1:])}")
+        if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+            raise DataError(f"images must be numeric, got dtype {arr.dtype}")
+        out = arr.astype(np.float32)
+        bad = ~np.isfinite(out).reshape(len(out), -1).all(axis=1)
+        self.n_affected = int(bad.sum())
+        if bad.any() and self.missing == "error":
+            raise DataError(f"{int(bad.sum())} images have missing or infinite pixels; clean them, "
+                            "or choose missing='impute' (pixels set to 0) or 'drop'")
+        out = out / np.float32(self.scale)
+        out = np.clip(np.nan_to_num(out, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
+        kept = ~bad if self.missing == "drop" else np.ones(len(out), dtype=bool)
+        return out[kept], kept
+
+    def inverse_transform(self, Z: np.ndarray) -> np.ndarray:
+        Z = np.clip(np.asarray(Z, dtype=np.float32), 0.0, 1.0)
+        Z = Z * np.float32(self.scale)
+        Z = np.round(Z).astype(self.dtype) if np.issubdtype(np.dtype(self.dtype), np.integer) else Z.astype(self.dtype)
+        return Z[..., 0] if self.squeeze else Z
+
+    def to_dict(self) -> dict:
+        return {"kind": "image", "missing": self.missing, "shape": list(self.shape),
+                "squeeze": self.squeeze, "dtype": self.dtype, "scale": self.scale}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ImageAdapter":
+        self = cls(missing=d.get("missing", "error"))
+        self.shape = tuple(d["shape"])
+        self.squeeze = bool(d["squeeze"])
+        self.dtype = d["dtype"]
+        self.scale = float(d.get("scale", 255.0))
+        return self
+
+    def describe(self) -> str:
+        h, w, c = self.shape
+        return f"images {h}x{w}x{c}"

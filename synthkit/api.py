@@ -1,0 +1,273 @@
+"""The Python API: look up plugins, load data and models, and run the two main jobs."""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from synthkit.errors import DataError, PluginError
+from synthkit.registry import get_registry
+
+
+def get_detector(name: str, **params):
+    """A new, unfitted detector registered as ``name``, with ``params`` as hyper-parameters."""
+    return _make("detectors", name, params)
+
+
+def get_generator(name: str, **params):
+    """A new, unfitted generator registered as ``name``, with ``params`` as hyper-parameters."""
+    return _make("generators", name, params)
+
+
+def _make(kind: str, name: str, params: dict):
+    cls = get_registry().get(kind, name)
+    valid = parameter_names(cls)
+    unknown = sorted(set(params) - set(valid))
+    if unknown:
+        raise PluginError(f"unknown parameter {', '.join(unknown)} for {kind[:-1]} {name!r}; "
+                          f"valid parameters: {', '.join(valid) or 'none'}")
+    try:
+        return cls(**params)
+    except (TypeError, ValueError) as exc:
+        raise PluginError(f"bad parameters for {kind[:-1]} {name!r}: {exc}") from None
+
+
+def parameter_names(cls) -> list[str]:
+    """The hyper-parameters of an estimator class, as scikit-learn's get_params sees them."""
+    sig = inspect.signature(cls.__init__)
+    return [p.name for p in sig.parameters.values()
+            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
+
+def load_model(path):
+    """Load a detector or generator saved with ``save(path)``."""
+    from synthkit.modeldir import load_model as _load
+
+    return _load(path)
+
+
+def load_dataset(name: str, split: str | None = None):
+    """A registered dataset: a DataFrame for tables, ``(images, labels)`` for images.
+
+    ``name`` may carry the split as ``"mnist:test"``.
+    """
+    base, _, inline_split = name.partition(":")
+    return get_registry().get("datasets", base).load(split or inline_split or None)
+
+
+# -- detect ------------------------------------------------------------------------------------
+@dataclass
+class DetectResult:
+    """What a detect run produced: the output frame, the detector, and the summary figures."""
+
+    frame: pd.DataFrame
+    detector: object
+    summary: dict = field(default_factory=dict)
+
+
+def detect(data, plugin: str = "autoencoder", contamination: float | None = None, label_column: str | None = None,
+           seed: int | None = None, normal_class=None, model=None, **params) -> pd.DataFrame:
+    """Fit a detector on ``data`` and return it with ``anomaly_score`` and ``is_anomaly`` columns.
+
+    ``data`` is a DataFrame, a 2-D array, an image array, ``(images, labels)``, a file path or a
+    dataset name. ``label_column`` names a 0/1 (or boolean) column that is kept out of the features
+    and used to report ROC-AUC; datasets with a known label (``transactions``: ``is_fraud``) use it
+    by default. For images, ``normal_class`` fits on that class only and scores everything, with
+    the other classes as the anomalies. ``model`` is a fitted detector (or a model directory) to
+    score with instead of fitting. The summary lies in ``result.attrs["synthkit"]``.
+    """
+    result = run_detect(data, plugin=plugin, contamination=contamination, label_column=label_column,
+                        seed=seed, normal_class=normal_class, model=model, **params)
+    result.frame.attrs["synthkit"] = result.summary
+    return result.frame
+
+
+def run_detect(data, plugin="autoencoder", contamination=None, label_column=None, seed=None,
+               normal_class=None, model=None, progress: bool = False, **params) -> DetectResult:
+    """``detect`` with the fitted detector and summary returned separately (used by the CLI)."""
+    from synthkit.metrics import detection_report
+
+    loaded = as_data(data)
+    features, out, truth = _detect_frames(loaded, label_column, normal_class)
+    fit_mask = np.ones(len(out), dtype=bool)
+    if normal_class is not None:
+        fit_mask = _class_mask(loaded.labels, normal_class)
+    if model is not None:
+        detector = load_model(model) if isinstance(model, (str, bytes)) or hasattr(model, "__fspath__") else model
+    else:
+        if contamination is not None:
+            params["contamination"] = contamination
+        if seed is not None and "seed" in parameter_names(get_registry().get("detectors", plugin)):
+            params["seed"] = seed
+        if progress and "verbose" in parameter_names(get_registry().get("detectors", plugin)):
+            params.setdefault("verbose", 1)
+        detector = get_detector(plugin, **params)
+        detector.fit(_rows(features, fit_mask))
+    scores = detector.decision_function(features)
+    out["anomaly_score"] = scores
+    out["is_anomaly"] = np.where(np.isnan(scores), 0, scores > detector.threshold_).astype(int)
+    if hasattr(detector, "segment"):
+        segments = np.full(len(scores), -1)
+        kept = ~np.isnan(scores)
+        if kept.any():
+            segments[kept] = detector.segment(_rows(features, kept))
+        out["segment"] = segments
+    dropped = int(np.isnan(scores).sum())
+    if dropped:
+        out = out[~np.isnan(scores)].reset_index(drop=True)
+        truth = None if truth is None else truth[~np.isnan(scores)]
+    summary = {"rows": int(len(out)), "flagged": int(out["is_anomaly"].sum()),
+               "threshold": float(detector.threshold_), "rows_dropped": dropped,
+               "rows_imputed": int(detector.adapter_.n_affected) if getattr(detector, "missing", "error") == "impute" else 0}
+    if truth is not None:
+        summary.update(detection_report(truth, out["anomaly_score"].to_numpy()))
+    return DetectResult(out, detector, summary)
+
+
+def as_data(data):
+    """Wrap any accepted input in ``synthkit.io.Data``."""
+    from synthkit.io import Data, read_input
+
+    if isinstance(data, Data):
+        return data
+    if isinstance(data, pd.DataFrame):
+        return Data("dataframe", frame=data)
+    if isinstance(data, tuple) and len(data) == 2 and isinstance(data[0], np.ndarray):
+        images, labels = data
+        return Data("array", images=images, labels=None if labels is None else np.asarray(labels))
+    if isinstance(data, np.ndarray):
+        if data.ndim == 2:
+            return Data("array", frame=pd.DataFrame(data, columns=[f"x{i}" for i in range(data.shape[1])]))
+        return Data("array", images=data)
+    if isinstance(data, str) or hasattr(data, "__fspath__"):
+        return read_input(data)
+    raise DataError(f"cannot use {type(data).__name__} as data; give a DataFrame, an array, a file or a dataset name")
+
+
+def _detect_frames(loaded, label_column, normal_class):
+    """(features for the model, output frame, 0/1 truth or None)."""
+    if loaded.is_table:
+        frame = loaded.frame
+        label_column = label_column or (loaded.label_column if loaded.label_column in frame.columns else None)
+        if normal_class is not None:
+            raise DataError("normal_class applies to labelled images; for tables use label_column")
+        if label_column is None:
+            return frame, frame.copy(), None
+        if label_column not in frame.columns:
+            raise DataError(f"label column {label_column!r} is not in the data; columns: {', '.join(map(str, frame.columns))}")
+        truth = _binary_truth(frame[label_column], label_column)
+        return frame.drop(columns=[label_column]), frame.copy(), truth
+    images = loaded.images
+    out = pd.DataFrame({"index": np.arange(len(images))})
+    truth = None
+    if loaded.labels is not None:
+        out["label"] = loaded.labels
+    if label_column is not None:
+        raise DataError("label_column applies to tables; image labels come from the dataset or the NPZ 'y' array")
+    if normal_class is not None:
+        if loaded.labels is None:
+            raise DataError("normal_class needs labelled images (a dataset, or an NPZ with a 'y' array)")
+        truth = (~_class_mask(loaded.labels, normal_class)).astype(int)
+    return images, out, truth
+
+
+def _class_mask(labels, normal_class) -> np.ndarray:
+    labels = np.asarray(labels)
+    mask = labels.astype(str) == str(normal_class)
+    if not mask.any():
+        raise DataError(f"no rows of normal class {normal_class!r}; classes present: "
+                        f"{', '.join(map(str, np.unique(labels)[:20]))}")
+    return mask
+
+
+def _binary_truth(column: pd.Series, name: str) -> np.ndarray:
+    values = column.dropna().unique()
+    if column.isna().any() or len(values) > 2:
+        raise DataError(f"label column {name!r} must hold two classes (0/1 or booleans) with no missing values")
+    try:
+        return column.astype(float).astype(int).to_numpy() if not pd.api.types.is_bool_dtype(column) else column.to_numpy().astype(int)
+    except (TypeError, ValueError):
+        raise DataError(f"label column {name!r} must be 0/1 or boolean, got values {', '.join(map(str, values))}") from None
+
+
+def _rows(features, mask):
+    if isinstance(features, pd.DataFrame):
+        return features[mask] if not mask.all() else features
+    return features[mask] if not mask.all() else features
+
+
+# -- augment -----------------------------------------------------------------------------------
+def augment(data, plugin: str = "gan", n: int = 1000, label_column: str | None = None, label=None,
+            seed: int | None = None, model=None, **params):
+    """Fit a generator on ``data`` (or use ``model``) and return ``n`` synthetic rows or images.
+
+    Tables: a DataFrame with the input's columns; with ``label_column`` the generator is
+    conditional on that column and ``label`` picks the class of every row. Images: an array in the
+    input's dtype and shape; with labels known (a dataset, ``(images, labels)`` or an NPZ 'y')
+    ``label`` picks the class.
+    """
+    return run_augment(data, plugin=plugin, n=n, label_column=label_column, label=label, seed=seed,
+                       model=model, **params)[0]
+
+
+def run_augment(data, plugin="gan", n=1000, label_column=None, label=None, seed=None, model=None,
+                progress: bool = False, **params):
+    """``augment`` returning ``(samples, labels or None, generator)`` (used by the CLI)."""
+    loaded = as_data(data)
+    if loaded.is_table:
+        frame = loaded.frame
+        label_column = label_column or (loaded.label_column if label is not None else None)
+        if label is not None and label_column is None:
+            raise DataError("label needs label_column (the column to condition on)")
+        if label_column is not None and label_column not in frame.columns:
+            raise DataError(f"label column {label_column!r} is not in the data; columns: {', '.join(map(str, frame.columns))}")
+        X = frame.drop(columns=[label_column]) if label_column else frame
+        y = frame[label_column].to_numpy() if label_column else None
+    else:
+        if label_column is not None:
+            raise DataError("label_column applies to tables; image labels come from the dataset or the NPZ 'y' array")
+        X, y = loaded.images, loaded.labels
+        if label is not None and y is None:
+            raise DataError("label needs labelled images (a dataset, or an NPZ with a 'y' array)")
+    if model is not None:
+        generator = load_model(model) if isinstance(model, (str, bytes)) or hasattr(model, "__fspath__") else model
+    else:
+        cls = get_registry().get("generators", plugin)
+        names = parameter_names(cls)
+        if seed is not None and "seed" in names:
+            params["seed"] = seed
+        if progress and "verbose" in names:
+            params.setdefault("verbose", 1)
+        generator = get_generator(plugin, **params)
+        generator.fit(X, y)
+    if label is not None and getattr(generator, "classes_", None) is not None:
+        label = _match_label(label, generator.classes_)
+    samples = generator.sample(n, y=label, seed=seed)
+    labels = None if label is None else np.full(n, label)
+    if loaded.is_table and label_column is not None:
+        if label is None:
+            raise DataError(f"the generator is conditional on {label_column!r}: pass label (e.g. --label 1)")
+        samples.insert(list(loaded.frame.columns).index(label_column), label_column,
+                       pd.Series(labels, dtype=loaded.frame[label_column].dtype) if _castable(labels, loaded.frame[label_column].dtype) else labels)
+    return samples, labels, generator
+
+
+def _match_label(label, classes):
+    """The class equal to ``label`` (a CLI string such as "1" matches the integer class 1)."""
+    from synthkit.generator import _key
+
+    for c in classes:
+        if _key(c) == _key(label):
+            return c.item() if isinstance(c, np.generic) else c
+    raise DataError(f"label {label!r} is not among the classes seen in fit: {', '.join(map(str, classes))}")
+
+
+def _castable(values, dtype) -> bool:
+    try:
+        pd.Series(values).astype(dtype)
+        return True
+    except (TypeError, ValueError):
+        return False

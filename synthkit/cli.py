@@ -1,0 +1,237 @@
+"""The ``synthkit`` command line: plugins, datasets, detect and augment, plus plugin commands.
+
+Heavy imports (pandas, scikit-learn, TensorFlow) happen inside commands, so ``--help``,
+``plugins`` and ``datasets`` start fast. A user error ends with one line on stderr and exit 1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import warnings
+
+import click
+
+from synthkit.errors import SynthkitError
+
+
+class SynthkitGroup(click.Group):
+    """A click group that turns every SynthkitError into a one-line message and exit status 1."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except SynthkitError as exc:
+            raise click.ClickException(" ".join(str(exc).split())) from None
+
+
+@click.group(cls=SynthkitGroup)
+@click.version_option(package_name="synthkit")
+def cli():
+    """synthkit: anomaly detection and synthetic data, with plugins."""
+
+
+def parse_params(pairs) -> dict:
+    """``key=value`` strings to a dict; values parse as JSON (numbers, true/false, null, lists) or stay strings."""
+    params = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{pair!r} is not key=value", param_hint="--param")
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError:
+            parsed = {"True": True, "False": False, "None": None}.get(value, value)
+        params[key.strip()] = tuple(parsed) if isinstance(parsed, list) else parsed
+    return params
+
+
+def _quiet_tensorflow() -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+@cli.command()
+def plugins():
+    """List installed plugins, what each registered, and any that failed to load."""
+    from synthkit.registry import get_registry
+
+    registry = get_registry()
+    registry.entries("detectors")  # runs the registration hooks
+    for info in sorted(registry.infos.values(), key=lambda i: i.name):
+        origin = f"{info.package} {info.version}" if info.version else (info.package or "in-process")
+        click.echo(f"{info.name} ({origin})")
+        for kind, names in info.registered.items():
+            if names:
+                click.echo(f"  {kind}: {', '.join(sorted(names))}")
+        if info.commands:
+            click.echo(f"  commands: {', '.join(info.commands)}")
+    if registry.failures:
+        click.echo("failed:")
+        for failure in registry.failures:
+            click.echo(f"  {failure.name} ({failure.package or 'in-process'}): {failure.error}")
+
+
+@cli.command()
+def datasets():
+    """List registered datasets, their splits available here, and where they load from."""
+    from synthkit.registry import get_registry
+
+    for name, (dataset, plugin) in sorted(get_registry().entries("datasets").items()):
+        splits = dataset.splits()
+        click.echo(f"{name} ({dataset.kind}) splits: {', '.join(splits) if splits else 'none available'}")
+        if dataset.description:
+            click.echo(f"  {dataset.description}")
+        click.echo(f"  {dataset.location()}")
+
+
+def _model_options(f):
+    f = click.option("--model", "model_dir", type=click.Path(), help="Use a saved model directory instead of fitting.")(f)
+    f = click.option("--save-model", "save_dir", type=click.Path(), help="Save the fitted model to this directory.")(f)
+    return f
+
+
+@cli.command()
+@click.argument("input")
+@click.option("--plugin", "-p", default="autoencoder", show_default=True, help="Detector to use (see `synthkit plugins`).")
+@click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="A detector parameter; repeat for more.")
+@click.option("--contamination", type=float, help="Expected share of anomalies; sets the threshold (default 0.1).")
+@click.option("--label-column", help="A 0/1 column kept out of the features and used to report ROC-AUC.")
+@click.option("--normal-class", help="Images: fit on this class only and score all (other classes = anomalies).")
+@click.option("-o", "--output", type=click.Path(), help="Write rows with scores here (.csv, .parquet, .npz).")
+@click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
+@click.option("--plot", "plot_dir", type=click.Path(), help="Write diagnostic plots (PNG) to this folder.")
+@click.option("--seed", type=int, help="Random seed, for a repeatable fit.")
+@_model_options
+def detect(input, plugin, params, contamination, label_column, normal_class, output, overwrite, plot_dir, seed,
+           save_dir, model_dir):
+    """Score INPUT (a CSV, Parquet, NPZ or IDX file, or a dataset name such as transactions or mnist:test)."""
+    from synthkit.io import check_output, read_input, write_table
+
+    _quiet_tensorflow()
+    params = parse_params(params)
+    if save_dir and model_dir:
+        raise SynthkitError("give either --save-model or --model, not both")
+    if model_dir and (params or contamination is not None):
+        raise SynthkitError("--param and --contamination set up a new fit; a --model is used as saved")
+    inputs: set = set()
+    data = read_input(input, inputs)
+    if output:
+        check_output(output, overwrite, inputs=inputs)
+    from synthkit.api import run_detect
+
+    started = time.perf_counter()
+    result = run_detect(data, plugin=plugin, contamination=contamination, label_column=label_column, seed=seed,
+                        normal_class=normal_class, model=model_dir, progress=True, **params)
+    elapsed = time.perf_counter() - started
+    if output:
+        write_table(result.frame, output)
+    if save_dir:
+        result.detector.save(save_dir)
+    if plot_dir:
+        from synthkit.plots import detection_plots
+
+        written = detection_plots(result, data, plot_dir)
+        click.echo(f"plots: {', '.join(written)}")
+    _print_detect_summary(result.summary, elapsed, output, save_dir)
+
+
+def _print_detect_summary(s: dict, elapsed: float, output, save_dir) -> None:
+    share = s["flagged"] / s["rows"] if s["rows"] else 0.0
+    click.echo(f"rows: {s['rows']}  flagged: {s['flagged']} ({share:.1%})  threshold: {s['threshold']:.6g}  "
+               f"time: {elapsed:.1f}s")
+    if s.get("rows_dropped"):
+        click.echo(f"rows dropped for missing values: {s['rows_dropped']}")
+    if s.get("rows_imputed"):
+        click.echo(f"rows with imputed values: {s['rows_imputed']}")
+    if "roc_auc" in s:
+        click.echo(f"ROC-AUC: {s['roc_auc']:.4f}  average precision: {s['average_precision']:.4f}  "
+                   f"precision@k: {s['precision_at_k']:.4f}")
+    if output:
+        click.echo(f"wrote {output}")
+    if save_dir:
+        click.echo(f"saved model to {save_dir}")
+
+
+@cli.command()
+@click.argument("input")
+@click.option("--plugin", "-p", default="gan", show_default=True, help="Generator to use (see `synthkit plugins`).")
+@click.option("-n", "n", type=click.IntRange(min=1), required=True, help="Number of synthetic rows or images.")
+@click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="A generator parameter; repeat for more.")
+@click.option("--label-column", help="Tables: the column to condition on.")
+@click.option("--label", help="The class every synthetic row or image should have.")
+@click.option("-o", "--output", type=click.Path(), help="Write the samples here (.csv, .parquet or .npz).")
+@click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
+@click.option("--grid", type=click.Path(), help="Images: write a PNG grid of samples.")
+@click.option("--seed", type=int, help="Random seed, for repeatable fitting and sampling.")
+@_model_options
+def augment(input, plugin, n, params, label_column, label, output, overwrite, grid, seed, save_dir, model_dir):
+    """Make N synthetic rows or images like INPUT (a file or a dataset name)."""
+    from synthkit.io import check_output, read_input
+    from synthkit.registry import get_registry
+
+    _quiet_tensorflow()
+    params = parse_params(params)
+    if save_dir and model_dir:
+        raise SynthkitError("give either --save-model or --model, not both")
+    if not model_dir:
+        get_registry().get("generators", plugin)  # fail fast, naming what is installed
+    inputs: set = set()
+    data = read_input(input, inputs)
+    if output:
+        check_output(output, overwrite, inputs=inputs)
+    if grid:
+        check_output(grid, overwrite, suffixes=(".png",), inputs=inputs)
+    from synthkit.api import run_augment
+
+    started = time.perf_counter()
+    samples, labels, generator = run_augment(data, plugin=plugin, n=n, label_column=label_column, label=label,
+                                             seed=seed, model=model_dir, progress=True, **params)
+    elapsed = time.perf_counter() - started
+    if output:
+        _write_samples(samples, labels, output)
+    if grid:
+        if data.is_table:
+            raise SynthkitError("--grid draws images; this input is a table")
+        from synthkit.io import save_figure
+        from synthkit.plots import image_grid
+
+        save_figure(image_grid(samples, labels), grid)
+    if save_dir:
+        generator.save(save_dir)
+    click.echo(f"generated: {n} {'rows' if data.is_table else 'images'}  time: {elapsed:.1f}s")
+    for path in (output, grid):
+        if path:
+            click.echo(f"wrote {path}")
+    if save_dir:
+        click.echo(f"saved model to {save_dir}")
+
+
+def _write_samples(samples, labels, output) -> None:
+    import numpy as np
+
+    from synthkit.io import write_npz, write_table
+
+    if hasattr(samples, "columns"):
+        write_table(samples, output)
+    elif str(output).lower().endswith(".npz"):
+        arrays = {"x": samples}
+        if labels is not None:
+            arrays["y"] = np.asarray(labels)
+        write_npz(arrays, output)
+    else:
+        raise SynthkitError("images are written as .npz (arrays x and y); use --grid for a picture")
+
+
+def main(argv=None) -> None:
+    """Console entry point: load plugin commands, then run the CLI."""
+    warnings.formatwarning = lambda message, category, *args, **kwargs: f"warning: {message}\n"
+    from synthkit.registry import get_registry
+
+    get_registry().add_commands(cli)
+    cli.main(args=argv, prog_name="synthkit")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(sys.argv[1:])

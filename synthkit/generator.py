@@ -1,0 +1,111 @@
+"""BaseGenerator: the contract every generator plugin subclasses.
+
+A plugin implements, on adapted arrays (see ``synthkit.adapters``):
+
+- ``_fit(self, X, y)``: learn from X; ``y`` is None, or int codes 0..k-1 into ``self.classes_``;
+- ``_sample(self, n, y, rng)``: return n rows (tables: 2-D, in the encoded space) or images (4-D in
+  [0, 1]); ``y`` is None or int codes of the classes asked for; ``rng`` a numpy Generator.
+
+Users call ``fit(X, y=None)`` and ``sample(n, y=None, seed=None)``; tables in give DataFrames out
+with the same columns, dtypes and category levels; images come back in the input's dtype and shape.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from synthkit.adapters import make_adapter
+from synthkit.errors import DataError, NotFittedError, PluginError
+
+
+class BaseGenerator(BaseEstimator):
+    """Subclass me: implement ``_fit(X, y)`` and ``_sample(n, y, rng)``; users call fit and sample."""
+
+    def _fit(self, X: np.ndarray, y: np.ndarray | None) -> None:
+        raise NotImplementedError(f"{type(self).__name__} must implement _fit(X, y)")
+
+    def _sample(self, n: int, y: np.ndarray | None, rng: np.random.Generator) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} must implement _sample(n, y, rng)")
+
+    def fit(self, X, y=None):
+        """Fit on X; y (one label per row) makes the model conditional on it."""
+        adapter = make_adapter(X, missing=getattr(self, "missing", "error"))
+        adapter.fit(X)
+        Xa, kept = adapter.transform(X)
+        if len(Xa) == 0:
+            raise DataError("no rows left to fit on")
+        codes = None
+        if y is not None:
+            y = np.asarray(y)
+            if y.ndim != 1 or len(y) != len(kept):
+                raise DataError(f"y must hold one label per row: got {y.shape} for {len(kept)} rows")
+            y = y[kept]
+            if _has_missing(y):
+                raise DataError("y has missing labels; drop those rows or fill them")
+            self.classes_, codes = np.unique(y, return_inverse=True)
+        else:
+            self.classes_ = None
+        self.adapter_ = adapter
+        self.n_features_in_ = int(np.prod(Xa.shape[1:]))
+        self._fit(Xa, codes)
+        return self
+
+    def sample(self, n: int, y=None, seed: int | None = None):
+        """n synthetic rows or images; y is one class for all, or one per sample."""
+        if not hasattr(self, "adapter_"):
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(X) first")
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise PluginError(f"n must be a positive integer, got {n!r}")
+        codes = self._codes(int(n), y)
+        rng = np.random.default_rng(seed)
+        Z = np.asarray(self._sample(int(n), codes, rng))
+        if len(Z) != n:
+            raise RuntimeError(f"{type(self).__name__}._sample returned {len(Z)} samples for n={n}")
+        return self.adapter_.inverse_transform(Z)
+
+    def _codes(self, n: int, y) -> np.ndarray | None:
+        if y is None:
+            return None
+        if self.classes_ is None:
+            raise PluginError("this generator was fitted without labels; sample without y, or fit with y")
+        y = np.asarray(y)
+        y = np.full(n, y.item(), dtype=y.dtype) if y.ndim == 0 else y
+        if len(y) != n:
+            raise PluginError(f"y must be one label or {n} labels, got {len(y)}")
+        lookup = {_key(c): i for i, c in enumerate(self.classes_)}
+        unknown = sorted({str(v) for v in y if _key(v) not in lookup})
+        if unknown:
+            raise PluginError(f"label {', '.join(unknown)} was not seen in fit; known labels: "
+                              f"{', '.join(str(c) for c in self.classes_)}")
+        return np.array([lookup[_key(v)] for v in y], dtype=np.int64)
+
+    def save(self, path) -> None:
+        """Write a model directory: a JSON manifest and the fitted state in non-executable files."""
+        from synthkit.modeldir import save_model
+
+        save_model(self, path)
+
+    def _get_state(self) -> dict:
+        return {k: v for k, v in vars(self).items() if k.endswith("_") and not k.startswith("_") and k != "adapter_"}
+
+    def _set_state(self, state: dict) -> None:
+        for k, v in state.items():
+            setattr(self, k, v)
+
+
+def _key(v):
+    """Compare labels across types: 1, 1.0, '1' and np.int64(1) are the same label."""
+    try:
+        f = float(v)
+        return repr(int(f)) if f.is_integer() else repr(f)
+    except (TypeError, ValueError):
+        return str(v)
+
+
+def _has_missing(y: np.ndarray) -> bool:
+    if y.dtype.kind == "f":
+        return bool(np.isnan(y).any())
+    if y.dtype == object:
+        return any(v is None or (isinstance(v, float) and np.isnan(v)) for v in y)
+    return False

@@ -1,0 +1,227 @@
+"""Reading inputs (files and dataset names) and writing outputs atomically.
+
+Inputs: CSV, Parquet, NPZ and MNIST IDX files, or a registered dataset name (``mnist``,
+``mnist:test``, ``transactions``). Outputs: CSV, Parquet, NPZ and PNG, chosen by suffix, written to a
+temporary file in the target folder and renamed at the end, so a failed or killed run leaves no
+partial file; an existing output is refused unless ``overwrite``; an input is never written.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from synthkit.errors import InputFileError, OutputFileError
+
+TABLE_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".pq")
+INPUT_SUFFIXES = (*TABLE_SUFFIXES, ".npz", "-ubyte", "-ubyte.gz", ".idx", ".idx.gz")
+OUTPUT_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".npz")
+
+
+@dataclass
+class Data:
+    """Loaded input: a table (``frame``) or images with optional labels, plus what is known of it."""
+
+    name: str
+    frame: object = None          # pandas DataFrame for tables
+    images: np.ndarray | None = None
+    labels: np.ndarray | None = None
+    label_column: str | None = None  # the dataset's known label column, for tables
+
+    @property
+    def is_table(self) -> bool:
+        return self.frame is not None
+
+
+def read_input(spec, inputs: set | None = None) -> Data:
+    """Load a file path or a dataset name (``name`` or ``name:split``)."""
+    path = Path(str(spec))
+    if path.exists():
+        if inputs is not None:
+            inputs.add(path.resolve())
+        return _read_file(path)
+    from synthkit.registry import get_registry
+
+    name, _, split = str(spec).partition(":")
+    datasets = get_registry().entries("datasets")
+    if name in datasets:
+        dataset = datasets[name][0]
+        loaded = dataset.load(split or None)
+        if dataset.kind == "image":
+            images, labels = loaded
+            return Data(str(spec), images=np.asarray(images), labels=None if labels is None else np.asarray(labels))
+        return Data(str(spec), frame=loaded, label_column=dataset.label_column)
+    if _suffix(path) in INPUT_SUFFIXES or path.parent != Path("."):
+        raise InputFileError(f"no such file: {spec}")
+    raise InputFileError(f"{spec!r} is neither a file nor a dataset; datasets: {', '.join(sorted(datasets)) or 'none'}"
+                         " (see `synthkit datasets`)")
+
+
+def _suffix(path: Path) -> str:
+    name = path.name.lower()
+    for suffix in sorted(INPUT_SUFFIXES, key=len, reverse=True):
+        if name.endswith(suffix):
+            return suffix
+    return path.suffix.lower()
+
+
+def _read_file(path: Path) -> Data:
+    import pandas as pd
+
+    if path.is_dir():
+        raise InputFileError(f"{path} is a folder; give a CSV, Parquet, NPZ or IDX file")
+    suffix = _suffix(path)
+    try:
+        if suffix in (".csv", ".csv.gz"):
+            frame = pd.read_csv(path)
+        elif suffix in (".parquet", ".pq"):
+            frame = pd.read_parquet(path)
+        elif suffix == ".npz":
+            return _read_npz(path)
+        elif suffix in ("-ubyte", "-ubyte.gz", ".idx", ".idx.gz"):
+            return Data(path.name, images=read_idx(path))
+        else:
+            raise InputFileError(f"cannot read {path}: unsupported file type {suffix or '(none)'}; "
+                                 "use .csv, .parquet, .npz or an MNIST IDX file")
+    except InputFileError:
+        raise
+    except pd.errors.EmptyDataError:
+        raise InputFileError(f"{path} is empty") from None
+    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError, EOFError, gzip.BadGzipFile) as exc:
+        raise InputFileError(f"cannot read {path}: {_one_line(exc)}") from None
+    except Exception as exc:  # pyarrow raises its own error types on malformed files
+        if type(exc).__module__.startswith("pyarrow"):
+            raise InputFileError(f"cannot read {path}: {_one_line(exc)}") from None
+        raise
+    return Data(path.name, frame=frame)
+
+
+def _read_npz(path: Path) -> Data:
+    import pandas as pd
+
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+    except Exception as exc:
+        raise InputFileError(f"cannot read {path} as NPZ: {_one_line(exc)}") from None
+    x_key = next((k for k in ("x", "X", "images", "data", "x_train") if k in arrays), None)
+    if x_key is None:
+        if len(arrays) != 1:
+            raise InputFileError(f"{path} holds {sorted(arrays) or 'no arrays'}; name the data array 'x' (and labels 'y')")
+        x_key = next(iter(arrays))
+    y_key = next((k for k in ("y", "labels", "y_train") if k in arrays and k != x_key), None)
+    x, y = arrays[x_key], (arrays[y_key] if y_key else None)
+    if y is not None and (y.ndim != 1 or len(y) != len(x)):
+        raise InputFileError(f"{path}: labels {y_key!r} must be 1-D with one label per row")
+    if x.ndim == 2:
+        return Data(path.name, frame=pd.DataFrame(x, columns=[f"x{i}" for i in range(x.shape[1])]), labels=y)
+    if x.ndim in (3, 4):
+        return Data(path.name, images=x, labels=y)
+    raise InputFileError(f"{path}: array {x_key!r} has shape {x.shape}; expected a 2-D table or 3-D/4-D images")
+
+
+def read_idx(path) -> np.ndarray:
+    """Read an MNIST IDX file (optionally gzipped) as a numpy array."""
+    path = Path(path)
+    opener = gzip.open if path.name.endswith(".gz") else open
+    try:
+        with opener(path, "rb") as f:
+            data = f.read()
+    except (OSError, EOFError) as exc:
+        raise InputFileError(f"cannot read {path}: {_one_line(exc)}") from None
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
+        raise InputFileError(f"{path} is not an unsigned-byte IDX file (bad magic number)")
+    ndim = data[3]
+    header = 4 + 4 * ndim
+    if ndim == 0 or len(data) < header:
+        raise InputFileError(f"{path} is truncated (incomplete IDX header)")
+    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    size = int(np.prod(shape))
+    if len(data) - header != size:
+        raise InputFileError(f"{path} is truncated or corrupted: expected {size} values for shape {shape}, "
+                             f"found {len(data) - header}")
+    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape).copy()
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+# -- outputs -----------------------------------------------------------------------------------
+def check_output(path, overwrite: bool = False, suffixes=OUTPUT_SUFFIXES, inputs: set | None = None) -> Path:
+    """Validate an output path before any work is done."""
+    path = Path(path)
+    name = path.name.lower()
+    if suffixes and not any(name.endswith(s) for s in suffixes):
+        raise OutputFileError(f"cannot write {path}: use one of {', '.join(suffixes)}")
+    if inputs and path.resolve() in inputs:
+        raise OutputFileError(f"refusing to overwrite the input {path}; choose another output path")
+    if path.exists() and not overwrite:
+        raise OutputFileError(f"{path} already exists; remove it or pass --overwrite")
+    if path.is_dir():
+        raise OutputFileError(f"{path} is a folder; give a file name")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise OutputFileError(f"cannot write {path}: folder {parent} does not exist")
+    return path
+
+
+@contextmanager
+def atomic_path(path):
+    """Yield a temporary path beside ``path``; rename it to ``path`` only if the block succeeds."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent if str(path.parent) else ".")
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def write_table(frame, path) -> None:
+    """Write a DataFrame to CSV, Parquet or NPZ (by suffix), atomically."""
+    path = Path(path)
+    name = path.name.lower()
+    with atomic_path(path) as tmp:
+        if name.endswith(".csv") or name.endswith(".csv.gz"):
+            frame.to_csv(tmp, index=False, compression="gzip" if name.endswith(".gz") else None)
+        elif name.endswith(".parquet"):
+            frame.to_parquet(tmp, index=False)
+        elif name.endswith(".npz"):
+            write_npz_arrays(tmp, {str(c): _npz_column(frame[c]) for c in frame.columns})
+        else:
+            raise OutputFileError(f"cannot write {path}: use .csv, .parquet or .npz")
+
+
+def write_npz(arrays: dict, path) -> None:
+    """Write arrays to an NPZ file, atomically."""
+    with atomic_path(path) as tmp:
+        write_npz_arrays(tmp, arrays)
+
+
+def write_npz_arrays(tmp: Path, arrays: dict) -> None:
+    with open(tmp, "wb") as f:
+        np.savez_compressed(f, **arrays)
+
+
+def _npz_column(s) -> np.ndarray:
+    values = s.to_numpy()
+    return values.astype(str) if values.dtype == object or not isinstance(values.dtype, np.dtype) else values
+
+
+def save_figure(fig, path) -> None:
+    """Save a matplotlib figure as PNG, atomically."""
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
