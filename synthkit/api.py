@@ -103,7 +103,7 @@ def run_detect(data, plugin="autoencoder", contamination=None, label_column=None
         if seed is not None and "seed" in parameter_names(get_registry().get("detectors", plugin)):
             params["seed"] = seed
         if progress and "verbose" in parameter_names(get_registry().get("detectors", plugin)):
-            params.setdefault("verbose", 1)
+            params.setdefault("verbose", progress_verbosity())
         detector = get_detector(plugin, **params)
         detector.fit(_rows(features, fit_mask))
     scores = detector.decision_function(features)
@@ -125,6 +125,13 @@ def run_detect(data, plugin="autoencoder", contamination=None, label_column=None
     if truth is not None:
         summary.update(detection_report(truth, out["anomaly_score"].to_numpy()))
     return DetectResult(out, detector, summary)
+
+
+def progress_verbosity() -> int:
+    """Keras verbosity for CLI progress: a live bar on a terminal, one line per epoch otherwise."""
+    import sys
+
+    return 1 if sys.stderr.isatty() or sys.stdout.isatty() else 2
 
 
 def as_data(data):
@@ -240,7 +247,7 @@ def run_augment(data, plugin="gan", n=1000, label_column=None, label=None, seed=
         if seed is not None and "seed" in names:
             params["seed"] = seed
         if progress and "verbose" in names:
-            params.setdefault("verbose", 1)
+            params.setdefault("verbose", progress_verbosity())
         generator = get_generator(plugin, **params)
         generator.fit(X, y)
     if label is not None and getattr(generator, "classes_", None) is not None:
