@@ -3,7 +3,9 @@
 Rules every plugin can rely on:
 
 - Tables (a pandas DataFrame, or a 2-D array treated as numeric columns) become 2-D float32 arrays:
-  numeric columns standardised with the training mean and standard deviation, booleans as 0/1,
+  numeric columns standardised with the training mean and standard deviation (non-negative
+  columns with skewness above 2, such as amounts and counts, are first log-transformed with
+  ``log1p``, so that a long tail does not swamp every other feature), booleans as 0/1,
   categorical columns (object, string or category dtype) one-hot encoded over the training levels
   (at most ``MAX_LEVELS`` most frequent; rarer and unseen levels encode as all zeros).
 - Images (arrays of shape (n, h, w) or (n, h, w, c)) become 4-D float32 arrays in [0, 1]: integer
@@ -26,6 +28,7 @@ import pandas as pd
 from synthkit.errors import DataError, SchemaError
 
 MAX_LEVELS = 100
+SKEW_FOR_LOG = 2.0
 MISSING_POLICIES = ("error", "impute", "drop")
 
 
@@ -105,11 +108,13 @@ class TableAdapter:
             finite = values[np.isfinite(values)]
             if finite.size == 0:
                 raise DataError(f"column {name!r} has no finite values")
+            log = bool(finite.min() >= 0 and _skewness(finite) > SKEW_FOR_LOG)
+            scaled = _symlog(finite) if log else finite
             with np.errstate(over="ignore", invalid="ignore"):
-                mean, std = float(finite.mean()), float(finite.std())
+                mean, std = float(scaled.mean()), float(scaled.std())
             if not (np.isfinite(mean) and np.isfinite(std)):
                 raise DataError(f"column {name!r} has values too large to scale (up to {np.abs(finite).max():.3g}); rescale it first")
-            col.update(kind="numeric", mean=mean, std=std if std > 0 else 1.0,
+            col.update(kind="numeric", log=log, mean=mean, std=std if std > 0 else 1.0,
                        min=float(finite.min()), max=float(finite.max()), median=float(np.median(finite)),
                        integer=bool(pd.api.types.is_integer_dtype(s.dtype)))
         elif _is_categorical(s):
@@ -162,6 +167,8 @@ class TableAdapter:
             if col["kind"] == "numeric":
                 v = s.to_numpy(dtype=np.float64, na_value=np.nan)
                 v = np.where(np.isfinite(v), v, col["median"])
+                if col.get("log"):
+                    v = _symlog(v)
                 with np.errstate(over="ignore", invalid="ignore"):
                     z = (v - col["mean"]) / col["std"]
                 blocks.append(np.clip(z, -1e6, 1e6)[:, None])
@@ -180,7 +187,10 @@ class TableAdapter:
         out, i = {}, 0
         for col in self.columns:
             if col["kind"] == "numeric":
-                v = np.clip(Z[:, i] * col["std"] + col["mean"], col["min"], col["max"])
+                v = Z[:, i] * col["std"] + col["mean"]
+                if col.get("log"):
+                    v = np.sign(v) * np.expm1(np.minimum(np.abs(v), 700.0))
+                v = np.clip(v, col["min"], col["max"])
                 out[col["name"]] = np.round(v) if col["integer"] else v
                 i += 1
             elif col["kind"] == "bool":
@@ -258,6 +268,18 @@ class TableAdapter:
 
     def describe(self) -> str:
         return f"table of {len(self.columns)} columns ({len(self.feature_names)} features)"
+
+
+def _skewness(v: np.ndarray) -> float:
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        centred = v - v.mean()
+        sd = centred.std()
+        return float((centred ** 3).mean() / sd ** 3) if sd > 0 and np.isfinite(sd) else 0.0
+
+
+def _symlog(v: np.ndarray) -> np.ndarray:
+    """sign(v) * log(1 + |v|): compresses heavy right tails, defined for any value."""
+    return np.sign(v) * np.log1p(np.abs(v))
 
 
 def _missing_mask(df: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,1 @@
+"""synthkit's built-in dataset plugins, registered through the ``synthkit`` entry-point group."""

@@ -1,0 +1,463 @@
+"""The built-in ``mnist`` dataset: 70,000 handwritten digits, 28x28 grey-scale, labels 0-9.
+
+Where the files are looked for, split by split, first match wins:
+
+1. ``$SYNTHKIT_DATA_DIR/mnist/``: the IDX files ``train-images-idx3-ubyte.gz``,
+   ``train-labels-idx1-ubyte.gz``, ``t10k-images-idx3-ubyte.gz`` and ``t10k-labels-idx1-ubyte.gz``
+   (gzipped or not), or a ``mnist.npz`` with the keys ``x_train``, ``y_train``, ``x_test`` and
+   ``y_test``. A folder holding only the ``t10k-*`` files serves only the ``test`` split.
+   When ``SYNTHKIT_DATA_DIR`` is unset this step is skipped.
+2. The Keras cache, ``$KERAS_HOME/datasets/mnist.npz`` (when ``KERAS_HOME`` is set), then
+   ``~/.keras/datasets/mnist.npz``. The files are read with numpy; TensorFlow is never imported.
+3. A download of ``mnist.npz`` from Google's Keras dataset bucket into the Keras cache (the first
+   of the folders above), checked against its SHA-256. This only happens when ``load`` asks for a
+   split that steps 1 and 2 do not have, and never when ``SYNTHKIT_OFFLINE`` is set to ``1``
+   (or ``true``/``yes``/``on``). ``splits()`` and ``location()`` never download.
+
+If a split can be found nowhere, ``load`` raises ``DatasetNotFoundError`` saying where to put the
+files. Loaded arrays are cached in memory per process (keyed on the files' resolved paths, sizes
+and modification times); ``load`` hands out copies, so callers may modify what they get.
+
+Importing this module is cheap (a few standard-library modules); numpy is imported on loading.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+from synthkit.dataset import Dataset
+from synthkit.errors import DatasetNotFoundError, InputFileError, PluginError
+from synthkit.hookspecs import hookimpl
+
+#: Where ``mnist.npz`` is downloaded from and its SHA-256: the file Keras' ``mnist.load_data`` uses.
+MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
+MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
+
+SPLITS = ("train", "test")
+IMAGE_SHAPE = (28, 28)
+N_CLASSES = 10
+
+_IDX_PREFIX = {"train": "train", "test": "t10k"}
+_IMAGES_MAGIC = 2051  # 0x00000803: unsigned bytes, 3 dimensions
+_LABELS_MAGIC = 2049  # 0x00000801: unsigned bytes, 1 dimension
+_NPZ_NAME = "mnist.npz"
+_DOWNLOAD_TIMEOUT_S = 60
+_CHUNK = 1 << 20
+_TRUE = {"1", "true", "yes", "on"}
+
+
+# ----------------------------------------------------------------------------- where the files are
+
+
+def _data_dir() -> Path | None:
+    """``$SYNTHKIT_DATA_DIR/mnist``, or None when the variable is unset or empty."""
+    root = os.environ.get("SYNTHKIT_DATA_DIR", "").strip()
+    if not root:
+        return None
+    return Path(root).expanduser().absolute() / "mnist"
+
+
+def _keras_dirs() -> list[Path]:
+    """The Keras cache folders to read ``mnist.npz`` from; the first is where a download goes."""
+    dirs = []
+    keras_home = os.environ.get("KERAS_HOME", "").strip()
+    if keras_home:
+        dirs.append(Path(keras_home).expanduser().absolute() / "datasets")
+    dirs.append(Path(os.path.expanduser("~")).absolute() / ".keras" / "datasets")
+    unique: list[Path] = []
+    for d in dirs:
+        if d not in unique:
+            unique.append(d)
+    return unique
+
+
+def _offline() -> bool:
+    return os.environ.get("SYNTHKIT_OFFLINE", "").strip().lower() in _TRUE
+
+
+def _idx_names(split: str) -> tuple[str, str]:
+    prefix = _IDX_PREFIX[split]
+    return f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte"
+
+
+def _find_file(folder: Path, name: str) -> Path | None:
+    """``folder/name.gz`` or, failing that, ``folder/name``."""
+    for candidate in (folder / f"{name}.gz", folder / name):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _npz_has_split(path: Path, split: str) -> bool:
+    """Whether an existing ``mnist.npz`` claims ``split``.
+
+    A readable archive claims the splits whose two arrays it holds; an unreadable one claims every
+    split, so that ``load`` reports it as a broken file rather than as missing.
+    """
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+    except (OSError, zipfile.BadZipFile):
+        return True
+    return {f"x_{split}.npy", f"y_{split}.npy"} <= names
+
+
+def _find_source(split: str):
+    """Where ``split`` can be loaded from without downloading: a tuple, or None.
+
+    ``("idx", images_path, labels_path)`` or ``("npz", path)``.
+    """
+    folder = _data_dir()
+    if folder is not None and folder.is_dir():
+        images_name, labels_name = _idx_names(split)
+        images, labels = _find_file(folder, images_name), _find_file(folder, labels_name)
+        if images is not None and labels is not None:
+            return ("idx", images, labels)
+        npz = folder / _NPZ_NAME
+        if npz.is_file() and _npz_has_split(npz, split):
+            return ("npz", npz)
+    for keras_dir in _keras_dirs():
+        npz = keras_dir / _NPZ_NAME
+        if npz.is_file() and _npz_has_split(npz, split):
+            return ("npz", npz)
+    return None
+
+
+def _file_key(path: Path) -> tuple[str, int, int]:
+    """The cache key of a file: its resolved path, size and modification time."""
+    resolved = path.resolve()
+    stat = resolved.stat()
+    return str(resolved), stat.st_size, stat.st_mtime_ns
+
+
+# ------------------------------------------------------------------------------------- reading
+
+
+def _read_bytes(path: str) -> bytes:
+    import gzip
+    import zlib
+
+    try:
+        if path.endswith(".gz"):
+            with gzip.open(path, "rb") as fh:
+                return fh.read()
+        with open(path, "rb") as fh:
+            return fh.read()
+    except (OSError, EOFError, ValueError, zlib.error) as exc:  # BadGzipFile is an OSError
+        raise InputFileError(
+            f"cannot read MNIST file {path}: {_one_line(exc) or type(exc).__name__} "
+            "(the file is corrupted or truncated; replace it)"
+        ) from exc
+
+
+def _parse_idx(path: str, expected_magic: int):
+    """Parse one IDX file of unsigned bytes into a read-only numpy array."""
+    import numpy as np
+
+    data = _read_bytes(path)
+    what = "images" if expected_magic == _IMAGES_MAGIC else "labels"
+    ndim = 3 if expected_magic == _IMAGES_MAGIC else 1
+    header_len = 4 + 4 * ndim
+    if len(data) < 4:
+        raise InputFileError(
+            f"MNIST {what} file {path} is truncated: {len(data)} bytes, too short for an IDX "
+            "header; replace it"
+        )
+    magic = int.from_bytes(data[:4], "big")
+    if magic != expected_magic:
+        raise InputFileError(
+            f"{path} is not an MNIST {what} file: IDX magic number {magic}, expected "
+            f"{expected_magic}; check that the file is not swapped or corrupted"
+        )
+    if len(data) < header_len:
+        raise InputFileError(
+            f"MNIST {what} file {path} is truncated: {len(data)} bytes, shorter than its "
+            f"{header_len}-byte IDX header; replace it"
+        )
+    dims = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    if ndim == 3 and dims[1:] != IMAGE_SHAPE:
+        raise InputFileError(
+            f"MNIST images file {path} holds {dims[1]}x{dims[2]} images, expected 28x28"
+        )
+    expected = 1
+    for d in dims:
+        expected *= d
+    body = len(data) - header_len
+    if body != expected:
+        state = "truncated" if body < expected else "longer than its header says"
+        raise InputFileError(
+            f"MNIST {what} file {path} is {state}: its header announces {expected} bytes of "
+            f"data for shape {dims}, but it holds {body}; replace it"
+        )
+    array = np.frombuffer(data, dtype=np.uint8, offset=header_len).reshape(dims)
+    array.flags.writeable = False
+    return array
+
+
+def _check_pair(images, labels, where: str):
+    """Validate and convert one split's arrays: uint8 (n, 28, 28) images, int64 (n,) labels."""
+    import numpy as np
+
+    if images.ndim != 3 or tuple(images.shape[1:]) != IMAGE_SHAPE:
+        raise InputFileError(
+            f"MNIST images in {where} have shape {images.shape}, expected (n, 28, 28)"
+        )
+    if labels.ndim != 1:
+        raise InputFileError(f"MNIST labels in {where} have shape {labels.shape}, expected (n,)")
+    if len(images) != len(labels):
+        raise InputFileError(
+            f"MNIST data in {where} has {len(images)} images but {len(labels)} labels; "
+            "the files do not belong together"
+        )
+    if images.dtype != np.uint8:
+        if images.dtype.kind not in "iu" or (
+            images.size and (images.min() < 0 or images.max() > 255)
+        ):
+            raise InputFileError(
+                f"MNIST images in {where} are {images.dtype}, expected bytes (uint8 0-255)"
+            )
+        images = images.astype(np.uint8)
+    if labels.dtype.kind not in "iu":
+        raise InputFileError(f"MNIST labels in {where} are {labels.dtype}, expected integers 0-9")
+    if labels.size and (labels.min() < 0 or labels.max() >= N_CLASSES):
+        raise InputFileError(
+            f"MNIST labels in {where} range {labels.min()}..{labels.max()}, expected 0-9"
+        )
+    labels = labels.astype(np.int64)
+    images.flags.writeable = False
+    labels.flags.writeable = False
+    return images, labels
+
+
+@functools.lru_cache(maxsize=8)
+def _load_idx(images_key: tuple[str, int, int], labels_key: tuple[str, int, int]):
+    images = _parse_idx(images_key[0], _IMAGES_MAGIC)
+    labels = _parse_idx(labels_key[0], _LABELS_MAGIC)
+    return _check_pair(images, labels, f"{images_key[0]} and {labels_key[0]}")
+
+
+class _NotNpz(Exception):
+    """``np.load`` gave a single array: the file is an .npy, not an .npz archive."""
+
+
+@functools.lru_cache(maxsize=8)
+def _load_npz(npz_key: tuple[str, int, int], split: str):
+    import numpy as np
+
+    path = npz_key[0]
+    try:
+        with open(path, "rb") as fh:
+            archive = np.load(fh, allow_pickle=False)
+            if not hasattr(archive, "files"):  # a single .npy array, not an .npz archive
+                raise _NotNpz
+            with archive:
+                images, labels = archive[f"x_{split}"], archive[f"y_{split}"]
+    except _NotNpz:
+        raise InputFileError(
+            f"MNIST file {path} is a single .npy array, not an .npz archive with the keys "
+            "x_train, y_train, x_test, y_test"
+        ) from None
+    except KeyError as exc:
+        raise InputFileError(
+            f"MNIST file {path} has no {_one_line(exc)}: expected the keys x_train, y_train, "
+            "x_test, y_test"
+        ) from exc
+    except Exception as exc:  # BadZipFile, OSError, EOFError, ValueError (pickled objects), ...
+        raise InputFileError(
+            f"cannot read MNIST file {path}: {_one_line(exc) or type(exc).__name__} "
+            "(the file is corrupted or truncated; delete or replace it)"
+        ) from exc
+    return _check_pair(images, labels, path)
+
+
+def _load_source(source, split: str):
+    """The cached, read-only ``(images, labels)`` of ``split`` from a ``_find_source`` tuple."""
+    if source[0] == "idx":
+        return _load_idx(_file_key(source[1]), _file_key(source[2]))
+    return _load_npz(_file_key(source[1]), split)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+# ------------------------------------------------------------------------------------ download
+
+
+def _open_url(url: str):
+    """Open ``url`` for reading bytes (a file-like object with ``read(n)``); tests replace this."""
+    import urllib.request
+
+    request = urllib.request.Request(url, headers={"User-Agent": "synthkit"})
+    return urllib.request.urlopen(request, timeout=_DOWNLOAD_TIMEOUT_S)
+
+
+class _DownloadFailed(Exception):
+    """Why a download failed, in one line; ``MnistDataset`` turns it into DatasetNotFoundError."""
+
+
+def _download(dest: Path) -> None:
+    """Download ``mnist.npz`` to ``dest`` through a temporary file, checking its SHA-256.
+
+    Raises ``_DownloadFailed`` on any failure, leaving no file behind.
+    """
+    import hashlib
+    import http.client
+    import tempfile
+
+    tmp_name = None
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        with tempfile.NamedTemporaryFile(
+            dir=dest.parent, prefix=f".{dest.name}.", suffix=".part", delete=False
+        ) as tmp:
+            tmp_name = tmp.name
+            response = _open_url(MNIST_URL)
+            try:
+                while True:
+                    chunk = response.read(_CHUNK)
+                    if not chunk:
+                        break
+                    digest.update(chunk)
+                    tmp.write(chunk)
+            finally:
+                close = getattr(response, "close", None)
+                if close is not None:
+                    close()
+        if digest.hexdigest() != MNIST_SHA256:
+            raise _DownloadFailed(
+                f"the download from {MNIST_URL} is corrupted: SHA-256 {digest.hexdigest()}, "
+                f"expected {MNIST_SHA256}"
+            )
+        os.replace(tmp_name, dest)
+        tmp_name = None
+    except (OSError, http.client.HTTPException, ValueError) as exc:  # URLError is an OSError
+        raise _DownloadFailed(
+            f"downloading {MNIST_URL} to {dest} failed: {_one_line(exc) or type(exc).__name__}"
+        ) from exc
+    finally:
+        if tmp_name is not None:
+            try:
+                os.unlink(tmp_name)
+            except OSError:
+                pass
+
+
+def _where_to_put(split: str | None = None) -> str:
+    """One clause telling where to put the files of ``split`` (both splits when None)."""
+    if split is None:
+        names = [n for s in SPLITS for n in _idx_names(s)]
+    else:
+        names = list(_idx_names(split))
+    files = ", ".join(f"{n}.gz" for n in names[:-1]) + f" and {names[-1]}.gz"
+    folder = _data_dir()
+    now = str(folder) if folder is not None else "unset"
+    return (
+        f"put {files} (or mnist.npz) in $SYNTHKIT_DATA_DIR/mnist/ (now: {now}) "
+        f"or mnist.npz in {_keras_dirs()[0]}{os.sep}"
+    )
+
+
+# ------------------------------------------------------------------------------------- dataset
+
+
+class MnistDataset(Dataset):
+    """MNIST handwritten digits: ``load(split)`` gives uint8 images (n, 28, 28) and int64 labels."""
+
+    name = "mnist"
+    kind = "image"
+    description = (
+        "MNIST handwritten digits: 28x28 grey-scale images, labels 0-9 "
+        "(60,000 train, 10,000 test)"
+    )
+    label_column = None
+
+    def splits(self) -> list[str]:
+        """The splits loadable now without downloading, in the order train, test."""
+        return [s for s in SPLITS if _find_source(s) is not None]
+
+    def location(self) -> str:
+        """One line: where each split is loaded from, or where to put the files."""
+        found: dict[str, list[str]] = {}
+        missing = []
+        for split in SPLITS:
+            source = _find_source(split)
+            if source is None:
+                missing.append(split)
+                continue
+            if source[0] == "idx":
+                where = f"{source[1].parent}{os.sep} (IDX files)"
+            else:
+                where = str(source[1])
+            found.setdefault(where, []).append(split)
+        parts = [f"{' and '.join(splits)} from {where}" for where, splits in found.items()]
+        if missing:
+            which = "MNIST" if len(missing) == len(SPLITS) else " and ".join(missing)
+            fetch = (
+                "SYNTHKIT_OFFLINE is set, so it is not downloaded"
+                if _offline()
+                else f"downloaded on first load to {_keras_dirs()[0] / _NPZ_NAME}"
+            )
+            only = missing[0] if len(missing) == 1 else None
+            parts.append(f"{which} not here ({fetch}); to use local files, {_where_to_put(only)}")
+        return "; ".join(parts)
+
+    def load(self, split: str | None = None):
+        """``(images, labels)``: uint8 (n, 28, 28), int64 (n,); ``None``: every available split."""
+        if split is not None and split not in SPLITS:
+            raise PluginError(
+                f"unknown MNIST split {split!r}: choose one of {', '.join(SPLITS)} "
+                "(or no split for every available one)"
+            )
+        if split is None:
+            wanted = self.splits()
+            if not wanted:  # nothing here: fetch the whole data set
+                wanted = list(SPLITS)
+        else:
+            wanted = [split]
+        pairs = [self._load_split(s) for s in wanted]
+        if len(pairs) == 1:
+            images, labels = pairs[0]
+            return images.copy(), labels.copy()
+        import numpy as np
+
+        return (
+            np.concatenate([p[0] for p in pairs]),
+            np.concatenate([p[1] for p in pairs]),
+        )
+
+    def _load_split(self, split: str):
+        source = _find_source(split)
+        if source is None:
+            source = self._fetch(split)
+        return _load_source(source, split)
+
+    def _fetch(self, split: str):
+        """Download ``mnist.npz`` into the Keras cache, or explain where to put the files."""
+        what = f"MNIST split {split!r} not found"
+        if _offline():
+            raise DatasetNotFoundError(
+                f"{what}: {_where_to_put(split)}, or unset SYNTHKIT_OFFLINE to download it"
+            )
+        dest = _keras_dirs()[0] / _NPZ_NAME
+        try:
+            _download(dest)
+        except _DownloadFailed as exc:
+            raise DatasetNotFoundError(
+                f"{what}: {_where_to_put(split)}, or connect to the internet to download it "
+                f"({exc})"
+            ) from exc
+        source = _find_source(split)
+        if source is None:  # pragma: no cover - the verified file always holds both splits
+            raise DatasetNotFoundError(f"{what}: the downloaded {dest} does not hold it")
+        return source
+
+
+@hookimpl
+def synthkit_register_datasets(register):
+    register("mnist", MnistDataset())
