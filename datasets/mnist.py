@@ -137,63 +137,21 @@ def _file_key(path: Path) -> tuple[str, int, int]:
 # ------------------------------------------------------------------------------------- reading
 
 
-def _read_bytes(path: str) -> bytes:
-    import gzip
-    import zlib
-
-    try:
-        if path.endswith(".gz"):
-            with gzip.open(path, "rb") as fh:
-                return fh.read()
-        with open(path, "rb") as fh:
-            return fh.read()
-    except (OSError, EOFError, ValueError, zlib.error) as exc:  # BadGzipFile is an OSError
-        raise InputFileError(
-            f"cannot read MNIST file {path}: {_one_line(exc) or type(exc).__name__} "
-            "(the file is corrupted or truncated; replace it)"
-        ) from exc
-
-
 def _parse_idx(path: str, expected_magic: int):
-    """Parse one IDX file of unsigned bytes into a read-only numpy array."""
-    import numpy as np
+    """Parse one MNIST IDX file (synthkit.io.read_idx) and check it holds MNIST images or labels."""
+    from synthkit.io import read_idx
 
-    data = _read_bytes(path)
-    what = "images" if expected_magic == _IMAGES_MAGIC else "labels"
-    ndim = 3 if expected_magic == _IMAGES_MAGIC else 1
-    header_len = 4 + 4 * ndim
-    if len(data) < 4:
+    array = read_idx(path)
+    what, ndim = ("images", 3) if expected_magic == _IMAGES_MAGIC else ("labels", 1)
+    if array.ndim != ndim:
         raise InputFileError(
-            f"MNIST {what} file {path} is truncated: {len(data)} bytes, too short for an IDX "
-            "header; replace it"
+            f"{path} is not an MNIST {what} file: it holds a {array.ndim}-D array, expected "
+            f"{ndim}-D; check that the file is not swapped or corrupted"
         )
-    magic = int.from_bytes(data[:4], "big")
-    if magic != expected_magic:
+    if ndim == 3 and tuple(array.shape[1:]) != IMAGE_SHAPE:
         raise InputFileError(
-            f"{path} is not an MNIST {what} file: IDX magic number {magic}, expected "
-            f"{expected_magic}; check that the file is not swapped or corrupted"
+            f"MNIST images file {path} holds {array.shape[1]}x{array.shape[2]} images, expected 28x28"
         )
-    if len(data) < header_len:
-        raise InputFileError(
-            f"MNIST {what} file {path} is truncated: {len(data)} bytes, shorter than its "
-            f"{header_len}-byte IDX header; replace it"
-        )
-    dims = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    if ndim == 3 and dims[1:] != IMAGE_SHAPE:
-        raise InputFileError(
-            f"MNIST images file {path} holds {dims[1]}x{dims[2]} images, expected 28x28"
-        )
-    expected = 1
-    for d in dims:
-        expected *= d
-    body = len(data) - header_len
-    if body != expected:
-        state = "truncated" if body < expected else "longer than its header says"
-        raise InputFileError(
-            f"MNIST {what} file {path} is {state}: its header announces {expected} bytes of "
-            f"data for shape {dims}, but it holds {body}; replace it"
-        )
-    array = np.frombuffer(data, dtype=np.uint8, offset=header_len).reshape(dims)
     array.flags.writeable = False
     return array
 

@@ -232,7 +232,7 @@ def test_wrong_magic_number(data_dir):
     write_idx(data_dir, "test", images, labels)
     # the labels file where the images file should be
     (data_dir / "t10k-images-idx3-ubyte.gz").write_bytes(gzip.compress(idx_bytes(labels)))
-    with pytest.raises(InputFileError, match=r"t10k-images-idx3-ubyte\.gz.*magic number 2049"):
+    with pytest.raises(InputFileError, match=r"t10k-images-idx3-ubyte\.gz is not an MNIST images file: it holds a 1-D array"):
         MnistDataset().load("test")
 
 
