@@ -95,52 +95,108 @@ def _model_options(f):
 @cli.command()
 @click.argument("input")
 @click.option("--plugin", "-p", default="autoencoder", show_default=True, help="Detector to use (see `synthkit plugins`).")
-@click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="A detector parameter; repeat for more.")
+@click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
+              help="A detector parameter; repeat for more. With --model only missing=error|impute|drop.")
 @click.option("--contamination", type=float, help="Expected share of anomalies; sets the threshold (default 0.1).")
 @click.option("--label-column", help="A 0/1 column kept out of the features and used to report ROC-AUC.")
 @click.option("--normal-class", help="Images: fit on this class only and score all (other classes = anomalies).")
 @click.option("-o", "--output", type=click.Path(), help="Write rows with scores here (.csv, .parquet, .npz).")
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 @click.option("--plot", "plot_dir", type=click.Path(), help="Write diagnostic plots (PNG) to this folder.")
-@click.option("--seed", type=int, help="Random seed, for a repeatable fit.")
+@click.option("--seed", type=int, help="Random seed, for a repeatable fit (and fitting sample).")
+@click.option("--chunksize", type=click.IntRange(min=1), metavar="ROWS",
+              help="Stream a CSV/Parquet INPUT in chunks of this many rows (default 100000 when streaming).")
+@click.option("--sample-rows", type=click.IntRange(min=1), metavar="ROWS",
+              help="Fit on a seeded random sample of this many rows of a CSV/Parquet INPUT, then stream "
+                   "the scoring (automatic, 500000 rows, for files over 256 MiB).")
 @_model_options
 def detect(input, plugin, params, contamination, label_column, normal_class, output, overwrite, plot_dir, seed,
-           save_dir, model_dir):
-    """Score INPUT (a CSV, Parquet, NPZ or IDX file, or a dataset name such as transactions or mnist:test)."""
+           chunksize, sample_rows, save_dir, model_dir):
+    """Score INPUT (a CSV, Parquet, NPZ or IDX file, or a dataset name such as transactions or mnist:test).
+
+    A CSV or Parquet INPUT is streamed in chunks, in flat memory, when scoring with --model, when
+    --chunksize or --sample-rows is given, or when fitting on a file over 256 MiB (the fit then uses
+    a seeded sample of --sample-rows rows). --plot and .npz outputs read the whole input instead.
+    """
+    from synthkit import streaming
     from synthkit.io import check_output, read_input, write_table
 
     _quiet_tensorflow()
     params = parse_params(params)
     if save_dir and model_dir:
         raise SynthkitError("give either --save-model or --model, not both")
-    if model_dir and (params or contamination is not None):
-        raise SynthkitError("--param and --contamination set up a new fit; a --model is used as saved")
+    missing = None
+    if model_dir:
+        missing = params.pop("missing", None)
+        if params or contamination is not None:
+            raise SynthkitError("--param and --contamination set up a new fit; a --model is used as saved "
+                                "(only --param missing=error|impute|drop applies to it)")
+    streamed = (streaming.is_streamable(input) and streaming.output_streamable(output) and not plot_dir
+                and normal_class is None
+                and bool(model_dir or chunksize or sample_rows or streaming.is_large(input)))
     inputs: set = set()
-    data = read_input(input, inputs)
+    if streamed:
+        inputs.add(os.path.realpath(input))
+    else:
+        data = read_input(input, inputs)
     if output:
         check_output(output, overwrite, inputs=inputs)
-    from synthkit.api import run_detect
+    from synthkit.api import load_model, run_detect
 
+    model = None
+    if model_dir:
+        model = load_model(model_dir)
+        if missing is not None:
+            _set_missing(model, missing)
     started = time.perf_counter()
-    result = run_detect(data, plugin=plugin, contamination=contamination, label_column=label_column, seed=seed,
-                        normal_class=normal_class, model=model_dir, progress=True, **params)
+    if streamed:
+        if model is None:
+            frame = streaming.sample_rows(input, sample_rows or streaming.DEFAULT_SAMPLE_ROWS, seed=seed,
+                                          chunksize=chunksize, progress=sys.stderr.isatty())
+            from synthkit.io import Data
+
+            fitted = run_detect(Data(os.path.basename(input), frame=frame), plugin=plugin,
+                                contamination=contamination, label_column=label_column, seed=seed,
+                                progress=True, **params)
+            model = fitted.detector
+            click.echo(f"fitted on {len(frame)} sampled rows (seed {0 if seed is None else seed})")
+            del frame, fitted
+        summary = streaming.score_file(input, model, output, chunksize=chunksize, label_column=label_column)
+        detector = model
+    else:
+        result = run_detect(data, plugin=plugin, contamination=contamination, label_column=label_column, seed=seed,
+                            normal_class=normal_class, model=model, progress=True, **params)
+        summary, detector = result.summary, result.detector
+        if output:
+            write_table(result.frame, output)
     elapsed = time.perf_counter() - started
-    if output:
-        write_table(result.frame, output)
     if save_dir:
-        result.detector.save(save_dir)
+        detector.save(save_dir)
     if plot_dir:
         from synthkit.plots import detection_plots
 
         written = detection_plots(result, data, plot_dir)
         click.echo(f"plots: {', '.join(written)}")
-    _print_detect_summary(result.summary, elapsed, output, save_dir)
+    _print_detect_summary(summary, elapsed, output, save_dir)
+
+
+def _set_missing(model, missing) -> None:
+    """Apply a missing-value policy to a loaded model (medians and modes were learned at fit)."""
+    from synthkit.adapters import MISSING_POLICIES
+
+    if missing not in MISSING_POLICIES:
+        raise SynthkitError(f"missing={missing!r} is not a policy; choose one of {', '.join(MISSING_POLICIES)}")
+    if "missing" in model.get_params(deep=False):
+        model.set_params(missing=missing)
+    model.adapter_.missing = missing
 
 
 def _print_detect_summary(s: dict, elapsed: float, output, save_dir) -> None:
     share = s["flagged"] / s["rows"] if s["rows"] else 0.0
+    rate = s.get("rows_per_second")
+    speed = f"  ({rate:,.0f} rows/s)" if rate and rate == rate else ""  # streamed runs only; NaN != NaN
     click.echo(f"rows: {s['rows']}  flagged: {s['flagged']} ({share:.1%})  threshold: {s['threshold']:.6g}  "
-               f"time: {elapsed:.1f}s")
+               f"time: {elapsed:.1f}s{speed}")
     if s.get("rows_dropped"):
         click.echo(f"rows dropped for missing values: {s['rows_dropped']}")
     if s.get("rows_imputed"):

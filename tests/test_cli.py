@@ -193,3 +193,34 @@ def test_help_does_not_import_tensorflow():
             "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TensorFlow was imported'\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_plugin_commands_are_added_and_listed(registry):
+    import click
+
+    from synthkit import hookimpl
+
+    class Commands:
+        @hookimpl
+        def synthkit_register_commands(self, cli):
+            @cli.command()
+            def hello():
+                """Say hello."""
+                click.echo("hello from a plugin")
+
+    class BrokenCommands:
+        @hookimpl
+        def synthkit_register_commands(self, cli):
+            cli.add_command(click.Command("half"))
+            raise RuntimeError("no commands today")
+
+    registry.register_plugin(Commands(), name="greeter")
+    registry.register_plugin(BrokenCommands(), name="badcommands")
+    group = click.Group(commands=dict(cli.commands))
+    with pytest.warns(UserWarning, match="no commands today"):
+        registry.add_commands(group)
+    assert "half" not in group.commands
+    assert CliRunner().invoke(group, ["hello"]).output == "hello from a plugin\n"
+    listing = CliRunner().invoke(group, ["plugins"]).output
+    assert "greeter (" in listing and "commands: hello" in listing
+    assert "badcommands (in-process): synthkit_register_commands failed: RuntimeError: no commands today" in listing
