@@ -58,6 +58,7 @@ class Registry:
             package = dist.metadata["Name"] if dist is not None else None
             version = dist.version if dist is not None else None
             if ep.name in self.infos or self.pm.has_plugin(ep.name):
+                self._fail(ep.name, package, "another installed plugin already uses this entry-point name")
                 continue
             try:
                 module = ep.load()
@@ -121,6 +122,11 @@ class Registry:
                                f"synthkit_register_{kind} failed: {type(exc).__name__}: {exc}")
                     continue
                 for name, obj in found.items():
+                    if name in self._entries[kind]:
+                        other = self._entries[kind][name][1]
+                        warnings.warn(f"synthkit plugin {plugin_name!r} registers {kind[:-1]} {name!r}, which "
+                                      f"{other!r} already registered; keeping {other!r}'s", stacklevel=2)
+                        continue
                     self._entries[kind][name] = (obj, plugin_name)
                     self.infos.setdefault(plugin_name, PluginInfo(plugin_name)).registered[kind].append(name)
         # a plugin that failed in one hook is skipped altogether, so its half-registration never shows
