@@ -63,17 +63,187 @@ def score_histogram(scores, threshold: float, truth=None):
     return fig
 
 
+def tsne_plot(codes, labels=None, seed: int = 0, max_points: int = 2000, title: str = "t-SNE of the bottleneck"):
+    """2-D t-SNE of feature vectors (e.g. autoencoder codes), coloured by label when given.
+
+    At most ``max_points`` rows (a seeded random subset) are embedded, to keep it quick.
+    """
+    from sklearn.manifold import TSNE
+
+    plt = _pyplot()
+    codes = np.asarray(codes, dtype=np.float32).reshape(len(codes), -1)
+    idx = np.arange(len(codes))
+    if len(codes) > max_points:
+        idx = np.sort(np.random.default_rng(seed).permutation(len(codes))[:max_points])
+    emb = TSNE(n_components=2, perplexity=float(min(30, max(2, (len(idx) - 1) // 3))), init="pca",
+               random_state=seed).fit_transform(codes[idx])
+    fig, ax = plt.subplots(figsize=(6, 5.5))
+    if labels is not None:
+        labels = np.asarray(labels)[idx]
+        classes = list(dict.fromkeys(sorted(labels.tolist(), key=str)))
+        cmap = plt.get_cmap("tab10" if len(classes) <= 10 else "tab20")
+        for i, c in enumerate(classes):
+            m = labels == c
+            ax.scatter(emb[m, 0], emb[m, 1], s=5, color=cmap(i % cmap.N), label=str(c))
+        ax.legend(markerscale=3, fontsize=7, loc="best", title="label")
+    else:
+        ax.scatter(emb[:, 0], emb[:, 1], s=5)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title)
+    return fig
+
+
+def cluster_representatives(images, distances, per_row: int = 10):
+    """One row per cluster: the ``per_row`` images nearest its centroid.
+
+    ``distances`` is (n, n_clusters), e.g. ``KMeansDetector._distances`` of the adapted images.
+    """
+    distances = np.asarray(distances)
+    assign = distances.argmin(axis=1)
+    images = np.asarray(images)
+    order, labels = [], []
+    for k in range(distances.shape[1]):
+        members = np.flatnonzero(assign == k)
+        nearest = members[np.argsort(distances[members, k], kind="stable")][:per_row]
+        order += nearest.tolist()
+        labels += [f"cluster {k} ({len(members)})"] * len(nearest)
+    if not order:
+        return image_grid(images[:0], per_row=per_row, title="K-Means cluster representatives")
+    return image_grid(images[order], labels=np.asarray(labels), per_row=per_row,
+                      title="K-Means cluster representatives (nearest to each centroid)")
+
+
+def table_figure(frame, title: str | None = None, max_rows: int = 20, max_cols: int = 12):
+    """A table of rows as an image (numbers rounded, long text cut)."""
+    plt = _pyplot()
+    frame = frame.iloc[:max_rows, :max_cols]
+    cells = [[_cell(v) for v in row] for row in frame.itertuples(index=False)]
+    fig, ax = plt.subplots(figsize=(min(1.3 * len(frame.columns) + 1, 18), 0.3 * len(frame) + 1))
+    ax.axis("off")
+    if cells:
+        table = ax.table(cellText=cells, colLabels=[str(c) for c in frame.columns],
+                         rowLabels=[str(i) for i in frame.index], loc="center")
+        table.auto_set_font_size(False)
+        table.set_fontsize(7)
+        table.scale(1, 1.2)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def _cell(v) -> str:
+    if isinstance(v, (float, np.floating)):
+        return f"{v:.4g}"
+    text = str(v)
+    return text if len(text) <= 14 else text[:13] + "…"
+
+
+def most_anomalous(scores, images=None, frame=None, n: int = 20):
+    """The ``n`` highest-scoring inputs: an image grid (score above each) or a table of rows."""
+    scores = np.asarray(scores, dtype=float)
+    top = np.argsort(-np.where(np.isnan(scores), -np.inf, scores), kind="stable")[:n]
+    if images is not None:
+        plt = _pyplot()
+        images = np.asarray(images)
+        if images.ndim == 4 and images.shape[-1] == 1:
+            images = images[..., 0]
+        per_row = min(10, max(len(top), 1))
+        rows = max(1, int(np.ceil(len(top) / per_row)))
+        fig, axes = plt.subplots(rows, per_row, figsize=(per_row * 1.0, rows * 1.15 + 0.4), squeeze=False)
+        for ax in axes.ravel():
+            ax.axis("off")
+        for j, i in enumerate(top):
+            ax = axes[j // per_row, j % per_row]
+            ax.imshow(images[i], cmap="gray" if images.ndim == 3 else None)
+            ax.set_title(f"#{i}\n{scores[i]:.3g}", fontsize=6)
+        fig.suptitle(f"the {len(top)} most anomalous inputs (index, score)")
+        return fig
+    view = frame.iloc[top].drop(columns=["anomaly_score"], errors="ignore").copy()
+    view.insert(0, "anomaly_score", scores[top])
+    return table_figure(view, title=f"the {len(top)} most anomalous rows", max_rows=n)
+
+
 def detection_plots(result, data, folder) -> list[str]:
-    """Write the diagnostic plots of a detect run to ``folder``; return the file names."""
+    """Write the diagnostic plots of a detect run to ``folder``; return the file paths.
+
+    Always: ``scores.png`` (histogram, threshold marked, split by the known label when there is
+    one) and ``most_anomalous.png`` (images as a grid, table rows as a table). Detectors with
+    ``encode`` (autoencoders): ``tsne.png``, the bottleneck coloured by label when labels are
+    known. Detectors with cluster centres (K-Means): ``clusters.png``, one row per cluster with the
+    inputs nearest its centroid (images), or the rows nearest each centroid (tables).
+    """
     from synthkit.io import save_figure
 
+    plt = _pyplot()
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    frame = result.frame
-    truth = None
+    frame, det = result.frame, result.detector
+    features, labels, truth = _plot_inputs(result, data)
+    scores = frame["anomaly_score"].to_numpy(dtype=float)
     written = []
-    fig = score_histogram(frame["anomaly_score"].to_numpy(), result.detector.threshold_, truth)
-    save_figure(fig, folder / "scores.png")
-    written.append(str(folder / "scores.png"))
-    _pyplot().close("all")
+
+    def save(fig, name):
+        save_figure(fig, folder / name)
+        plt.close(fig)
+        written.append(str(folder / name))
+
+    save(score_histogram(scores, det.threshold_, truth), "scores.png")
+    is_images = not isinstance(features, __import__("pandas").DataFrame)
+    save(most_anomalous(scores, images=features if is_images else None,
+                        frame=None if is_images else frame.drop(columns=["is_anomaly"], errors="ignore")),
+         "most_anomalous.png")
+    if hasattr(det, "encode"):
+        save(tsne_plot(det.encode(features), labels, seed=0), "tsne.png")
+    if hasattr(det, "cluster_centers_") and hasattr(det, "_distances"):
+        Xa, _ = det._adapt(features)
+        distances = det._distances(Xa)
+        if is_images:
+            save(cluster_representatives(features, distances), "clusters.png")
+        else:
+            save(_cluster_table(frame, distances), "clusters.png")
+    plt.close("all")
     return written
+
+
+def _cluster_table(frame, distances, per_cluster: int = 3):
+    assign = distances.argmin(axis=1)
+    picks, names = [], []
+    for k in range(distances.shape[1]):
+        members = np.flatnonzero(assign == k)
+        nearest = members[np.argsort(distances[members, k], kind="stable")][:per_cluster]
+        picks += nearest.tolist()
+        names += [k] * len(nearest)
+    view = frame.iloc[picks].drop(columns=["anomaly_score", "is_anomaly", "segment"], errors="ignore").copy()
+    view.insert(0, "cluster", names)
+    return table_figure(view, title="K-Means cluster representatives (rows nearest each centroid)",
+                        max_rows=len(view))
+
+
+def _plot_inputs(result, data):
+    """(features the detector takes, labels for colouring or None, 0/1 truth for the histogram or None)."""
+    import pandas as pd
+
+    det, frame = result.detector, result.frame
+    truth = None
+    if getattr(data, "frame", None) is not None:
+        columns = [c["name"] for c in det.adapter_.columns]
+        features = frame[columns] if all(c in frame.columns for c in columns) else data.frame[columns]
+        extra = [c for c in frame.columns if c not in set(columns) | {"anomaly_score", "is_anomaly", "segment"}]
+        labels = None
+        for c in extra:  # a label column kept beside the features (e.g. is_fraud)
+            values = frame[c].dropna().unique()
+            if len(values) <= 20:
+                labels = frame[c].to_numpy()
+                if len(values) == 2:
+                    try:
+                        truth = pd.Series(frame[c]).astype(float).astype(int).to_numpy()
+                    except (TypeError, ValueError):
+                        truth = None
+                break
+        return features, labels, truth
+    images = np.asarray(data.images)
+    if "index" in frame.columns and len(frame) != len(images):
+        images = images[frame["index"].to_numpy()]
+    labels = frame["label"].to_numpy() if "label" in frame.columns else None
+    return images, labels, truth

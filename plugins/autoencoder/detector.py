@@ -1,30 +1,68 @@
-"""The autoencoder detector: anomaly score = per-sample reconstruction error."""
+"""The autoencoder detector family: dense, convolutional, variational and denoising autoencoders.
+
+Kinds (parameter ``kind``):
+
+- ``dense``: fully connected encoder and decoder (tables; images are flattened);
+- ``conv``: strided convolutions down, transposed convolutions up (images only);
+- ``vae``: a variational autoencoder (convolutional for images, dense for tables);
+- ``denoising``: Gaussian noise (``noise_std``) on the inputs during training, clean targets
+  (convolutional for images, dense for tables);
+- ``auto`` (default): ``conv`` for images, ``dense`` for tables.
+
+Scores (higher = more anomalous), parameter ``score``:
+
+- ``mse``, ``l1``, ``bce``: mean squared, absolute or binary cross-entropy reconstruction error per
+  sample (``bce`` only for data in [0, 1]);
+- ``hybrid``: the mean squared reconstruction error plus the mean distance of the bottleneck code
+  to its ``n_neighbors`` nearest training codes, each divided by its median on the training data so
+  the two parts weigh alike whatever the data's scale;
+- ``elbo`` (VAE): the negative evidence lower bound at the posterior mean, per feature:
+  (reconstruction negative log-likelihood of the decoded posterior mean + KL(q(z|x) || N(0, I)))
+  divided by the number of features. Deterministic: no sampling at scoring time;
+- ``auto``: ``hybrid`` for the deterministic kinds, ``elbo`` for the VAE.
+
+TensorFlow loads only when a model is fitted or loaded, not when the plugin is registered.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from synthkit.detector import BaseDetector
-from synthkit.errors import PluginError
+from synthkit.errors import DataError, NotFittedError, PluginError
 
-KINDS = ("auto", "dense")
+KINDS = ("auto", "dense", "conv", "vae", "denoising")
+SCORES = ("auto", "mse", "l1", "bce", "hybrid", "elbo")
+MAX_REFERENCE_CODES = 10_000  # training codes kept for the hybrid score's nearest-neighbour part
+PREDICT_BATCH = 1024
 
 
 class AutoencoderDetector(BaseDetector):
     """A Keras autoencoder (encoder, bottleneck, decoder) trained to reconstruct normal data.
 
-    The score of a row is its mean reconstruction error: binary cross-entropy for data in [0, 1]
-    (images), mean squared error otherwise (standardised tables). Adam optimiser; early stopping
-    on a ``validation_split`` share of the rows, restoring the best weights.
+    Parameters: ``kind`` (see the module docstring); ``hidden_units`` (dense layers of the encoder,
+    mirrored in the decoder; ``"auto"`` scales them with the number of features); ``filters``
+    (convolution channels, one strided layer each); ``latent_dim`` (bottleneck size, ``"auto"``:
+    32 for images, about a quarter of the features for tables, between 2 and 32); ``noise_std``
+    (denoising kind); ``beta`` (VAE weight of the KL term); ``score``; ``n_neighbors`` (hybrid
+    score); ``epochs``, ``batch_size``, ``learning_rate``; ``validation_split`` and ``patience``
+    for early stopping on the validation loss (best weights restored); ``dropout`` (dense encoder);
+    ``seed`` (same seed, same model); ``verbose`` (0 silent, 1 bar, 2 one line per epoch).
     """
 
-    def __init__(self, kind: str = "auto", hidden_units=(64, 32), latent_dim: int = 8, epochs: int = 50,
-                 batch_size: int = 128, learning_rate: float = 1e-3, validation_split: float = 0.1,
-                 patience: int = 5, dropout: float = 0.0, contamination: float = 0.1, seed: int | None = 0,
-                 verbose: int = 0, missing: str = "error"):
+    def __init__(self, kind: str = "auto", hidden_units="auto", filters=(16, 32), latent_dim="auto",
+                 noise_std: float = 0.2, beta: float = 1.0, score: str = "auto", n_neighbors: int = 5,
+                 epochs: int = 50, batch_size: int = 64, learning_rate: float = 1e-3,
+                 validation_split: float = 0.1, patience: int = 5, dropout: float = 0.0,
+                 contamination: float = 0.1, seed: int | None = 0, verbose: int = 0, missing: str = "error"):
         self.kind = kind
         self.hidden_units = hidden_units
+        self.filters = filters
         self.latent_dim = latent_dim
+        self.noise_std = noise_std
+        self.beta = beta
+        self.score = score
+        self.n_neighbors = n_neighbors
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -36,79 +74,310 @@ class AutoencoderDetector(BaseDetector):
         self.verbose = verbose
         self.missing = missing
 
-    # -- building ------------------------------------------------------------------------------
-    def _resolved_kind(self) -> str:
+    # -- parameters ----------------------------------------------------------------------------
+    def _check_params(self, is_image: bool) -> None:
         if self.kind not in KINDS:
             raise PluginError(f"kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
-        return "dense"
+        if self.kind == "conv" and not is_image:
+            raise PluginError("kind='conv' needs images; for tables use kind='dense' (or 'auto')")
+        if self.score not in SCORES:
+            raise PluginError(f"score must be one of {', '.join(SCORES)}, got {self.score!r}")
+        if self.score == "elbo" and self.kind != "vae":
+            raise PluginError("score='elbo' needs kind='vae'; pick mse, l1, bce or hybrid for other kinds")
+        for name in ("epochs", "batch_size", "n_neighbors"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise PluginError(f"{name} must be a positive integer, got {v!r}")
+        for name in ("learning_rate", "beta"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
+                raise PluginError(f"{name} must be a positive number, got {v!r}")
+        if isinstance(self.noise_std, bool) or not isinstance(self.noise_std, (int, float)) or self.noise_std < 0:
+            raise PluginError(f"noise_std must be a number >= 0, got {self.noise_std!r}")
+        if not isinstance(self.validation_split, (int, float)) or not 0 <= self.validation_split < 1:
+            raise PluginError(f"validation_split must be in [0, 1), got {self.validation_split!r}")
+        if not isinstance(self.dropout, (int, float)) or not 0 <= self.dropout < 1:
+            raise PluginError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        self._layer_sizes(self.filters, "filters")
+        if self.hidden_units != "auto":
+            self._layer_sizes(self.hidden_units, "hidden_units")
+        if self.latent_dim != "auto" and (isinstance(self.latent_dim, bool)
+                                          or not isinstance(self.latent_dim, (int, np.integer)) or self.latent_dim < 1):
+            raise PluginError(f"latent_dim must be a positive integer or 'auto', got {self.latent_dim!r}")
 
-    def _build(self, n_features: int, unit_range: bool):
+    @staticmethod
+    def _layer_sizes(value, name: str) -> list[int]:
+        if isinstance(value, str):  # from the CLI: --param filters=16,32
+            value = [v for v in value.replace(" ", "").split(",") if v]
+        try:
+            sizes = [int(v) for v in value]
+        except (TypeError, ValueError):
+            raise PluginError(f"{name} must be a list of positive integers (CLI: {name}=64,32), got {value!r}") from None
+        if not sizes or any(s < 1 for s in sizes):
+            raise PluginError(f"{name} must be a non-empty list of positive integers, got {value!r}")
+        return sizes
+
+    def _architecture(self, input_shape, unit_range: bool) -> dict:
+        """Resolved sizes for data of ``input_shape`` (stored in the model, rebuilt on load)."""
+        is_image = len(input_shape) == 3
+        n = int(np.prod(input_shape))
+        kind = self.kind if self.kind != "auto" else ("conv" if is_image else "dense")
+        backbone = "conv" if is_image and kind != "dense" else "dense"
+        if self.latent_dim == "auto":
+            latent = 32 if is_image else int(np.clip(round(n / 4), 2, 32))
+        else:
+            latent = int(self.latent_dim)
+        if self.hidden_units == "auto":
+            first = int(np.clip(2 ** round(np.log2(max(n, 1))), 16, 256))
+            hidden = [first, max(first // 2, latent)]
+        else:
+            hidden = self._layer_sizes(self.hidden_units, "hidden_units")
+        score = self.score if self.score != "auto" else ("elbo" if kind == "vae" else "hybrid")
+        if score == "bce" and not unit_range:
+            raise PluginError("score='bce' needs data in [0, 1] (images); use mse, l1 or hybrid for tables")
+        return {"kind": kind, "backbone": backbone, "input_shape": [int(v) for v in input_shape],
+                "latent_dim": latent, "hidden_units": hidden, "filters": self._layer_sizes(self.filters, "filters"),
+                "unit_range": bool(unit_range), "score": score,
+                "noise_std": float(self.noise_std) if kind == "denoising" else 0.0}
+
+    # -- building ------------------------------------------------------------------------------
+    def _build(self, arch: dict):
         import keras
 
-        from synthkit_plugins.autoencoder.networks import dense_decoder, dense_encoder
+        from synthkit_plugins.autoencoder import networks as nets
 
-        self.encoder_model_ = dense_encoder(n_features, self.hidden_units, self.latent_dim, self.dropout)
-        self.decoder_model_ = dense_decoder(n_features, self.hidden_units, self.latent_dim,
-                                            "sigmoid" if unit_range else None)
-        inputs = keras.Input(shape=(n_features,))
-        self.model_ = keras.Model(inputs, self.decoder_model_(self.encoder_model_(inputs)), name="autoencoder")
-        self.model_.compile(optimizer=keras.optimizers.Adam(self.learning_rate),
-                            loss="binary_crossentropy" if unit_range else "mse")
+        shape, kind, latent = arch["input_shape"], arch["kind"], arch["latent_dim"]
+        heads = 2 if kind == "vae" else 1
+        if arch["backbone"] == "conv":
+            self.encoder_model_ = nets.conv_encoder(shape, arch["filters"], latent, outputs=heads)
+            self.decoder_model_ = nets.conv_decoder(shape, arch["filters"], latent)
+        else:
+            n = int(np.prod(shape))
+            self.encoder_model_ = nets.dense_encoder(n, arch["hidden_units"], latent, float(self.dropout), outputs=heads)
+            self.decoder_model_ = nets.dense_decoder(n, arch["hidden_units"], latent,
+                                                     "sigmoid" if arch["unit_range"] else None)
+        model_shape = shape if arch["backbone"] == "conv" else [int(np.prod(shape))]
+        if kind == "vae":
+            self.model_ = nets.VAE(self.encoder_model_, self.decoder_model_, bernoulli=arch["unit_range"],
+                                   beta=float(self.beta), seed=self.seed, name="vae")
+            self.model_(np.zeros((1, *model_shape), np.float32))
+        else:
+            self.model_ = nets.autoencoder(self.encoder_model_, self.decoder_model_, model_shape,
+                                           noise_std=arch["noise_std"], seed=self.seed)
+        self._compile(float(self.learning_rate))
+        self._model_shape = model_shape
 
-    # -- the detector contract -----------------------------------------------------------------
-    def _fit(self, X: np.ndarray) -> None:
+    def _compile(self, learning_rate: float) -> None:
         import keras
 
-        self._resolved_kind()
-        if self.seed is not None:
-            keras.utils.set_random_seed(int(self.seed))
-        X = X.reshape(len(X), -1)
-        self.unit_range_ = bool(X.min() >= 0.0 and X.max() <= 1.0)
-        self._build(X.shape[1], self.unit_range_)
+        optimizer = keras.optimizers.Adam(learning_rate)
+        if self.arch_["kind"] == "vae":
+            self.model_.compile(optimizer=optimizer)
+        else:
+            self.model_.compile(optimizer=optimizer, loss="binary_crossentropy" if self.arch_["unit_range"] else "mse")
+
+    def _model_input(self, X: np.ndarray) -> np.ndarray:
+        return X.reshape(len(X), *self._model_shape).astype(np.float32, copy=False)
+
+    # -- training ------------------------------------------------------------------------------
+    def _train(self, X: np.ndarray, epochs: int, batch_size: int) -> dict:
+        import keras
+
+        X = self._model_input(X)
         n_val = int(len(X) * float(self.validation_split)) if len(X) >= 20 else 0
         order = np.random.default_rng(self.seed).permutation(len(X))
         train, val = X[order[n_val:]], X[order[:n_val]]
         callbacks = []
-        if n_val:
-            callbacks.append(keras.callbacks.EarlyStopping(patience=int(self.patience), restore_best_weights=True))
-        history = self.model_.fit(train, train, validation_data=(val, val) if n_val else None,
-                                  epochs=int(self.epochs), batch_size=int(self.batch_size), shuffle=True,
+        if n_val and self.patience:
+            callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=int(self.patience),
+                                                           restore_best_weights=True))
+        target = (lambda a: (a,)) if self.arch_["kind"] == "vae" else (lambda a: (a, a))
+        history = self.model_.fit(*target(train), validation_data=target(val) if n_val else None,
+                                  epochs=int(epochs), batch_size=int(min(batch_size, len(train))), shuffle=True,
                                   callbacks=callbacks, verbose=int(self.verbose))
-        self.history_ = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+        return {k: [float(v) for v in vals] for k, vals in history.history.items()}
 
-    def _score(self, X: np.ndarray) -> np.ndarray:
-        X = X.reshape(len(X), -1)
-        R = self.model_.predict(X, batch_size=1024, verbose=0)
-        if self.unit_range_:
-            eps = 1e-7
-            R = np.clip(R, eps, 1 - eps)
+    def _fit(self, X: np.ndarray) -> None:
+        import keras
+
+        is_image = X.ndim == 4
+        self._check_params(is_image)
+        if self.seed is not None:
+            keras.utils.set_random_seed(int(self.seed))
+        unit_range = is_image  # images are in [0, 1]; tables are standardised
+        self.arch_ = self._architecture(X.shape[1:], unit_range)
+        self._build(self.arch_)
+        self.history_ = self._train(X, int(self.epochs), int(self.batch_size))
+        self._fit_score_reference(X)
+
+    def _fit_score_reference(self, X: np.ndarray) -> None:
+        """What the hybrid score needs from the training data: reference codes and scales."""
+        if self.arch_["score"] != "hybrid":
+            self.reference_codes_ = np.zeros((0, self.arch_["latent_dim"]), np.float32)
+            self.score_scales_ = np.ones(2)
+            return
+        rng = np.random.default_rng(self.seed)
+        idx = np.sort(rng.permutation(len(X))[:MAX_REFERENCE_CODES])
+        self.reference_codes_ = self._codes(X[idx]).astype(np.float32)
+        rec = self._errors(X, self._reconstruct_array(X), "mse")
+        knn = self._knn_distance(self._codes(X), exclude_self=True)
+        self.score_scales_ = np.array([_positive_median(rec), _positive_median(knn)])
+
+    # -- scoring -------------------------------------------------------------------------------
+    def _codes(self, X: np.ndarray) -> np.ndarray:
+        out = _predict(self.encoder_model_, self._model_input(X))
+        return np.asarray(out[0] if isinstance(out, (list, tuple)) else out)
+
+    def _reconstruct_array(self, X: np.ndarray) -> np.ndarray:
+        if self.arch_["kind"] == "vae":
+            z_mean = self._codes(X)
+            R = _predict(self.decoder_model_, z_mean)
+        else:
+            R = _predict(self.model_, self._model_input(X))
+        return np.asarray(R).reshape(X.shape)
+
+    @staticmethod
+    def _errors(X: np.ndarray, R: np.ndarray, how: str) -> np.ndarray:
+        X = X.reshape(len(X), -1).astype(np.float64)
+        R = R.reshape(len(R), -1).astype(np.float64)
+        if how == "l1":
+            return np.abs(X - R).mean(axis=1)
+        if how == "bce":
+            R = np.clip(R, 1e-7, 1 - 1e-7)
             return -(X * np.log(R) + (1 - X) * np.log(1 - R)).mean(axis=1)
         return ((X - R) ** 2).mean(axis=1)
 
+    def _knn_distance(self, codes: np.ndarray, exclude_self: bool = False) -> np.ndarray:
+        from sklearn.neighbors import NearestNeighbors
+
+        ref = self.reference_codes_
+        k = min(int(self.n_neighbors) + int(exclude_self), len(ref))
+        if k < 1:
+            return np.zeros(len(codes))
+        dist, _ = NearestNeighbors(n_neighbors=k).fit(ref).kneighbors(codes.astype(np.float32))
+        if exclude_self and k > 1:
+            dist = dist[:, 1:]
+        return dist.mean(axis=1)
+
+    def _score(self, X: np.ndarray) -> np.ndarray:
+        how = self.arch_["score"]
+        if how == "elbo":
+            return self._negative_elbo(X)
+        R = self._reconstruct_array(X)
+        if how != "hybrid":
+            return self._errors(X, R, how)
+        rec = self._errors(X, R, "mse") / self.score_scales_[0]
+        knn = self._knn_distance(self._codes(X)) / self.score_scales_[1]
+        return rec + knn
+
+    def _negative_elbo(self, X: np.ndarray) -> np.ndarray:
+        out = _predict(self.encoder_model_, self._model_input(X))
+        z_mean, z_log_var = (np.asarray(o, np.float64) for o in out)
+        R = _predict(self.decoder_model_, z_mean.astype(np.float32))
+        n = X[0].size
+        if self.arch_["unit_range"]:
+            rec = self._errors(X, R, "bce") * n
+        else:
+            rec = 0.5 * self._errors(X, R, "mse") * n
+        kl = -0.5 * (1.0 + z_log_var - z_mean ** 2 - np.exp(z_log_var)).sum(axis=1)
+        return (rec + float(self.beta) * kl) / n
+
     # -- extras --------------------------------------------------------------------------------
     def encode(self, X) -> np.ndarray:
-        """Bottleneck features of each row."""
-        Xa, _ = self._adapt(X)
-        return self.encoder_model_.predict(Xa.reshape(len(Xa), -1), batch_size=1024, verbose=0)
+        """Bottleneck features, shape (n, latent_dim) (the posterior mean for the VAE)."""
+        Xa = self._adapted(X)
+        return self._codes(Xa)
 
     def reconstruct(self, X) -> np.ndarray:
-        """Reconstructions in the adapted space (standardised features, or images in [0, 1])."""
+        """Reconstructions in the adapted space (standardised features, or images (n, h, w, c) in [0, 1])."""
+        Xa = self._adapted(X)
+        return self._reconstruct_array(Xa)
+
+    def fine_tune(self, X, unfreeze_last: int = 2, epochs: int = 10, learning_rate: float | None = None,
+                  batch_size: int | None = None):
+        """Retrain on new data X with all but the last ``unfreeze_last`` weight layers frozen.
+
+        Layers count from the input to the output through encoder and decoder (the decoder's
+        output layer is the last). ``unfreeze_last=0`` or more than the number of layers unfreezes
+        all. The learning rate defaults to a tenth of the fit's. Afterwards the scores, threshold
+        and the hybrid score's references are those of X: the model now describes X as normal.
+        ``history_`` gains the fine-tuning losses under ``fine_tune``. Returns self.
+        """
+        from synthkit_plugins.autoencoder.networks import trainable_layers
+
+        Xa = self._adapted(X)
+        if len(Xa) == 0:
+            raise DataError("no rows to fine-tune on")
+        if isinstance(unfreeze_last, bool) or not isinstance(unfreeze_last, (int, np.integer)) or unfreeze_last < 0:
+            raise PluginError(f"unfreeze_last must be an integer >= 0, got {unfreeze_last!r}")
+        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
+            raise PluginError(f"epochs must be a positive integer, got {epochs!r}")
+        import keras
+
+        if self.seed is not None:
+            keras.utils.set_random_seed(int(self.seed) + 1)
+        layers = trainable_layers(self.model_)
+        k = len(layers) if unfreeze_last == 0 else min(int(unfreeze_last), len(layers))
+        for i, layer in enumerate(layers):
+            layer.trainable = i >= len(layers) - k
+        lr = float(learning_rate) if learning_rate is not None else float(self.learning_rate) / 10
+        self._compile(lr)
+        tuned = self._train(Xa, int(epochs), int(batch_size or self.batch_size))
+        for layer in layers:
+            layer.trainable = True
+        self._compile(float(self.learning_rate))
+        self.history_ = {**{k_: v for k_, v in self.history_.items() if k_ != "fine_tune"}, "fine_tune": tuned}
+        self.unfrozen_layers_ = [layer.name for layer in layers[len(layers) - k:]]
+        self._fit_score_reference(Xa)
+        scores = self._checked_scores(self._score(Xa), len(Xa))
+        self.decision_scores_ = scores
+        self.threshold_ = float(np.quantile(scores, 1.0 - self._contamination()))
+        self.labels_ = (scores > self.threshold_).astype(int)
+        return self
+
+    def _adapted(self, X) -> np.ndarray:
+        if not hasattr(self, "model_"):
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(X) first")
         Xa, _ = self._adapt(X)
-        R = self.model_.predict(Xa.reshape(len(Xa), -1), batch_size=1024, verbose=0)
-        return R.reshape(Xa.shape)
+        return Xa
 
     # -- saving --------------------------------------------------------------------------------
     def _get_state(self) -> dict:
-        state = {f"weight_{i}": w for i, w in enumerate(self.model_.get_weights())}
-        state.update(unit_range_=self.unit_range_, history_=self.history_, threshold_=self.threshold_,
+        state = {f"encoder_weight_{i}": np.asarray(w) for i, w in enumerate(self.encoder_model_.get_weights())}
+        state.update({f"decoder_weight_{i}": np.asarray(w) for i, w in enumerate(self.decoder_model_.get_weights())})
+        state.update(arch_=self.arch_, history_=self.history_, threshold_=self.threshold_,
                      decision_scores_=self.decision_scores_, labels_=self.labels_,
-                     n_features_in_=self.n_features_in_)
+                     n_features_in_=self.n_features_in_, reference_codes_=self.reference_codes_,
+                     score_scales_=np.asarray(self.score_scales_, np.float64))
         return state
 
     def _set_state(self, state: dict) -> None:
-        weights = [state.pop(f"weight_{i}") for i in range(sum(k.startswith("weight_") for k in state))]
+        state = dict(state)
+        enc = [state.pop(f"encoder_weight_{i}") for i in range(sum(k.startswith("encoder_weight_") for k in state))]
+        dec = [state.pop(f"decoder_weight_{i}") for i in range(sum(k.startswith("decoder_weight_") for k in state))]
         for k, v in state.items():
             setattr(self, k, v)
-        self.unit_range_ = bool(self.unit_range_)
-        self._build(int(self.n_features_in_), self.unit_range_)
-        self.model_.set_weights(weights)
+        self.arch_ = dict(self.arch_)
+        self._build(self.arch_)
+        self.encoder_model_.set_weights(enc)
+        self.decoder_model_.set_weights(dec)
+
+
+def _predict(model, X: np.ndarray):
+    """Outputs of ``model`` on X in batches, as numpy (a list for several outputs).
+
+    A direct call rather than ``model.predict``: no per-call tracing, which dominates on small data.
+    """
+    parts = []
+    for start in range(0, len(X), PREDICT_BATCH):
+        out = model(X[start:start + PREDICT_BATCH], training=False)
+        parts.append([np.asarray(o) for o in out] if isinstance(out, (list, tuple)) else [np.asarray(out)])
+    if not parts:
+        raise DataError("no rows to run the model on")
+    merged = [np.concatenate([p[i] for p in parts]) for i in range(len(parts[0]))]
+    return merged if len(merged) > 1 else merged[0]
+
+
+def _positive_median(values: np.ndarray) -> float:
+    m = float(np.median(values)) if len(values) else 1.0
+    return m if m > 1e-12 else max(float(np.mean(values)) if len(values) else 1.0, 1e-12)

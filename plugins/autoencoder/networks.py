@@ -74,11 +74,11 @@ def _heads(x, latent_dim: int, outputs: int):
 
 
 # -- joined models ---------------------------------------------------------------------------------
-def autoencoder(encoder, decoder, input_shape, noise_std: float = 0.0, name: str = "autoencoder"):
+def autoencoder(encoder, decoder, input_shape, noise_std: float = 0.0, seed=None, name: str = "autoencoder"):
     """encoder -> decoder; with ``noise_std`` > 0 a GaussianNoise layer corrupts the inputs during
     training only (a denoising autoencoder: noisy inputs, clean targets)."""
     inputs = keras.Input(shape=tuple(input_shape), name="inputs")
-    x = layers.GaussianNoise(float(noise_std), name="corrupt")(inputs) if noise_std else inputs
+    x = layers.GaussianNoise(float(noise_std), seed=seed, name="corrupt")(inputs) if noise_std else inputs
     return keras.Model(inputs, decoder(encoder(x)), name=name)
 
 
@@ -113,6 +113,9 @@ class VAE(keras.Model):
         self.total_loss_tracker = keras.metrics.Mean(name="loss")
         self.reconstruction_loss_tracker = keras.metrics.Mean(name="reconstruction_loss")
         self.kl_loss_tracker = keras.metrics.Mean(name="kl_loss")
+
+    def build(self, input_shape=None):  # the encoder and decoder are built functional models
+        self.built = True
 
     @property
     def metrics(self):

@@ -8,6 +8,8 @@ from synthkit.detector import BaseDetector
 from synthkit.errors import PluginError
 
 MINIBATCH_ROWS = 50_000
+FEATURES = ("raw", "autoencoder")
+AE_PREFIX = "autoencoder__"
 
 
 class KMeansDetector(BaseDetector):
@@ -18,11 +20,18 @@ class KMeansDetector(BaseDetector):
     that scores are comparable across data of different widths. ``segment(X)`` gives cluster ids.
     Inputs of more than 50,000 rows use MiniBatchKMeans (``algorithm="auto"``), or pick
     ``algorithm="full"`` or ``"minibatch"``.
+
+    ``features="autoencoder"`` clusters learned features instead of the raw ones: an autoencoder
+    (the ``autoencoder`` plugin, ``kind="auto"``: convolutional for images, dense for tables; with
+    ``ae_epochs`` epochs and a ``ae_latent_dim`` bottleneck, same ``seed``) is fitted first, and
+    K-Means runs on its bottleneck codes (``encode``); distances are then measured between codes.
+    The autoencoder is saved with the model. ``features="raw"`` (the default) clusters the adapted
+    inputs.
     """
 
     def __init__(self, n_clusters: int = 8, contamination: float = 0.1, algorithm: str = "auto",
                  n_init: int = 3, max_iter: int = 300, batch_size: int = 4096, seed: int | None = 0,
-                 missing: str = "error"):
+                 missing: str = "error", features: str = "raw", ae_epochs: int = 30, ae_latent_dim="auto"):
         self.n_clusters = n_clusters
         self.contamination = contamination
         self.algorithm = algorithm
@@ -31,10 +40,21 @@ class KMeansDetector(BaseDetector):
         self.batch_size = batch_size
         self.seed = seed
         self.missing = missing
+        self.features = features
+        self.ae_epochs = ae_epochs
+        self.ae_latent_dim = ae_latent_dim
 
     def _fit(self, X: np.ndarray) -> None:
         from sklearn.cluster import KMeans, MiniBatchKMeans
 
+        if self.features not in FEATURES:
+            raise PluginError(f"features must be one of {', '.join(FEATURES)}, got {self.features!r}")
+        if self.features == "autoencoder":
+            from synthkit_plugins.autoencoder.detector import AutoencoderDetector
+
+            self.autoencoder_ = AutoencoderDetector(kind="auto", epochs=self.ae_epochs, latent_dim=self.ae_latent_dim,
+                                                    score="mse", seed=self.seed).fit(X)
+            X = self._features(X)
         if self.algorithm not in ("auto", "full", "minibatch"):
             raise PluginError(f"algorithm must be auto, full or minibatch, got {self.algorithm!r}")
         if isinstance(self.n_clusters, bool) or not isinstance(self.n_clusters, (int, np.integer)) or self.n_clusters < 1:
@@ -50,14 +70,21 @@ class KMeansDetector(BaseDetector):
         model.fit(X)
         self.cluster_centers_ = model.cluster_centers_.astype(np.float32)
 
+    def _features(self, X: np.ndarray) -> np.ndarray:
+        """The space K-Means works in: the adapted input, or the autoencoder's bottleneck codes."""
+        if getattr(self, "autoencoder_", None) is not None:
+            return self.autoencoder_.encode(X)
+        return X
+
     def _distances(self, X: np.ndarray) -> np.ndarray:
+        X = self._features(X)
         X = X.reshape(len(X), -1).astype(np.float32)
         c = self.cluster_centers_
         d2 = (X * X).sum(1)[:, None] - 2.0 * X @ c.T + (c * c).sum(1)[None, :]
         return np.sqrt(np.maximum(d2, 0.0))
 
     def _score(self, X: np.ndarray) -> np.ndarray:
-        return self._distances(X).min(axis=1) / np.sqrt(max(X[0].size, 1))
+        return self._distances(X).min(axis=1) / np.sqrt(max(self.cluster_centers_.shape[1], 1))
 
     def segment(self, X) -> np.ndarray:
         """The cluster id of each row (rows dropped for missing values get -1)."""
@@ -66,3 +93,24 @@ class KMeansDetector(BaseDetector):
         if len(Xa):
             out[kept] = self._distances(Xa).argmin(axis=1)
         return out
+
+    def _get_state(self) -> dict:
+        state = {k: v for k, v in super()._get_state().items() if k != "autoencoder_"}
+        ae = getattr(self, "autoencoder_", None)
+        if ae is not None:
+            state.update({AE_PREFIX + k: v for k, v in ae._get_state().items()})
+            state[AE_PREFIX + "schema"] = ae.adapter_.to_dict()
+            state[AE_PREFIX + "params"] = ae.get_params(deep=False)
+        return state
+
+    def _set_state(self, state: dict) -> None:
+        ae_state = {k[len(AE_PREFIX):]: v for k, v in state.items() if k.startswith(AE_PREFIX)}
+        super()._set_state({k: v for k, v in state.items() if not k.startswith(AE_PREFIX)})
+        self.autoencoder_ = None
+        if ae_state:
+            from synthkit.adapters import adapter_from_dict
+            from synthkit_plugins.autoencoder.detector import AutoencoderDetector
+
+            self.autoencoder_ = AutoencoderDetector(**ae_state.pop("params"))
+            self.autoencoder_.adapter_ = adapter_from_dict(ae_state.pop("schema"))
+            self.autoencoder_._set_state(ae_state)

@@ -1,0 +1,144 @@
+"""The autoencoder family: kinds, encode/reconstruct, fine-tuning, save/load, parameter errors.
+
+Tiny data and a few epochs: these check behaviour, not quality (benchmarks/ measures quality).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthkit.api import get_detector, load_model
+from synthkit.errors import NotFittedError, PluginError
+
+
+def _images(n=48, size=12, seed=0):
+    """Bars at random rows: a simple structured image family (uint8, (n, size, size))."""
+    rng = np.random.default_rng(seed)
+    out = np.zeros((n, size, size), np.uint8)
+    for i in range(n):
+        r = rng.integers(2, size - 2)
+        out[i, r - 1:r + 1, 1:-1] = 255
+    return out
+
+
+def _table(n=240, seed=0, shift=0.0):
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=n)
+    b = 2 * a + 0.1 * rng.normal(size=n)
+    return pd.DataFrame({"a": a + shift, "b": b - shift, "c": rng.normal(size=n) + shift,
+                         "kind": rng.choice(["x", "y", "z"], size=n)})
+
+
+FAST = dict(epochs=3, batch_size=16, seed=3)
+
+
+@pytest.fixture(scope="module")
+def images():
+    return _images()
+
+
+@pytest.fixture(scope="module")
+def table():
+    return _table()
+
+
+@pytest.mark.parametrize("kind", ["auto", "dense", "vae", "denoising"])
+def test_image_kinds_encode_reconstruct_and_round_trip(kind, images, tmp_path):
+    det = get_detector("autoencoder", kind=kind, latent_dim=4, **FAST).fit(images)
+    assert det.arch_["kind"] == ("conv" if kind == "auto" else kind)
+    assert det.arch_["backbone"] == ("dense" if kind == "dense" else "conv")
+    assert det.encode(images).shape == (len(images), 4)
+    rec = det.reconstruct(images[:5])
+    assert rec.shape == (5, 12, 12, 1) and rec.min() >= 0 and rec.max() <= 1
+    scores = det.decision_function(images)
+    assert scores.shape == (len(images),) and np.isfinite(scores).all()
+    det.save(tmp_path / "model")
+    loaded = load_model(tmp_path / "model")
+    np.testing.assert_array_equal(loaded.decision_function(images), scores)
+    np.testing.assert_array_equal(loaded.encode(images), det.encode(images))
+    assert loaded.threshold_ == det.threshold_
+
+
+@pytest.mark.parametrize("kind", ["auto", "vae", "denoising"])
+def test_table_kinds_round_trip(kind, table, tmp_path):
+    det = get_detector("autoencoder", kind=kind, **FAST).fit(table)
+    assert det.arch_["backbone"] == "dense" and det.arch_["kind"] == ("dense" if kind == "auto" else kind)
+    n_features = len(det.adapter_.feature_names)
+    assert det.encode(table).shape == (len(table), det.arch_["latent_dim"])
+    assert det.reconstruct(table).shape == (len(table), n_features)
+    scores = det.decision_function(table)
+    det.save(tmp_path / "model")
+    np.testing.assert_array_equal(load_model(tmp_path / "model").decision_function(table), scores)
+
+
+def test_same_seed_same_scores(table):
+    a = get_detector("autoencoder", **FAST).fit(table).decision_scores_
+    b = get_detector("autoencoder", **FAST).fit(table).decision_scores_
+    np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+def test_scores_find_planted_outliers():
+    table = _table(n=400, seed=1)
+    a = np.array([2.0, -2.0, 2.5, -2.5, 3.0, -3.0, 2.2, -2.2, 2.8, -2.8])
+    table.loc[:9, "a"], table.loc[:9, "b"] = a, -2 * a  # each value in range, the a-b relation broken
+    det = get_detector("autoencoder", epochs=30, seed=0).fit(table)
+    top = np.argsort(-det.decision_scores_)[:20]
+    assert len(set(top) & set(range(10))) >= 7
+
+
+def test_fine_tune_on_shifted_data_lowers_its_reconstruction_error():
+    source, shifted = _table(seed=0), _table(seed=1, shift=3.0)
+    det = get_detector("autoencoder", score="mse", epochs=10, seed=0).fit(source)
+    before = det.decision_function(shifted).mean()
+    det.fine_tune(shifted, unfreeze_last=2, epochs=12, learning_rate=5e-3)
+    after = det.decision_function(shifted).mean()
+    assert after < 0.7 * before
+    assert len(det.unfrozen_layers_) == 2 and "fine_tune" in det.history_
+    assert det.decision_scores_.shape == (len(shifted),)
+
+
+def test_fine_tune_freezes_all_but_the_last_layers(table):
+    det = get_detector("autoencoder", **FAST).fit(table)
+    first = [w.copy() for w in det.encoder_model_.get_weights()]
+    det.fine_tune(table, unfreeze_last=1, epochs=2)
+    for before, after in zip(first, det.encoder_model_.get_weights()):
+        np.testing.assert_array_equal(before, after)
+    assert det.unfrozen_layers_ == ["reconstruction"]
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"kind": "lstm"}, "kind must be one of"),
+    ({"kind": "conv"}, "needs images"),
+    ({"score": "elbo"}, "needs kind='vae'"),
+    ({"score": "bce"}, "needs data in [0, 1]"),
+    ({"epochs": 0}, "epochs must be a positive integer"),
+    ({"hidden_units": "a,b"}, "hidden_units must be a list"),
+])
+def test_bad_parameters_raise_plugin_error(params, message, table):
+    with pytest.raises(PluginError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        get_detector("autoencoder", **params).fit(table)
+
+
+def test_unfitted_encode_and_fine_tune_raise(table):
+    det = get_detector("autoencoder")
+    with pytest.raises(NotFittedError):
+        det.encode(table)
+    with pytest.raises(NotFittedError):
+        det.fine_tune(table)
+
+
+def test_layer_sizes_from_cli_strings(table):
+    det = get_detector("autoencoder", hidden_units="16,8", latent_dim=3, epochs=1, seed=0).fit(table)
+    assert det.arch_["hidden_units"] == [16, 8] and det.encode(table).shape[1] == 3
+
+
+def test_registration_does_not_import_tensorflow():
+    code = ("import sys, synthkit_plugins.autoencoder.detector, synthkit_plugins.kmeans.detector; "
+            "from synthkit.registry import get_registry; get_registry(); "
+            "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
