@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import os
 import tempfile
+import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,7 +94,7 @@ def _read_file(path: Path) -> Data:
         raise
     except pd.errors.EmptyDataError:
         raise InputFileError(f"{path} is empty") from None
-    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError, EOFError, gzip.BadGzipFile) as exc:
+    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError, EOFError, zlib.error) as exc:
         raise InputFileError(f"cannot read {path}: {_one_line(exc)}") from None
     except Exception as exc:  # pyarrow raises its own error types on malformed files
         if type(exc).__module__.startswith("pyarrow"):
@@ -105,9 +106,18 @@ def _read_file(path: Path) -> Data:
 def _read_npz(path: Path) -> Data:
     import pandas as pd
 
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    if magic[:2] != b"PK":
+        raise InputFileError(f"cannot read {path}: not an NPZ file (a zip archive of .npy arrays, "
+                             "as numpy.savez writes)")
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
+            if not arrays:
+                raise InputFileError(f"{path} holds no arrays")
+    except InputFileError:
+        raise
     except Exception as exc:
         raise InputFileError(f"cannot read {path} as NPZ: {_one_line(exc)}") from None
     x_key = next((k for k in ("x", "X", "images", "data", "x_train") if k in arrays), None)
@@ -133,7 +143,7 @@ def read_idx(path) -> np.ndarray:
     try:
         with opener(path, "rb") as f:
             data = f.read()
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise InputFileError(f"cannot read {path}: {_one_line(exc)}") from None
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
         raise InputFileError(f"{path} is not an unsigned-byte IDX file (bad magic number)")
@@ -161,7 +171,7 @@ def check_output(path, overwrite: bool = False, suffixes=OUTPUT_SUFFIXES, inputs
     name = path.name.lower()
     if suffixes and not any(name.endswith(s) for s in suffixes):
         raise OutputFileError(f"cannot write {path}: use one of {', '.join(suffixes)}")
-    if inputs and path.resolve() in inputs:
+    if inputs and (path.resolve() in {Path(i).resolve() for i in inputs} or _same_file(path, inputs)):
         raise OutputFileError(f"refusing to overwrite the input {path}; choose another output path")
     if path.exists() and not overwrite:
         raise OutputFileError(f"{path} already exists; remove it or pass --overwrite")
@@ -173,6 +183,19 @@ def check_output(path, overwrite: bool = False, suffixes=OUTPUT_SUFFIXES, inputs
     return path
 
 
+def _same_file(path: Path, inputs) -> bool:
+    """Whether ``path`` is one of ``inputs`` under another name (a hard link or another mount path)."""
+    if not path.exists():
+        return False
+    for other in inputs:
+        try:
+            if os.path.samefile(path, other):
+                return True
+        except OSError:
+            continue
+    return False
+
+
 @contextmanager
 def atomic_path(path):
     """Yield a temporary path beside ``path``; rename it to ``path`` only if the block succeeds."""
@@ -180,6 +203,7 @@ def atomic_path(path):
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent if str(path.parent) else ".")
     os.close(fd)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; the output gets the usual permissions
         yield Path(tmp)
         os.replace(tmp, path)
     except BaseException:
@@ -188,6 +212,12 @@ def atomic_path(path):
         except FileNotFoundError:
             pass
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def write_table(frame, path) -> None:

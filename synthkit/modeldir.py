@@ -51,6 +51,9 @@ def save_model(model, path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
+        mask = os.umask(0o022)
+        os.umask(mask)
+        os.chmod(tmp, 0o777 & ~mask)  # mkdtemp makes 0700; the directory gets the usual permissions
         np.savez(tmp / STATE, **arrays)
         manifest = {
             "format": FORMAT,
@@ -102,6 +105,7 @@ def load_model(path):
     except Exception as exc:
         raise ModelFileError(f"{path} is corrupted: cannot read {STATE} ({exc})") from None
     state.update(manifest["state"])
+    _check_schema(path, manifest["schema"])
     try:
         model = cls(**manifest["params"])
         model.adapter_ = adapter_from_dict(manifest["schema"])
@@ -141,6 +145,57 @@ def read_manifest(path: Path) -> dict:
     if set(manifest["files"]) != {STATE} or not all(isinstance(v, str) for v in manifest["files"].values()):
         raise ModelFileError(f"{path} is corrupted: the manifest lists unexpected files")
     return manifest
+
+
+_NUMBER = (int, float)
+_COLUMN_KEYS = {
+    "numeric": {"mean": _NUMBER, "std": _NUMBER, "min": _NUMBER, "max": _NUMBER, "median": _NUMBER},
+    "bool": {"fill": bool},
+    "categorical": {"levels": list, "fill": str},
+}
+
+
+def _check_schema(path: Path, schema: dict) -> None:
+    """Refuse a manifest whose input schema is malformed, before it can fail later mid-run."""
+    def bad(what: str):
+        raise ModelFileError(f"{path} is corrupted: the manifest's schema {what}")
+
+    kind = schema.get("kind")
+    if kind == "image":
+        shape = schema.get("shape")
+        if not (isinstance(shape, list) and len(shape) == 3
+                and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in shape)):
+            bad("has a malformed image shape")
+        if not isinstance(schema.get("scale", 255.0), _NUMBER) or not isinstance(schema.get("dtype"), str):
+            bad("has a malformed image scale or dtype")
+        try:
+            np.dtype(schema["dtype"])
+        except TypeError:
+            bad(f"names an unknown dtype {schema['dtype']!r}")
+        return
+    if kind != "table":
+        bad(f"has unknown kind {kind!r}")
+    columns = schema.get("columns")
+    if not isinstance(columns, list) or not columns:
+        bad("lists no columns")
+    names = set()
+    for col in columns:
+        if not isinstance(col, dict) or not isinstance(col.get("name"), str) or not isinstance(col.get("dtype"), str):
+            bad("has a column without a name or dtype")
+        if col["name"] in names:
+            bad(f"lists column {col['name']!r} twice")
+        names.add(col["name"])
+        keys = _COLUMN_KEYS.get(col.get("kind"))
+        if keys is None:
+            bad(f"gives column {col['name']!r} an unknown kind {col.get('kind')!r}")
+        for key, typ in keys.items():
+            value = col.get(key)
+            if not isinstance(value, typ) or (typ is _NUMBER and (isinstance(value, bool) or not np.isfinite(value))):
+                bad(f"has a malformed {key!r} for column {col['name']!r}")
+        if col["kind"] == "categorical" and not all(isinstance(v, str) for v in col["levels"]):
+            bad(f"has non-text levels for column {col['name']!r}")
+        if col["kind"] == "numeric" and col["std"] <= 0:
+            bad(f"has a non-positive scale for column {col['name']!r}")
 
 
 def _registered_name(kind: str, cls) -> str:

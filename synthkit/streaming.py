@@ -1,0 +1,468 @@
+"""Streaming: score CSV and Parquet files larger than memory, chunk by chunk, and fit big files on a sample.
+
+Scoring (``score_file``) reads the input in chunks of ``chunksize`` rows (pandas ``read_csv`` with
+``chunksize``; pyarrow ``ParquetFile.iter_batches`` for Parquet), scores each chunk with a fitted
+detector and appends its rows plus ``anomaly_score``, ``is_anomaly`` (and ``segment``) to a temporary
+file beside the output (CSV appended as text, Parquet through one ``ParquetWriter``). The temporary
+file is renamed to the output only when every chunk is written, so a failed or killed run leaves no
+file at the output path. Memory holds one chunk at a time (plus one score per row when labels are
+given, to report ROC-AUC at the end).
+
+Dtypes are fixed by the model's schema, not guessed chunk by chunk: categorical columns are read as
+strings (a chunk whose categories all look like numbers stays categorical), integer columns that
+come back as floats because a chunk holds a missing value become nullable integers, float columns
+stay floats and boolean columns holding a missing value become nullable booleans. So every chunk
+passes the same schema check and the output has one type per column.
+
+Fitting on a big file (``sample_rows``) draws a uniform random sample of rows without replacement
+in one pass (each row gets a key from ``numpy.random.default_rng(seed)``; the rows with the smallest
+keys are kept, so the sample depends on the seed only, not on the chunk size) and returns it in file
+order. A file with no more rows than the sample size is returned whole.
+"""
+
+from __future__ import annotations
+
+import gzip
+import signal
+import sys
+import time
+import zlib
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from synthkit.errors import DataError, InputFileError, OutputFileError, SynthkitError
+
+DEFAULT_CHUNKSIZE = 100_000
+DEFAULT_SAMPLE_ROWS = 500_000
+#: Fitting from a CSV or Parquet file larger than this reads a sample instead of the whole file.
+SAMPLE_ABOVE_BYTES = 256 * 2**20
+CSV_SUFFIXES = (".csv", ".csv.gz")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+STREAM_OUTPUT_SUFFIXES = (".csv", ".csv.gz", ".parquet")
+
+
+def is_streamable(path) -> bool:
+    """Whether ``path`` is an existing CSV or Parquet file (the inputs that can be read in chunks)."""
+    path = Path(str(path))
+    name = path.name.lower()
+    return path.is_file() and name.endswith(CSV_SUFFIXES + PARQUET_SUFFIXES)
+
+
+def output_streamable(output) -> bool:
+    """Whether an output path takes rows chunk by chunk (CSV and Parquet do; NPZ does not)."""
+    return output is None or str(output).lower().endswith(STREAM_OUTPUT_SUFFIXES)
+
+
+def is_large(path) -> bool:
+    """Whether fitting from ``path`` should use a sample (file size above ``SAMPLE_ABOVE_BYTES``)."""
+    return Path(path).stat().st_size > SAMPLE_ABOVE_BYTES
+
+
+# -- reading in chunks -------------------------------------------------------------------------
+class ChunkReader:
+    """Iterate a CSV or Parquet file as DataFrames of at most ``chunksize`` rows.
+
+    ``fraction_done`` estimates progress: bytes read over file size for CSV, rows over the row
+    count in the metadata for Parquet. Every read error becomes an ``InputFileError``.
+    """
+
+    def __init__(self, path, chunksize: int = DEFAULT_CHUNKSIZE, dtype: dict | None = None):
+        self.path = Path(path)
+        if isinstance(chunksize, bool) or not isinstance(chunksize, (int, np.integer)) or chunksize < 1:
+            raise DataError(f"chunksize must be a positive number of rows, got {chunksize!r}")
+        self.chunksize = int(chunksize)
+        self.dtype = dtype or {}
+        self.rows_read = 0
+        self.total_rows: int | None = None
+        self.size = self.path.stat().st_size
+        self._raw = None
+
+    @property
+    def fraction_done(self) -> float | None:
+        if self.total_rows:
+            return min(self.rows_read / self.total_rows, 1.0)
+        if self._raw is not None and self.size:
+            try:
+                return min(self._raw.tell() / self.size, 1.0)
+            except (OSError, ValueError):
+                return None
+        return None
+
+    def __iter__(self):
+        name = self.path.name.lower()
+        try:
+            if name.endswith(PARQUET_SUFFIXES):
+                yield from self._parquet()
+            else:
+                yield from self._csv(gz=name.endswith(".gz"))
+        finally:
+            if self._raw is not None:
+                self._raw.close()
+                self._raw = None
+
+    def _csv(self, gz: bool):
+        self._raw = open(self.path, "rb")
+        handle = gzip.GzipFile(fileobj=self._raw) if gz else self._raw
+        with _read_errors(self.path):  # dtypes of columns absent from the file are ignored
+            reader = pd.read_csv(handle, chunksize=self.chunksize, dtype=self.dtype or None)
+        with reader:
+            while True:
+                with _read_errors(self.path, self.rows_read):
+                    try:
+                        chunk = next(reader)
+                    except StopIteration:
+                        return
+                self.rows_read += len(chunk)
+                yield chunk
+
+    def _parquet(self):
+        import pyarrow.parquet as pq
+
+        with _read_errors(self.path):
+            pf = pq.ParquetFile(self.path)
+            self.total_rows = pf.metadata.num_rows
+            batches = pf.iter_batches(batch_size=self.chunksize)
+        while True:
+            with _read_errors(self.path, self.rows_read):
+                try:
+                    batch = next(batches)
+                except StopIteration:
+                    return
+                chunk = batch.to_pandas()
+            self.rows_read += len(chunk)
+            yield chunk
+
+
+@contextmanager
+def _read_errors(path: Path, row: int | None = None):
+    """Turn whatever pandas, pyarrow, gzip or the OS raises on a bad file into one InputFileError."""
+    where = f" after row {row}" if row else ""
+    try:
+        yield
+    except SynthkitError:
+        raise
+    except pd.errors.EmptyDataError:
+        raise InputFileError(f"{path} is empty") from None
+    except (OSError, ValueError, TypeError, UnicodeDecodeError, EOFError, zlib.error, pd.errors.ParserError) as exc:
+        raise InputFileError(f"cannot read {path}{where}: {_one_line(exc)}") from None
+    except Exception as exc:
+        if type(exc).__module__.startswith("pyarrow"):
+            raise InputFileError(f"cannot read {path}{where}: {_one_line(exc)}") from None
+        raise
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+# -- dtypes from the model's schema ------------------------------------------------------------
+def schema_dtypes(adapter) -> dict:
+    """The dtypes to read CSV columns with, from a fitted table adapter: categorical columns as strings."""
+    return {col["name"]: str for col in getattr(adapter, "columns", []) if col.get("kind") == "categorical"}
+
+
+def normalise_chunk(chunk: pd.DataFrame, adapter) -> pd.DataFrame:
+    """Give each model column the same dtype in every chunk (see the module notes)."""
+    for col in getattr(adapter, "columns", []):
+        name = col["name"]
+        if name not in chunk.columns or isinstance(chunk[name], pd.DataFrame):
+            continue  # the schema check names missing and duplicate columns
+        s = chunk[name]
+        kind = col.get("kind")
+        if kind == "numeric" and pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+            if col.get("integer"):
+                if pd.api.types.is_float_dtype(s.dtype):
+                    try:
+                        chunk[name] = s.astype("Int64")
+                    except (TypeError, ValueError):
+                        pass  # fractional values: left as floats, still numeric
+            elif not pd.api.types.is_float_dtype(s.dtype):
+                chunk[name] = s.astype(np.float64)
+        elif kind == "bool" and s.dtype == object:
+            try:
+                chunk[name] = s.astype("boolean")
+            except (TypeError, ValueError):
+                pass  # the schema check reports the column
+    return chunk
+
+
+# -- writing in chunks -------------------------------------------------------------------------
+class _CsvSink:
+    def __init__(self, tmp: Path, gz: bool):
+        self.file = gzip.open(tmp, "wt", encoding="utf-8", newline="") if gz else open(tmp, "w", encoding="utf-8", newline="")
+        self.header = True
+
+    def write(self, frame: pd.DataFrame) -> None:
+        frame.to_csv(self.file, index=False, header=self.header, lineterminator="\n")
+        self.header = False
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class _ParquetSink:
+    def __init__(self, tmp: Path):
+        self.tmp = tmp
+        self.writer = None
+
+    def write(self, frame: pd.DataFrame) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(self.tmp, table.schema)
+        elif not table.schema.equals(self.writer.schema):
+            try:
+                table = table.cast(self.writer.schema)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError) as exc:
+                raise DataError(f"a column changes type between chunks ({_one_line(exc)}); write CSV output, "
+                                "or make the column's values consistent") from None
+        self.writer.write_table(table)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        else:  # no rows at all: still write a valid, empty file
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            pq.write_table(pa.table({}), self.tmp)
+
+
+@contextmanager
+def _sink(output):
+    """An atomic chunk writer for ``output`` (or one that discards rows when output is None)."""
+    from synthkit.io import atomic_path
+
+    if output is None:
+        yield None
+        return
+    name = str(output).lower()
+    if not name.endswith(STREAM_OUTPUT_SUFFIXES):
+        raise OutputFileError(f"cannot stream rows to {output}: use .csv, .csv.gz or .parquet")
+    with atomic_path(output) as tmp:
+        sink = _ParquetSink(tmp) if name.endswith(".parquet") else _CsvSink(tmp, gz=name.endswith(".gz"))
+        try:
+            yield sink
+        finally:
+            sink.close()
+
+
+@contextmanager
+def _terminate_as_interrupt():
+    """Make SIGTERM unwind like Ctrl-C, so the temporary output is removed (SIGKILL cannot be caught)."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+# -- progress ----------------------------------------------------------------------------------
+class Progress:
+    """Rows per second and time left on stderr, redrawn at most twice a second; silent when not a terminal."""
+
+    def __init__(self, label: str = "scoring", enabled: bool | None = None, stream=None):
+        self.stream = stream or sys.stderr
+        self.enabled = _isatty(self.stream) if enabled is None else enabled
+        self.label = label
+        self.started = time.perf_counter()
+        self.last = 0.0
+        self.drawn = False
+
+    def update(self, rows: int, fraction: float | None, force: bool = False) -> None:
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        if not force and now - self.last < 0.5:
+            return
+        self.last = now
+        elapsed = max(now - self.started, 1e-9)
+        text = f"{self.label}: {rows:,} rows  {rows / elapsed:,.0f} rows/s"
+        if fraction:
+            left = elapsed * (1.0 - fraction) / fraction
+            text += f"  {fraction:.0%}  ETA {_clock(left)}"
+        self.stream.write("\r" + text.ljust(72))
+        self.stream.flush()
+        self.drawn = True
+
+    def close(self) -> None:
+        if self.enabled and self.drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _isatty(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+# -- scoring -----------------------------------------------------------------------------------
+@dataclass
+class StreamSummary:
+    """What a streamed scoring run did (the keys of ``as_dict`` match ``api.run_detect``'s summary)."""
+
+    rows: int = 0
+    flagged: int = 0
+    threshold: float = float("nan")
+    rows_dropped: int = 0
+    rows_imputed: int = 0
+    rows_read: int = 0
+    seconds: float = 0.0
+    report: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        out = {"rows": self.rows, "flagged": self.flagged, "threshold": self.threshold,
+               "rows_dropped": self.rows_dropped, "rows_imputed": self.rows_imputed,
+               "rows_read": self.rows_read, "seconds": self.seconds,
+               "rows_per_second": self.rows_read / self.seconds if self.seconds > 0 else float("nan")}
+        out.update(self.report)
+        return out
+
+
+def score_file(path, detector, output=None, chunksize: int | None = None, label_column: str | None = None,
+               progress: bool | None = None) -> dict:
+    """Score the CSV or Parquet file ``path`` with a fitted detector, chunk by chunk.
+
+    ``detector`` is a fitted detector or a model directory. Rows go to ``output`` (.csv, .csv.gz or
+    .parquet; written atomically; None to keep only the summary) with ``anomaly_score``,
+    ``is_anomaly`` and, for segmenting detectors, ``segment``. ``label_column`` names a 0/1 column
+    kept out of the features and used for ROC-AUC. ``progress``: draw progress on stderr (default:
+    when stderr is a terminal). Returns the summary dict (rows, flagged, threshold, rows_dropped,
+    rows_imputed, seconds, rows_per_second, and the detection report when labels are given).
+    """
+    from synthkit.api import _binary_truth, load_model
+    from synthkit.metrics import detection_report
+
+    if not hasattr(detector, "decision_function"):
+        detector = load_model(detector)
+    adapter = getattr(detector, "adapter_", None)
+    if adapter is None:
+        from synthkit.errors import NotFittedError
+
+        raise NotFittedError(f"this {type(detector).__name__} is not fitted yet; call fit(X) first")
+    if getattr(adapter, "kind", "table") != "table":
+        raise DataError(f"the model was fitted on {adapter.describe()}; a table file cannot be scored with it")
+    path = Path(path)
+    if not is_streamable(path):
+        raise InputFileError(f"cannot stream {path}: give an existing .csv, .csv.gz or .parquet file")
+    dtype = schema_dtypes(adapter)
+    if label_column is not None:
+        dtype.pop(label_column, None)
+    reader = ChunkReader(path, DEFAULT_CHUNKSIZE if chunksize is None else chunksize, dtype=dtype)
+    threshold = float(detector.threshold_)
+    segments = hasattr(detector, "segment")
+    imputing = getattr(adapter, "missing", "error") == "impute"
+    summary = StreamSummary(threshold=threshold)
+    truths, kept_scores = [], []
+    bar = Progress("scoring", enabled=progress)
+    started = time.perf_counter()
+    with _terminate_as_interrupt(), _sink(output) as sink:
+        for chunk in reader:
+            if not len(chunk):
+                continue  # a header-only file yields one empty chunk with no dtypes to check
+            first_row = reader.rows_read - len(chunk)
+            chunk = normalise_chunk(chunk, adapter)
+            if label_column is not None:
+                if label_column not in chunk.columns:
+                    raise DataError(f"label column {label_column!r} is not in the data; columns: "
+                                    f"{', '.join(map(str, chunk.columns))}")
+                features = chunk.drop(columns=[label_column])
+            else:
+                features = chunk
+            try:
+                scores = detector.decision_function(features)
+                if imputing:
+                    summary.rows_imputed += int(adapter.n_affected)
+                segment = detector.segment(features) if segments and len(features) else None
+            except SynthkitError as exc:
+                if len(chunk):
+                    raise type(exc)(f"rows {first_row + 1}-{reader.rows_read}: {exc}") from None
+                raise
+            out = chunk  # features may be this very frame: columns are added only after scoring
+            out["anomaly_score"] = scores
+            missing = np.isnan(scores)
+            out["is_anomaly"] = np.where(missing, 0, scores > threshold).astype(np.int64)
+            if segments:
+                out["segment"] = segment if segment is not None else np.zeros(len(out), np.int64)
+            if missing.any():
+                out = out[~missing]
+                summary.rows_dropped += int(missing.sum())
+            if label_column is not None:
+                truths.append(_binary_truth(out[label_column], label_column).astype(np.int8))
+                kept_scores.append(out["anomaly_score"].to_numpy())
+            summary.rows += len(out)
+            summary.flagged += int(out["is_anomaly"].sum())
+            if sink is not None:
+                sink.write(out)
+            bar.update(reader.rows_read, reader.fraction_done)
+        summary.rows_read = reader.rows_read
+        if summary.rows_read == 0:
+            raise DataError(f"{path} has no rows to score")
+    summary.seconds = time.perf_counter() - started
+    bar.update(reader.rows_read, 1.0, force=True)
+    bar.close()
+    if truths:
+        summary.report = detection_report(np.concatenate(truths), np.concatenate(kept_scores))
+    return summary.as_dict()
+
+
+# -- fitting on a sample -----------------------------------------------------------------------
+def sample_rows(path, n: int = DEFAULT_SAMPLE_ROWS, seed: int | None = 0, chunksize: int | None = None,
+                progress: bool | None = None) -> pd.DataFrame:
+    """A seeded uniform sample of ``n`` rows of a CSV or Parquet file, drawn in one pass, in file order.
+
+    Each row gets a key from ``numpy.random.default_rng(seed)`` in file order and the ``n`` rows with
+    the smallest keys are kept (reservoir sampling by bottom-k keys), so the same seed gives the same
+    rows whatever the chunk size. A file of at most ``n`` rows comes back whole.
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise DataError(f"the sample size must be a positive number of rows, got {n!r}")
+    rng = np.random.default_rng(0 if seed is None else seed)
+    reader = ChunkReader(path, DEFAULT_CHUNKSIZE if chunksize is None else chunksize)
+    bar = Progress("sampling", enabled=progress)
+    reservoir: pd.DataFrame | None = None
+    keys = np.zeros(0)
+    for chunk in reader:
+        chunk_keys = rng.random(len(chunk))
+        chunk.index = pd.RangeIndex(reader.rows_read - len(chunk), reader.rows_read)
+        if reservoir is not None and len(reservoir) >= n:
+            take = chunk_keys < keys.max()
+            chunk, chunk_keys = chunk[take], chunk_keys[take]
+            if not len(chunk):
+                bar.update(reader.rows_read, reader.fraction_done)
+                continue
+        merged = chunk if reservoir is None else pd.concat([reservoir, chunk])
+        keys = chunk_keys if reservoir is None else np.concatenate([keys, chunk_keys])
+        if len(merged) > n:
+            best = np.argpartition(keys, n - 1)[:n]
+            merged, keys = merged.iloc[best], keys[best]
+        reservoir = merged
+        bar.update(reader.rows_read, reader.fraction_done)
+    bar.close()
+    if reservoir is None or not len(reservoir):
+        raise DataError(f"{path} has no rows to fit on")
+    order = np.argsort(reservoir.index.to_numpy(), kind="stable")
+    return reservoir.iloc[order].reset_index(drop=True)
