@@ -1,0 +1,221 @@
+"""The diffusion plugin on tiny data: sampling, seeds, save/load, table schema, denoising, fine-tuning
+and the ``synthkit denoise`` command. Quality on MNIST is measured in benchmarks/, not here."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from synthkit.errors import DataError, NotFittedError, PluginError
+
+FAST_IMAGE = dict(epochs=2, ae_epochs=20, batch_size=16, widths=(8,), steps=4, seed=3)
+FAST_TABLE = dict(epochs=3, batch_size=64, widths=(32,), steps=5, seed=3)
+
+
+def bars(n: int = 160, size: int = 12, seed: int = 0):
+    """uint8 images of one bright bar each: label 0 horizontal, 1 vertical."""
+    rng = np.random.default_rng(seed)
+    X = np.zeros((n, size, size), np.uint8)
+    y = rng.integers(0, 2, n)
+    for i in range(n):
+        pos, start = rng.integers(1, size - 1), rng.integers(0, size // 3)
+        length = rng.integers(size // 2, size - start + 1)
+        if y[i] == 0:
+            X[i, pos - 1:pos + 1, start:start + length] = 255
+        else:
+            X[i, start:start + length, pos - 1:pos + 1] = 255
+    return X, y
+
+
+def table(n: int = 300, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    label = (rng.random(n) < 0.2).astype(np.int64)
+    return pd.DataFrame({
+        "amount": np.round(rng.lognormal(3, 1, n) * (1 + 2 * label), 2),
+        "count": rng.poisson(3, n).astype(np.int64),
+        "score": rng.normal(0, 1, n) + label,
+        "channel": rng.choice(["web", "shop", "phone"], n),
+        "flag": rng.random(n) < 0.3 + 0.4 * label,
+        "is_fraud": label,
+    })
+
+
+@pytest.fixture(scope="module")
+def image_model():
+    from synthkit.api import get_generator
+
+    X, y = bars()
+    return get_generator("diffusion", **FAST_IMAGE).fit(X, y), X, y
+
+
+@pytest.fixture(scope="module")
+def table_model():
+    from synthkit.api import get_generator
+
+    df = table()
+    return get_generator("diffusion", **FAST_TABLE).fit(df.drop(columns=["is_fraud"]), df["is_fraud"]), df
+
+
+def test_registration_does_not_import_tensorflow():
+    code = ("import sys; from synthkit.registry import get_registry; r = get_registry(); "
+            "assert 'diffusion' in r.entries('generators'); "
+            "import click; g = click.Group(); r.add_commands(g); assert 'denoise' in g.commands; "
+            "assert 'tensorflow' not in sys.modules, 'tensorflow loaded'")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_image_samples_dtype_labels_and_seed(image_model):
+    gen, X, _ = image_model
+    a = gen.sample(6, y=1, seed=7)
+    assert a.dtype == np.uint8 and a.shape == (6, *X.shape[1:])
+    assert np.array_equal(a, gen.sample(6, y=1, seed=7))
+    assert not np.array_equal(a, gen.sample(6, y=1, seed=8))
+    assert gen.sample(4, seed=1).shape == (4, *X.shape[1:])  # classes drawn at their training frequency
+    gen.guidance = 0.0  # unconditional prediction only
+    try:
+        assert gen.sample(3, y=[0, 1, 0], seed=2).shape[0] == 3
+    finally:
+        gen.guidance = None
+    with pytest.raises(PluginError, match="not seen in fit"):
+        gen.sample(2, y=5)
+    assert set(gen.history_) >= {"ae_loss", "loss", "x0_loss"} and len(gen.history_["loss"]) == FAST_IMAGE["epochs"]
+
+
+def test_same_seed_same_fit():
+    from synthkit.api import get_generator
+
+    df = table(120)
+    X, y = df.drop(columns=["is_fraud"]), df["is_fraud"]
+    params = dict(FAST_TABLE, epochs=1)
+    a = get_generator("diffusion", **params).fit(X, y).sample(20, y=1, seed=0)
+    b = get_generator("diffusion", **params).fit(X, y).sample(20, y=1, seed=0)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_denoise_improves_psnr_and_estimates_the_level(image_model):
+    from synthkit_plugins.diffusion.noise import add_noise, psnr
+
+    gen, X, _ = image_model
+    clean = X[:64].astype(np.float32)[..., None] / 255
+    noisy = np.round(add_noise(clean, 0.3, np.random.default_rng(0))[..., 0] * 255).astype(np.uint8)
+    before = psnr(clean, noisy[..., None] / 255)
+    den = gen.denoise(noisy, noise_std=0.3)
+    assert den.dtype == np.uint8 and den.shape == noisy.shape
+    assert psnr(clean, den[..., None] / 255) > before + 3
+    assert abs(gen.estimate_noise_std(noisy) - 0.3) < 0.06
+    assert gen.denoise(noisy, steps=2).shape == noisy.shape  # estimated level, diffusion refinement
+    with pytest.raises(DataError, match="noise_std"):
+        gen.denoise(noisy, noise_std=-1)
+
+
+def test_save_load_round_trip(image_model, table_model, tmp_path):
+    from synthkit.api import load_model
+
+    gen, X, _ = image_model
+    gen.save(tmp_path / "img")
+    back = load_model(tmp_path / "img")
+    assert np.array_equal(back.sample(5, y=0, seed=4), gen.sample(5, y=0, seed=4))
+    assert np.array_equal(back.denoise(X[:5], noise_std=0.1), gen.denoise(X[:5], noise_std=0.1))
+    tgen, _ = table_model
+    tgen.save(tmp_path / "tab")
+    pd.testing.assert_frame_equal(load_model(tmp_path / "tab").sample(30, y=1, seed=4), tgen.sample(30, y=1, seed=4))
+
+
+def test_table_samples_keep_the_schema(table_model):
+    from synthkit.api import augment
+
+    gen, df = table_model
+    out = augment(df, plugin="diffusion", n=200, label_column="is_fraud", label=1, seed=1, model=gen)
+    assert list(out.columns) == list(df.columns)
+    assert out.dtypes.to_dict() == df.dtypes.to_dict()
+    assert (out["is_fraud"] == 1).all()
+    assert set(out["channel"]) <= set(df["channel"])
+    for col in ("amount", "count", "score"):
+        assert out[col].between(df[col].min(), df[col].max()).all()
+    assert (out["count"] == out["count"].round()).all()
+    assert out["flag"].dtype == bool
+
+
+def test_fine_tune_retrains_only_the_last_layers(table_model):
+    gen, df = table_model
+    X = df.drop(columns=["is_fraud"])
+    layers = [layer for layer in gen.network_.layers if layer.weights]
+    first = [np.copy(w) for w in layers[0].get_weights()]
+    last_before = [np.copy(w) for w in layers[-1].get_weights()]
+    gen.fine_tune(X[:100], df["is_fraud"][:100], unfreeze_last=1, epochs=1)
+    assert all(np.array_equal(a, b) for a, b in zip(first, layers[0].get_weights()))
+    assert not all(np.array_equal(a, b) for a, b in zip(last_before, layers[-1].get_weights()))
+    assert "finetune_loss" in gen.history_
+    with pytest.raises(PluginError, match="unfreeze_last"):
+        gen.fine_tune(X, unfreeze_last=0)
+
+
+def test_parameter_and_state_errors():
+    from synthkit.api import get_generator
+
+    with pytest.raises(NotFittedError):
+        get_generator("diffusion").denoise(np.zeros((2, 8, 8), np.uint8))
+    with pytest.raises(DataError, match="kind='table'"):
+        get_generator("diffusion", kind="table").fit(np.zeros((4, 8, 8), np.uint8))
+    with pytest.raises(PluginError, match="widths"):
+        get_generator("diffusion", widths=(0,)).fit(table(20))
+
+
+# -- the `synthkit denoise` command ---------------------------------------------------------------
+@pytest.fixture
+def group():
+    from synthkit.cli import SynthkitGroup, cli
+    from synthkit_plugins.diffusion.commands import denoise
+
+    g = SynthkitGroup(commands=dict(cli.commands))
+    g.add_command(denoise)
+    return g
+
+
+def one_line_error(result, text):
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and text in lines[0], result.stderr
+    assert "Traceback" not in result.output + result.stderr
+
+
+def test_cli_denoise_with_a_model_writes_grid_and_npz(group, image_model, tmp_path):
+    gen, X, y = image_model
+    gen.save(tmp_path / "model")
+    np.savez(tmp_path / "bars.npz", x=X[:20], y=y[:20])
+    grid, out = tmp_path / "cmp.png", tmp_path / "den.npz"
+    r = CliRunner().invoke(group, ["denoise", str(tmp_path / "bars.npz"), "--noise-std", "0.3", "--model",
+                                   str(tmp_path / "model"), "--grid", str(grid), "-o", str(out), "--seed", "1"])
+    assert r.exit_code == 0, r.output
+    assert "PSNR noisy" in r.output and grid.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with np.load(out) as z:
+        assert z["x"].shape == (20, 12, 12) and z["x"].dtype == np.uint8 and len(z["y"]) == 20
+    # an already-noisy input: the level is estimated
+    r = CliRunner().invoke(group, ["denoise", str(tmp_path / "bars.npz"), "--model", str(tmp_path / "model")])
+    assert r.exit_code == 0 and "(estimated)" in r.output, r.output
+
+
+def test_cli_denoise_fails_cleanly(group, tmp_path):
+    one_line_error(CliRunner().invoke(group, ["denoise", str(tmp_path / "missing.npz")]), "no such file")
+    pd.DataFrame({"a": [1.0, 2.0]}).to_csv(tmp_path / "t.csv", index=False)
+    one_line_error(CliRunner().invoke(group, ["denoise", str(tmp_path / "t.csv")]), "denoise works on images")
+    np.savez(tmp_path / "x.npz", x=np.zeros((3, 8, 8), np.uint8))
+    one_line_error(CliRunner().invoke(group, ["denoise", str(tmp_path / "x.npz"), "--grid", str(tmp_path / "g.jpg")]),
+                   "use one of .png")
+    one_line_error(CliRunner().invoke(group, ["denoise", str(tmp_path / "x.npz"), "--model", str(tmp_path / "none")]),
+                   "no model directory")
+
+
+@pytest.mark.slow
+def test_cli_denoise_quick_fit(group, tmp_path):
+    X, _ = bars(96)
+    np.savez(tmp_path / "bars.npz", x=X)
+    r = CliRunner().invoke(group, ["denoise", str(tmp_path / "bars.npz"), "--noise-std", "0.2",
+                                   "--grid", str(tmp_path / "cmp.png"), "--save-model", str(tmp_path / "m")])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "cmp.png").is_file() and (tmp_path / "m" / "manifest.json").is_file()
