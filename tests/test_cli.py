@@ -56,7 +56,7 @@ def test_plugins_and_datasets_commands():
 def test_detect_writes_scores_and_summary(small_csv, tmp_path):
     out = tmp_path / "scores.csv"
     result = run("detect", small_csv, "--plugin", "kmeans", "--label-column", "label", "--contamination", "0.05",
-                 "--param", "n_clusters=1", "--seed", "1", "-o", out)
+                 "--param", "n_clusters=2", "--seed", "1", "-o", out)
     assert result.exit_code == 0, result.output
     assert "rows: 200  flagged: 10 (5.0%)" in result.output
     assert "ROC-AUC: 1.0000" in result.output

@@ -8,12 +8,18 @@ from synthkit.detector import BaseDetector
 from synthkit.errors import PluginError
 
 MINIBATCH_ROWS = 50_000
+SMALL_CLUSTER_SHARE = 0.25  # a cluster holding under a quarter of the average share is "small"
 FEATURES = ("raw", "autoencoder")
 AE_PREFIX = "autoencoder__"
 
 
 class KMeansDetector(BaseDetector):
     """K-Means clustering; anomaly score = Euclidean distance to the nearest centroid.
+
+    Small clusters (holding less than a quarter of the average cluster's share of the training
+    rows) are taken as groups of anomalies, as in CBLOF: every row is scored by its distance to the
+    nearest *large* centroid, so a tight group of outliers cannot hide in a cluster of its own.
+    ``segment`` still reports the nearest centroid of any size.
 
     Distances are measured in the adapted feature space (tables standardised and one-hot encoded,
     images scaled to [0, 1] and flattened), divided by the square root of the number of features so
@@ -69,6 +75,8 @@ class KMeansDetector(BaseDetector):
             model = KMeans(n_clusters=k, n_init=self.n_init, max_iter=self.max_iter, random_state=self.seed)
         model.fit(X)
         self.cluster_centers_ = model.cluster_centers_.astype(np.float32)
+        counts = np.bincount(model.predict(X), minlength=len(self.cluster_centers_))
+        self.large_clusters_ = counts >= SMALL_CLUSTER_SHARE * len(X) / len(self.cluster_centers_)
 
     def _features(self, X: np.ndarray) -> np.ndarray:
         """The space K-Means works in: the adapted input, or the autoencoder's bottleneck codes."""
@@ -84,7 +92,8 @@ class KMeansDetector(BaseDetector):
         return np.sqrt(np.maximum(d2, 0.0))
 
     def _score(self, X: np.ndarray) -> np.ndarray:
-        return self._distances(X).min(axis=1) / np.sqrt(max(self.cluster_centers_.shape[1], 1))
+        large = np.asarray(getattr(self, "large_clusters_", np.ones(len(self.cluster_centers_), bool)), bool)
+        return self._distances(X)[:, large].min(axis=1) / np.sqrt(max(self.cluster_centers_.shape[1], 1))
 
     def segment(self, X) -> np.ndarray:
         """The cluster id of each row (rows dropped for missing values get -1)."""
