@@ -280,6 +280,11 @@ def _write_samples(samples, labels, output) -> None:
         raise SynthkitError("images are written as .npz (arrays x and y); use --grid for a picture")
 
 
+from synthkit.evaluation import evaluate  # noqa: E402  (defined beside the metrics it prints)
+
+cli.add_command(evaluate)
+
+
 def main(argv=None) -> None:
     """Console entry point: load plugin commands, then run the CLI."""
     warnings.formatwarning = lambda message, category, *args, **kwargs: f"warning: {message}\n"

@@ -1,0 +1,138 @@
+"""Synthetic-data measures: tables, the shipped MNIST classifier, FID/KID, and `synthkit evaluate`."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from synthkit import evaluation as ev
+from synthkit.errors import DataError
+
+
+def _table(n, seed, shift=0.0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(shift, 1.0, n)
+    return pd.DataFrame({
+        "amount": np.exp(x),
+        "count": rng.poisson(3, n),
+        "kind": rng.choice(["a", "b", "c"], n, p=[0.6, 0.3, 0.1]),
+        "flag": rng.random(n) < 0.3,
+        "label": (x + rng.normal(0, 0.5, n) > 1.2).astype(int),
+    })
+
+
+def test_column_similarity_same_and_shifted():
+    real, same, shifted = _table(2000, 0), _table(2000, 1), _table(2000, 2, shift=1.0)
+    near = ev.column_similarity(real, same)
+    far = ev.column_similarity(real, shifted)
+    assert near["amount"][0] == "KS" and near["kind"][0] == "TV" and near["flag"][0] == "TV"
+    assert near["amount"][1] < 0.06 and far["amount"][1] > 0.3
+    assert all(0.0 <= v <= 1.0 for _, v in far.values())
+    assert ev.column_similarity(real, real)["kind"][1] == 0.0
+
+
+def test_correlation_similarity_detects_broken_dependence():
+    real = _table(2000, 0)
+    shuffled = real.copy()
+    shuffled["label"] = shuffled["label"].sample(frac=1.0, random_state=0).to_numpy()
+    assert ev.correlation_similarity(real, real) == pytest.approx(1.0)
+    assert ev.correlation_similarity(real, _table(2000, 1)) > ev.correlation_similarity(real, shuffled)
+
+
+def test_privacy_counts_copies_and_dcr():
+    real, holdout = _table(600, 0), _table(200, 1)
+    copies = real.iloc[:50].reset_index(drop=True)
+    p = ev.privacy(real, copies, holdout)
+    assert p["exact_copies"] == 50 and p["exact_copy_share"] == 1.0
+    assert p["median_distance_synthetic"] == 0.0 and p["share_below_p5"] == 1.0
+    fresh = ev.privacy(real, _table(200, 2), holdout)
+    assert fresh["exact_copies"] == 0 and fresh["median_distance_synthetic"] > 0
+
+
+def test_utility_tstr_and_augment_modes():
+    real, test = _table(1500, 0), _table(800, 1)
+    u = ev.utility(real, _table(1500, 2), test, "label", max_iter=20)
+    assert u["mode"] == "tstr" and u["synthetic"]["roc_auc"] > 0.8
+    positives = _table(3000, 3)
+    positives = positives[positives.label == 1].reset_index(drop=True)
+    u = ev.utility(real, positives, test, "label", max_iter=20)
+    assert u["mode"] == "augment" and 0 <= u["synthetic"]["average_precision"] <= 1
+
+
+def test_table_report_and_mismatched_columns():
+    real = _table(800, 0)
+    report = ev.table_report(real, _table(400, 1), label_column="label")
+    assert {"mean_ks", "mean_tv", "correlation_similarity", "privacy", "utility", "by_label"} <= set(report)
+    with pytest.raises(DataError, match="missing columns amount"):
+        ev.table_report(real, _table(100, 1).drop(columns=["amount"]))
+    with pytest.raises(DataError, match="label column 'nope'"):
+        ev.table_report(real, _table(100, 1), label_column="nope")
+
+
+def test_frechet_and_kernel_distance_basics():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(500, 8)), rng.normal(size=(500, 8))
+    c = rng.normal(2.0, 1.0, size=(500, 8))
+    assert ev.frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
+    assert ev.frechet_distance(a, b) < 1.0 < ev.frechet_distance(a, c)
+    assert abs(ev.kernel_distance(a, b, subsets=5, subset_size=200)) < ev.kernel_distance(a, c, subsets=5, subset_size=200)
+
+
+def test_nearest_distances():
+    ref = np.array([[0.0, 0.0], [3.0, 4.0]])
+    assert np.allclose(ev.nearest_distances(np.array([[0.0, 0.0], [3.0, 5.0]]), ref), [0.0, 1.0])
+
+
+def test_shipped_classifier_loads_without_pickle_and_is_small():
+    assert ev.CLASSIFIER_FILE.is_file() and ev.CLASSIFIER_FILE.stat().st_size < 1_000_000
+    with np.load(ev.CLASSIFIER_FILE, allow_pickle=False) as npz:
+        assert all(npz[k].dtype != object for k in npz.files)
+    _, _, info = ev.load_mnist_classifier()
+    assert info["test_accuracy"] > 0.97 and info["train_images"] == 8000
+
+
+def test_image_measures_on_noise(tmp_path):
+    rng = np.random.default_rng(0)
+    blobs = rng.integers(0, 256, (60, 28, 28), dtype=np.uint8)
+    f = ev.mnist_features(blobs)
+    assert f.shape == (60, ev.FEATURE_DIM)
+    report = ev.image_report(blobs[:30], blobs[30:], labels=np.zeros(30, int), train=blobs[:30], holdout=blobs[30:])
+    assert report["fid"] >= 0 and 0 <= report["classifier_accuracy"] <= 1
+    assert report["memorisation"]["near_copies"] == 0
+    with pytest.raises(DataError, match="28x28"):
+        ev.as_unit_images(np.zeros((3, 32, 32)))
+
+
+def test_classifier_on_real_mnist(real_mnist_dir):
+    import synthkit
+
+    images, labels = synthkit.load_dataset("mnist:test")
+    assert (ev.mnist_predict(images[8000:8500]) == labels[8000:8500]).mean() > 0.95
+
+
+def test_evaluate_command_tables(tmp_path):
+    real, synth = tmp_path / "real.csv", tmp_path / "synth.csv"
+    _table(600, 0).to_csv(real, index=False)
+    _table(300, 1).to_csv(synth, index=False)
+    result = CliRunner().invoke(ev.evaluate, [str(real), str(synth), "--label-column", "label"])
+    assert result.exit_code == 0, result.output
+    for text in ("mean KS", "mean TV", "correlation similarity", "exact copies", "GBM AP"):
+        assert text in result.output
+
+
+def test_evaluate_command_images_and_errors(tmp_path):
+    rng = np.random.default_rng(0)
+    real, synth = tmp_path / "real.npz", tmp_path / "synth.npz"
+    np.savez(real, x=rng.integers(0, 256, (40, 28, 28), dtype=np.uint8), y=np.arange(40) % 10)
+    np.savez(synth, x=rng.integers(0, 256, (40, 28, 28), dtype=np.uint8), y=np.arange(40) % 10)
+    result = CliRunner().invoke(ev.evaluate, [str(real), str(synth), "--holdout", str(real)])
+    assert result.exit_code == 0, result.output
+    assert "FID" in result.output and "classifier accuracy" in result.output and "near copies" in result.output
+    table = tmp_path / "t.csv"
+    _table(50, 0).to_csv(table, index=False)
+    result = CliRunner().invoke(ev.evaluate, [str(real), str(table)])
+    assert result.exit_code != 0 and "both be tables or both be images" in result.output
+    result = CliRunner().invoke(ev.evaluate, [str(table), str(tmp_path / "missing.csv")])
+    assert result.exit_code != 0 and "Traceback" not in result.output
