@@ -104,9 +104,14 @@ class BaseDetector(OutlierMixin, BaseEstimator):
 
     def _get_state(self) -> dict:
         """Fitted state to save: by default every public trailing-underscore attribute."""
-        return {k: v for k, v in vars(self).items() if k.endswith("_") and not k.startswith("_") and k != "adapter_"}
+        return fitted_attributes(self)
 
     def _set_state(self, state: dict) -> None:
         """Restore what ``_get_state`` returned (after ``adapter_`` is set)."""
         for k, v in state.items():
             setattr(self, k, v)
+
+
+def fitted_attributes(model) -> dict:
+    """A model's public trailing-underscore attributes (scikit-learn's fitted state), less the adapter."""
+    return {k: v for k, v in vars(model).items() if k.endswith("_") and not k.startswith("_") and k != "adapter_"}

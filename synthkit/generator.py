@@ -16,6 +16,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from synthkit.adapters import make_adapter
+from synthkit.detector import fitted_attributes
 from synthkit.errors import DataError, NotFittedError, PluginError
 
 
@@ -87,9 +88,11 @@ class BaseGenerator(BaseEstimator):
         save_model(self, path)
 
     def _get_state(self) -> dict:
-        return {k: v for k, v in vars(self).items() if k.endswith("_") and not k.startswith("_") and k != "adapter_"}
+        """Fitted state to save: by default every public trailing-underscore attribute."""
+        return fitted_attributes(self)
 
     def _set_state(self, state: dict) -> None:
+        """Restore what ``_get_state`` returned (after ``adapter_`` is set)."""
         for k, v in state.items():
             setattr(self, k, v)
 
