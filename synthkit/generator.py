@@ -2,7 +2,8 @@
 
 A plugin implements, on adapted arrays (see ``synthkit.adapters``):
 
-- ``_fit(self, X, y)``: learn from X; ``y`` is None, or int codes 0..k-1 into ``self.classes_``;
+- ``_fit(self, X, y)``: learn from X; ``y`` is None, or int codes 0..k-1 into ``self.classes_``
+  (whose training shares are in ``self.class_freq_``);
 - ``_sample(self, n, y, rng)``: return n rows (tables: 2-D, in the encoded space) or images (4-D in
   [0, 1]); ``y`` is None or int codes of the classes asked for; ``rng`` a numpy Generator.
 
@@ -45,8 +46,9 @@ class BaseGenerator(BaseEstimator):
             if _has_missing(y):
                 raise DataError("y has missing labels; drop those rows or fill them")
             self.classes_, codes = np.unique(y, return_inverse=True)
+            self.class_freq_ = np.bincount(codes, minlength=len(self.classes_)) / len(codes)
         else:
-            self.classes_ = None
+            self.classes_, self.class_freq_ = None, None
         self.adapter_ = adapter
         self.n_features_in_ = int(np.prod(Xa.shape[1:]))
         self._fit(Xa, codes)

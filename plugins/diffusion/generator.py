@@ -109,7 +109,6 @@ class DiffusionGenerator(BaseGenerator):
         self._check(kind)
         self.kind_ = kind
         self.n_classes_ = 0 if y is None else len(self.classes_)
-        self.class_freq_ = None if y is None else np.bincount(y, minlength=self.n_classes_) / len(y)
         codes = np.zeros(len(X), np.int32) if y is None else y.astype(np.int32)
         dm.set_seed(self.seed)
         rng = np.random.default_rng(self.seed)

@@ -67,7 +67,6 @@ class GANGenerator(BaseGenerator):
         self._check(kind)
         self.kind_ = kind
         self.n_classes_ = 0 if y is None else len(self.classes_)
-        self.class_freq_ = None if y is None else np.bincount(y, minlength=self.n_classes_) / len(y)
         common = dict(epochs=int(self._setting("epochs", kind)), batch_size=int(self._setting("batch_size", kind)),
                       learning_rate=float(self._setting("learning_rate", kind)), seed=self.seed,
                       verbose=int(self.verbose), max_seconds=self.max_seconds)
