@@ -116,12 +116,28 @@ def test_fine_tune_freezes_all_but_the_last_layers(table):
     ({"kind": "conv"}, "needs images"),
     ({"score": "elbo"}, "needs kind='vae'"),
     ({"score": "bce"}, "needs data in [0, 1]"),
+    ({"score": "structural"}, "needs images"),
     ({"epochs": 0}, "epochs must be a positive integer"),
     ({"hidden_units": "a,b"}, "hidden_units must be a list"),
 ])
 def test_bad_parameters_raise_plugin_error(params, message, table):
     with pytest.raises(PluginError, match=message.replace("[", r"\[").replace("]", r"\]")):
         get_detector("autoencoder", **params).fit(table)
+
+
+def test_structural_score_is_the_image_default_and_weighs_missing_strokes_over_shifts(images):
+    from synthkit_plugins.autoencoder.detector import _structural_error
+
+    det = get_detector("autoencoder", latent_dim=4, **FAST).fit(images)
+    assert det.arch_["score"] == "structural"
+    clean = np.zeros((1, 16, 16, 1))
+    clean[0, 2:14, 7:9] = 1.0                       # a vertical stroke, 2 pixels wide
+    shifted = np.roll(clean, 1, axis=2)             # the same stroke, one pixel to the right
+    broken = clean.copy()
+    broken[0, 5:11, 7:9] = 0.0                      # half of the stroke missing
+    squared = lambda r: float(((clean - r) ** 2).mean())  # noqa: E731
+    assert squared(shifted) == 2 * squared(broken)  # plain squared error calls the shift worse
+    assert _structural_error(clean, broken)[0] > 1.5 * _structural_error(clean, shifted)[0]
 
 
 def test_unfitted_encode_and_fine_tune_raise(table):
