@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from synthkit.errors import DataError, NotFittedError, PluginError
 
-FAST_IMAGE = dict(epochs=2, ae_epochs=20, batch_size=16, widths=(8,), steps=4, seed=3)
+FAST_IMAGE = dict(epochs=2, ae_epochs=20, denoiser_epochs=20, batch_size=16, widths=(8,), steps=4, seed=3)
 FAST_TABLE = dict(epochs=3, batch_size=64, widths=(32,), steps=5, seed=3)
 
 

@@ -1,6 +1,7 @@
 """Keras networks of the diffusion plugin: the noise-level/class embedding, the U-Net (images, on
 the autoencoder's latent grid), the residual MLP (tables, after TabDDPM) and the small convolutional
-denoising autoencoder whose bottleneck the image diffusion runs in.
+denoising autoencoder whose bottleneck the image diffusion runs in, and the full-resolution pixel
+denoiser behind ``denoise``.
 
 Every denoiser takes ``[x_t, t, y]``: the noisy input, the diffusion time ``t`` in [0, 1] (shape
 (n, 1)) and the class code ``y`` (shape (n,); code ``n_classes`` is the "no label" class used for
@@ -144,6 +145,29 @@ def build_autoencoder(shape, latent_channels: int = 4, width: int = 16):
     x = layers.Cropping2D(pad, name="crop")(x)
     decoder = keras.Model(z_in, x, name="decoder")
     return encoder, decoder
+
+
+def build_pixel_denoiser(shape, width: int = 16):
+    """A two-level U-Net at full resolution for ``denoise``: it takes the noisy image with a map of
+    its noise level as one more channel (FFDNet's trick: one network for every level) and returns
+    the clean image. Two 3x3 convolutions at full size, three at half size, one transposed
+    convolution back up joined with the full-size features; odd sizes are padded and cropped."""
+    h, w, c = (int(v) for v in shape)
+    pad = ((0, h % 2), (0, w % 2))
+    x_in = keras.Input(shape=(h, w, c + 1), name="noisy_and_level")
+    x = layers.ZeroPadding2D(pad, name="px_pad")(x_in) if h % 2 or w % 2 else x_in
+    a = layers.Conv2D(width, 3, padding="same", activation="swish", name="px_conv0")(x)
+    a = layers.Conv2D(width, 3, padding="same", activation="swish", name="px_conv1")(a)
+    b = layers.Conv2D(width * 2, 3, strides=2, padding="same", activation="swish", name="px_down")(a)
+    b = layers.Conv2D(width * 2, 3, padding="same", activation="swish", name="px_mid0")(b)
+    b = layers.Conv2D(width * 2, 3, padding="same", activation="swish", name="px_mid1")(b)
+    u = layers.Conv2DTranspose(width, 3, strides=2, padding="same", activation="swish", name="px_up")(b)
+    u = layers.Concatenate(name="px_skip")([u, a])
+    u = layers.Conv2D(width, 3, padding="same", activation="swish", name="px_conv2")(u)
+    out = layers.Conv2D(c, 3, padding="same", activation="sigmoid", name="px_out")(u)
+    if h % 2 or w % 2:
+        out = layers.Cropping2D(pad, name="px_crop")(out)
+    return keras.Model(x_in, out, name="pixel_denoiser")
 
 
 def weighted_layers(model) -> list:
