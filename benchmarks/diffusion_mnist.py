@@ -96,8 +96,8 @@ def main() -> None:
     base = psnr(unit, noisy.astype(np.float32)[..., None] / 255.0)
     est = gen.estimate_noise_std(noisy)
     rows.append(("noise std 0.3: estimated", f"{est:.3f}"))
-    for label, std, steps in (("known std, autoencoder", 0.3, 0), ("estimated std, autoencoder", None, 0),
-                              ("known std, + 5 DDIM refinement steps", 0.3, 5)):
+    for label, std, steps in (("known std, pixel denoiser", 0.3, 0), ("estimated std, pixel denoiser", None, 0),
+                              ("known std, latent autoencoder + 5 DDIM steps", 0.3, 5)):
         t = time.perf_counter()
         den = gen.denoise(noisy, noise_std=std, steps=steps)
         dt = time.perf_counter() - t

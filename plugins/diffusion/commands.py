@@ -26,7 +26,8 @@ QUICK_FIT = {"ae_epochs": 5, "epochs": 1}
               "fitted on INPUT first.")
 @click.option("--save-model", "save_dir", type=click.Path(), help="Save the quickly fitted model here.")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
-              help="A diffusion parameter of the quick fit (default ae_epochs=5 epochs=1), or denoise_steps.")
+              help="A diffusion parameter of the quick fit (default denoiser_epochs=5 ae_epochs=5 epochs=1), "
+                   "or denoise_steps.")
 @click.option("-n", "limit", type=click.IntRange(min=1), help="Use only the first N images of INPUT.")
 @click.option("-o", "--output", type=click.Path(), help="Write denoised images to this .npz (arrays x, noisy, and y "
               "when INPUT has labels).")
@@ -37,8 +38,9 @@ def denoise(input, noise_std, model_dir, save_dir, params, limit, output, grid, 
     """Denoise the images of INPUT (an NPZ or IDX file, or an image dataset such as mnist:test).
 
     Without --model, a quick model is fitted on INPUT first (the clean images when --noise-std is
-    given): its denoising autoencoder for 5 epochs and its diffusion U-Net for 1 epoch, enough for
-    denoising (which uses the U-Net only with --param denoise_steps=K) but not for sampling.
+    given): its pixel denoiser and its denoising autoencoder for 5 epochs each, and its diffusion
+    U-Net for 1 epoch: enough for denoising (which uses the autoencoder and U-Net only with
+    --param denoise_steps=K) but not for sampling.
     """
     import os
 
