@@ -24,7 +24,7 @@ from synthkit.generator import BaseGenerator
 KINDS = ("auto", "image", "table")
 DEFAULTS = {
     "image": {"epochs": 30, "ae_epochs": 5, "denoiser_epochs": 5, "batch_size": 128, "learning_rate": 2e-3, "steps": 20,
-              "guidance": 2.0, "widths": (32, 64)},
+              "guidance": 1.5, "widths": (32, 64)},
     "table": {"epochs": 60, "ae_epochs": 0, "denoiser_epochs": 0, "batch_size": 256, "learning_rate": 1e-3, "steps": 50,
               "guidance": 1.0, "widths": (256,)},
 }
@@ -189,7 +189,7 @@ class DiffusionGenerator(BaseGenerator):
         from synthkit_plugins.diffusion import networks
 
         self.encoder_, self.decoder_ = networks.build_autoencoder(X.shape[1:], int(self.latent_channels))
-        dae = dm.DenoisingAutoencoder(self.encoder_, self.decoder_, seed=self.seed)
+        dae = dm.DenoisingTrainer(dm.chained(self.encoder_, self.decoder_), seed=self.seed)
         dae.compile(optimizer=dm.make_optimizer(float(self._setting("learning_rate"))))
         ae_history = dm.train(dae, X, None, int(self._setting("ae_epochs")), int(self._setting("batch_size")), rng,
                               max_seconds=self.max_seconds, verbose=int(self.verbose), name="autoencoder")
@@ -208,7 +208,7 @@ class DiffusionGenerator(BaseGenerator):
         if not epochs:
             return
         self.pixel_denoiser_ = networks.build_pixel_denoiser(X.shape[1:])
-        trainer = dm.PixelDenoiserTrainer(self.pixel_denoiser_, seed=self.seed)
+        trainer = dm.DenoisingTrainer(self.pixel_denoiser_, level_input=True, seed=self.seed)
         trainer.compile(optimizer=dm.make_optimizer(float(self._setting("learning_rate"))))
         h = dm.train(trainer, X, None, epochs, int(self._setting("batch_size")), rng, max_seconds=self.max_seconds,
                      verbose=int(self.verbose), name="pixel denoiser")
@@ -316,7 +316,7 @@ class DiffusionGenerator(BaseGenerator):
         if self.kind_ == "image":
             ae_layers = _weighted(self.encoder_) + _weighted(self.decoder_)
             _freeze_all_but(ae_layers, int(unfreeze_last))
-            dae = dm.DenoisingAutoencoder(self.encoder_, self.decoder_, seed=seed)
+            dae = dm.DenoisingTrainer(dm.chained(self.encoder_, self.decoder_), seed=seed)
             dae.compile(optimizer=dm.make_optimizer(lr))
             h = dm.train(dae, Xa, None, int(epochs), batch, rng, verbose=int(self.verbose), name="fine-tune autoencoder")
             self.history_["finetune_ae_loss"] = h.get("loss", [])
@@ -324,7 +324,7 @@ class DiffusionGenerator(BaseGenerator):
             if self.pixel_denoiser_ is not None:
                 px_layers = _weighted(self.pixel_denoiser_)
                 _freeze_all_but(px_layers, int(unfreeze_last))
-                trainer = dm.PixelDenoiserTrainer(self.pixel_denoiser_, seed=seed)
+                trainer = dm.DenoisingTrainer(self.pixel_denoiser_, level_input=True, seed=seed)
                 trainer.compile(optimizer=dm.make_optimizer(lr))
                 h = dm.train(trainer, Xa, None, int(epochs), batch, rng, verbose=int(self.verbose),
                              name="fine-tune pixel denoiser")
