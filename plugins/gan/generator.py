@@ -9,7 +9,7 @@ from synthkit.generator import BaseGenerator
 
 KINDS = ("auto", "image", "table")
 DEFAULTS = {  # per kind: epochs, batch_size, latent_dim, learning_rate
-    "image": {"epochs": 20, "batch_size": 128, "latent_dim": 64, "learning_rate": 4e-4},
+    "image": {"epochs": 60, "batch_size": 128, "latent_dim": 64, "learning_rate": 4e-4},
     "table": {"epochs": 100, "batch_size": 500, "latent_dim": 128, "learning_rate": 2e-4},
 }
 
