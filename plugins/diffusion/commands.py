@@ -12,7 +12,7 @@ import click
 
 from synthkit.errors import DataError, SynthkitError
 
-QUICK_FIT = {"ae_epochs": 5, "epochs": 1}
+QUICK_FIT = {"denoiser_epochs": 5, "ae_epochs": 5, "epochs": 1}
 
 
 @click.command("denoise")

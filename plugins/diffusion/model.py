@@ -254,5 +254,10 @@ def set_seed(seed) -> None:
         keras.utils.set_random_seed(int(seed))
 
 
-def make_optimizer(learning_rate: float):
-    return keras.optimizers.AdamW(learning_rate=float(learning_rate), weight_decay=1e-4, clipnorm=1.0)
+def make_optimizer(learning_rate: float, decay_steps: int | None = None):
+    """AdamW with gradient clipping; with ``decay_steps`` the rate follows a cosine decay to 0 over
+    that many steps."""
+    rate = float(learning_rate)
+    if decay_steps:
+        rate = keras.optimizers.schedules.CosineDecay(rate, int(decay_steps))
+    return keras.optimizers.AdamW(learning_rate=rate, weight_decay=1e-4, clipnorm=1.0)
