@@ -23,10 +23,10 @@ from synthkit.generator import BaseGenerator
 
 KINDS = ("auto", "image", "table")
 DEFAULTS = {
-    "image": {"epochs": 30, "ae_epochs": 5, "denoiser_epochs": 20, "batch_size": 128, "learning_rate": 2e-3, "steps": 20,
-              "guidance": 1.5, "widths": (32, 64)},
-    "table": {"epochs": 60, "ae_epochs": 0, "denoiser_epochs": 0, "batch_size": 256, "learning_rate": 1e-3, "steps": 50,
-              "guidance": 1.0, "widths": (256,)},
+    "image": {"epochs": 30, "ae_epochs": 5, "denoiser_epochs": 20, "batch_size": 128, "learning_rate": 2e-3,
+              "steps": 20, "guidance": 1.5, "widths": (32, 64)},
+    "table": {"epochs": 60, "ae_epochs": 0, "denoiser_epochs": 0, "batch_size": 256, "learning_rate": 1e-3,
+              "steps": 50, "guidance": 1.0, "widths": (256,)},
 }
 N_QUANTILES = 1001
 # The pixel denoiser trains on batches of 32 with a cosine-decayed rate: on MNIST at noise std 0.3,
@@ -41,13 +41,14 @@ class DiffusionGenerator(BaseGenerator):
     ``kind`` is ``auto`` (from the data), ``image`` or ``table``. Settings left at None take the
     per-kind defaults in ``DEFAULTS``: ``epochs`` (diffusion training), ``ae_epochs`` (images: the
     autoencoder), ``denoiser_epochs`` (images: the pixel denoiser behind ``denoise``; 0 leaves it
-    out, and ``denoise`` then decodes the denoising autoencoder's code), ``batch_size``, ``learning_rate``, ``steps`` (DDIM steps when sampling),
+    out, and ``denoise`` then decodes the denoising autoencoder's code), ``batch_size``,
+    ``learning_rate``, ``steps`` (DDIM steps when sampling),
     ``guidance`` (classifier-free guidance weight: 1 = plain conditional, larger = closer to the
     class) and ``widths`` (images: U-Net channels per level; tables: ``(width,)`` of the MLP).
     ``latent_channels``: channels of the image latent. ``label_dropout``: share of training labels
     replaced by "no label". ``ema_decay``: of the sampling weights. ``denoise_steps``: DDIM steps of
-    the latent diffusion refinement in ``denoise`` (0, the default: the pixel denoiser). ``max_seconds``
-    caps each training stage (it stops after the epoch that crosses it). ``seed`` fixes the
+    the latent diffusion refinement in ``denoise`` (0, the default: the pixel denoiser).
+    ``max_seconds`` caps each training stage (it stops after the epoch that crosses it). ``seed`` fixes the
     initialisation and training noise; ``sample(n, seed=...)`` with a seed repeats exactly.
     """
 
