@@ -113,6 +113,17 @@ def test_denoise_improves_psnr_and_estimates_the_level(image_model):
         gen.denoise(noisy, noise_std=-1)
 
 
+def test_denoise_without_a_pixel_denoiser_decodes_the_autoencoder():
+    from synthkit.api import get_generator
+
+    X, y = bars(48)
+    gen = get_generator("diffusion", **dict(FAST_IMAGE, epochs=1, ae_epochs=2, denoiser_epochs=0)).fit(X, y)
+    assert gen.pixel_denoiser_ is None and "denoiser_loss" not in gen.history_
+    assert gen.denoise(X[:4], noise_std=0.2).shape == (4, 12, 12)
+    with pytest.raises(PluginError, match="denoiser_epochs"):
+        get_generator("diffusion", denoiser_epochs=-1).fit(X, y)
+
+
 def test_save_load_round_trip(image_model, table_model, tmp_path):
     from synthkit.api import load_model
 
