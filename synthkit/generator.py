@@ -91,12 +91,33 @@ class BaseGenerator(BaseEstimator):
 
     def _get_state(self) -> dict:
         """Fitted state to save: by default every public trailing-underscore attribute."""
-        return fitted_attributes(self)
+        state = {k: v for k, v in fitted_attributes(self).items() if k not in ("classes_", "class_freq_")}
+        return {**state, **self._classes_state()}
 
     def _set_state(self, state: dict) -> None:
         """Restore what ``_get_state`` returned (after ``adapter_`` is set)."""
+        state = dict(state)
+        self._restore_classes(state)
         for k, v in state.items():
             setattr(self, k, v)
+
+    def _classes_state(self) -> dict:
+        """``classes_`` and ``class_freq_`` in a saveable form (text labels as a list of strings,
+        since model directories hold no pickled object arrays); nothing when fitted without y."""
+        if self.classes_ is None:
+            return {}
+        text = self.classes_.dtype.kind in "OUS"
+        return {"classes_": [str(c) for c in self.classes_] if text else np.asarray(self.classes_),
+                "classes_is_text_": text, "class_freq_": np.asarray(self.class_freq_, dtype=np.float64)}
+
+    def _restore_classes(self, state: dict) -> None:
+        """Pop what ``_classes_state`` wrote from ``state`` and set ``classes_`` and ``class_freq_``."""
+        if "classes_" not in state:
+            self.classes_, self.class_freq_ = None, None
+            return
+        classes = state.pop("classes_")
+        self.classes_ = np.asarray(classes, dtype=object) if state.pop("classes_is_text_", False) else np.asarray(classes)
+        self.class_freq_ = np.asarray(state.pop("class_freq_"), dtype=np.float64)
 
 
 def _key(v):

@@ -254,6 +254,8 @@ def test_generator_save_load(toy, table, tmp_path):
     gen.save(tmp_path / "g")
     again = synthkit.load_model(tmp_path / "g")
     pd.testing.assert_frame_equal(again.sample(10, y="b", seed=1), gen.sample(10, y="b", seed=1))
+    assert isinstance(again.classes_, np.ndarray) and list(again.classes_) == list(gen.classes_)
+    np.testing.assert_array_equal(again.class_freq_, gen.class_freq_)
 
 
 def test_corrupted_model_directories(toy, table, tmp_path):

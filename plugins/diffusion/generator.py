@@ -408,10 +408,7 @@ class DiffusionGenerator(BaseGenerator):
         state.update(kind_=self.kind_, n_classes_=self.n_classes_, history_=self.history_,
                      epochs_trained_=self.epochs_trained_, n_features_in_=self.n_features_in_,
                      data_lo_=self.data_lo_, data_hi_=self.data_hi_)
-        if self.classes_ is not None:
-            state["classes_is_text_"] = self.classes_.dtype.kind in "OUS"
-            state["classes_"] = [str(c) for c in self.classes_] if state["classes_is_text_"] else np.asarray(self.classes_)
-            state["class_freq_"] = np.asarray(self.class_freq_, dtype=np.float64)
+        state.update(self._classes_state())
         if self.kind_ == "image":
             ae = self.encoder_.get_weights() + self.decoder_.get_weights()
             state.update({f"ae_w{i}": np.asarray(w) for i, w in enumerate(ae)})
@@ -437,12 +434,7 @@ class DiffusionGenerator(BaseGenerator):
         self.n_features_in_ = int(state.pop("n_features_in_"))
         self.data_lo_ = np.asarray(state.pop("data_lo_"), np.float32)
         self.data_hi_ = np.asarray(state.pop("data_hi_"), np.float32)
-        if "classes_" in state:
-            classes = state.pop("classes_")
-            self.classes_ = np.asarray(classes, dtype=object) if state.pop("classes_is_text_", False) else np.asarray(classes)
-            self.class_freq_ = np.asarray(state.pop("class_freq_"), dtype=np.float64)
-        else:
-            self.classes_, self.class_freq_ = None, None
+        self._restore_classes(state)
         if self.kind_ == "image":
             for name in ("latent_mean_", "latent_std_", "noise_levels_", "noise_stats_", "latent_error_"):
                 setattr(self, name, np.asarray(state.pop(name)))

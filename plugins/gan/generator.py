@@ -121,12 +121,7 @@ class GANGenerator(BaseGenerator):
         state.update(kind_=self.kind_, n_classes_=self.n_classes_, latent_dim_=self.latent_dim_,
                      history_=self.history_, epochs_trained_=self.epochs_trained_,
                      n_features_in_=self.n_features_in_)
-        if self.classes_ is not None:
-            state["classes_"] = np.asarray(self.classes_)
-            state["classes_is_text_"] = self.classes_.dtype.kind in "OUS"
-            if state["classes_is_text_"]:
-                state["classes_"] = [str(c) for c in self.classes_]
-            state["class_freq_"] = np.asarray(self.class_freq_, dtype=np.float64)
+        state.update(self._classes_state())
         if self.kind_ == "table":
             state["space_"] = self.space_.to_dict()
             state["offsets_"] = [int(v) for v in self.offsets_]
@@ -144,12 +139,7 @@ class GANGenerator(BaseGenerator):
         self.history_ = state.pop("history_")
         self.epochs_trained_ = int(state.pop("epochs_trained_"))
         self.n_features_in_ = int(state.pop("n_features_in_"))
-        if "classes_" in state:
-            classes = state.pop("classes_")
-            self.classes_ = np.asarray(classes, dtype=object) if state.pop("classes_is_text_", False) else np.asarray(classes)
-            self.class_freq_ = np.asarray(state.pop("class_freq_"), dtype=np.float64)
-        else:
-            self.classes_, self.class_freq_ = None, None
+        self._restore_classes(state)
         if self.kind_ == "image":
             from synthkit_plugins.gan.image import build_generator
 
