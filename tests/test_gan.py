@@ -90,6 +90,23 @@ def test_table_mode_specific_normalisation_round_trip():
     assert TableSpace.from_dict(space.to_dict()).blocks == space.blocks
 
 
+def test_table_mixtures_give_a_rare_class_its_own_mode():
+    from synthkit_plugins.gan.table import TableSpace
+
+    # 0.4% of the rows sit far from the rest: fitted on all rows their mode weighs under the 0.5%
+    # cut and is dropped; with the class labels, each class weighs alike and the mode is kept
+    rng = np.random.default_rng(0)
+    codes = np.r_[np.zeros(4980, int), np.ones(20, int)]
+    X = np.r_[rng.normal(0.0, 1.0, 4980), rng.normal(12.0, 0.3, 20)][:, None]
+    columns = [{"kind": "numeric"}]
+
+    def nearest_mode_gap(space):
+        return min(abs(m - 12.0) for m in space.blocks[0]["means"])
+
+    assert nearest_mode_gap(TableSpace.fit(columns, X, max_modes=5, seed=0)) > 3.0
+    balanced = TableSpace.fit(columns, X, max_modes=5, seed=0, codes=codes)
+    assert nearest_mode_gap(balanced) < 0.5
+
 def test_image_gan_conditional_uint8_history_and_save_load(tmp_path, registry):
     x, y = _digits()
     gen = synthkit.get_generator("gan", **FAST_IMAGE).fit(x, y)

@@ -21,8 +21,9 @@ class GANGenerator(BaseGenerator):
     ``latent_dim`` and ``learning_rate`` default per kind (None). ``max_seconds`` stops training
     after the epoch that crosses it. ``seed`` fixes the weights' initialisation and the training
     noise; ``sample(n, seed=...)`` with a given seed returns the same samples every time.
-    Images only: ``width`` (channels of the first convolution; the second has twice as many) and
-    ``ema_decay`` (the generator used for sampling is an exponential moving average). Tables only:
+    ``ema_decay``: the generator used for sampling is an exponential moving average of the trained
+    one's weights (0: the trained one). Images only: ``width`` (channels of the first convolution;
+    the second has twice as many). Tables only:
     ``pac`` (rows the critic judges together) and ``max_modes`` (Gaussian-mixture modes per column).
     """
 
@@ -84,7 +85,7 @@ class GANGenerator(BaseGenerator):
                 raise DataError(f"the table GAN needs at least pac={self.pac} rows, got {len(X)}; lower pac")
             self.generator_, self.space_, self.sampler_, self.offsets_, self.history_ = fit_table_gan(
                 X, self.adapter_.columns, y, self.n_classes_, noise_dim=self.latent_dim_, pac=int(self.pac),
-                max_modes=int(self.max_modes), **common)
+                max_modes=int(self.max_modes), ema_decay=float(self.ema_decay), **common)
         self.epochs_trained_ = len(self.history_["g_loss"])
 
     def _sample(self, n: int, y, rng: np.random.Generator) -> np.ndarray:

@@ -3,6 +3,9 @@
 - Mode-specific normalisation: each numeric column gets a Bayesian Gaussian mixture (modes with
   weight below 0.5% dropped); a value becomes (one-hot of a mode drawn from its posterior,
   alpha = (v - mean) / (4 std) of that mode), and the generator emits tanh(alpha) and the mode.
+  Unlike CTGAN, with a class label the mixture is fitted on a class-balanced draw of rows, so the
+  rare class's own modes survive: fitted on all rows, the 1.5% fraud rows of ``transactions`` got
+  no mode of their own, and the GAN smeared their amounts between the normal rows' modes.
 - Conditional vector: one discrete column (a category or boolean) picked at random, with one of
   its levels; the generator is penalised (cross-entropy) when its row does not show that level,
   and the critic sees the vector beside the row. A class label (the user's label column), when
@@ -15,6 +18,9 @@
   unlike CTGAN, each pack holds rows of one label (rows are sorted by label within a batch): on
   transactions this took the fraud rows' mean KS / TV from 0.206 / 0.135 to 0.146 / 0.076 after 30
   epochs.
+- Samples come from an exponential moving average of the generator's weights (``ema_decay``), as
+  for the image GAN: the last iterate of a WGAN wanders, the average does not. With the balanced
+  mixtures, it took the 100-epoch fraud rows' mean KS / TV from 0.140 / 0.101 to 0.073 / 0.033.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import warnings
 import numpy as np
 
 MODE_WEIGHT_MIN = 0.005
+MIXTURE_ROWS = 5000  # rows each numeric column's Gaussian mixture is fitted on
 
 
 class TableSpace:
@@ -36,16 +43,17 @@ class TableSpace:
 
     # -- fitting -------------------------------------------------------------------------------
     @classmethod
-    def fit(cls, columns: list[dict], X: np.ndarray, max_modes: int, seed) -> "TableSpace":
+    def fit(cls, columns: list[dict], X: np.ndarray, max_modes: int, seed, codes=None) -> "TableSpace":
+        """``codes`` (class per row), when given, makes each class weigh alike in the mixtures."""
         from sklearn.exceptions import ConvergenceWarning
         from sklearn.mixture import BayesianGaussianMixture
 
         rng = np.random.default_rng(seed)
+        rows = _mixture_rows(len(X), codes, rng)
         blocks, src = [], 0
         for col in columns:
             if col["kind"] == "numeric":
-                v = X[:, src].astype(np.float64)
-                fit_on = v if len(v) <= 5000 else v[rng.choice(len(v), 5000, replace=False)]
+                fit_on = X[rows, src].astype(np.float64)
                 n_modes = int(max(1, min(max_modes, len(np.unique(fit_on)))))
                 means, stds, weights = [float(fit_on.mean())], [float(fit_on.std() or 1.0)], [1.0]
                 if n_modes > 1:
@@ -161,6 +169,16 @@ class TableSpace:
         return cls([dict(b) for b in d["blocks"]])
 
 
+def _mixture_rows(n: int, codes, rng: np.random.Generator) -> np.ndarray:
+    """Rows the mixtures are fitted on: at most MIXTURE_ROWS; with two or more classes, drawn so
+    that each class has the same expected share."""
+    if codes is None or len(np.unique(codes)) < 2:
+        return np.arange(n) if n <= MIXTURE_ROWS else rng.choice(n, MIXTURE_ROWS, replace=False)
+    _, inverse, counts = np.unique(codes, return_inverse=True, return_counts=True)
+    p = 1.0 / counts[inverse]
+    return rng.choice(n, min(n, MIXTURE_ROWS), replace=True, p=p / p.sum())
+
+
 def _gumbel_argmax(logits: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     u = rng.random(logits.shape)
     return (logits - np.log(-np.log(np.clip(u, 1e-12, 1 - 1e-12)))).argmax(axis=1)
@@ -244,15 +262,16 @@ def build_networks(noise_dim: int, cond_dim: int, data_dim: int, hidden: tuple, 
 
 def fit_table_gan(X: np.ndarray, columns: list[dict], codes, n_classes: int, *, epochs: int, batch_size: int,
                   noise_dim: int, learning_rate: float, hidden=(256, 256), pac: int = 10, max_modes: int = 10,
-                  seed=None, verbose: int = 0, max_seconds=None):
-    """Train; returns (generator, TableSpace, CondSampler, history)."""
+                  ema_decay: float = 0.995, seed=None, verbose: int = 0, max_seconds=None):
+    """Train; returns (generator, TableSpace, CondSampler, offsets, history); the generator is the
+    moving average of the trained one's weights (``ema_decay`` 0: the trained one itself)."""
     import keras
     import tensorflow as tf
 
     if seed is not None:
         keras.utils.set_random_seed(int(seed))
     rng = np.random.default_rng(seed)
-    space = TableSpace.fit(columns, X, max_modes, seed)
+    space = TableSpace.fit(columns, X, max_modes, seed, codes if n_classes > 1 else None)
     levels = space.levels(X)
     ks = [b["k"] for b in space.blocks if b["kind"] == "discrete"]
     codes = np.zeros(len(X), np.int64) if codes is None else np.asarray(codes, np.int64)
@@ -267,6 +286,9 @@ def fit_table_gan(X: np.ndarray, columns: list[dict], codes, n_classes: int, *, 
     generator, critic = build_networks(noise_dim, full_cond, data_dim, tuple(hidden), pac)
     g_opt = keras.optimizers.Adam(learning_rate, beta_1=0.5, beta_2=0.9)
     d_opt = keras.optimizers.Adam(learning_rate, beta_1=0.5, beta_2=0.9)
+    averaged = keras.models.clone_model(generator)
+    averaged.set_weights(generator.get_weights())
+    ema_step = tf.Variable(0.0, trainable=False)
     tf_rng = tf.random.Generator.from_seed(int(seed) if seed is not None else int(rng.integers(2 ** 31)))
     cond_spans = [(offsets[j], offsets[j] + ks[j]) for j in range(len(ks))]
 
@@ -319,6 +341,11 @@ def fit_table_gan(X: np.ndarray, columns: list[dict], codes, n_classes: int, *, 
             g_loss = -tf.reduce_mean(d_fake) + cond_loss
         grads = tape.gradient(g_loss, generator.trainable_weights)
         g_opt.apply_gradients(zip(grads, generator.trainable_weights))
+        # EMA with the image GAN's warm-up: the decay grows as (1 + t) / (10 + t) up to ema_decay
+        ema_step.assign_add(1.0)
+        decay = tf.minimum(ema_decay, (1.0 + ema_step) / (10.0 + ema_step))
+        for ema_w, w in zip(averaged.weights, generator.weights):
+            ema_w.assign(decay * ema_w + (1.0 - decay) * w)
         return d_loss, g_loss, tf.reduce_mean(d_real), tf.reduce_mean(d_fake)
 
     steps = max(1, len(X) // batch_size)
@@ -346,7 +373,7 @@ def fit_table_gan(X: np.ndarray, columns: list[dict], codes, n_classes: int, *, 
             print(f"epoch {epoch + 1}/{epochs}  d_loss {d_loss:.4f}  g_loss {g_loss:.4f}", flush=True)
         if max_seconds is not None and time.perf_counter() - started > max_seconds:
             break
-    return generator, space, sampler, offsets, history
+    return averaged, space, sampler, offsets, history
 
 
 def generate_rows(generator, space: TableSpace, sampler: CondSampler, offsets, n_classes: int, n: int, codes,
