@@ -148,6 +148,8 @@ def test_bad_parameters_and_kind():
         synthkit.get_generator("gan", kind="video").fit(x, y)
     with pytest.raises(PluginError, match="epochs must be a positive integer"):
         synthkit.get_generator("gan", epochs=0).fit(x, y)
+    with pytest.raises(PluginError, match="mismatch_weight must be a number >= 0"):
+        synthkit.get_generator("gan", mismatch_weight=-1).fit(x, y)
     with pytest.raises(PluginError, match="unknown parameter"):
         synthkit.get_generator("gan", nope=1)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from synthkit.errors import DataError, PluginError
@@ -23,13 +25,14 @@ class GANGenerator(BaseGenerator):
     noise; ``sample(n, seed=...)`` with a given seed returns the same samples every time.
     ``ema_decay``: the generator used for sampling is an exponential moving average of the trained
     one's weights (0: the trained one). Images only: ``width`` (channels of the first convolution;
-    the second has twice as many). Tables only:
-    ``pac`` (rows the critic judges together) and ``max_modes`` (Gaussian-mixture modes per column).
+    the second has twice as many). Tables only: ``pac`` (rows the critic judges together),
+    ``max_modes`` (Gaussian-mixture modes per column) and ``mismatch_weight`` (with labels: weight of
+    the critic's real-rows-with-a-wrong-label term; 0 turns it off).
     """
 
     def __init__(self, kind: str = "auto", epochs: int | None = None, batch_size: int | None = None,
                  latent_dim: int | None = None, learning_rate: float | None = None, width: int = 32,
-                 ema_decay: float = 0.995, pac: int = 10, max_modes: int = 10,
+                 ema_decay: float = 0.995, pac: int = 10, max_modes: int = 10, mismatch_weight: float = 0.3,
                  max_seconds: float | None = None, seed: int | None = 0, verbose: int = 0, missing: str = "error"):
         self.kind = kind
         self.epochs = epochs
@@ -40,6 +43,7 @@ class GANGenerator(BaseGenerator):
         self.ema_decay = ema_decay
         self.pac = pac
         self.max_modes = max_modes
+        self.mismatch_weight = mismatch_weight
         self.max_seconds = max_seconds
         self.seed = seed
         self.verbose = verbose
@@ -61,6 +65,9 @@ class GANGenerator(BaseGenerator):
                 raise PluginError(f"{name} must be a positive integer, got {v!r}")
         if not 0 <= float(self.ema_decay) < 1:
             raise PluginError(f"ema_decay must be in [0, 1), got {self.ema_decay!r}")
+        w = self.mismatch_weight
+        if isinstance(w, bool) or not isinstance(w, numbers.Real) or not 0 <= w < float("inf"):
+            raise PluginError(f"mismatch_weight must be a number >= 0, got {w!r}")
 
     # -- the generator contract ----------------------------------------------------------------
     def _fit(self, X: np.ndarray, y) -> None:
@@ -85,7 +92,8 @@ class GANGenerator(BaseGenerator):
                 raise DataError(f"the table GAN needs at least pac={self.pac} rows, got {len(X)}; lower pac")
             self.generator_, self.space_, self.sampler_, self.offsets_, self.history_ = fit_table_gan(
                 X, self.adapter_.columns, y, self.n_classes_, noise_dim=self.latent_dim_, pac=int(self.pac),
-                max_modes=int(self.max_modes), ema_decay=float(self.ema_decay), **common)
+                max_modes=int(self.max_modes), ema_decay=float(self.ema_decay),
+                mismatch_weight=float(self.mismatch_weight), **common)
         self.epochs_trained_ = len(self.history_["g_loss"])
 
     def _sample(self, n: int, y, rng: np.random.Generator) -> np.ndarray:

@@ -18,9 +18,14 @@
   unlike CTGAN, each pack holds rows of one label (rows are sorted by label within a batch): on
   transactions this took the fraud rows' mean KS / TV from 0.206 / 0.135 to 0.146 / 0.076 after 30
   epochs.
+- A matching-aware critic (GAN-CLS, Reed et al. 2016), when there is a class label: real rows
+  shown with a wrong label are a second kind of fake, weighted ``mismatch_weight``, so the critic
+  must judge whether a row fits its label, not only whether it looks real. On ``transactions``
+  (three splits) it raised the gradient-boosting AP with 2,000 added fraud rows from 0.726 to
+  0.747 (real data alone 0.727), at a cost in mean KS (0.066 to 0.083).
 - Samples come from an exponential moving average of the generator's weights (``ema_decay``), as
   for the image GAN: the last iterate of a WGAN wanders, the average does not. With the balanced
-  mixtures, it took the 100-epoch fraud rows' mean KS / TV from 0.140 / 0.101 to 0.073 / 0.033.
+  mixtures, it took the 100-epoch fraud rows' mean KS / TV from 0.140 / 0.101 to 0.074 / 0.033.
 """
 
 from __future__ import annotations
@@ -262,7 +267,7 @@ def build_networks(noise_dim: int, cond_dim: int, data_dim: int, hidden: tuple, 
 
 def fit_table_gan(X: np.ndarray, columns: list[dict], codes, n_classes: int, *, epochs: int, batch_size: int,
                   noise_dim: int, learning_rate: float, hidden=(256, 256), pac: int = 10, max_modes: int = 10,
-                  ema_decay: float = 0.995, seed=None, verbose: int = 0, max_seconds=None):
+                  ema_decay: float = 0.995, mismatch_weight: float = 0.3, seed=None, verbose: int = 0, max_seconds=None):
     """Train; returns (generator, TableSpace, CondSampler, offsets, history); the generator is the
     moving average of the trained one's weights (``ema_decay`` 0: the trained one itself)."""
     import keras
@@ -286,6 +291,7 @@ def fit_table_gan(X: np.ndarray, columns: list[dict], codes, n_classes: int, *, 
     generator, critic = build_networks(noise_dim, full_cond, data_dim, tuple(hidden), pac)
     g_opt = keras.optimizers.Adam(learning_rate, beta_1=0.5, beta_2=0.9)
     d_opt = keras.optimizers.Adam(learning_rate, beta_1=0.5, beta_2=0.9)
+    use_mismatch = n_classes > 1 and mismatch_weight > 0
     averaged = keras.models.clone_model(generator)
     averaged.set_weights(generator.get_weights())
     ema_step = tf.Variable(0.0, trainable=False)
@@ -310,19 +316,26 @@ def fit_table_gan(X: np.ndarray, columns: list[dict], codes, n_classes: int, *, 
         n = tf.shape(real)[0]
         z = tf.concat([tf_rng.normal((n, noise_dim)), cond], axis=1)
         fake = activate(generator(z, training=True))
-        with tf.GradientTape() as tape:
-            d_real = critic(packed(real, cond), training=True)
-            d_fake = critic(packed(fake, cond), training=True)
+        def penalty(r3, f3):
             a = tf_rng.uniform((n // pac, 1, 1))
-            r3 = tf.reshape(tf.concat([real, cond], 1), (n // pac, pac, -1))
-            f3 = tf.reshape(tf.concat([fake, cond], 1), (n // pac, pac, -1))
             mix = tf.reshape(a * r3 + (1 - a) * f3, (n // pac, -1))
             with tf.GradientTape() as gp_tape:
                 gp_tape.watch(mix)
                 d_mix = critic(mix, training=True)
             grad = gp_tape.gradient(d_mix, mix)
-            gp = tf.reduce_mean((tf.norm(grad + 1e-12, axis=1) - 1.0) ** 2)
-            d_loss = tf.reduce_mean(d_fake) - tf.reduce_mean(d_real) + 10.0 * gp
+            return tf.reduce_mean((tf.norm(grad + 1e-12, axis=1) - 1.0) ** 2)
+
+        with tf.GradientTape() as tape:
+            d_real = critic(packed(real, cond), training=True)
+            d_fake = critic(packed(fake, cond), training=True)
+            r3 = tf.reshape(tf.concat([real, cond], 1), (n // pac, pac, -1))
+            f3 = tf.reshape(tf.concat([fake, cond], 1), (n // pac, pac, -1))
+            d_loss = tf.reduce_mean(d_fake) - tf.reduce_mean(d_real) + 10.0 * penalty(r3, f3)
+            if use_mismatch:  # real rows shown with the next label count as fake (matching-aware critic)
+                wrong = tf.concat([cond[:, :cond_dim], tf.roll(cond[:, cond_dim:], 1, axis=1)], axis=1)
+                d_wrong = critic(packed(real, wrong), training=True)
+                w3 = tf.reshape(tf.concat([real, wrong], 1), (n // pac, pac, -1))
+                d_loss += mismatch_weight * (tf.reduce_mean(d_wrong) - tf.reduce_mean(d_real) + 10.0 * penalty(r3, w3))
         grads = tape.gradient(d_loss, critic.trainable_weights)
         d_opt.apply_gradients(zip(grads, critic.trainable_weights))
 
