@@ -119,10 +119,35 @@ def test_fine_tune_freezes_all_but_the_last_layers(table):
     ({"score": "structural"}, "needs images"),
     ({"epochs": 0}, "epochs must be a positive integer"),
     ({"hidden_units": "a,b"}, "hidden_units must be a list"),
+    ({"average_weights": 1.5}, "average_weights must be in"),
 ])
 def test_bad_parameters_raise_plugin_error(params, message, table):
     with pytest.raises(PluginError, match=message.replace("[", r"\[").replace("]", r"\]")):
         get_detector("autoencoder", **params).fit(table)
+
+
+def test_weight_averaging_leaves_the_mean_of_the_last_epochs_weights():
+    import keras
+
+    from synthkit_plugins.autoencoder.networks import WeightAveraging
+
+    class Snapshots(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.seen = []
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.seen.append(self.model.get_weights())
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(2)])
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.random.default_rng(0).normal(size=(32, 3)).astype(np.float32)
+    snaps = Snapshots()
+    model.fit(x, x[:, :2], epochs=4, batch_size=8, verbose=0, callbacks=[snaps, WeightAveraging(start=3)])
+    for final, third, fourth in zip(model.get_weights(), snaps.seen[2], snaps.seen[3]):
+        np.testing.assert_allclose(final, (third + fourth) / 2, rtol=1e-6)
+    assert not np.allclose(snaps.seen[2][0], snaps.seen[3][0])  # the two epochs did differ
 
 
 def test_structural_score_is_the_image_default_and_weighs_missing_strokes_over_shifts(images):

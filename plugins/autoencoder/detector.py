@@ -53,14 +53,17 @@ class AutoencoderDetector(BaseDetector):
     32 for images, about a quarter of the features for tables, between 2 and 32); ``noise_std``
     (denoising kind); ``beta`` (VAE weight of the KL term); ``score``; ``n_neighbors`` (hybrid
     score); ``epochs``, ``batch_size``, ``learning_rate``; ``validation_split`` and ``patience``
-    for early stopping on the validation loss (best weights restored); ``dropout`` (dense encoder);
+    for early stopping on the validation loss (best weights restored); ``average_weights``: the
+    share of the last epochs whose end-of-epoch weights are averaged into the final model
+    (stochastic weight averaging; 0 keeps the last epoch's weights); ``dropout`` (dense encoder);
     ``seed`` (same seed, same model); ``verbose`` (0 silent, 1 bar, 2 one line per epoch).
     """
 
     def __init__(self, kind: str = "auto", hidden_units="auto", filters=(16, 32), latent_dim="auto",
                  noise_std: float = 0.2, beta: float = 1.0, score: str = "auto", n_neighbors: int = 5,
                  epochs: int = 40, batch_size: int = 64, learning_rate: float = 1e-3,
-                 validation_split: float = 0.1, patience: int = 5, dropout: float = 0.0,
+                 validation_split: float = 0.1, patience: int = 5, average_weights: float = 0.4,
+                 dropout: float = 0.0,
                  contamination: float = 0.1, seed: int | None = 0, verbose: int = 0, missing: str = "error"):
         self.kind = kind
         self.hidden_units = hidden_units
@@ -75,6 +78,7 @@ class AutoencoderDetector(BaseDetector):
         self.learning_rate = learning_rate
         self.validation_split = validation_split
         self.patience = patience
+        self.average_weights = average_weights
         self.dropout = dropout
         self.contamination = contamination
         self.seed = seed
@@ -103,6 +107,9 @@ class AutoencoderDetector(BaseDetector):
             raise PluginError(f"noise_std must be a number >= 0, got {self.noise_std!r}")
         if not isinstance(self.validation_split, (int, float)) or not 0 <= self.validation_split < 1:
             raise PluginError(f"validation_split must be in [0, 1), got {self.validation_split!r}")
+        if isinstance(self.average_weights, bool) or not isinstance(self.average_weights, (int, float)) \
+                or not 0 <= self.average_weights <= 1:
+            raise PluginError(f"average_weights must be in [0, 1], got {self.average_weights!r}")
         if not isinstance(self.dropout, (int, float)) or not 0 <= self.dropout < 1:
             raise PluginError(f"dropout must be in [0, 1), got {self.dropout!r}")
         self._layer_sizes(self.filters, "filters")
@@ -195,6 +202,8 @@ class AutoencoderDetector(BaseDetector):
     def _train(self, X: np.ndarray, epochs: int, batch_size: int) -> dict:
         import keras
 
+        from synthkit_plugins.autoencoder.networks import WeightAveraging
+
         X = self._model_input(X)
         n_val = int(len(X) * float(self.validation_split)) if len(X) >= 20 else 0
         order = np.random.default_rng(self.seed).permutation(len(X))
@@ -203,6 +212,9 @@ class AutoencoderDetector(BaseDetector):
         if n_val and self.patience:
             callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=int(self.patience),
                                                            restore_best_weights=True))
+        averaged = int(round(float(self.average_weights) * int(epochs)))
+        if averaged:
+            callbacks.append(WeightAveraging(start=int(epochs) - averaged + 1))
         target = (lambda a: (a,)) if self.arch_["kind"] == "vae" else (lambda a: (a, a))
         history = self.model_.fit(*target(train), validation_data=target(val) if n_val else None,
                                   epochs=int(epochs), batch_size=int(min(batch_size, len(train))), shuffle=True,

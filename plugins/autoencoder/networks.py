@@ -165,6 +165,33 @@ class VAE(keras.Model):
         return {m.name: m.result() for m in self.metrics}
 
 
+class WeightAveraging(keras.callbacks.Callback):
+    """Stochastic weight averaging (Izmailov et al. 2018): from epoch ``start`` (1-based) on, keep
+    the running mean of the weights at each epoch's end, and leave the model holding that mean when
+    training ends. If training ends before ``start`` (early stopping), the model is left as it is."""
+
+    def __init__(self, start: int):
+        super().__init__()
+        self.start = int(start)
+        self.sums = None
+        self.count = 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch + 1 < self.start:
+            return
+        weights = self.model.get_weights()
+        if self.sums is None:
+            self.sums = [np.array(w, np.float64) for w in weights]
+        else:
+            for total, w in zip(self.sums, weights):
+                total += w
+        self.count += 1
+
+    def on_train_end(self, logs=None):
+        if self.count:
+            self.model.set_weights([(total / self.count).astype(np.float32) for total in self.sums])
+
+
 def trainable_layers(model) -> list:
     """The layers holding weights, input to output, flattening nested sub-models."""
     out = []
