@@ -55,7 +55,8 @@ class AutoencoderDetector(BaseDetector):
     score); ``epochs``, ``batch_size``, ``learning_rate``; ``validation_split`` and ``patience``
     for early stopping on the validation loss (best weights restored); ``average_weights``: the
     share of the last epochs whose end-of-epoch weights are averaged into the final model
-    (stochastic weight averaging; 0 keeps the last epoch's weights); ``dropout`` (dense encoder);
+    (stochastic weight averaging; 0 keeps the weights early stopping restores, the best epoch's);
+    ``dropout`` (dense encoder);
     ``seed`` (same seed, same model); ``verbose`` (0 silent, 1 bar, 2 one line per epoch).
     """
 
