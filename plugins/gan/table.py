@@ -267,7 +267,8 @@ def build_networks(noise_dim: int, cond_dim: int, data_dim: int, hidden: tuple, 
 
 def fit_table_gan(X: np.ndarray, columns: list[dict], codes, n_classes: int, *, epochs: int, batch_size: int,
                   noise_dim: int, learning_rate: float, hidden=(256, 256), pac: int = 10, max_modes: int = 10,
-                  ema_decay: float = 0.995, mismatch_weight: float = 0.3, seed=None, verbose: int = 0, max_seconds=None):
+                  ema_decay: float = 0.995, mismatch_weight: float = 0.3, seed=None, verbose: int = 0,
+                  max_seconds=None):
     """Train; returns (generator, TableSpace, CondSampler, offsets, history); the generator is the
     moving average of the trained one's weights (``ema_decay`` 0: the trained one itself)."""
     import keras
