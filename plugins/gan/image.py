@@ -22,6 +22,8 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
+from synthkit_plugins.gan.averaging import update_ema
+
 
 def build_generator(latent_dim: int, n_classes: int, shape, width: int = 32) -> keras.Model:
     h, w, c = shape
@@ -123,12 +125,7 @@ class ConditionalDCGAN(keras.Model):
                 g_loss += cce(labels, out[1])
         grads = tape.gradient(g_loss, self.generator.trainable_weights)
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
-        # EMA with warm-up: the decay grows as (1 + t) / (10 + t) up to ema_decay, so early, poor
-        # weights are forgotten quickly
-        self.ema_step.assign_add(1.0)
-        decay = tf.minimum(self.ema_decay, (1.0 + self.ema_step) / (10.0 + self.ema_step))
-        for ema_w, w in zip(self.ema_generator.weights, self.generator.weights):
-            ema_w.assign(decay * ema_w + (1.0 - decay) * w)
+        update_ema(self.ema_generator, self.generator, self.ema_step, self.ema_decay)
 
         self.trackers["d_loss"].update_state(d_loss)
         self.trackers["g_loss"].update_state(g_loss)

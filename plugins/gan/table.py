@@ -274,6 +274,8 @@ def fit_table_gan(X: np.ndarray, columns: list[dict], codes, n_classes: int, *, 
     import keras
     import tensorflow as tf
 
+    from synthkit_plugins.gan.averaging import update_ema
+
     if seed is not None:
         keras.utils.set_random_seed(int(seed))
     rng = np.random.default_rng(seed)
@@ -317,9 +319,12 @@ def fit_table_gan(X: np.ndarray, columns: list[dict], codes, n_classes: int, *, 
         n = tf.shape(real)[0]
         z = tf.concat([tf_rng.normal((n, noise_dim)), cond], axis=1)
         fake = activate(generator(z, training=True))
-        def penalty(r3, f3):
-            a = tf_rng.uniform((n // pac, 1, 1))
-            mix = tf.reshape(a * r3 + (1 - a) * f3, (n // pac, -1))
+
+        def penalty(real_packs, fake_packs):
+            """WGAN-GP: the critic's gradient norm, pushed to 1, at a random point between each
+            real and fake pack."""
+            a = tf_rng.uniform((n // pac, 1))
+            mix = a * real_packs + (1 - a) * fake_packs
             with tf.GradientTape() as gp_tape:
                 gp_tape.watch(mix)
                 d_mix = critic(mix, training=True)
@@ -327,16 +332,16 @@ def fit_table_gan(X: np.ndarray, columns: list[dict], codes, n_classes: int, *, 
             return tf.reduce_mean((tf.norm(grad + 1e-12, axis=1) - 1.0) ** 2)
 
         with tf.GradientTape() as tape:
-            d_real = critic(packed(real, cond), training=True)
-            d_fake = critic(packed(fake, cond), training=True)
-            r3 = tf.reshape(tf.concat([real, cond], 1), (n // pac, pac, -1))
-            f3 = tf.reshape(tf.concat([fake, cond], 1), (n // pac, pac, -1))
-            d_loss = tf.reduce_mean(d_fake) - tf.reduce_mean(d_real) + 10.0 * penalty(r3, f3)
+            real_packs, fake_packs = packed(real, cond), packed(fake, cond)
+            d_real = critic(real_packs, training=True)
+            d_fake = critic(fake_packs, training=True)
+            d_loss = tf.reduce_mean(d_fake) - tf.reduce_mean(d_real) + 10.0 * penalty(real_packs, fake_packs)
             if use_mismatch:  # real rows shown with the next label count as fake (matching-aware critic)
                 wrong = tf.concat([cond[:, :cond_dim], tf.roll(cond[:, cond_dim:], 1, axis=1)], axis=1)
-                d_wrong = critic(packed(real, wrong), training=True)
-                w3 = tf.reshape(tf.concat([real, wrong], 1), (n // pac, pac, -1))
-                d_loss += mismatch_weight * (tf.reduce_mean(d_wrong) - tf.reduce_mean(d_real) + 10.0 * penalty(r3, w3))
+                wrong_packs = packed(real, wrong)
+                d_wrong = critic(wrong_packs, training=True)
+                d_loss += mismatch_weight * (tf.reduce_mean(d_wrong) - tf.reduce_mean(d_real)
+                                             + 10.0 * penalty(real_packs, wrong_packs))
         grads = tape.gradient(d_loss, critic.trainable_weights)
         d_opt.apply_gradients(zip(grads, critic.trainable_weights))
 
@@ -355,11 +360,7 @@ def fit_table_gan(X: np.ndarray, columns: list[dict], codes, n_classes: int, *, 
             g_loss = -tf.reduce_mean(d_fake) + cond_loss
         grads = tape.gradient(g_loss, generator.trainable_weights)
         g_opt.apply_gradients(zip(grads, generator.trainable_weights))
-        # EMA with the image GAN's warm-up: the decay grows as (1 + t) / (10 + t) up to ema_decay
-        ema_step.assign_add(1.0)
-        decay = tf.minimum(ema_decay, (1.0 + ema_step) / (10.0 + ema_step))
-        for ema_w, w in zip(averaged.weights, generator.weights):
-            ema_w.assign(decay * ema_w + (1.0 - decay) * w)
+        update_ema(averaged, generator, ema_step, ema_decay)
         return d_loss, g_loss, tf.reduce_mean(d_real), tf.reduce_mean(d_fake)
 
     steps = max(1, len(X) // batch_size)
