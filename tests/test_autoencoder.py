@@ -150,11 +150,9 @@ def test_weight_averaging_leaves_the_mean_of_the_last_epochs_weights():
     assert not np.allclose(snaps.seen[2][0], snaps.seen[3][0])  # the two epochs did differ
 
 
-def test_structural_score_is_the_image_default_and_weighs_missing_strokes_over_shifts(images):
+def test_structural_score_weighs_missing_strokes_over_shifts():
     from synthkit_plugins.autoencoder.detector import _structural_error
 
-    det = get_detector("autoencoder", latent_dim=4, **FAST).fit(images)
-    assert det.arch_["score"] == "structural"
     clean = np.zeros((1, 16, 16, 1))
     clean[0, 2:14, 7:9] = 1.0                       # a vertical stroke, 2 pixels wide
     shifted = np.roll(clean, 1, axis=2)             # the same stroke, one pixel to the right
@@ -163,6 +161,26 @@ def test_structural_score_is_the_image_default_and_weighs_missing_strokes_over_s
     squared = lambda r: float(((clean - r) ** 2).mean())  # noqa: E731
     assert squared(shifted) == 2 * squared(broken)  # plain squared error calls the shift worse
     assert _structural_error(clean, broken)[0] > 1.5 * _structural_error(clean, shifted)[0]
+
+
+def test_relative_score_is_the_image_default_and_measures_damage_against_ink(images):
+    from synthkit_plugins.autoencoder.detector import RELATIVE_FLOOR, AutoencoderDetector, _structural_error
+
+    det = get_detector("autoencoder", latent_dim=4, **FAST).fit(images)
+    assert det.arch_["score"] == "relative"
+    one = np.zeros((1, 16, 16, 1))
+    one[0, 2:14, 3:5] = 1.0                          # one stroke
+    two = one.copy()
+    two[0, 2:14, 11:13] = 1.0                        # the same stroke and a second one
+    one_broken, two_broken = one.copy(), two.copy()
+    one_broken[0, 5:11, 3:5] = two_broken[0, 5:11, 3:5] = 0.0  # the same piece missing from both
+    structural = [_structural_error(x, r)[0] for x, r in ((one, one_broken), (two, two_broken))]
+    relative = [AutoencoderDetector._errors(x, r, "relative")[0] for x, r in ((one, one_broken), (two, two_broken))]
+    assert structural[0] == pytest.approx(structural[1])        # the same damage...
+    assert relative[0] > 1.8 * relative[1]                      # ...is worse where there was less ink
+    assert relative[0] == pytest.approx(structural[0] / (one.mean() + RELATIVE_FLOOR))
+    blank = np.zeros_like(one)
+    assert np.isfinite(AutoencoderDetector._errors(blank, one, "relative")).all()
 
 
 def test_unfitted_encode_and_fine_tune_raise(table):
