@@ -117,6 +117,7 @@ def test_fine_tune_freezes_all_but_the_last_layers(table):
     ({"score": "elbo"}, "needs kind='vae'"),
     ({"score": "bce"}, "needs data in [0, 1]"),
     ({"score": "structural"}, "needs images"),
+    ({"score": "relative"}, "needs images"),
     ({"epochs": 0}, "epochs must be a positive integer"),
     ({"hidden_units": "a,b"}, "hidden_units must be a list"),
     ({"average_weights": 1.5}, "average_weights must be in"),
