@@ -118,7 +118,9 @@ def test_fine_tune_freezes_all_but_the_last_layers(table):
     ({"score": "bce"}, "needs data in [0, 1]"),
     ({"score": "structural"}, "needs images"),
     ({"score": "relative"}, "needs images"),
-    ({"epochs": 0}, "epochs must be a positive integer"),
+    ({"epochs": 0}, "epochs must be a positive integer or 'auto'"),
+    ({"trim": 0.5}, "trim must be 'auto' or a number in"),
+    ({"kind": "vae", "trim": 0.1}, "use trim=0 with kind='vae'"),
     ({"hidden_units": "a,b"}, "hidden_units must be a list"),
     ({"average_weights": 1.5}, "average_weights must be in"),
 ])
@@ -151,6 +153,41 @@ def test_weight_averaging_leaves_the_mean_of_the_last_epochs_weights():
     assert not np.allclose(snaps.seen[2][0], snaps.seen[3][0])  # the two epochs did differ
 
 
+def test_trimmed_loss_leaves_the_worst_rows_out():
+    import tensorflow as tf
+
+    from synthkit_plugins.autoencoder.networks import trimmed_loss
+
+    target = np.zeros((4, 3), np.float32)
+    pred = tf.Variable(np.repeat([[1.0], [2.0], [3.0], [10.0]], 3, axis=1).astype(np.float32))
+    with tf.GradientTape() as tape:
+        loss = trimmed_loss(0.25, bernoulli=False)(target, pred)
+    assert float(loss) == pytest.approx((1 + 4 + 9) / 3)         # the row with error 100 is left out
+    grad = tape.gradient(loss, pred).numpy()
+    assert (grad[3] == 0).all() and (grad[:3] != 0).all()         # and gets no gradient
+    assert float(trimmed_loss(0.0, bernoulli=False)(target, pred)) == pytest.approx((1 + 4 + 9 + 100) / 4)
+
+
+def test_tables_default_to_a_trimmed_loss_over_a_fixed_number_of_steps(table):
+    det = get_detector("autoencoder", patience=0, seed=0).fit(table)
+    assert det.arch_["trim"] == 0.2 and det.n_epochs_ == 20      # 20 rounds of 25 batches
+    assert get_detector("autoencoder", **FAST).fit(table).n_epochs_ <= 3   # a number: full passes
+
+
+def test_trim_keeps_a_cluster_of_training_outliers_anomalous():
+    """Outliers hidden in the unlabelled training data: without trimming the network learns to
+    reconstruct their tight cluster; with it they get no gradient and keep high scores."""
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(2)
+    normal = rng.normal(size=(300, 2)) @ rng.normal(size=(2, 6)) + 0.05 * rng.normal(size=(300, 6))
+    outliers = 1.5 * rng.normal(size=(1, 6)) + 0.1 * rng.normal(size=(30, 6))
+    X, y = np.vstack([normal, outliers]), np.r_[np.zeros(300), np.ones(30)]
+    auc = {trim: roc_auc_score(y, get_detector("autoencoder", trim=trim, score="mse", seed=2).fit(X).decision_scores_)
+           for trim in (0.0, 0.2)}
+    assert auc[0.2] > 0.95 and auc[0.2] > auc[0.0] + 0.1
+
+
 def test_structural_score_weighs_missing_strokes_over_shifts():
     from synthkit_plugins.autoencoder.detector import _structural_error
 
@@ -168,7 +205,7 @@ def test_relative_score_is_the_image_default_and_measures_damage_against_ink(ima
     from synthkit_plugins.autoencoder.detector import RELATIVE_FLOOR, AutoencoderDetector, _structural_error
 
     det = get_detector("autoencoder", latent_dim=4, **FAST).fit(images)
-    assert det.arch_["score"] == "relative"
+    assert det.arch_["score"] == "relative" and det.arch_["trim"] == 0.0
     one = np.zeros((1, 16, 16, 1))
     one[0, 2:14, 3:5] = 1.0                          # one stroke
     two = one.copy()

@@ -26,7 +26,8 @@ Scores (higher = more anomalous), parameter ``score``:
   lifts the mean ROC-AUC from 0.979 (structural) to 0.990;
 - ``hybrid``: the mean squared reconstruction error plus the mean distance of the bottleneck code
   to its ``n_neighbors`` nearest training codes, each divided by its median on the training data so
-  the two parts weigh alike whatever the data's scale;
+  the two parts weigh alike whatever the data's scale; with ``trim`` > 0 the reference codes leave
+  out the ``trim`` share of training rows reconstructed worst, as the loss did;
 - ``elbo`` (VAE): the negative evidence lower bound at the posterior mean, per feature:
   (reconstruction negative log-likelihood of the decoded posterior mean + KL(q(z|x) || N(0, I)))
   divided by the number of features. Deterministic: no sampling at scoring time;
@@ -49,6 +50,9 @@ STRUCTURAL_TOP = 0.1  # share of the worst pixels the structural score averages
 RELATIVE_FLOOR = 0.02  # added to the mean pixel value the relative score divides by
 MAX_REFERENCE_CODES = 10_000  # training codes kept for the hybrid score's nearest-neighbour part
 PREDICT_BATCH = 1024
+IMAGE_EPOCHS = 40  # epochs="auto" on images
+TABLE_ROUNDS, TABLE_ROUND_STEPS = 20, 25  # epochs="auto" on tables: 20 rounds of 25 batches
+TABLE_TRIM = 0.2  # trim="auto" on tables: share of each batch's worst rows left out of the loss
 
 
 class AutoencoderDetector(BaseDetector):
@@ -59,7 +63,12 @@ class AutoencoderDetector(BaseDetector):
     (convolution channels, one strided layer each); ``latent_dim`` (bottleneck size, ``"auto"``:
     32 for images, about a quarter of the features for tables, between 2 and 32); ``noise_std``
     (denoising kind); ``beta`` (VAE weight of the KL term); ``score``; ``n_neighbors`` (hybrid
-    score); ``epochs``, ``batch_size``, ``learning_rate``; ``validation_split`` and ``patience``
+    score); ``epochs`` (``"auto"``: 40 full passes on images; on tables 20 rounds of 25 batches,
+    500 optimizer steps whatever the size; ``n_epochs_`` holds how many ran before early
+    stopping), ``batch_size``, ``learning_rate``;
+    ``trim`` (loss truncation: the share of each batch's worst-reconstructed rows left out of the
+    loss, so outliers hidden in unlabelled training data are not learned; ``"auto"``: 0.2 on
+    tables, 0 on images and for the VAE); ``validation_split`` and ``patience``
     for early stopping on the validation loss (best weights restored); ``average_weights``: the
     share of the last epochs whose end-of-epoch weights are averaged into the final model
     (stochastic weight averaging; 0 keeps the weights early stopping restores, the best epoch's);
@@ -69,7 +78,7 @@ class AutoencoderDetector(BaseDetector):
 
     def __init__(self, kind: str = "auto", hidden_units="auto", filters=(16, 32), latent_dim="auto",
                  noise_std: float = 0.2, beta: float = 1.0, score: str = "auto", n_neighbors: int = 5,
-                 epochs: int = 40, batch_size: int = 64, learning_rate: float = 1e-3,
+                 epochs="auto", batch_size: int = 64, trim="auto", learning_rate: float = 1e-3,
                  validation_split: float = 0.1, patience: int = 5, average_weights: float = 0.4,
                  dropout: float = 0.0,
                  contamination: float = 0.1, seed: int | None = 0, verbose: int = 0, missing: str = "error"):
@@ -83,6 +92,7 @@ class AutoencoderDetector(BaseDetector):
         self.n_neighbors = n_neighbors
         self.epochs = epochs
         self.batch_size = batch_size
+        self.trim = trim
         self.learning_rate = learning_rate
         self.validation_split = validation_split
         self.patience = patience
@@ -105,8 +115,11 @@ class AutoencoderDetector(BaseDetector):
             raise PluginError("score='elbo' needs kind='vae'; pick mse, l1, bce or hybrid for other kinds")
         for name in ("epochs", "batch_size", "n_neighbors"):
             v = getattr(self, name)
+            if name == "epochs" and v == "auto":
+                continue
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise PluginError(f"{name} must be a positive integer, got {v!r}")
+                also = " or 'auto'" if name == "epochs" else ""
+                raise PluginError(f"{name} must be a positive integer{also}, got {v!r}")
         for name in ("learning_rate", "beta"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
@@ -118,6 +131,9 @@ class AutoencoderDetector(BaseDetector):
         if isinstance(self.average_weights, bool) or not isinstance(self.average_weights, (int, float)) \
                 or not 0 <= self.average_weights <= 1:
             raise PluginError(f"average_weights must be in [0, 1], got {self.average_weights!r}")
+        if self.trim != "auto" and (isinstance(self.trim, bool) or not isinstance(self.trim, (int, float))
+                                    or not 0 <= self.trim < 0.5):
+            raise PluginError(f"trim must be 'auto' or a number in [0, 0.5), got {self.trim!r}")
         if not isinstance(self.dropout, (int, float)) or not 0 <= self.dropout < 1:
             raise PluginError(f"dropout must be in [0, 1), got {self.dropout!r}")
         self._layer_sizes(self.filters, "filters")
@@ -158,13 +174,19 @@ class AutoencoderDetector(BaseDetector):
             score = self.score
         else:
             score = "elbo" if kind == "vae" else ("relative" if is_image else "hybrid")
+        if self.trim == "auto":
+            trim = 0.0 if is_image or kind == "vae" else TABLE_TRIM
+        else:
+            trim = float(self.trim)
+        if trim and kind == "vae":
+            raise PluginError("trim applies to the reconstruction loss; use trim=0 with kind='vae'")
         if score in ("structural", "relative") and not is_image:
             raise PluginError(f"score={score!r} needs images; use hybrid, mse or l1 for tables")
         if score == "bce" and not unit_range:
             raise PluginError("score='bce' needs data in [0, 1] (images); use mse, l1 or hybrid for tables")
         return {"kind": kind, "backbone": backbone, "input_shape": [int(v) for v in input_shape],
                 "latent_dim": latent, "hidden_units": hidden, "filters": self._layer_sizes(self.filters, "filters"),
-                "unit_range": bool(unit_range), "score": score,
+                "unit_range": bool(unit_range), "score": score, "trim": trim,
                 "noise_std": float(self.noise_std) if kind == "denoising" else 0.0}
 
     # -- building ------------------------------------------------------------------------------
@@ -201,13 +223,18 @@ class AutoencoderDetector(BaseDetector):
         if self.arch_["kind"] == "vae":
             self.model_.compile(optimizer=optimizer)
         else:
-            self.model_.compile(optimizer=optimizer, loss="binary_crossentropy" if self.arch_["unit_range"] else "mse")
+            from synthkit_plugins.autoencoder.networks import trimmed_loss
+
+            bernoulli, trim = self.arch_["unit_range"], self.arch_.get("trim", 0.0)
+            loss = trimmed_loss(trim, bernoulli) if trim else ("binary_crossentropy" if bernoulli else "mse")
+            self.model_.compile(optimizer=optimizer, loss=loss)
 
     def _model_input(self, X: np.ndarray) -> np.ndarray:
         return X.reshape(len(X), *self._model_shape).astype(np.float32, copy=False)
 
     # -- training ------------------------------------------------------------------------------
-    def _train(self, X: np.ndarray, epochs: int, batch_size: int) -> dict:
+    def _train(self, X: np.ndarray, epochs, batch_size: int) -> dict:
+        """Fit the network on X with a validation split; ``epochs="auto"`` (see _schedule)."""
         import keras
 
         from synthkit_plugins.autoencoder.networks import WeightAveraging
@@ -216,18 +243,49 @@ class AutoencoderDetector(BaseDetector):
         n_val = int(len(X) * float(self.validation_split)) if len(X) >= 20 else 0
         order = np.random.default_rng(self.seed).permutation(len(X))
         train, val = X[order[n_val:]], X[order[:n_val]]
+        batch_size = int(min(batch_size, len(train)))
+        epochs, steps = self._schedule(epochs)
         callbacks = []
         if n_val and self.patience:
             callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=int(self.patience),
                                                            restore_best_weights=True))
-        averaged = int(round(float(self.average_weights) * int(epochs)))
+        averaged = int(round(float(self.average_weights) * epochs))
         if averaged:
-            callbacks.append(WeightAveraging(start=int(epochs) - averaged + 1))
+            callbacks.append(WeightAveraging(start=epochs - averaged + 1))
         target = (lambda a: (a,)) if self.arch_["kind"] == "vae" else (lambda a: (a, a))
-        history = self.model_.fit(*target(train), validation_data=target(val) if n_val else None,
-                                  epochs=int(epochs), batch_size=int(min(batch_size, len(train))), shuffle=True,
-                                  callbacks=callbacks, verbose=int(self.verbose))
+        fit = dict(validation_data=target(val) if n_val else None, epochs=epochs, callbacks=callbacks,
+                   verbose=int(self.verbose))
+        if steps:
+            history = self.model_.fit(self._batch_stream(target(train), batch_size), steps_per_epoch=steps,
+                                      shuffle=False, **fit)
+        else:
+            history = self.model_.fit(*target(train), batch_size=batch_size, shuffle=True, **fit)
         return {k: [float(v) for v in vals] for k, vals in history.history.items()}
+
+    def _schedule(self, epochs) -> tuple[int, int | None]:
+        """(epochs, batches per epoch; None for full passes over the data).
+
+        ``epochs="auto"`` on images: IMAGE_EPOCHS full passes. On tables: TABLE_ROUNDS rounds of
+        TABLE_ROUND_STEPS batches each, drawn from the reshuffled rows, so training takes 500
+        optimizer steps whatever the table's size: a table of a hundred rows is cycled through
+        many times, a large one is sampled. An autoencoder learns the bulk of the data before it
+        learns its outliers; a fixed short schedule stops in that window, and a fixed number of
+        rounds keeps early stopping and weight averaging meaningful on tiny tables.
+        """
+        if epochs != "auto":
+            return int(epochs), None
+        if len(self.arch_["input_shape"]) == 3:
+            return IMAGE_EPOCHS, None
+        return TABLE_ROUNDS, TABLE_ROUND_STEPS
+
+    def _batch_stream(self, arrays: tuple, batch_size: int):
+        """An endless tf.data stream of shuffled batches of ``arrays`` (reshuffled every pass)."""
+        import tensorflow as tf
+
+        seed = None if self.seed is None else int(self.seed)
+        return (tf.data.Dataset.from_tensor_slices(arrays)
+                .shuffle(len(arrays[0]), seed=seed, reshuffle_each_iteration=True)
+                .repeat().batch(batch_size).prefetch(tf.data.AUTOTUNE))
 
     def _fit(self, X: np.ndarray) -> None:
         import keras
@@ -239,7 +297,8 @@ class AutoencoderDetector(BaseDetector):
         unit_range = is_image  # images are in [0, 1]; tables are standardised
         self.arch_ = self._architecture(X.shape[1:], unit_range)
         self._build(self.arch_)
-        self.history_ = self._train(X, int(self.epochs), int(self.batch_size))
+        self.history_ = self._train(X, self.epochs, int(self.batch_size))
+        self.n_epochs_ = len(self.history_.get("loss", []))
         self._fit_score_reference(X)
 
     def _fit_score_reference(self, X: np.ndarray) -> None:
@@ -248,11 +307,15 @@ class AutoencoderDetector(BaseDetector):
             self.reference_codes_ = np.zeros((0, self.arch_["latent_dim"]), np.float32)
             self.score_scales_ = np.ones(2)
             return
-        rng = np.random.default_rng(self.seed)
-        idx = np.sort(rng.permutation(len(X))[:MAX_REFERENCE_CODES])
-        self.reference_codes_ = self._codes(X[idx]).astype(np.float32)
+        codes = self._codes(X).astype(np.float32)
         rec = self._errors(X, self._reconstruct_array(X), "mse")
-        knn = self._knn_distance(self._codes(X), exclude_self=True)
+        keep = np.arange(len(X))
+        trim = self.arch_.get("trim", 0.0)
+        if trim:  # the rows the network reconstructs worst are no references of normal codes either
+            keep = np.flatnonzero(rec <= np.quantile(rec, 1.0 - trim))
+        rng = np.random.default_rng(self.seed)
+        self.reference_codes_ = codes[np.sort(keep[rng.permutation(len(keep))[:MAX_REFERENCE_CODES]])]
+        knn = self._knn_distance(codes[keep], exclude_self=True)
         self.score_scales_ = np.array([_positive_median(rec), _positive_median(knn)])
 
     # -- scoring -------------------------------------------------------------------------------
@@ -394,6 +457,7 @@ class AutoencoderDetector(BaseDetector):
         for k, v in state.items():
             setattr(self, k, v)
         self.arch_ = dict(self.arch_)
+        self.n_epochs_ = len(dict(self.history_).get("loss", []))
         self._build(self.arch_)
         self.encoder_model_.set_weights(enc)
         self.decoder_model_.set_weights(dec)

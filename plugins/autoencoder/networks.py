@@ -82,6 +82,29 @@ def autoencoder(encoder, decoder, input_shape, noise_std: float = 0.0, seed=None
     return keras.Model(inputs, decoder(encoder(x)), name=name)
 
 
+def trimmed_loss(trim: float, bernoulli: bool):
+    """The batch's reconstruction loss (binary cross-entropy if ``bernoulli``, else squared error),
+    averaged over its best-reconstructed ``1 - trim`` share of rows only (loss truncation).
+
+    The rows left out get no gradient in that step: on an unlabelled table the outliers are the
+    rows the network reconstructs worst, so it does not learn to reconstruct them.
+    """
+    keep = 1.0 - float(trim)
+
+    def loss(y_true, y_pred):
+        if bernoulli:
+            y_pred = ops.clip(y_pred, EPS, 1.0 - EPS)
+            per = -(y_true * ops.log(y_pred) + (1.0 - y_true) * ops.log(1.0 - y_pred))
+        else:
+            per = ops.square(y_true - y_pred)
+        per = ops.mean(ops.reshape(per, (ops.shape(per)[0], -1)), axis=1)
+        k = ops.maximum(1, ops.cast(ops.ceil(keep * ops.cast(ops.shape(per)[0], "float32")), "int32"))
+        return ops.mean(ops.sort(per)[:k])
+
+    loss.__name__ = f"trimmed_{'bce' if bernoulli else 'mse'}"
+    return loss
+
+
 class Sampling(layers.Layer):
     """z = z_mean + exp(z_log_var / 2) * eps, eps ~ N(0, I) (the reparameterisation trick)."""
 
