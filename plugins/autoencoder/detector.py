@@ -298,8 +298,12 @@ class AutoencoderDetector(BaseDetector):
         self.arch_ = self._architecture(X.shape[1:], unit_range)
         self._build(self.arch_)
         self.history_ = self._train(X, self.epochs, int(self.batch_size))
-        self.n_epochs_ = len(self.history_.get("loss", []))
         self._fit_score_reference(X)
+
+    @property
+    def n_epochs_(self) -> int:
+        """Epochs (rounds, with ``epochs="auto"`` on tables) the fit ran before early stopping."""
+        return len(dict(self.history_).get("loss", []))
 
     def _fit_score_reference(self, X: np.ndarray) -> None:
         """What the hybrid score needs from the training data: reference codes and scales."""
@@ -457,7 +461,6 @@ class AutoencoderDetector(BaseDetector):
         for k, v in state.items():
             setattr(self, k, v)
         self.arch_ = dict(self.arch_)
-        self.n_epochs_ = len(dict(self.history_).get("loss", []))
         self._build(self.arch_)
         self.encoder_model_.set_weights(enc)
         self.decoder_model_.set_weights(dec)

@@ -82,6 +82,12 @@ def autoencoder(encoder, decoder, input_shape, noise_std: float = 0.0, seed=None
     return keras.Model(inputs, decoder(encoder(x)), name=name)
 
 
+def bernoulli_nll(x, r):
+    """Elementwise binary cross-entropy of data x in [0, 1] under reconstruction r (clipped)."""
+    r = ops.clip(r, EPS, 1.0 - EPS)
+    return -(x * ops.log(r) + (1.0 - x) * ops.log(1.0 - r))
+
+
 def trimmed_loss(trim: float, bernoulli: bool):
     """The batch's reconstruction loss (binary cross-entropy if ``bernoulli``, else squared error),
     averaged over its best-reconstructed ``1 - trim`` share of rows only (loss truncation).
@@ -92,11 +98,7 @@ def trimmed_loss(trim: float, bernoulli: bool):
     keep = 1.0 - float(trim)
 
     def loss(y_true, y_pred):
-        if bernoulli:
-            y_pred = ops.clip(y_pred, EPS, 1.0 - EPS)
-            per = -(y_true * ops.log(y_pred) + (1.0 - y_true) * ops.log(1.0 - y_pred))
-        else:
-            per = ops.square(y_true - y_pred)
+        per = bernoulli_nll(y_true, y_pred) if bernoulli else ops.square(y_true - y_pred)
         per = ops.mean(ops.reshape(per, (ops.shape(per)[0], -1)), axis=1)
         k = ops.maximum(1, ops.cast(ops.ceil(keep * ops.cast(ops.shape(per)[0], "float32")), "int32"))
         return ops.mean(ops.sort(per)[:k])
@@ -155,8 +157,7 @@ class VAE(keras.Model):
         r = self.decoder(z)
         axes = tuple(range(1, len(x.shape)))
         if self.bernoulli:
-            r = ops.clip(r, EPS, 1.0 - EPS)
-            rec = -ops.sum(x * ops.log(r) + (1.0 - x) * ops.log(1.0 - r), axis=axes)
+            rec = ops.sum(bernoulli_nll(x, r), axis=axes)
         else:
             rec = 0.5 * ops.sum(ops.square(x - r), axis=axes)
         kl = -0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=1)
