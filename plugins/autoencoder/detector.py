@@ -311,8 +311,8 @@ class AutoencoderDetector(BaseDetector):
             self.reference_codes_ = np.zeros((0, self.arch_["latent_dim"]), np.float32)
             self.score_scales_ = np.ones(2)
             return
-        codes = self._codes(X).astype(np.float32)
-        rec = self._errors(X, self._reconstruct_array(X), "mse")
+        codes, R = self._encode_decode(X)
+        rec = self._errors(X, R, "mse")
         keep = np.arange(len(X))
         trim = self.arch_.get("trim", 0.0)
         if trim:  # the rows the network reconstructs worst are no references of normal codes either
@@ -327,13 +327,14 @@ class AutoencoderDetector(BaseDetector):
         out = _predict(self.encoder_model_, self._model_input(X))
         return np.asarray(out[0] if isinstance(out, (list, tuple)) else out)
 
+    def _encode_decode(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(codes, reconstructions) from one encoder pass: the decoder runs on the codes (the
+        posterior mean for the VAE), which is what the joined model computes at inference."""
+        codes = self._codes(X).astype(np.float32, copy=False)
+        return codes, np.asarray(_predict(self.decoder_model_, codes)).reshape(X.shape)
+
     def _reconstruct_array(self, X: np.ndarray) -> np.ndarray:
-        if self.arch_["kind"] == "vae":
-            z_mean = self._codes(X)
-            R = _predict(self.decoder_model_, z_mean)
-        else:
-            R = _predict(self.model_, self._model_input(X))
-        return np.asarray(R).reshape(X.shape)
+        return self._encode_decode(X)[1]
 
     @staticmethod
     def _errors(X: np.ndarray, R: np.ndarray, how: str) -> np.ndarray:
@@ -366,11 +367,11 @@ class AutoencoderDetector(BaseDetector):
         how = self.arch_["score"]
         if how == "elbo":
             return self._negative_elbo(X)
-        R = self._reconstruct_array(X)
+        codes, R = self._encode_decode(X)
         if how != "hybrid":
             return self._errors(X, R, how)
         rec = self._errors(X, R, "mse") / self.score_scales_[0]
-        knn = self._knn_distance(self._codes(X)) / self.score_scales_[1]
+        knn = self._knn_distance(codes) / self.score_scales_[1]
         return rec + knn
 
     def _negative_elbo(self, X: np.ndarray) -> np.ndarray:
