@@ -9,6 +9,14 @@ Kinds (parameter ``kind``):
   (convolutional for images, dense for tables);
 - ``auto`` (default): ``conv`` for images, ``dense`` for tables.
 
+Ensembles (parameter ``n_estimators``, dense backbone only): that many autoencoders of the same
+shape trained side by side in one Keras model (``networks.MemberDense``: each layer holds every
+member's weights and applies them in one batched product), each from its own initial weights and
+with its own (trimmed) loss; they see the same batches and stop early together. Each member scores
+a row as a single network would, and the ensemble's score is the mean. Averaging removes much of a
+single network's dependence on its random start, as in autoencoder ensembles for outlier detection
+(Chen et al. 2017). ``auto``: 5 on tables, 1 on images and for the VAE.
+
 Scores (higher = more anomalous), parameter ``score``:
 
 - ``mse``, ``l1``, ``bce``: mean squared, absolute or binary cross-entropy reconstruction error per
@@ -27,7 +35,8 @@ Scores (higher = more anomalous), parameter ``score``:
 - ``hybrid``: the mean squared reconstruction error plus the mean distance of the bottleneck code
   to its ``n_neighbors`` nearest training codes, each divided by its median on the training data so
   the two parts weigh alike whatever the data's scale; with ``trim`` > 0 the reference codes leave
-  out the ``trim`` share of training rows reconstructed worst, as the loss did;
+  out the ``trim`` share of training rows reconstructed worst, as the loss did. In an ensemble each
+  member measures both parts in its own code space, with its own medians;
 - ``elbo`` (VAE): the negative evidence lower bound at the posterior mean, per feature:
   (reconstruction negative log-likelihood of the decoded posterior mean + KL(q(z|x) || N(0, I)))
   divided by the number of features. Deterministic: no sampling at scoring time;
@@ -53,6 +62,7 @@ PREDICT_BATCH = 1024
 IMAGE_EPOCHS = 40  # epochs="auto" on images
 TABLE_ROUNDS, TABLE_ROUND_STEPS = 20, 25  # epochs="auto" on tables: 20 rounds of 25 batches
 TABLE_TRIM = 0.2  # trim="auto" on tables: share of each batch's worst rows left out of the loss
+TABLE_MEMBERS = 5  # n_estimators="auto" on tables: autoencoders trained side by side, scores averaged
 
 
 class AutoencoderDetector(BaseDetector):
@@ -72,13 +82,15 @@ class AutoencoderDetector(BaseDetector):
     for early stopping on the validation loss (best weights restored); ``average_weights``: the
     share of the last epochs whose end-of-epoch weights are averaged into the final model
     (stochastic weight averaging; 0 keeps the weights early stopping restores, the best epoch's);
-    ``dropout`` (dense encoder);
+    ``dropout`` (dense encoder); ``n_estimators`` (autoencoders trained side by side whose scores
+    are averaged; ``"auto"``: 5 on tables, 1 on images and for the VAE);
     ``seed`` (same seed, same model); ``verbose`` (0 silent, 1 bar, 2 one line per epoch).
     """
 
     def __init__(self, kind: str = "auto", hidden_units="auto", filters=(16, 32), latent_dim="auto",
                  noise_std: float = 0.2, beta: float = 1.0, score: str = "auto", n_neighbors: int = 5,
-                 epochs="auto", batch_size: int = 64, trim="auto", learning_rate: float = 1e-3,
+                 epochs="auto", batch_size: int = 64, trim="auto", n_estimators="auto",
+                 learning_rate: float = 1e-3,
                  validation_split: float = 0.1, patience: int = 5, average_weights: float = 0.4,
                  dropout: float = 0.0,
                  contamination: float = 0.1, seed: int | None = 0, verbose: int = 0, missing: str = "error"):
@@ -93,6 +105,7 @@ class AutoencoderDetector(BaseDetector):
         self.epochs = epochs
         self.batch_size = batch_size
         self.trim = trim
+        self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.validation_split = validation_split
         self.patience = patience
@@ -113,12 +126,12 @@ class AutoencoderDetector(BaseDetector):
             raise PluginError(f"score must be one of {', '.join(SCORES)}, got {self.score!r}")
         if self.score == "elbo" and self.kind != "vae":
             raise PluginError("score='elbo' needs kind='vae'; pick mse, l1, bce or hybrid for other kinds")
-        for name in ("epochs", "batch_size", "n_neighbors"):
+        for name in ("epochs", "batch_size", "n_neighbors", "n_estimators"):
             v = getattr(self, name)
-            if name == "epochs" and v == "auto":
+            if name in ("epochs", "n_estimators") and v == "auto":
                 continue
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                also = " or 'auto'" if name == "epochs" else ""
+                also = " or 'auto'" if name in ("epochs", "n_estimators") else ""
                 raise PluginError(f"{name} must be a positive integer{also}, got {v!r}")
         for name in ("learning_rate", "beta"):
             v = getattr(self, name)
@@ -180,13 +193,20 @@ class AutoencoderDetector(BaseDetector):
             trim = float(self.trim)
         if trim and kind == "vae":
             raise PluginError("trim applies to the reconstruction loss; use trim=0 with kind='vae'")
+        if self.n_estimators == "auto":
+            members = 1 if is_image or kind == "vae" else TABLE_MEMBERS
+        else:
+            members = int(self.n_estimators)
+        if members > 1 and (backbone != "dense" or kind == "vae"):
+            raise PluginError("n_estimators > 1 needs a dense, non-variational autoencoder (tables, or "
+                              "kind='dense' on images); use n_estimators=1 otherwise")
         if score in ("structural", "relative") and not is_image:
             raise PluginError(f"score={score!r} needs images; use hybrid, mse or l1 for tables")
         if score == "bce" and not unit_range:
             raise PluginError("score='bce' needs data in [0, 1] (images); use mse, l1 or hybrid for tables")
         return {"kind": kind, "backbone": backbone, "input_shape": [int(v) for v in input_shape],
                 "latent_dim": latent, "hidden_units": hidden, "filters": self._layer_sizes(self.filters, "filters"),
-                "unit_range": bool(unit_range), "score": score, "trim": trim,
+                "unit_range": bool(unit_range), "score": score, "trim": trim, "members": members,
                 "noise_std": float(self.noise_std) if kind == "denoising" else 0.0}
 
     # -- building ------------------------------------------------------------------------------
@@ -202,9 +222,11 @@ class AutoencoderDetector(BaseDetector):
             self.decoder_model_ = nets.conv_decoder(shape, arch["filters"], latent)
         else:
             n = int(np.prod(shape))
-            self.encoder_model_ = nets.dense_encoder(n, arch["hidden_units"], latent, float(self.dropout), outputs=heads)
+            members = _members(arch)
+            self.encoder_model_ = nets.dense_encoder(n, arch["hidden_units"], latent, float(self.dropout),
+                                                     outputs=heads, members=members)
             self.decoder_model_ = nets.dense_decoder(n, arch["hidden_units"], latent,
-                                                     "sigmoid" if arch["unit_range"] else None)
+                                                     "sigmoid" if arch["unit_range"] else None, members=members)
         model_shape = shape if arch["backbone"] == "conv" else [int(np.prod(shape))]
         if kind == "vae":
             self.model_ = nets.VAE(self.encoder_model_, self.decoder_model_, bernoulli=arch["unit_range"],
@@ -225,8 +247,11 @@ class AutoencoderDetector(BaseDetector):
         else:
             from synthkit_plugins.autoencoder.networks import trimmed_loss
 
-            bernoulli, trim = self.arch_["unit_range"], self.arch_.get("trim", 0.0)
-            loss = trimmed_loss(trim, bernoulli) if trim else ("binary_crossentropy" if bernoulli else "mse")
+            bernoulli, trim, members = self.arch_["unit_range"], self.arch_.get("trim", 0.0), _members(self.arch_)
+            if trim or members > 1:
+                loss = trimmed_loss(trim, bernoulli, members)
+            else:
+                loss = "binary_crossentropy" if bernoulli else "mse"
             self.model_.compile(optimizer=optimizer, loss=loss)
 
     def _model_input(self, X: np.ndarray) -> np.ndarray:
@@ -312,15 +337,16 @@ class AutoencoderDetector(BaseDetector):
             self.score_scales_ = np.ones(2)
             return
         codes, R = self._encode_decode(X)
-        rec = self._errors(X, R, "mse")
+        rec = self._member_errors(X, R, "mse")
         keep = np.arange(len(X))
         trim = self.arch_.get("trim", 0.0)
         if trim:  # the rows the network reconstructs worst are no references of normal codes either
-            keep = np.flatnonzero(rec <= np.quantile(rec, 1.0 - trim))
+            mean_rec = rec.mean(axis=1)
+            keep = np.flatnonzero(mean_rec <= np.quantile(mean_rec, 1.0 - trim))
         rng = np.random.default_rng(self.seed)
         self.reference_codes_ = codes[np.sort(keep[rng.permutation(len(keep))[:MAX_REFERENCE_CODES]])]
-        knn = self._knn_distance(codes[keep], exclude_self=True)
-        self.score_scales_ = np.array([_positive_median(rec), _positive_median(knn)])
+        knn = self._knn_distances(codes[keep], exclude_self=True)
+        self.score_scales_ = np.array([[_positive_median(v) for v in part.T] for part in (rec, knn)])
 
     # -- scoring -------------------------------------------------------------------------------
     def _codes(self, X: np.ndarray) -> np.ndarray:
@@ -328,13 +354,19 @@ class AutoencoderDetector(BaseDetector):
         return np.asarray(out[0] if isinstance(out, (list, tuple)) else out)
 
     def _encode_decode(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(codes, reconstructions) from one encoder pass: the decoder runs on the codes (the
-        posterior mean for the VAE), which is what the joined model computes at inference."""
+        """(codes, each member's reconstructions, shape (n, members, *X.shape[1:])) from one
+        encoder pass: the decoder runs on the codes (the posterior mean for the VAE), which is what
+        the joined model computes at inference."""
         codes = self._codes(X).astype(np.float32, copy=False)
-        return codes, np.asarray(_predict(self.decoder_model_, codes)).reshape(X.shape)
+        R = np.asarray(_predict(self.decoder_model_, codes))
+        return codes, R.reshape(len(X), _members(self.arch_), *X.shape[1:])
 
     def _reconstruct_array(self, X: np.ndarray) -> np.ndarray:
-        return self._encode_decode(X)[1]
+        return self._encode_decode(X)[1].mean(axis=1)
+
+    def _member_errors(self, X: np.ndarray, R: np.ndarray, how: str) -> np.ndarray:
+        """Per-sample errors of each member's reconstructions R (n, members, ...): (n, members)."""
+        return np.stack([self._errors(X, R[:, m], how) for m in range(R.shape[1])], axis=1)
 
     @staticmethod
     def _errors(X: np.ndarray, R: np.ndarray, how: str) -> np.ndarray:
@@ -351,17 +383,20 @@ class AutoencoderDetector(BaseDetector):
             return -(X * np.log(R) + (1 - X) * np.log(1 - R)).mean(axis=1)
         return ((X - R) ** 2).mean(axis=1)
 
-    def _knn_distance(self, codes: np.ndarray, exclude_self: bool = False) -> np.ndarray:
+    def _knn_distances(self, codes: np.ndarray, exclude_self: bool = False) -> np.ndarray:
+        """Mean distance of each row's code to its ``n_neighbors`` nearest reference codes, in
+        each member's own code space: (n, members)."""
         from sklearn.neighbors import NearestNeighbors
 
-        ref = self.reference_codes_
-        k = min(int(self.n_neighbors) + int(exclude_self), len(ref))
+        members = _members(self.arch_)
+        k = min(int(self.n_neighbors) + int(exclude_self), len(self.reference_codes_))
         if k < 1:
-            return np.zeros(len(codes))
-        dist, _ = NearestNeighbors(n_neighbors=k).fit(ref).kneighbors(codes.astype(np.float32))
-        if exclude_self and k > 1:
-            dist = dist[:, 1:]
-        return dist.mean(axis=1)
+            return np.zeros((len(codes), members))
+        out = []
+        for ref, own in zip(np.split(self.reference_codes_, members, axis=1), np.split(codes, members, axis=1)):
+            dist, _ = NearestNeighbors(n_neighbors=k).fit(ref).kneighbors(own.astype(np.float32))
+            out.append((dist[:, 1:] if exclude_self and k > 1 else dist).mean(axis=1))
+        return np.stack(out, axis=1)
 
     def _score(self, X: np.ndarray) -> np.ndarray:
         how = self.arch_["score"]
@@ -369,10 +404,11 @@ class AutoencoderDetector(BaseDetector):
             return self._negative_elbo(X)
         codes, R = self._encode_decode(X)
         if how != "hybrid":
-            return self._errors(X, R, how)
-        rec = self._errors(X, R, "mse") / self.score_scales_[0]
-        knn = self._knn_distance(codes) / self.score_scales_[1]
-        return rec + knn
+            return self._member_errors(X, R, how).mean(axis=1)
+        rec_scale, knn_scale = np.reshape(self.score_scales_, (2, -1))
+        rec = self._member_errors(X, R, "mse") / rec_scale
+        knn = self._knn_distances(codes) / knn_scale
+        return (rec + knn).mean(axis=1)
 
     def _negative_elbo(self, X: np.ndarray) -> np.ndarray:
         out = _predict(self.encoder_model_, self._model_input(X))
@@ -388,12 +424,14 @@ class AutoencoderDetector(BaseDetector):
 
     # -- extras --------------------------------------------------------------------------------
     def encode(self, X) -> np.ndarray:
-        """Bottleneck features, shape (n, latent_dim) (the posterior mean for the VAE)."""
+        """Bottleneck features, shape (n, latent_dim) (the posterior mean for the VAE); for an
+        ensemble the members' codes side by side, shape (n, n_estimators * latent_dim)."""
         Xa = self._adapted(X)
         return self._codes(Xa)
 
     def reconstruct(self, X) -> np.ndarray:
-        """Reconstructions in the adapted space (standardised features, or images (n, h, w, c) in [0, 1])."""
+        """Reconstructions in the adapted space (standardised features, or images (n, h, w, c) in
+        [0, 1]); for an ensemble the mean of the members' reconstructions."""
         Xa = self._adapted(X)
         return self._reconstruct_array(Xa)
 
@@ -402,9 +440,10 @@ class AutoencoderDetector(BaseDetector):
         """Retrain on new data X with all but the last ``unfreeze_last`` weight layers frozen.
 
         Layers count from the input to the output through encoder and decoder (the decoder's
-        output layer is the last). ``unfreeze_last=0`` or more than the number of layers unfreezes
-        all. The learning rate defaults to a tenth of the fit's. Afterwards the scores, threshold
-        and the hybrid score's references are those of X: the model now describes X as normal.
+        output layer is the last; in an ensemble each layer holds that layer of every member).
+        ``unfreeze_last=0`` or more than the number of layers unfreezes all. The learning rate
+        defaults to a tenth of the fit's. Afterwards the scores, threshold and the hybrid score's
+        references are those of X: the model now describes X as normal.
         ``history_`` gains the fine-tuning losses under ``fine_tune``. Returns self.
         """
         from synthkit_plugins.autoencoder.networks import trainable_layers
@@ -491,6 +530,11 @@ def _structural_error(X: np.ndarray, R: np.ndarray) -> np.ndarray:
     D = gaussian_filter(D, sigma=(0, STRUCTURAL_SIGMA, STRUCTURAL_SIGMA, 0)).reshape(len(X), -1) ** 2
     k = max(1, int(round(STRUCTURAL_TOP * D.shape[1])))
     return np.partition(D, D.shape[1] - k, axis=1)[:, -k:].mean(axis=1)
+
+
+def _members(arch: dict) -> int:
+    """Autoencoders in the model (``n_estimators``); saved models from before it held one."""
+    return int(arch.get("members", 1))
 
 
 def _positive_median(values: np.ndarray) -> float:

@@ -28,8 +28,9 @@ class KMeansDetector(BaseDetector):
     ``algorithm="full"`` or ``"minibatch"``.
 
     ``features="autoencoder"`` clusters learned features instead of the raw ones: an autoencoder
-    (the ``autoencoder`` plugin, ``kind="auto"``: convolutional for images, dense for tables; with
-    ``ae_epochs`` epochs and a ``ae_latent_dim`` bottleneck, same ``seed``) is fitted first, and
+    (the ``autoencoder`` plugin, ``kind="auto"``: convolutional for images, dense for tables; one
+    network, not an ensemble, with ``ae_epochs`` epochs and a ``ae_latent_dim`` bottleneck, same
+    ``seed``) is fitted first, and
     K-Means runs on its bottleneck codes (``encode``); distances are then measured between codes.
     The autoencoder is saved with the model. ``features="raw"`` (the default) clusters the adapted
     inputs.
@@ -59,7 +60,7 @@ class KMeansDetector(BaseDetector):
             from synthkit_plugins.autoencoder.detector import AutoencoderDetector
 
             self.autoencoder_ = AutoencoderDetector(kind="auto", epochs=self.ae_epochs, latent_dim=self.ae_latent_dim,
-                                                    score="mse", seed=self.seed).fit(X)
+                                                    score="mse", n_estimators=1, seed=self.seed).fit(X)
             X = self._features(X)
         if self.algorithm not in ("auto", "full", "minibatch"):
             raise PluginError(f"algorithm must be auto, full or minibatch, got {self.algorithm!r}")
