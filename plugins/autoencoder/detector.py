@@ -57,7 +57,7 @@ SCORES = ("auto", "mse", "l1", "bce", "structural", "relative", "hybrid", "elbo"
 STRUCTURAL_SIGMA = 1.0  # pixels: the Gaussian that smooths the residual for the structural score
 STRUCTURAL_TOP = 0.1  # share of the worst pixels the structural score averages
 RELATIVE_FLOOR = 0.02  # added to the mean pixel value the relative score divides by
-MAX_REFERENCE_CODES = 10_000  # training codes kept for the hybrid score's nearest-neighbour part
+MAX_REFERENCE_CODES = 10_000  # training codes kept for the hybrid score's nearest-neighbour part, all members
 PREDICT_BATCH = 1024
 IMAGE_EPOCHS = 40  # epochs="auto" on images
 TABLE_ROUNDS, TABLE_ROUND_STEPS = 20, 25  # epochs="auto" on tables: 20 rounds of 25 batches
@@ -333,7 +333,7 @@ class AutoencoderDetector(BaseDetector):
     def _fit_score_reference(self, X: np.ndarray) -> None:
         """What the hybrid score needs from the training data: reference codes and scales."""
         if self.arch_["score"] != "hybrid":
-            self.reference_codes_ = np.zeros((0, self.arch_["latent_dim"]), np.float32)
+            self.reference_codes_ = np.zeros((0, _members(self.arch_) * self.arch_["latent_dim"]), np.float32)
             self.score_scales_ = np.ones(2)
             return
         codes, R = self._encode_decode(X)
@@ -343,8 +343,12 @@ class AutoencoderDetector(BaseDetector):
         if trim:  # the rows the network reconstructs worst are no references of normal codes either
             mean_rec = rec.mean(axis=1)
             keep = np.flatnonzero(mean_rec <= np.quantile(mean_rec, 1.0 - trim))
+        # at most MAX_REFERENCE_CODES in all, so that an ensemble scores as fast as one network:
+        # each member keeps its own random share of the rows, in its own columns
+        members, latent = _members(self.arch_), self.arch_["latent_dim"]
         rng = np.random.default_rng(self.seed)
-        self.reference_codes_ = codes[np.sort(keep[rng.permutation(len(keep))[:MAX_REFERENCE_CODES]])]
+        picks = [np.sort(keep[rng.permutation(len(keep))[:MAX_REFERENCE_CODES // members]]) for _ in range(members)]
+        self.reference_codes_ = np.hstack([codes[rows, m * latent:(m + 1) * latent] for m, rows in enumerate(picks)])
         knn = self._knn_distances(codes[keep], exclude_self=True)
         self.score_scales_ = np.array([[_positive_median(v) for v in part.T] for part in (rec, knn)])
 
