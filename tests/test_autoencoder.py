@@ -221,6 +221,21 @@ def test_image_default_is_one_network_and_ensembles_need_the_dense_backbone(imag
     assert dense.reconstruct(images[:3]).shape == (3, 12, 12, 1)
 
 
+def test_ensemble_members_share_the_reference_code_budget(table, monkeypatch):
+    """At most MAX_REFERENCE_CODES reference codes in all: each member keeps its own random share
+    of the training rows, so scoring an ensemble costs about what one network's does."""
+    from synthkit_plugins.autoencoder import detector
+
+    monkeypatch.setattr(detector, "MAX_REFERENCE_CODES", 100)
+    det = get_detector("autoencoder", **FAST).fit(table)
+    latent = det.arch_["latent_dim"]
+    assert det.reference_codes_.shape == (20, 5 * latent)
+    codes = det.encode(table)
+    rows = [{int(np.argmin(((codes[:, m * latent:(m + 1) * latent] - ref) ** 2).sum(axis=1)))
+             for ref in det.reference_codes_[:, m * latent:(m + 1) * latent]} for m in range(2)]
+    assert len(rows[0]) == len(rows[1]) == 20 and rows[0] != rows[1]
+
+
 def test_an_ensemble_depends_less_on_its_seed_than_one_network():
     """The point of averaging: two ensembles from different seeds rank the rows more alike than
     two single networks from those seeds do."""
