@@ -63,8 +63,9 @@ class MemberDense(layers.Layer):
 
     Input (batch, members, in) (or (batch, 1, in), shared by all), output (batch, members, units):
     member m applies only its own kernel ``kernel[m]``, Glorot-uniform for its (in, units) shape,
-    and bias. Training an ensemble of small networks this way costs little more than one network,
-    where separate layers would cost one network's time per member on a CPU.
+    and bias. Training an ensemble of small networks this way costs little more than one network
+    on a CPU: for 5 members, 500 steps took 7.2 s against 5.4-6.0 s for one network, and 11.9 s
+    with a separate branch of layers per member.
     """
 
     def __init__(self, members: int, units: int, activation=None, **kwargs):
