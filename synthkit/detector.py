@@ -36,6 +36,13 @@ class BaseDetector(OutlierMixin, BaseEstimator):
     def _score(self, X: np.ndarray) -> np.ndarray:
         raise NotImplementedError(f"{type(self).__name__} must implement _score(X)")
 
+    def _score_training(self, X: np.ndarray) -> np.ndarray:
+        """Scores of the rows just fitted (``decision_scores_``); by default ``_score(X)``.
+
+        Override where a training row would otherwise count as its own neighbour (k-NN, LOF).
+        """
+        return self._score(X)
+
     # -- the public contract -------------------------------------------------------------------
     def fit(self, X, y=None):
         """Fit on X (a DataFrame, a 2-D array or images); y is ignored (unsupervised)."""
@@ -49,7 +56,7 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         self.n_features_in_ = int(np.prod(Xa.shape[1:]))
         self.n_rows_affected_ = int(adapter.n_affected)
         self._fit(Xa)
-        scores = self._checked_scores(self._score(Xa), len(Xa))
+        scores = self._checked_scores(self._score_training(Xa), len(Xa))
         self.decision_scores_ = scores
         self.threshold_ = float(np.quantile(scores, 1.0 - contamination))
         self.labels_ = (scores > self.threshold_).astype(int)

@@ -1,0 +1,224 @@
+"""Every built-in table detector on the 21 real anomaly sets, PyOD's protocol, with PyOD beside.
+
+For each set in ``$SYNTHKIT_DATA_DIR/anomaly`` (ODDS ``.mat`` and ADBench ``.npz`` files, arrays X
+and y) and each seed: sets over 20,000 rows are cut to a stratified 20,000-row sample; a stratified
+60/40 train/test split; features standardised with the training part's mean and deviation; an
+unsupervised fit on the (contaminated) training part; ROC-AUC and average precision on the test
+part. Prints per set and detector the mean over seeds of ROC-AUC, AP and fit and score seconds,
+then each detector's mean, mean rank (1 = best), wins against IsolationForest, and the mean over
+the heavily contaminated sets (20% outliers or more). With PyOD installed (the ``bench`` extra)
+its IForest, KNN and ECOD run in the same run, and its AutoEncoder when torch is installed too.
+
+    SYNTHKIT_DATA_DIR=/work/shared/datasets python benchmarks/tabular_detection.py
+        [--seeds 3] [--half A|B] [--sets glass,pima] [--detector LABEL=NAME[:JSON] ...]
+        [--no-pyod] [--csv results.csv] [--dump-scores DIR]
+
+``--detector`` picks what runs (default: every built-in table detector with its defaults), e.g.
+``--detector 'ae1=autoencoder:{"n_estimators": 1}'``. ``--half A`` / ``--half B`` run the sets the
+defaults were chosen on / confirmed on (the sets sorted by name: A holds the 1st, 3rd, 5th, ...,
+B the others). ``--dump-scores DIR`` writes each fit's training and test scores for
+``benchmarks/ensemble_rules.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import time
+import warnings
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+
+MAX_ROWS = 20_000
+HEAVY_SHARE = 0.2
+DEFAULT_DETECTORS = ("autoencoder", "kmeans", "iforest", "knn", "lof", "ecod", "ensemble")
+
+
+def load_set(path: Path):
+    """X (float64) and y (0/1) of one ODDS .mat or ADBench .npz file."""
+    if path.suffix == ".npz":
+        with np.load(path, allow_pickle=False) as d:
+            X, y = d["X"], d["y"]
+    else:
+        import scipy.io
+
+        try:
+            d = scipy.io.loadmat(path)
+            X, y = d["X"], d["y"]
+        except NotImplementedError:  # MATLAB v7.3 is HDF5, stored transposed
+            import h5py
+
+            with h5py.File(path, "r") as f:
+                X, y = np.asarray(f["X"]).T, np.asarray(f["y"]).T
+    return np.asarray(X, np.float64), np.asarray(y).ravel().astype(int)
+
+
+def set_paths(data_dir: Path, half: str | None, only: list[str] | None) -> list[Path]:
+    paths = sorted([*data_dir.glob("*.mat"), *data_dir.glob("*.npz")], key=lambda p: p.stem)
+    if half:
+        paths = paths[0::2] if half == "A" else paths[1::2]
+    if only:
+        paths = [p for p in paths if p.stem in only]
+    return paths
+
+
+def split(X, y, seed):
+    """PyOD's protocol, stratified: a 20,000-row cap, a 60/40 split, standardised on train."""
+    from sklearn.model_selection import train_test_split
+
+    if len(X) > MAX_ROWS:
+        keep, _ = train_test_split(np.arange(len(X)), train_size=MAX_ROWS, stratify=y, random_state=seed)
+        X, y = X[keep], y[keep]
+    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.4, stratify=y, random_state=seed)
+    mean, std = Xtr.mean(0), Xtr.std(0)
+    std[std == 0] = 1.0
+    return (Xtr - mean) / std, (Xte - mean) / std, ytr, yte
+
+
+def parse_detector(spec: str):
+    """``LABEL=NAME[:JSON]`` or ``NAME[:JSON]`` -> (label, name, params)."""
+    label, _, rest = spec.partition("=") if "=" in spec.split(":", 1)[0] else (None, "", spec)
+    name, _, params = rest.partition(":")
+    return label or name, name, json.loads(params) if params else {}
+
+
+def synthkit_runner(name, params):
+    from synthkit.api import get_detector
+
+    def run(Xtr, Xte, seed):
+        t = time.perf_counter()
+        det = get_detector(name, **{"seed": seed, **params}).fit(Xtr)
+        t_fit = time.perf_counter() - t
+        t = time.perf_counter()
+        scores = det.decision_function(Xte)
+        return det.decision_scores_, scores, t_fit, time.perf_counter() - t
+
+    return run
+
+
+def pyod_runners():
+    """PyOD's detectors with their defaults, where PyOD (and for its AutoEncoder, torch) is installed."""
+    runners = {}
+    try:
+        from pyod.models.ecod import ECOD
+        from pyod.models.iforest import IForest
+        from pyod.models.knn import KNN
+    except ImportError:
+        print("PyOD is not installed (pip install -e '.[bench]'); its detectors are left out")
+        return runners
+
+    def wrap(make):
+        def run(Xtr, Xte, seed):
+            t = time.perf_counter()
+            det = make(seed).fit(Xtr)
+            t_fit = time.perf_counter() - t
+            t = time.perf_counter()
+            scores = det.decision_function(Xte)
+            return det.decision_scores_, scores, t_fit, time.perf_counter() - t
+
+        return run
+
+    runners["pyod_iforest"] = wrap(lambda seed: IForest(random_state=seed))
+    runners["pyod_knn"] = wrap(lambda seed: KNN())
+    runners["pyod_ecod"] = wrap(lambda seed: ECOD())
+    try:
+        from pyod.models.auto_encoder import AutoEncoder
+
+        runners["pyod_ae"] = wrap(lambda seed: AutoEncoder(random_state=seed, verbose=0))
+    except ImportError:
+        print("PyOD's AutoEncoder needs torch (pip install torch); it is left out")
+    return runners
+
+
+def ranks(table: np.ndarray) -> np.ndarray:
+    """Rank of each detector (columns) within each set (rows), 1 = highest AUC, ties averaged."""
+    from scipy.stats import rankdata
+
+    return np.vstack([rankdata(-row) for row in table])
+
+
+def main():
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--half", choices=["A", "B"])
+    ap.add_argument("--sets", help="comma-separated set names (file stems)")
+    ap.add_argument("--detector", action="append", default=[], help="LABEL=NAME[:JSON]; repeatable")
+    ap.add_argument("--no-pyod", action="store_true")
+    ap.add_argument("--csv", default="tabular_detection.csv")
+    ap.add_argument("--dump-scores", help="directory for each fit's training and test scores")
+    ap.add_argument("--data-dir", default=os.path.join(os.environ.get("SYNTHKIT_DATA_DIR", "datasets"), "anomaly"))
+    args = ap.parse_args()
+
+    paths = set_paths(Path(args.data_dir), args.half, args.sets.split(",") if args.sets else None)
+    if not paths:
+        raise SystemExit(f"no .mat or .npz sets in {args.data_dir}; set SYNTHKIT_DATA_DIR or --data-dir")
+    runners = {}
+    for spec in args.detector or DEFAULT_DETECTORS:
+        label, name, params = parse_detector(spec)
+        runners[label] = synthkit_runner(name, params)
+    if not args.no_pyod:
+        runners.update(pyod_runners())
+    labels = list(runners)
+    if args.dump_scores:
+        Path(args.dump_scores).mkdir(parents=True, exist_ok=True)
+    print(f"{len(paths)} sets, seeds 0..{args.seeds - 1}, detectors: {', '.join(labels)}", flush=True)
+
+    records, auc, apr, shares = [], {}, {}, {}
+    for path in paths:
+        X, y = load_set(path)
+        shares[path.stem] = y.mean()
+        per = {lab: [] for lab in labels}
+        for seed in range(args.seeds):
+            Xtr, Xte, ytr, yte = split(X, y, seed)
+            dump = {"y_train": ytr, "y_test": yte}
+            for lab, run in runners.items():
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    train_scores, scores, t_fit, t_score = run(Xtr, Xte, seed)
+                row = dict(set=path.stem, n=len(X), d=X.shape[1], outliers=round(float(y.mean()), 4), seed=seed,
+                           detector=lab, auc=roc_auc_score(yte, scores), ap=average_precision_score(yte, scores),
+                           fit_s=t_fit, score_s=t_score)
+                records.append(row)
+                per[lab].append(row)
+                dump[f"{lab}__train"], dump[f"{lab}__test"] = np.asarray(train_scores), np.asarray(scores)
+            if args.dump_scores:
+                np.savez(Path(args.dump_scores) / f"{path.stem}__{seed}.npz", **dump)
+        line = f"{path.stem:<17}{len(X):>6}{X.shape[1]:>5}{y.mean():>6.1%}"
+        for lab in labels:
+            auc[path.stem, lab] = np.mean([r["auc"] for r in per[lab]])
+            apr[path.stem, lab] = np.mean([r["ap"] for r in per[lab]])
+            secs = np.mean([r["fit_s"] + r["score_s"] for r in per[lab]])
+            line += f" | {lab} {auc[path.stem, lab]:.3f} {apr[path.stem, lab]:.3f} {secs:5.1f}s"
+        print(line, flush=True)
+
+    sets = [p.stem for p in paths]
+    table = np.array([[auc[s, lab] for lab in labels] for s in sets])
+    ap_table = np.array([[apr[s, lab] for lab in labels] for s in sets])
+    rank = ranks(table).mean(axis=0)
+    heavy = [i for i, s in enumerate(sets) if shares[s] >= HEAVY_SHARE]
+    base = labels.index("iforest") if "iforest" in labels else None
+    print(f"\n{'detector':<22}{'AUC':>7}{'AP':>7}{'rank':>6}{'>IF':>5}{'heavy AUC':>11}{'median s':>10}{'max s':>8}")
+    for j, lab in enumerate(labels):
+        times = [np.mean([r["fit_s"] + r["score_s"] for r in records if r["set"] == s and r["detector"] == lab])
+                 for s in sets]
+        wins = "" if base is None else str(int((table[:, j] > table[:, base]).sum()))
+        heavy_auc = table[heavy, j].mean() if heavy else float("nan")
+        print(f"{lab:<22}{table[:, j].mean():>7.4f}{ap_table[:, j].mean():>7.4f}{rank[j]:>6.2f}{wins:>5}"
+              f"{heavy_auc:>11.4f}{np.median(times):>10.1f}{max(times):>8.1f}")
+    print(f"heavily contaminated sets (>= {HEAVY_SHARE:.0%} outliers): {', '.join(sets[i] for i in heavy) or 'none'}")
+    with open(args.csv, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(records[0]))
+        writer.writeheader()
+        writer.writerows(records)
+    print(f"per-fit rows written to {args.csv}")
+
+
+if __name__ == "__main__":
+    main()

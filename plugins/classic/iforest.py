@@ -1,0 +1,88 @@
+"""Isolation Forest (Liu et al. 2008): rows that random axis-aligned splits isolate quickly are outliers.
+
+Fitted with scikit-learn's ``IsolationForest``; the trees are then kept as plain arrays (split
+feature, threshold, children, node sizes), so the model saves without pickle and scores with numpy
+exactly as scikit-learn scores it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from synthkit.detector import BaseDetector
+from synthkit.errors import PluginError
+from synthkit_plugins.classic.checks import positive_int
+
+
+def average_path_length(n) -> np.ndarray:
+    """The mean depth at which an unsuccessful search in a binary search tree of n items ends."""
+    n = np.asarray(n, dtype=np.float64)
+    out = np.zeros_like(n)
+    out[n == 2] = 1.0
+    big = n > 2
+    out[big] = 2.0 * (np.log(n[big] - 1.0) + np.euler_gamma) - 2.0 * (n[big] - 1.0) / n[big]
+    return out
+
+
+class IsolationForestDetector(BaseDetector):
+    """Isolation Forest; score = 2^(-mean path length / c(max_samples)), higher = more anomalous.
+
+    Parameters as scikit-learn's ``IsolationForest``: ``n_estimators`` trees (100), each grown on
+    ``max_samples`` rows (``"auto"``: min(256, n)) and ``max_features`` (a share of the columns,
+    1.0 = all); ``seed`` makes the forest repeatable.
+    """
+
+    def __init__(self, n_estimators: int = 100, max_samples="auto", max_features: float = 1.0,
+                 contamination: float = 0.1, seed: int | None = 0, missing: str = "error"):
+        self.n_estimators = n_estimators
+        self.max_samples = max_samples
+        self.max_features = max_features
+        self.contamination = contamination
+        self.seed = seed
+        self.missing = missing
+
+    def _fit(self, X: np.ndarray) -> None:
+        from sklearn.ensemble import IsolationForest
+
+        positive_int("n_estimators", self.n_estimators)
+        if self.max_samples != "auto":
+            positive_int("max_samples", self.max_samples)
+        mf = self.max_features
+        if isinstance(mf, bool) or not isinstance(mf, (int, float)) or not 0.0 < float(mf) <= 1.0:
+            raise PluginError(f"max_features must be a share of the columns in (0, 1], got {mf!r}")
+        X = X.reshape(len(X), -1)
+        max_samples = self.max_samples if self.max_samples == "auto" else min(int(self.max_samples), len(X))
+        forest = IsolationForest(n_estimators=int(self.n_estimators), max_samples=max_samples,
+                                 max_features=float(mf), random_state=self.seed).fit(X)
+        trees = [est.tree_ for est in forest.estimators_]
+        sizes = [t.node_count for t in trees]
+        self.tree_offsets_ = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        # children are stored as indices into the concatenated node arrays; -1 marks a leaf
+        self.left_ = np.concatenate([np.where(t.children_left >= 0, t.children_left + o, -1)
+                                     for t, o in zip(trees, self.tree_offsets_)]).astype(np.int64)
+        self.right_ = np.concatenate([np.where(t.children_right >= 0, t.children_right + o, -1)
+                                      for t, o in zip(trees, self.tree_offsets_)]).astype(np.int64)
+        self.feature_ = np.concatenate([np.where(t.feature >= 0, np.asarray(f)[np.maximum(t.feature, 0)], 0)
+                                        for t, f in zip(trees, forest.estimators_features_)]).astype(np.int64)
+        self.split_ = np.concatenate([t.threshold for t in trees]).astype(np.float64)
+        self.node_rows_ = np.concatenate([t.n_node_samples for t in trees]).astype(np.int64)
+        self.max_samples_ = int(forest.max_samples_)
+
+    def _score(self, X: np.ndarray) -> np.ndarray:
+        X = X.reshape(len(X), -1).astype(np.float32)
+        rows = np.arange(len(X))
+        depth = np.zeros(len(X))
+        leaf_correction = average_path_length(self.node_rows_)
+        for start in self.tree_offsets_[:-1]:
+            node = np.full(len(X), start, dtype=np.int64)
+            steps = np.zeros(len(X))
+            inner = self.left_[node] >= 0
+            while inner.any():
+                at = node[inner]
+                go_left = X[rows[inner], self.feature_[at]] <= self.split_[at]
+                node[inner] = np.where(go_left, self.left_[at], self.right_[at])
+                steps[inner] += 1.0
+                inner = self.left_[node] >= 0
+            depth += steps + leaf_correction[node]
+        n_trees = len(self.tree_offsets_) - 1
+        return 2.0 ** (-depth / (n_trees * average_path_length([self.max_samples_])[0]))
