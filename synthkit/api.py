@@ -66,32 +66,36 @@ class DetectResult:
     frame: pd.DataFrame
     detector: object
     summary: dict = field(default_factory=dict)
+    truth: np.ndarray | None = None  # 0/1 per row of ``frame`` (1 = anomaly class) when labels are known
 
 
 def detect(data, plugin: str = "autoencoder", contamination: float | None = None, label_column: str | None = None,
-           seed: int | None = None, normal_class=None, model=None, **params) -> pd.DataFrame:
+           seed: int | None = None, normal_class=None, model=None, positive_label=None, **params) -> pd.DataFrame:
     """Fit a detector on ``data`` and return it with ``anomaly_score`` and ``is_anomaly`` columns.
 
     ``data`` is a DataFrame, a 2-D array, an image array, ``(images, labels)``, a file path or a
-    dataset name. ``label_column`` names a 0/1 (or boolean) column that is kept out of the features
-    and used to report ROC-AUC; datasets with a known label (``transactions``: ``is_fraud``) use it
-    by default. For images, ``normal_class`` fits on that class only and scores everything, with
-    the other classes as the anomalies. ``model`` is a fitted detector (or a model directory) to
-    score with instead of fitting. The summary lies in ``result.attrs["synthkit"]``.
+    dataset name. ``label_column`` names a two-valued column (1/0, booleans, Y/N, yes/no, ``>50K``/
+    ``<=50K``, ...) that is kept out of the features and used to report ROC-AUC; datasets with a
+    known label (``transactions``: ``is_fraud``) use it by default. ``positive_label`` names its
+    anomaly class (default: the yes value of a yes/no pair, else the rarer value; see
+    ``synthkit.metrics.binary_labels``); the summary then names it. For images, ``normal_class``
+    fits on that class only and scores everything, with the other classes as the anomalies.
+    ``model`` is a fitted detector (or a model directory) to score with instead of fitting. The
+    summary lies in ``result.attrs["synthkit"]``.
     """
     result = run_detect(data, plugin=plugin, contamination=contamination, label_column=label_column,
-                        seed=seed, normal_class=normal_class, model=model, **params)
+                        seed=seed, normal_class=normal_class, model=model, positive_label=positive_label, **params)
     result.frame.attrs["synthkit"] = result.summary
     return result.frame
 
 
 def run_detect(data, plugin="autoencoder", contamination=None, label_column=None, seed=None,
-               normal_class=None, model=None, progress: bool = False, **params) -> DetectResult:
+               normal_class=None, model=None, progress: bool = False, positive_label=None, **params) -> DetectResult:
     """``detect`` with the fitted detector and summary returned separately (used by the CLI)."""
-    from synthkit.metrics import detection_report
+    from synthkit.metrics import detection_report, label_summary
 
     loaded = as_data(data)
-    features, out, truth = _detect_frames(loaded, label_column, normal_class)
+    features, out, truth, labels = _detect_frames(loaded, label_column, normal_class, positive_label)
     fit_mask = np.ones(len(out), dtype=bool)
     if normal_class is not None:
         fit_mask = _class_mask(loaded.labels, normal_class)
@@ -122,9 +126,11 @@ def run_detect(data, plugin="autoencoder", contamination=None, label_column=None
     summary = {"rows": int(len(out)), "flagged": int(out["is_anomaly"].sum()),
                "threshold": float(detector.threshold_), "rows_dropped": dropped,
                "rows_imputed": int(detector.adapter_.n_affected) if getattr(detector, "missing", "error") == "impute" else 0}
+    if labels is not None:
+        summary.update(label_summary(*labels, truth))
     if truth is not None:
         summary.update(detection_report(truth, out["anomaly_score"].to_numpy()))
-    return DetectResult(out, detector, summary)
+    return DetectResult(out, detector, summary, truth)
 
 
 def progress_verbosity() -> int:
@@ -154,19 +160,25 @@ def as_data(data):
     raise DataError(f"cannot use {type(data).__name__} as data; give a DataFrame, an array, a file or a dataset name")
 
 
-def _detect_frames(loaded, label_column, normal_class):
-    """(features for the model, output frame, 0/1 truth or None)."""
+def _detect_frames(loaded, label_column, normal_class, positive_label=None):
+    """(features for the model, output frame, 0/1 truth or None, (label column, anomaly class) or None)."""
+    from synthkit.metrics import binary_labels
+
     if loaded.is_table:
         frame = loaded.frame
         label_column = label_column or (loaded.label_column if loaded.label_column in frame.columns else None)
         if normal_class is not None:
             raise DataError("normal_class applies to labelled images; for tables use label_column")
         if label_column is None:
-            return frame, frame.copy(), None
+            if positive_label is not None:
+                raise DataError("positive_label names the anomaly class of a label column; give label_column too")
+            return frame, frame.copy(), None, None
         if label_column not in frame.columns:
             raise DataError(f"label column {label_column!r} is not in the data; columns: {', '.join(map(str, frame.columns))}")
-        truth = _binary_truth(frame[label_column], label_column)
-        return frame.drop(columns=[label_column]), frame.copy(), truth
+        truth, positive = binary_labels(frame[label_column], positive_label, name=label_column)
+        return frame.drop(columns=[label_column]), frame.copy(), truth, (label_column, positive)
+    if positive_label is not None:
+        raise DataError("positive_label applies to a table's label column; for images use normal_class")
     images = loaded.images
     out = pd.DataFrame({"index": np.arange(len(images))})
     truth = None
@@ -178,7 +190,7 @@ def _detect_frames(loaded, label_column, normal_class):
         if loaded.labels is None:
             raise DataError("normal_class needs labelled images (a dataset, or an NPZ with a 'y' array)")
         truth = (~_class_mask(loaded.labels, normal_class)).astype(int)
-    return images, out, truth
+    return images, out, truth, None
 
 
 def _class_mask(labels, normal_class) -> np.ndarray:
@@ -188,16 +200,6 @@ def _class_mask(labels, normal_class) -> np.ndarray:
         raise DataError(f"no rows of normal class {normal_class!r}; classes present: "
                         f"{', '.join(map(str, np.unique(labels)[:20]))}")
     return mask
-
-
-def _binary_truth(column: pd.Series, name: str) -> np.ndarray:
-    values = column.dropna().unique()
-    if column.isna().any() or len(values) > 2:
-        raise DataError(f"label column {name!r} must hold two classes (0/1 or booleans) with no missing values")
-    try:
-        return column.astype(float).astype(int).to_numpy() if not pd.api.types.is_bool_dtype(column) else column.to_numpy().astype(int)
-    except (TypeError, ValueError):
-        raise DataError(f"label column {name!r} must be 0/1 or boolean, got values {', '.join(map(str, values))}") from None
 
 
 def _rows(features, mask):

@@ -14,7 +14,7 @@ import warnings
 
 import click
 
-from synthkit.errors import SynthkitError
+from synthkit.errors import DataError, SynthkitError
 
 
 class SynthkitGroup(click.Group):
@@ -98,7 +98,11 @@ def _model_options(f):
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
               help="A detector parameter; repeat for more. With --model only missing=error|impute|drop.")
 @click.option("--contamination", type=float, help="Expected share of anomalies; sets the threshold (default 0.1).")
-@click.option("--label-column", help="A 0/1 column kept out of the features and used to report ROC-AUC.")
+@click.option("--label-column", help="A two-valued label column (1/0, Y/N, yes/no, true/false, >50K/<=50K, ...) "
+                                     "kept out of the features and used to report ROC-AUC.")
+@click.option("--positive-label", metavar="VALUE",
+              help="The --label-column value that marks an anomaly (default: the yes value of a yes/no "
+                   "pair such as 1/0 or Y/N, else the rarer value).")
 @click.option("--normal-class", help="Images: fit on this class only and score all (other classes = anomalies).")
 @click.option("-o", "--output", type=click.Path(), help="Write rows with scores here (.csv, .parquet, .npz).")
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
@@ -110,8 +114,8 @@ def _model_options(f):
               help="Fit on a seeded random sample of this many rows of a CSV/Parquet INPUT, then stream "
                    "the scoring (automatic, 500000 rows, for files over 256 MiB).")
 @_model_options
-def detect(input, plugin, params, contamination, label_column, normal_class, output, overwrite, plot_dir, seed,
-           chunksize, sample_rows, save_dir, model_dir):
+def detect(input, plugin, params, contamination, label_column, positive_label, normal_class, output, overwrite,
+           plot_dir, seed, chunksize, sample_rows, save_dir, model_dir):
     """Score INPUT (a CSV, Parquet, NPZ or IDX file, or a dataset name such as transactions or mnist:test).
 
     A CSV or Parquet INPUT is streamed in chunks, in flat memory, when scoring with --model, when
@@ -155,17 +159,23 @@ def detect(input, plugin, params, contamination, label_column, normal_class, out
                                           chunksize=chunksize, progress=sys.stderr.isatty())
             from synthkit.io import Data
 
+            if label_column is not None:  # the sample's labels are not used; score_file reads them all
+                if label_column not in frame.columns:
+                    raise DataError(f"label column {label_column!r} is not in the data; columns: "
+                                    f"{', '.join(map(str, frame.columns))}")
+                frame = frame.drop(columns=[label_column])
             fitted = run_detect(Data(os.path.basename(input), frame=frame), plugin=plugin,
-                                contamination=contamination, label_column=label_column, seed=seed,
-                                progress=True, **params)
+                                contamination=contamination, seed=seed, progress=True, **params)
             model = fitted.detector
             click.echo(f"fitted on {len(frame)} sampled rows (seed {0 if seed is None else seed})")
             del frame, fitted
-        summary = streaming.score_file(input, model, output, chunksize=chunksize, label_column=label_column)
+        summary = streaming.score_file(input, model, output, chunksize=chunksize, label_column=label_column,
+                                       positive_label=positive_label)
         detector = model
     else:
         result = run_detect(data, plugin=plugin, contamination=contamination, label_column=label_column, seed=seed,
-                            normal_class=normal_class, model=model, progress=True, **params)
+                            normal_class=normal_class, model=model, progress=True, positive_label=positive_label,
+                            **params)
         summary, detector = result.summary, result.detector
         if output:
             write_table(result.frame, output)
@@ -201,6 +211,10 @@ def _print_detect_summary(s: dict, elapsed: float, output, save_dir) -> None:
         click.echo(f"rows dropped for missing values: {s['rows_dropped']}")
     if s.get("rows_imputed"):
         click.echo(f"rows with imputed values: {s['rows_imputed']}")
+    if "anomaly_class" in s:
+        from synthkit.metrics import describe_labels
+
+        click.echo(describe_labels(s))
     if "roc_auc" in s:
         click.echo(f"ROC-AUC: {s['roc_auc']:.4f}  average precision: {s['average_precision']:.4f}  "
                    f"precision@k: {s['precision_at_k']:.4f}")

@@ -148,27 +148,26 @@ def _gbm_frame(frame, kinds: dict, levels: dict):
     return X
 
 
-def _binary(y, name: str) -> np.ndarray:
+def gbm_scores(train, test, label_column: str, seed: int = 0, max_iter: int = 100, positive_label=None,
+               reference=None) -> dict:
+    """Fit a gradient-boosting classifier on ``train``, score ``test``: ROC-AUC and average precision.
+
+    The label column's classes (and, without ``positive_label``, its positive class) come from
+    ``reference`` (default: the labels of ``train`` and ``test`` together); see ``binary_labels``.
+    """
     import pandas as pd
-
-    s = pd.Series(y)
-    if s.isna().any():
-        raise DataError(f"label column {name!r} has missing values")
-    try:
-        return s.astype(float).astype(int).to_numpy() if not pd.api.types.is_bool_dtype(s) else s.to_numpy().astype(int)
-    except (TypeError, ValueError):
-        raise DataError(f"label column {name!r} must be 0/1 or boolean for the utility measure") from None
-
-
-def gbm_scores(train, test, label_column: str, seed: int = 0, max_iter: int = 100) -> dict:
-    """Fit a gradient-boosting classifier on ``train``, score ``test``: ROC-AUC and average precision."""
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.metrics import average_precision_score, roc_auc_score
+
+    from synthkit.metrics import binary_labels
 
     features = [c for c in test.columns if c != label_column]
     kinds = _kinds(test[features])
     levels = {n: sorted(test[n].astype(str).unique().tolist()) for n, k in kinds.items() if k != "numeric"}
-    y_train, y_test = _binary(train[label_column], label_column), _binary(test[label_column], label_column)
+    if reference is None:
+        reference = pd.concat([train[label_column], test[label_column]], ignore_index=True)
+    y_train, y_test = (binary_labels(frame[label_column], positive_label, label_column, reference=reference)[0]
+                       for frame in (train, test))
     if len(np.unique(y_train)) < 2 or len(np.unique(y_test)) < 2:
         raise DataError(f"the utility measure needs both classes of {label_column!r} in the training and test rows")
     clf = HistGradientBoostingClassifier(random_state=seed, max_iter=max_iter,
@@ -178,24 +177,31 @@ def gbm_scores(train, test, label_column: str, seed: int = 0, max_iter: int = 10
     return {"roc_auc": float(roc_auc_score(y_test, p)), "average_precision": float(average_precision_score(y_test, p))}
 
 
-def utility(real_train, synthetic, real_test, label_column: str, seed: int = 0, max_iter: int = 100) -> dict:
+def utility(real_train, synthetic, real_test, label_column: str, seed: int = 0, max_iter: int = 100,
+            positive_label=None) -> dict:
     """Train-on-synthetic-test-on-real beside train-on-real; or real vs real + synthetic for one-class sets.
 
     Returns ``{"mode": "tstr" | "augment", "real": {...}, "synthetic": {...}}`` where each holds
     ``roc_auc`` and ``average_precision`` on ``real_test``; in ``augment`` mode "synthetic" is the
-    model trained on ``real_train`` plus the synthetic rows.
+    model trained on ``real_train`` plus the synthetic rows. The positive class is
+    ``positive_label``, or the one ``binary_labels`` picks from the real rows' labels.
     """
     import pandas as pd
+
+    from synthkit.metrics import binary_labels
 
     for what, frame in (("real", real_train), ("synthetic", synthetic), ("test", real_test)):
         if label_column not in frame.columns:
             raise DataError(f"label column {label_column!r} is not in the {what} table")
-    base = gbm_scores(real_train, real_test, label_column, seed, max_iter)
-    if len(np.unique(_binary(synthetic[label_column], label_column))) >= 2:
-        return {"mode": "tstr", "real": base, "synthetic": gbm_scores(synthetic, real_test, label_column, seed, max_iter)}
+    reference = pd.concat([real_train[label_column], real_test[label_column]], ignore_index=True)
+    args = (seed, max_iter, positive_label, reference)
+    base = gbm_scores(real_train, real_test, label_column, *args)
+    y_synthetic, _ = binary_labels(synthetic[label_column], positive_label, label_column, reference=reference)
+    if len(np.unique(y_synthetic)) >= 2:
+        return {"mode": "tstr", "real": base, "synthetic": gbm_scores(synthetic, real_test, label_column, *args)}
     both = pd.concat([real_train, synthetic[list(real_train.columns)].astype(real_train.dtypes.to_dict())],
                      ignore_index=True)
-    return {"mode": "augment", "real": base, "synthetic": gbm_scores(both, real_test, label_column, seed, max_iter)}
+    return {"mode": "augment", "real": base, "synthetic": gbm_scores(both, real_test, label_column, *args)}
 
 
 def _distance_space(reference, kinds: dict):
@@ -283,13 +289,15 @@ def split_holdout(frame, fraction: float = 0.2, seed: int = 0):
     return frame.iloc[order[k:]].reset_index(drop=True), frame.iloc[order[:k]].reset_index(drop=True)
 
 
-def table_report(real, synthetic, label_column: str | None = None, holdout=None, seed: int = 0) -> dict:
+def table_report(real, synthetic, label_column: str | None = None, holdout=None, seed: int = 0,
+                 positive_label=None) -> dict:
     """Every table measure in one dict.
 
     ``real`` is the data the generator learned from; ``holdout`` real rows it did not see (when
     None, 20% of ``real`` are held out as the baseline for privacy and as the test set for utility).
-    With ``label_column``, the column measures are also given for the rows of each label value
-    present in the synthetic set, and utility is measured.
+    With ``label_column`` (two-valued; ``positive_label`` names the class utility scores, by
+    default the one ``binary_labels`` picks from ``real``), the column measures are also given for
+    the rows of each label value present in the synthetic set, and utility is measured.
     """
     _check_tables(real, synthetic)
     synthetic = synthetic[list(real.columns)]
@@ -300,6 +308,10 @@ def table_report(real, synthetic, label_column: str | None = None, holdout=None,
         train = real
     if label_column is not None and label_column not in real.columns:
         raise DataError(f"label column {label_column!r} is not in the data; columns: {', '.join(map(str, real.columns))}")
+    if label_column is not None:
+        from synthkit.metrics import binary_labels, label_summary
+
+        truth, positive = binary_labels(real[label_column], positive_label, label_column)
     if label_column is not None:  # the label's own distribution is reported apart from the features'
         cols = column_similarity(real.drop(columns=[label_column]), synthetic.drop(columns=[label_column]))
         label_tv = column_similarity(real[[label_column]].astype(str), synthetic[[label_column]].astype(str))
@@ -315,6 +327,7 @@ def table_report(real, synthetic, label_column: str | None = None, holdout=None,
         "privacy": privacy(train, synthetic, holdout),
     }
     if label_column is not None:
+        report.update(label_summary(label_column, positive, truth))
         report["label_tv"] = label_tv[label_column][1]
         by_label = {}
         for value in synthetic[label_column].drop_duplicates().tolist():
@@ -326,7 +339,7 @@ def table_report(real, synthetic, label_column: str | None = None, holdout=None,
                                         "mean_ks": _mean([v for k, v in c.values() if k == "KS"]),
                                         "mean_tv": _mean([v for k, v in c.values() if k == "TV"])}
         report["by_label"] = by_label
-        report["utility"] = utility(train, synthetic, holdout, label_column, seed)
+        report["utility"] = utility(train, synthetic, holdout, label_column, seed, positive_label=positive)
     return report
 
 
@@ -494,6 +507,10 @@ def table_report_rows(report: dict) -> list[tuple[str, str]]:
         rows.append((f"  {kind} {name}", _fmt(value)))
     rows += [("mean KS (numeric)", _fmt(report["mean_ks"])), ("mean TV (categorical)", _fmt(report["mean_tv"])),
              ("correlation similarity", _fmt(report["correlation_similarity"]))]
+    if "anomaly_class" in report:
+        from synthkit.metrics import describe_labels
+
+        rows.append(("label column", describe_labels(report, "real rows").partition(": ")[2]))
     if "label_tv" in report:
         rows.append(("TV of the label column", _fmt(report["label_tv"])))
     for value, r in report.get("by_label", {}).items():
@@ -530,11 +547,15 @@ def image_report_rows(report: dict) -> list[tuple[str, str]]:
 @click.command("evaluate")
 @click.argument("real")
 @click.argument("synthetic")
-@click.option("--label-column", default=None, help="Tables: a 0/1 label column (per-label similarity and GBM utility).")
+@click.option("--label-column", default=None, help="Tables: a two-valued label column (per-label similarity and "
+                                                   "GBM utility).")
+@click.option("--positive-label", default=None, metavar="VALUE",
+              help="The --label-column value GBM utility scores as positive (default: the yes value of a "
+                   "yes/no pair, else the rarer value in REAL).")
 @click.option("--holdout", default=None, help="Real rows or images the generator did not see (default: 20% of REAL for "
                                               "tables; no memorisation check for images).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the holdout split and of the measures.")
-def evaluate(real, synthetic, label_column, holdout, seed):
+def evaluate(real, synthetic, label_column, positive_label, holdout, seed):
     """Quality of a SYNTHETIC set against REAL data (each a file or a dataset name)."""
     import os
 
@@ -547,11 +568,14 @@ def evaluate(real, synthetic, label_column, holdout, seed):
         if real_d.is_table != synth_d.is_table or (hold_d is not None and hold_d.is_table != real_d.is_table):
             raise DataError("REAL and SYNTHETIC must both be tables or both be images")
         if real_d.is_table:
+            if positive_label is not None and label_column is None:
+                raise DataError("--positive-label names a class of --label-column; give --label-column too")
             report = table_report(real_d.frame, synth_d.frame, label_column=label_column,
-                                  holdout=None if hold_d is None else hold_d.frame, seed=seed)
+                                  holdout=None if hold_d is None else hold_d.frame, seed=seed,
+                                  positive_label=positive_label)
             rows = table_report_rows(report)
         else:
-            if label_column is not None:
+            if label_column is not None or positive_label is not None:
                 raise DataError("--label-column applies to tables; image labels come from the NPZ 'y' array")
             report = image_report(real_d.images, synth_d.images, labels=synth_d.labels,
                                   train=real_d.images if hold_d is not None else None,

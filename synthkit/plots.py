@@ -222,24 +222,16 @@ def _cluster_table(frame, distances, per_cluster: int = 3):
 
 def _plot_inputs(result, data):
     """(features the detector takes, labels for colouring or None, 0/1 truth for the histogram or None)."""
-    import pandas as pd
-
     det, frame = result.detector, result.frame
-    truth = None
+    truth = getattr(result, "truth", None)  # from the label column (binary_labels) or normal_class
     if getattr(data, "frame", None) is not None:
         columns = [c["name"] for c in det.adapter_.columns]
         features = frame[columns] if all(c in frame.columns for c in columns) else data.frame[columns]
         extra = [c for c in frame.columns if c not in set(columns) | {"anomaly_score", "is_anomaly", "segment"}]
         labels = None
         for c in extra:  # a label column kept beside the features (e.g. is_fraud)
-            values = frame[c].dropna().unique()
-            if len(values) <= 20:
+            if frame[c].nunique() <= 20:
                 labels = frame[c].to_numpy()
-                if len(values) == 2:
-                    try:
-                        truth = pd.Series(frame[c]).astype(float).astype(int).to_numpy()
-                    except (TypeError, ValueError):
-                        truth = None
                 break
         return features, labels, truth
     images = np.asarray(data.images)

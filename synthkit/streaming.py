@@ -343,18 +343,20 @@ class StreamSummary:
 
 
 def score_file(path, detector, output=None, chunksize: int | None = None, label_column: str | None = None,
-               progress: bool | None = None) -> dict:
+               progress: bool | None = None, positive_label=None) -> dict:
     """Score the CSV or Parquet file ``path`` with a fitted detector, chunk by chunk.
 
     ``detector`` is a fitted detector or a model directory. Rows go to ``output`` (.csv, .csv.gz or
     .parquet; written atomically; None to keep only the summary) with ``anomaly_score``,
-    ``is_anomaly`` and, for segmenting detectors, ``segment``. ``label_column`` names a 0/1 column
-    kept out of the features and used for ROC-AUC. ``progress``: draw progress on stderr (default:
-    when stderr is a terminal). Returns the summary dict (rows, flagged, threshold, rows_dropped,
-    rows_imputed, seconds, rows_per_second, and the detection report when labels are given).
+    ``is_anomaly`` and, for segmenting detectors, ``segment``. ``label_column`` names a two-valued
+    column kept out of the features and used for ROC-AUC, with ``positive_label`` (or the default
+    rule of ``synthkit.metrics.binary_labels``, applied to the whole file) as its anomaly class.
+    ``progress``: draw progress on stderr (default: when stderr is a terminal). Returns the summary
+    dict (rows, flagged, threshold, rows_dropped, rows_imputed, seconds, rows_per_second, and the
+    label column, anomaly class and detection report when labels are given).
     """
-    from synthkit.api import _binary_truth, load_model
-    from synthkit.metrics import detection_report
+    from synthkit.api import load_model
+    from synthkit.metrics import binary_labels, detection_report, label_summary
 
     if not hasattr(detector, "decision_function"):
         detector = load_model(detector)
@@ -368,6 +370,8 @@ def score_file(path, detector, output=None, chunksize: int | None = None, label_
     path = Path(path)
     if not is_streamable(path):
         raise InputFileError(f"cannot stream {path}: give an existing .csv, .csv.gz or .parquet file")
+    if positive_label is not None and label_column is None:
+        raise DataError("positive_label names the anomaly class of a label column; give label_column too")
     dtype = schema_dtypes(adapter)
     if label_column is not None:
         dtype.pop(label_column, None)
@@ -376,7 +380,8 @@ def score_file(path, detector, output=None, chunksize: int | None = None, label_
     segments = hasattr(detector, "segment")
     imputing = getattr(adapter, "missing", "error") == "impute"
     summary = StreamSummary(threshold=threshold)
-    truths, kept_scores = [], []
+    label_values: list = []  # the label values met so far (at most two); chunks keep int8 codes into it
+    label_codes, kept_scores = [], []
     bar = Progress("scoring", enabled=progress)
     started = time.perf_counter()
     with _terminate_as_interrupt(), _sink(output) as sink:
@@ -411,7 +416,7 @@ def score_file(path, detector, output=None, chunksize: int | None = None, label_
                 out = out[~missing]
                 summary.rows_dropped += int(missing.sum())
             if label_column is not None:
-                truths.append(_binary_truth(out[label_column], label_column).astype(np.int8))
+                label_codes.append(_label_codes(out[label_column], label_values, label_column))
                 kept_scores.append(out["anomaly_score"].to_numpy())
             summary.rows += len(out)
             summary.flagged += int(out["is_anomaly"].sum())
@@ -421,12 +426,37 @@ def score_file(path, detector, output=None, chunksize: int | None = None, label_
         summary.rows_read = reader.rows_read
         if summary.rows_read == 0:
             raise DataError(f"{path} has no rows to score")
+        if label_column is not None and summary.rows:  # inside the sink: a label error leaves no output
+            labels = pd.Categorical.from_codes(np.concatenate(label_codes), pd.Index(label_values, dtype=object))
+            truth, positive = binary_labels(pd.Series(labels), positive_label, name=label_column)
+            summary.report = {**label_summary(label_column, positive, truth),
+                              **detection_report(truth, np.concatenate(kept_scores))}
     summary.seconds = time.perf_counter() - started
     bar.update(reader.rows_read, 1.0, force=True)
     bar.close()
-    if truths:
-        summary.report = detection_report(np.concatenate(truths), np.concatenate(kept_scores))
     return summary.as_dict()
+
+
+def _label_codes(labels: pd.Series, seen: list, name) -> np.ndarray:
+    """A chunk's labels as int8 codes into ``seen``, the values met so far (extended here).
+
+    The anomaly class is chosen once the whole file is read; a missing value or a third value
+    stops the run at the chunk it is in, with the message ``binary_labels`` gives.
+    """
+    from synthkit.metrics import binary_labels
+
+    if labels.isna().any():
+        binary_labels(labels, name=name)  # raises: missing values
+    codes, uniques = pd.factorize(labels)
+    index = []
+    for value in uniques:
+        value = value.item() if isinstance(value, np.generic) else value
+        if value not in seen:
+            seen.append(value)
+        index.append(seen.index(value))
+    if len(seen) > 2:
+        binary_labels(pd.Series(seen, dtype=object), name=name)  # raises: more than two values
+    return np.asarray(index, dtype=np.int8)[codes]
 
 
 # -- fitting on a sample -----------------------------------------------------------------------
