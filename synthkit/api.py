@@ -49,6 +49,30 @@ def load_model(path):
     return _load(path)
 
 
+def _model_for(model, wanted: str, job: str):
+    """``model`` (a fitted object or a model directory) checked to be a ``wanted`` ("detector" or
+    "generator") before it is used: the directory's manifest is read first, so a generator given to
+    ``detect`` (or a detector to ``augment``) is one clear error, not a stray exception."""
+    from pathlib import Path
+
+    from synthkit.errors import ModelFileError
+
+    if isinstance(model, (str, bytes)) or hasattr(model, "__fspath__"):
+        from synthkit.modeldir import read_manifest
+
+        path = Path(model.decode() if isinstance(model, bytes) else model)
+        manifest = read_manifest(path)
+        if manifest["kind"] != wanted:
+            raise ModelFileError(f"{path} holds a {manifest['kind']} ({manifest['plugin']!r}); "
+                                 f"{job} needs a {wanted} model")
+        return load_model(path)
+    method = "decision_function" if wanted == "detector" else "sample"
+    if not hasattr(model, method):
+        raise PluginError(f"model is a {type(model).__name__}, not a {wanted}; {job} needs a fitted {wanted} "
+                          "or a model directory")
+    return model
+
+
 def load_dataset(name: str, split: str | None = None):
     """A registered dataset: a DataFrame for tables, ``(images, labels)`` for images.
 
@@ -100,7 +124,7 @@ def run_detect(data, plugin="autoencoder", contamination=None, label_column=None
     if normal_class is not None:
         fit_mask = _class_mask(loaded.labels, normal_class)
     if model is not None:
-        detector = load_model(model) if isinstance(model, (str, bytes)) or hasattr(model, "__fspath__") else model
+        detector = _model_for(model, "detector", "detect")
     else:
         if contamination is not None:
             params["contamination"] = contamination
@@ -213,6 +237,10 @@ def augment(data, plugin: str = "gan", n: int = 1000, label_column: str | None =
             seed: int | None = None, model=None, **params):
     """Fit a generator on ``data`` (or use ``model``) and return ``n`` synthetic rows or images.
 
+    ``n`` is an integer from 1 to ``MAX_SAMPLES`` (10,000,000), checked before anything trains, as
+    are ``label`` (a class of the data) and, with ``model``, that ``data`` is like the data the model
+    was fitted on (a table with its columns, or images of its shape).
+
     Tables: a DataFrame with the input's columns; with ``label_column`` the generator is
     conditional on that column and ``label`` picks the class of every row. Images: an array in the
     input's dtype and shape; with labels known (a dataset, ``(images, labels)`` or an NPZ 'y')
@@ -222,9 +250,20 @@ def augment(data, plugin: str = "gan", n: int = 1000, label_column: str | None =
                        model=model, **params)[0]
 
 
+MAX_SAMPLES = 10_000_000  # the most rows or images one augment call makes
+
+
+def check_n(n) -> int:
+    """``n`` as the number of samples to make: an integer from 1 to ``MAX_SAMPLES``."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= MAX_SAMPLES:
+        raise PluginError(f"n must be an integer from 1 to {MAX_SAMPLES:,}, got {n!r}")
+    return int(n)
+
+
 def run_augment(data, plugin="gan", n=1000, label_column=None, label=None, seed=None, model=None,
                 progress: bool = False, **params):
     """``augment`` returning ``(samples, labels or None, generator)`` (used by the CLI)."""
+    n = check_n(n)
     loaded = as_data(data)
     if loaded.is_table:
         frame = loaded.frame
@@ -233,6 +272,8 @@ def run_augment(data, plugin="gan", n=1000, label_column=None, label=None, seed=
             raise DataError("label needs label_column (the column to condition on)")
         if label_column is not None and label_column not in frame.columns:
             raise DataError(f"label column {label_column!r} is not in the data; columns: {', '.join(map(str, frame.columns))}")
+        if label_column is not None and label is None:
+            raise DataError(f"the generator is conditional on {label_column!r}: pass label (e.g. --label 1)")
         X = frame.drop(columns=[label_column]) if label_column else frame
         y = frame[label_column].to_numpy() if label_column else None
     else:
@@ -242,8 +283,11 @@ def run_augment(data, plugin="gan", n=1000, label_column=None, label=None, seed=
         if label is not None and y is None:
             raise DataError("label needs labelled images (a dataset, or an NPZ with a 'y' array)")
     if model is not None:
-        generator = load_model(model) if isinstance(model, (str, bytes)) or hasattr(model, "__fspath__") else model
+        generator = _model_for(model, "generator", "augment")
+        X = _check_matches_model(generator, X, loaded, label_column)
     else:
+        if label is not None and y is not None:
+            _match_label(label, _classes_of(y), seen="in the data")
         cls = get_registry().get("generators", plugin)
         names = parameter_names(cls)
         if seed is not None and "seed" in names:
@@ -257,21 +301,69 @@ def run_augment(data, plugin="gan", n=1000, label_column=None, label=None, seed=
     samples = generator.sample(n, y=label, seed=seed)
     labels = None if label is None else np.full(n, label)
     if loaded.is_table and label_column is not None:
-        if label is None:
-            raise DataError(f"the generator is conditional on {label_column!r}: pass label (e.g. --label 1)")
         samples.insert(list(loaded.frame.columns).index(label_column), label_column,
                        pd.Series(labels, dtype=loaded.frame[label_column].dtype) if _castable(labels, loaded.frame[label_column].dtype) else labels)
     return samples, labels, generator
 
 
-def _match_label(label, classes):
+def _match_label(label, classes, seen="seen in fit"):
     """The class equal to ``label`` (a CLI string such as "1" matches the integer class 1)."""
     from synthkit.generator import _key
 
     for c in classes:
         if _key(c) == _key(label):
             return c.item() if isinstance(c, np.generic) else c
-    raise DataError(f"label {label!r} is not among the classes seen in fit: {', '.join(map(str, classes))}")
+    shown = ", ".join(map(str, list(classes)[:20])) + (f" ... ({len(classes)} in all)" if len(classes) > 20 else "")
+    raise DataError(f"label {label!r} is not among the classes {seen}: {shown}")
+
+
+def _classes_of(y) -> list:
+    """The distinct labels of ``y`` (missing ones left out), sorted as text where they do not sort."""
+    values = pd.unique(pd.Series(np.asarray(y, dtype=object)).dropna())
+    try:
+        return sorted(values)
+    except TypeError:
+        return sorted(values, key=str)
+
+
+def _check_matches_model(generator, X, loaded, label_column):
+    """Refuse an INPUT whose kind (table or images), columns or image shape differ from what the
+    saved generator was fitted on: it would be ignored, and the samples would not be like it.
+    Returns X, less the dataset's own label column when the model was fitted without it."""
+    from synthkit.errors import SchemaError
+
+    adapter = getattr(generator, "adapter_", None)
+    if adapter is None:
+        from synthkit.errors import NotFittedError
+
+        raise NotFittedError(f"this {type(generator).__name__} is not fitted yet; call fit(X) first")
+    made = ("a " if adapter.kind == "table" else "") + adapter.describe()
+    if adapter.kind != ("table" if loaded.is_table else "image"):
+        given = "a table" if loaded.is_table else f"images of shape {tuple(np.shape(X)[1:])}"
+        raise SchemaError(f"the model makes {made}, but INPUT {loaded.name} holds {given}; "
+                          "give the data the model was fitted on (or one like it)")
+    if adapter.kind == "image":
+        shape = tuple(np.shape(X)[1:])
+        shape = shape if len(shape) == 3 else (*shape, 1)
+        if tuple(shape) != tuple(adapter.shape):
+            raise SchemaError(f"the model makes {made}, but INPUT {loaded.name} holds images of shape "
+                              f"{tuple(np.shape(X)[1:])}")
+        return X
+    names = {str(c["name"]) for c in adapter.columns}
+    known = loaded.label_column
+    if label_column is None and known in X.columns and known not in names:
+        X = X.drop(columns=[known])  # the dataset's label column; the model was fitted without it
+    try:
+        adapter._check_schema(adapter._frame(X, fitting=False))
+    except SchemaError as exc:
+        extra = [str(c) for c in X.columns if str(c) not in names]
+        hint = ""
+        if label_column is None and len(extra) == 1 and getattr(generator, "classes_", None) is not None:
+            hint = (f"; if {extra[0]!r} is the column the model is conditional on, give it as label_column "
+                    f"(--label-column {extra[0]})")
+        raise SchemaError(f"INPUT {loaded.name} does not match the saved model: "
+                          f"{str(exc).split(': ', 1)[-1]}{hint}") from None
+    return X
 
 
 def _castable(values, dtype) -> bool:

@@ -123,7 +123,7 @@ def detect(input, plugin, params, contamination, label_column, positive_label, n
     a seeded sample of --sample-rows rows). --plot and .npz outputs read the whole input instead.
     """
     from synthkit import streaming
-    from synthkit.io import check_output, read_input, write_table
+    from synthkit.io import check_distinct, check_output, check_output_dir, read_input, removed_on_failure, write_table
 
     _quiet_tensorflow()
     params = parse_params(params)
@@ -145,48 +145,56 @@ def detect(input, plugin, params, contamination, label_column, positive_label, n
         data = read_input(input, inputs)
     if output:
         check_output(output, overwrite, inputs=inputs)
-    from synthkit.api import load_model, run_detect
+    if save_dir:
+        check_output_dir(save_dir, model=True, inputs=inputs)
+    if plot_dir:
+        check_output_dir(plot_dir, inputs=inputs)
+    check_distinct(output=output, save_model=save_dir, plot=plot_dir)
+    from synthkit.api import _model_for, run_detect
 
     model = None
     if model_dir:
-        model = load_model(model_dir)
+        model = _model_for(model_dir, "detector", "detect")
         if missing is not None:
             _set_missing(model, missing)
-    started = time.perf_counter()
-    if streamed:
-        if model is None:
-            frame = streaming.sample_rows(input, sample_rows or streaming.DEFAULT_SAMPLE_ROWS, seed=seed,
-                                          chunksize=chunksize, progress=sys.stderr.isatty())
-            from synthkit.io import Data
+    with removed_on_failure(output, save_dir, plot_dir):  # outputs go last; a failure leaves none
+        started = time.perf_counter()
+        if streamed:
+            if model is None:
+                frame = streaming.sample_rows(input, sample_rows or streaming.DEFAULT_SAMPLE_ROWS, seed=seed,
+                                              chunksize=chunksize, progress=sys.stderr.isatty())
+                from synthkit.io import Data
 
-            if label_column is not None:  # the sample's labels are not used; score_file reads them all
-                if label_column not in frame.columns:
-                    raise DataError(f"label column {label_column!r} is not in the data; columns: "
-                                    f"{', '.join(map(str, frame.columns))}")
-                frame = frame.drop(columns=[label_column])
-            fitted = run_detect(Data(os.path.basename(input), frame=frame), plugin=plugin,
-                                contamination=contamination, seed=seed, progress=True, **params)
-            model = fitted.detector
-            click.echo(f"fitted on {len(frame)} sampled rows (seed {0 if seed is None else seed})")
-            del frame, fitted
-        summary = streaming.score_file(input, model, output, chunksize=chunksize, label_column=label_column,
-                                       positive_label=positive_label)
-        detector = model
-    else:
-        result = run_detect(data, plugin=plugin, contamination=contamination, label_column=label_column, seed=seed,
-                            normal_class=normal_class, model=model, progress=True, positive_label=positive_label,
-                            **params)
-        summary, detector = result.summary, result.detector
-        if output:
-            write_table(result.frame, output)
-    elapsed = time.perf_counter() - started
-    if save_dir:
-        detector.save(save_dir)
-    if plot_dir:
-        from synthkit.plots import detection_plots
+                if label_column is not None:  # the sample's labels are not used; score_file reads them all
+                    if label_column not in frame.columns:
+                        raise DataError(f"label column {label_column!r} is not in the data; columns: "
+                                        f"{', '.join(map(str, frame.columns))}")
+                    frame = frame.drop(columns=[label_column])
+                fitted = run_detect(Data(os.path.basename(input), frame=frame), plugin=plugin,
+                                    contamination=contamination, seed=seed, progress=True, **params)
+                model = fitted.detector
+                click.echo(f"fitted on {len(frame)} sampled rows (seed {0 if seed is None else seed})")
+                del frame, fitted
+                if save_dir:
+                    model.save(save_dir)
+            summary = streaming.score_file(input, model, output, chunksize=chunksize, label_column=label_column,
+                                           positive_label=positive_label)
+            elapsed = time.perf_counter() - started
+        else:
+            result = run_detect(data, plugin=plugin, contamination=contamination, label_column=label_column,
+                                seed=seed, normal_class=normal_class, model=model, progress=True,
+                                positive_label=positive_label, **params)
+            summary = result.summary
+            elapsed = time.perf_counter() - started
+            if save_dir:
+                result.detector.save(save_dir)
+            if plot_dir:
+                from synthkit.plots import detection_plots
 
-        written = detection_plots(result, data, plot_dir)
-        click.echo(f"plots: {', '.join(written)}")
+                written = detection_plots(result, data, plot_dir)
+                click.echo(f"plots: {', '.join(written)}")
+            if output:
+                write_table(result.frame, output)
     _print_detect_summary(summary, elapsed, output, save_dir)
 
 
@@ -227,7 +235,7 @@ def _print_detect_summary(s: dict, elapsed: float, output, save_dir) -> None:
 @cli.command()
 @click.argument("input")
 @click.option("--plugin", "-p", default="gan", show_default=True, help="Generator to use (see `synthkit plugins`).")
-@click.option("-n", "n", type=click.IntRange(min=1), required=True, help="Number of synthetic rows or images.")
+@click.option("-n", "n", type=int, required=True, help="Number of synthetic rows or images (1 to 10,000,000).")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="A generator parameter; repeat for more.")
 @click.option("--label-column", help="Tables: the column to condition on.")
 @click.option("--label", help="The class every synthetic row or image should have.")
@@ -238,11 +246,13 @@ def _print_detect_summary(s: dict, elapsed: float, output, save_dir) -> None:
 @_model_options
 def augment(input, plugin, n, params, label_column, label, output, overwrite, grid, seed, save_dir, model_dir):
     """Make N synthetic rows or images like INPUT (a file or a dataset name)."""
-    from synthkit.io import check_output, read_input
+    from synthkit.api import check_n
+    from synthkit.io import check_distinct, check_output, check_output_dir, read_input, removed_on_failure
     from synthkit.registry import get_registry
 
     _quiet_tensorflow()
     params = parse_params(params)
+    check_n(n)
     if save_dir and model_dir:
         raise SynthkitError("give either --save-model or --model, not both")
     if not model_dir:
@@ -250,26 +260,32 @@ def augment(input, plugin, n, params, label_column, label, output, overwrite, gr
     inputs: set = set()
     data = read_input(input, inputs)
     if output:
+        if not data.is_table and not str(output).lower().endswith(".npz"):
+            raise SynthkitError("images are written as .npz (arrays x and y); use --grid for a picture")
         check_output(output, overwrite, inputs=inputs)
-    if grid:
-        check_output(grid, overwrite, suffixes=(".png",), inputs=inputs)
-    from synthkit.api import run_augment
-
-    started = time.perf_counter()
-    samples, labels, generator = run_augment(data, plugin=plugin, n=n, label_column=label_column, label=label,
-                                             seed=seed, model=model_dir, progress=True, **params)
-    elapsed = time.perf_counter() - started
-    if output:
-        _write_samples(samples, labels, output)
     if grid:
         if data.is_table:
             raise SynthkitError("--grid draws images; this input is a table")
-        from synthkit.io import save_figure
-        from synthkit.plots import image_grid
-
-        save_figure(image_grid(samples, labels), grid)
+        check_output(grid, overwrite, suffixes=(".png",), inputs=inputs)
     if save_dir:
-        generator.save(save_dir)
+        check_output_dir(save_dir, model=True, inputs=inputs)
+    check_distinct(output=output, grid=grid, save_model=save_dir)
+    from synthkit.api import run_augment
+
+    with removed_on_failure(output, grid, save_dir):  # outputs go last; a failure leaves none
+        started = time.perf_counter()
+        samples, labels, generator = run_augment(data, plugin=plugin, n=n, label_column=label_column, label=label,
+                                                 seed=seed, model=model_dir, progress=True, **params)
+        elapsed = time.perf_counter() - started
+        if save_dir:
+            generator.save(save_dir)
+        if grid:
+            from synthkit.io import save_figure
+            from synthkit.plots import image_grid
+
+            save_figure(image_grid(samples, labels), grid)
+        if output:
+            _write_samples(samples, labels, output)
     click.echo(f"generated: {n} {'rows' if data.is_table else 'images'}  time: {elapsed:.1f}s")
     for path in (output, grid):
         if path:

@@ -355,11 +355,10 @@ def score_file(path, detector, output=None, chunksize: int | None = None, label_
     dict (rows, flagged, threshold, rows_dropped, rows_imputed, seconds, rows_per_second, and the
     label column, anomaly class and detection report when labels are given).
     """
-    from synthkit.api import load_model
+    from synthkit.api import _model_for
     from synthkit.metrics import binary_labels, detection_report, label_summary
 
-    if not hasattr(detector, "decision_function"):
-        detector = load_model(detector)
+    detector = _model_for(detector, "detector", "scoring")
     adapter = getattr(detector, "adapter_", None)
     if adapter is None:
         from synthkit.errors import NotFittedError

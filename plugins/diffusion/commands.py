@@ -47,7 +47,7 @@ def denoise(input, noise_std, model_dir, save_dir, params, limit, output, grid, 
     import numpy as np
 
     from synthkit.cli import parse_params
-    from synthkit.io import check_output, read_input, save_figure, write_npz
+    from synthkit.io import check_distinct, check_output, check_output_dir, read_input, removed_on_failure
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     params = parse_params(params)
@@ -63,6 +63,9 @@ def denoise(input, noise_std, model_dir, save_dir, params, limit, output, grid, 
         check_output(output, overwrite, suffixes=(".npz",), inputs=inputs)
     if grid:
         check_output(grid, overwrite, suffixes=(".png",), inputs=inputs)
+    if save_dir:
+        check_output_dir(save_dir, model=True, inputs=inputs)
+    check_distinct(output=output, grid=grid, save_model=save_dir)
     images = np.asarray(data.images)
     labels = data.labels
     if limit:
@@ -73,9 +76,9 @@ def denoise(input, noise_std, model_dir, save_dir, params, limit, output, grid, 
     steps = params.pop("denoise_steps", None)
     started = time.perf_counter()
     if model_dir:
-        from synthkit.api import load_model
+        from synthkit.api import _model_for
 
-        model = load_model(model_dir)
+        model = _model_for(model_dir, "generator", "denoise")
         if not hasattr(model, "denoise"):
             raise SynthkitError(f"{model_dir} holds a {type(model).__name__}, which cannot denoise; "
                                 "save a diffusion model")
@@ -109,12 +112,23 @@ def denoise(input, noise_std, model_dir, save_dir, params, limit, output, grid, 
     if noise_std is not None:
         before, after = psnr(unit, noisy_unit), psnr(unit, den_unit)
         click.echo(f"PSNR noisy: {before:.2f} dB  denoised: {after:.2f} dB  gain: {after - before:+.2f} dB")
-    if output:
-        arrays = {"x": denoised, "noisy": noisy}
-        if labels is not None:
-            arrays["y"] = np.asarray(labels)
-        write_npz(arrays, output)
-        click.echo(f"wrote {output}")
+    with removed_on_failure(output, grid, save_dir):  # outputs go last; a failure leaves none
+        _write_outputs(model, images, noisy, denoised, labels, noise_std, output, grid, save_dir)
+    for path in (output, grid):
+        if path:
+            click.echo(f"wrote {path}")
+    if save_dir:
+        click.echo(f"saved model to {save_dir}")
+
+
+def _write_outputs(model, images, noisy, denoised, labels, noise_std, output, grid, save_dir) -> None:
+    """The model directory, then the grid, then OUT: written last, so a failure leaves none behind."""
+    import numpy as np
+
+    from synthkit.io import save_figure, write_npz
+
+    if save_dir:
+        model.save(save_dir)
     if grid:
         from synthkit.plots import image_grid
 
@@ -123,7 +137,8 @@ def denoise(input, noise_std, model_dir, save_dir, params, limit, output, grid, 
         names = (["original"] if noise_std is not None else []) + ["noisy", "denoised"]
         fig = image_grid(np.concatenate(rows), np.repeat(names, k), per_row=k)
         save_figure(fig, grid)
-        click.echo(f"wrote {grid}")
-    if save_dir:
-        model.save(save_dir)
-        click.echo(f"saved model to {save_dir}")
+    if output:
+        arrays = {"x": denoised, "noisy": noisy}
+        if labels is not None:
+            arrays["y"] = np.asarray(labels)
+        write_npz(arrays, output)

@@ -16,6 +16,8 @@ restores the columns, dtypes, category levels and ranges.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from synthkit.errors import DataError, NotFittedError, PluginError
@@ -96,15 +98,16 @@ class DiffusionGenerator(BaseGenerator):
             if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0):
                 raise PluginError(f"{name} must be a non-negative integer, got {v!r}")
         widths = self._setting("widths", kind)
-        widths = (widths,) if isinstance(widths, (int, np.integer)) else widths
-        if not widths or any(isinstance(w, bool) or not isinstance(w, (int, np.integer)) or w < 1 for w in widths):
+        widths = (widths,) if isinstance(widths, (numbers.Number, str, bytes)) else widths
+        if not isinstance(widths, (list, tuple, np.ndarray)) or not len(widths) or any(
+                isinstance(w, bool) or not isinstance(w, (int, np.integer)) or w < 1 for w in widths):
             raise PluginError(f"widths must be positive integers, got {self.widths!r}")
-        if not 0 <= float(self.label_dropout) < 1:
-            raise PluginError(f"label_dropout must be in [0, 1), got {self.label_dropout!r}")
-        if not 0 <= float(self.ema_decay) < 1:
-            raise PluginError(f"ema_decay must be in [0, 1), got {self.ema_decay!r}")
-        if self.guidance is not None and float(self.guidance) < 0:
-            raise PluginError(f"guidance must be >= 0, got {self.guidance!r}")
+        _number("label_dropout", self.label_dropout, 0.0, 1.0)
+        _number("ema_decay", self.ema_decay, 0.0, 1.0)
+        _number("guidance", self.guidance, none=True)
+        _number("learning_rate", self.learning_rate, lo_open=True, none=True)
+        _number("max_seconds", self.max_seconds, hi_open=False, none=True)
+        _check_seed_and_verbose(self.seed, self.verbose)
 
     def _widths(self) -> tuple:
         w = self._setting("widths")
@@ -467,3 +470,27 @@ def _weighted(model) -> list:
 def _freeze_all_but(layers: list, last: int) -> None:
     for i, layer in enumerate(layers):
         layer.trainable = i >= len(layers) - last
+
+
+def _number(name: str, value, lo: float = 0.0, hi: float = float("inf"), lo_open: bool = False,
+            hi_open: bool = True, none: bool = False) -> None:
+    """Refuse a parameter that is not a real number in the range (a string, a list, NaN): one
+    PluginError before training, not a ValueError from float() mid-fit."""
+    if value is None and none:
+        return
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and value == value
+    if ok:
+        v = float(value)
+        ok = (v > lo if lo_open else v >= lo) and (v < hi if hi_open else v <= hi)
+    if not ok:
+        left, right = "(" if lo_open else "[", ")" if hi_open else "]"
+        span = f"a number >= {lo:g}" if hi == float("inf") and not lo_open else (
+            f"a number > {lo:g}" if hi == float("inf") else f"a number in {left}{lo:g}, {hi:g}{right}")
+        raise PluginError(f"{name} must be {span}{' or null' if none else ''}, got {value!r}")
+
+
+def _check_seed_and_verbose(seed, verbose) -> None:
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+        raise PluginError(f"seed must be a non-negative integer or null, got {seed!r}")
+    if not isinstance(verbose, (int, np.integer)) or verbose < 0:
+        raise PluginError(f"verbose must be a non-negative integer, got {verbose!r}")

@@ -63,11 +63,11 @@ class GANGenerator(BaseGenerator):
             v = getattr(self, name)
             if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1):
                 raise PluginError(f"{name} must be a positive integer, got {v!r}")
-        if not 0 <= float(self.ema_decay) < 1:
-            raise PluginError(f"ema_decay must be in [0, 1), got {self.ema_decay!r}")
-        w = self.mismatch_weight
-        if isinstance(w, bool) or not isinstance(w, numbers.Real) or not 0 <= w < float("inf"):
-            raise PluginError(f"mismatch_weight must be a number >= 0, got {w!r}")
+        _number("ema_decay", self.ema_decay, 0.0, 1.0)
+        _number("mismatch_weight", self.mismatch_weight)
+        _number("learning_rate", self.learning_rate, lo_open=True, none=True)
+        _number("max_seconds", self.max_seconds, hi_open=False, none=True)
+        _check_seed_and_verbose(self.seed, self.verbose)
 
     # -- the generator contract ----------------------------------------------------------------
     def _fit(self, X: np.ndarray, y) -> None:
@@ -166,3 +166,27 @@ class GANGenerator(BaseGenerator):
         if len(weights) != len(self.generator_.get_weights()):
             raise ValueError("the saved generator weights do not fit the network")
         self.generator_.set_weights(weights)
+
+
+def _number(name: str, value, lo: float = 0.0, hi: float = float("inf"), lo_open: bool = False,
+            hi_open: bool = True, none: bool = False) -> None:
+    """Refuse a parameter that is not a real number in the range (a string, a list, NaN): one
+    PluginError before training, not a ValueError from float() mid-fit."""
+    if value is None and none:
+        return
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and value == value
+    if ok:
+        v = float(value)
+        ok = (v > lo if lo_open else v >= lo) and (v < hi if hi_open else v <= hi)
+    if not ok:
+        left, right = "(" if lo_open else "[", ")" if hi_open else "]"
+        span = f"a number >= {lo:g}" if hi == float("inf") and not lo_open else (
+            f"a number > {lo:g}" if hi == float("inf") else f"a number in {left}{lo:g}, {hi:g}{right}")
+        raise PluginError(f"{name} must be {span}{' or null' if none else ''}, got {value!r}")
+
+
+def _check_seed_and_verbose(seed, verbose) -> None:
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+        raise PluginError(f"seed must be a non-negative integer or null, got {seed!r}")
+    if not isinstance(verbose, (int, np.integer)) or verbose < 0:
+        raise PluginError(f"verbose must be a non-negative integer, got {verbose!r}")

@@ -1,0 +1,346 @@
+"""Issue 20, tracebacks and leftovers: every user error is one line on stderr and exit 1, found
+before anything trains, and a failed run leaves no output behind."""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_bad_inputs import eager_tensorflow
+from test_cli import assert_clean_error, run
+
+import synthkit
+from synthkit.errors import ModelFileError, PluginError, SchemaError, SynthkitError
+
+TINY_GAN = {"epochs": 1, "batch_size": 40, "pac": 2, "latent_dim": 4}
+
+
+def tiny_table(n: int = 40, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"x": rng.normal(size=n).round(2), "y": rng.normal(size=n).round(2),
+                         "colour": rng.choice(["red", "blue"], n), "label": (np.arange(n) % 4 == 0).astype(int)})
+
+
+@functools.lru_cache(maxsize=None)
+def tiny_models() -> Path:
+    """A folder, made once per test session, holding ``gan/`` (a one-epoch table GAN conditional on
+    ``label``), ``kmeans/`` (a detector) and ``small.csv`` (their training table)."""
+    root = Path(tempfile.mkdtemp(prefix="synthkit-tiny-models-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    df = tiny_table()
+    df.to_csv(root / "small.csv", index=False)
+    with eager_tensorflow():  # one epoch of a few rows: faster than tracing the training step
+        synthkit.get_generator("gan", **TINY_GAN).fit(df.drop(columns="label"), df["label"]).save(root / "gan")
+    synthkit.get_detector("kmeans", n_clusters=2, n_init=1).fit(df.drop(columns="label")).save(root / "kmeans")
+    return root
+
+
+@pytest.fixture
+def models():
+    return tiny_models()
+
+
+@pytest.fixture
+def small_csv(models, tmp_path):
+    path = tmp_path / "small.csv"
+    shutil.copy(models / "small.csv", path)
+    return path
+
+
+@pytest.fixture
+def images_npz(tmp_path):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "images.npz"
+    np.savez(path, x=rng.integers(0, 256, (20, 8, 8), dtype=np.uint8), y=np.arange(20) % 2)
+    return path
+
+
+@pytest.fixture
+def no_training(monkeypatch):
+    """Fail the test if a detector or generator starts fitting."""
+    def boom(self, *args, **kwargs):
+        raise AssertionError(f"{type(self).__name__} started fitting; the error should come first")
+
+    from synthkit.detector import BaseDetector
+    from synthkit.generator import BaseGenerator
+
+    monkeypatch.setattr(BaseDetector, "fit", boom)
+    monkeypatch.setattr(BaseGenerator, "fit", boom)
+
+
+def run_plugin_command(*args):
+    """``run`` for the commands plugins add (``denoise``), through a group like the installed CLI's."""
+    from click.testing import CliRunner
+
+    from synthkit.cli import SynthkitGroup, cli
+    from synthkit.registry import get_registry
+
+    group = SynthkitGroup(commands=dict(cli.commands))
+    get_registry().add_commands(group)
+    return CliRunner().invoke(group, list(map(str, args)))
+
+
+def leftovers(folder: Path, before: set) -> set:
+    return {p.name for p in folder.iterdir()} - before
+
+
+# -- 1. a model directory of the other kind --------------------------------------------------------
+def test_detect_with_a_generator_model(models, small_csv, tmp_path):
+    out = tmp_path / "o.csv"
+    assert_clean_error(run("detect", small_csv, "--model", models / "gan", "-o", out),
+                       r"holds a generator \('gan'\); detect needs a detector model")
+    assert not out.exists()
+    assert_clean_error(run("detect", small_csv, "--model", models / "gan", "--chunksize", 10),
+                       r"holds a generator \('gan'\)")
+    with pytest.raises(ModelFileError, match=r"holds a generator \('gan'\); detect needs a detector"):
+        synthkit.detect(small_csv, model=models / "gan")
+    with pytest.raises(PluginError, match="not a detector"):
+        synthkit.detect(small_csv, model=synthkit.load_model(models / "gan"))
+    from synthkit.streaming import score_file
+
+    with pytest.raises(ModelFileError, match=r"holds a generator"):
+        score_file(small_csv, str(models / "gan"))
+
+
+def test_augment_and_denoise_with_a_detector_model(models, small_csv, images_npz, tmp_path):
+    out = tmp_path / "o.csv"
+    assert_clean_error(run("augment", small_csv, "--model", models / "kmeans", "-n", 5, "-o", out),
+                       r"holds a detector \('kmeans'\); augment needs a generator model")
+    assert not out.exists()
+    with pytest.raises(ModelFileError, match=r"holds a detector \('kmeans'\); augment needs a generator"):
+        synthkit.augment(small_csv, n=5, model=models / "kmeans")
+    with pytest.raises(PluginError, match="not a generator"):
+        synthkit.augment(small_csv, n=5, model=synthkit.load_model(models / "kmeans"))
+    assert_clean_error(run_plugin_command("denoise", images_npz, "--model", models / "kmeans"),
+                       r"holds a detector \('kmeans'\); denoise needs a generator model")
+
+
+# -- 2. an INPUT that does not match the saved generator ---------------------------------------------
+def test_augment_refuses_input_unlike_the_model(models, small_csv, images_npz, tmp_path):
+    out = tmp_path / "o.npz"
+    assert_clean_error(run("augment", images_npz, "--model", models / "gan", "-n", 5, "-o", out),
+                       r"the model makes a table of 3 columns .* but INPUT images.npz holds images of shape \(8, 8\)")
+    assert not out.exists()
+    other = tmp_path / "other.csv"
+    pd.read_csv(small_csv).rename(columns={"x": "amount"}).to_csv(other, index=False)
+    assert_clean_error(run("augment", other, "--model", models / "gan", "-n", 5, "--label-column", "label",
+                           "--label", 1, "-o", tmp_path / "o.csv"),
+                       "does not match the saved model: missing columns x; unexpected columns amount")
+    assert not (tmp_path / "o.csv").exists()
+    assert_clean_error(run("augment", small_csv, "--model", models / "gan", "-n", 5),
+                       "unexpected columns label; if 'label' is the column the model is conditional on")
+    with pytest.raises(SchemaError, match="the model makes a table"):
+        synthkit.augment(np.zeros((4, 8, 8), np.uint8), n=3, model=models / "gan")
+    # the matching INPUT works, and its label column comes back
+    result = run("augment", small_csv, "--model", models / "gan", "-n", 5, "--label-column", "label",
+                 "--label", 1, "-o", tmp_path / "o.csv")
+    assert result.exit_code == 0, result.output
+    rows = pd.read_csv(tmp_path / "o.csv")
+    assert list(rows.columns) == ["x", "y", "colour", "label"] and (rows["label"] == 1).all()
+
+
+def test_augment_refuses_images_unlike_an_image_model(registry, tmp_path, images_npz):
+    from test_core import ToyPlugin
+
+    registry.register_plugin(ToyPlugin(), name="toy")
+    rng = np.random.default_rng(1)
+    synthkit.get_generator("bootstrap").fit(rng.integers(0, 256, (10, 6, 6), dtype=np.uint8)).save(tmp_path / "img")
+    assert_clean_error(run("augment", images_npz, "--model", tmp_path / "img", "-n", 3, "-o", tmp_path / "o.npz"),
+                       r"the model makes images 6x6x1, but INPUT images.npz holds images of shape \(8, 8\)")
+    table = tmp_path / "t.csv"
+    tiny_table().to_csv(table, index=False)
+    assert_clean_error(run("augment", table, "--model", tmp_path / "img", "-n", 3),
+                       r"the model makes images 6x6x1, but INPUT t.csv holds a table")
+    assert not (tmp_path / "o.npz").exists()
+
+
+# -- 3. -n is bounded up front -----------------------------------------------------------------------
+@pytest.mark.parametrize("n", ["99999999999999999999", "10000001", "0", "-3"])
+def test_n_is_bounded_before_training(small_csv, tmp_path, no_training, n):
+    out = tmp_path / "o.csv"
+    assert_clean_error(run("augment", small_csv, "--plugin", "gan", "-n", n, "-o", out),
+                       r"n must be an integer from 1 to 10,000,000, got -?\d+$")
+    assert not out.exists()
+
+
+def test_n_is_bounded_in_the_api(no_training):
+    for n in (10**20, 0, -1, 2.5, True, "5"):
+        with pytest.raises(PluginError, match="n must be an integer from 1 to 10,000,000"):
+            synthkit.augment(tiny_table(), plugin="gan", n=n)
+
+
+# -- 4. an unwritable place --------------------------------------------------------------------------
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc")
+def test_output_in_an_unwritable_place(small_csv, models, no_training):
+    assert_clean_error(run("detect", small_csv, "--plugin", "kmeans", "-o", "/proc/o.csv"),
+                       r"cannot write /proc/o.csv: folder /proc is not writable")
+    assert_clean_error(run("augment", small_csv, "--model", models / "gan", "-n", 3, "--label-column", "label",
+                           "--label", 1, "-o", "/proc/o.csv"), r"cannot write /proc/o.csv")
+    assert_clean_error(run("detect", small_csv, "--plugin", "kmeans", "--save-model", "/proc/m"),
+                       r"cannot write /proc/m: folder /proc is not writable")
+    assert_clean_error(run("detect", small_csv, "--plugin", "kmeans", "--plot", "/proc/plots"),
+                       r"cannot write /proc/plots: folder /proc is not writable")
+    assert not os.path.exists("/proc/o.csv")
+
+
+def test_writing_that_fails_late_is_one_line(small_csv, tmp_path, monkeypatch):
+    """An OSError from the file system while writing (disk full, a vanished folder) is one line too."""
+    import tempfile as tempfile_module
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tempfile_module, "mkstemp", full)
+    from synthkit.io import write_table
+
+    with pytest.raises(SynthkitError, match="cannot write .*o.csv: No space left on device"):
+        write_table(pd.DataFrame({"a": [1]}), tmp_path / "o.csv")
+
+
+# -- 5. every output path checked before fitting; outputs written last -------------------------------
+def test_output_paths_under_a_file_are_refused_before_fitting(small_csv, images_npz, tmp_path, no_training):
+    out = tmp_path / "o.csv"
+    afile = tmp_path / "notes.txt"
+    afile.write_text("a file")
+    before = {p.name for p in tmp_path.iterdir()}
+    for args, pattern in [
+        (["--save-model", afile / "m"], r"cannot write .*notes.txt/m: .*notes.txt is a file, not a folder"),
+        (["--save-model", afile], r"cannot write a model to .*notes.txt: it is a file"),
+        (["--save-model", tmp_path], r"exists and is not a synthkit model directory"),
+        (["--plot", afile], r"cannot write plots to .*notes.txt: it is a file"),
+        (["--plot", small_csv], "refusing to overwrite the input"),
+        (["--plot", afile / "plots"], r"notes.txt is a file, not a folder"),
+        (["--plot", tmp_path / "o.csv"], r"-o .*o.csv and --plot .*o.csv overlap"),
+    ]:
+        assert_clean_error(run("detect", small_csv, "--plugin", "kmeans", "-o", out, *args), pattern)
+        assert not out.exists()
+    assert_clean_error(run("detect", small_csv, "-p", "kmeans", "-o", afile / "o.csv"), "notes.txt is a file")
+    for args, pattern in [
+        (["--save-model", afile / "m"], r"notes.txt is a file, not a folder"),
+        (["--grid", tmp_path / "g.png"], r"--grid draws images; this input is a table"),
+        (["-o", tmp_path / "g.png"], r"use one of"),
+    ]:
+        assert_clean_error(run("augment", small_csv, "--plugin", "gan", "-n", 3, "--label-column", "label",
+                               "--label", 1, *args, *(["-o", out] if "-o" not in args else [])), pattern)
+        assert not out.exists()
+    assert_clean_error(run("augment", images_npz, "--plugin", "gan", "-n", 3, "--grid", afile / "g.png",
+                           "-o", tmp_path / "o.npz"), r"notes.txt is a file, not a folder")
+    assert leftovers(tmp_path, before) == set()
+
+
+def test_images_must_be_written_as_npz_before_training(images_npz, tmp_path, no_training):
+    assert_clean_error(run("augment", images_npz, "--plugin", "gan", "-n", 3, "-o", tmp_path / "o.csv"),
+                       r"images are written as .npz")
+    assert_clean_error(run_plugin_command("denoise", images_npz, "--save-model", images_npz / "m"),
+                       r"images.npz is a file, not a folder")
+
+
+def test_failed_save_or_plot_leaves_no_output(small_csv, tmp_path, monkeypatch):
+    out, model, plots = tmp_path / "o.csv", tmp_path / "deep" / "m", tmp_path / "plots"
+    before = {p.name for p in tmp_path.iterdir()}
+
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    import synthkit.plots
+    from synthkit.detector import BaseDetector
+
+    monkeypatch.setattr(synthkit.plots, "detection_plots", broken)
+    result = run("detect", small_csv, "-p", "kmeans", "-o", out, "--save-model", model, "--plot", plots)
+    assert result.exit_code != 0 and not out.exists() and not model.exists()
+    assert leftovers(tmp_path, before) == set()
+    monkeypatch.setattr(BaseDetector, "save", broken)
+    result = run("detect", small_csv, "-p", "kmeans", "-o", out, "--save-model", model)
+    assert result.exit_code != 0 and not out.exists()
+    assert leftovers(tmp_path, before) == set()
+    # a streamed run saves its model before it scores: a failed save leaves no scores behind
+    result = run("detect", small_csv, "-p", "kmeans", "--chunksize", 10, "-o", out, "--save-model", model)
+    assert result.exit_code != 0 and not out.exists()
+    assert leftovers(tmp_path, before) == set()
+
+
+def test_existing_plot_folder_keeps_only_what_it_had(small_csv, tmp_path, monkeypatch):
+    plots = tmp_path / "plots"
+    plots.mkdir()
+    (plots / "mine.txt").write_text("keep")
+    import synthkit.plots
+
+    real = synthkit.plots.detection_plots
+
+    def half(result, data, folder):
+        real(result, data, folder)
+        raise SynthkitError("plotting failed half-way")
+
+    monkeypatch.setattr(synthkit.plots, "detection_plots", half)
+    assert_clean_error(run("detect", small_csv, "-p", "kmeans", "-o", tmp_path / "o.csv", "--plot", plots),
+                       "plotting failed half-way")
+    assert sorted(p.name for p in plots.iterdir()) == ["mine.txt"]
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_augment_failed_save_leaves_no_output(small_csv, tmp_path, monkeypatch):
+    from synthkit.generator import BaseGenerator
+
+    def broken(self, path):
+        Path(path).mkdir(parents=True)
+        raise SynthkitError("saving failed")
+
+    monkeypatch.setattr(BaseGenerator, "save", broken)
+    out, model = tmp_path / "o.csv", tmp_path / "m"
+    with eager_tensorflow():
+        result = run("augment", small_csv, "--plugin", "gan", "-n", 3, "--label-column", "label", "--label", 1,
+                     *sum((["--param", f"{k}={v}"] for k, v in TINY_GAN.items()), []),
+                     "-o", out, "--save-model", model)
+    assert_clean_error(result, "saving failed")
+    assert not out.exists() and not model.exists()
+
+
+# -- 6. generator parameters that are not numbers -----------------------------------------------------
+@pytest.mark.parametrize("plugin,param", [
+    ("gan", "ema_decay"), ("gan", "learning_rate"), ("gan", "max_seconds"), ("gan", "mismatch_weight"),
+    ("diffusion", "ema_decay"), ("diffusion", "label_dropout"), ("diffusion", "guidance"),
+    ("diffusion", "learning_rate"), ("diffusion", "max_seconds"),
+])
+@pytest.mark.parametrize("value", ["abc", "[1,2]", "NaN"])
+def test_generator_parameters_that_are_not_numbers(small_csv, tmp_path, plugin, param, value):
+    out = tmp_path / "o.csv"
+    assert_clean_error(run("augment", small_csv, "--plugin", plugin, "-n", 3, "--param", f"{param}={value}",
+                           "-o", out), rf"^Error: {param} must be a number")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("plugin", ["gan", "diffusion"])
+def test_generator_parameters_checked_before_training(plugin, monkeypatch):
+    if plugin == "gan":
+        import synthkit_plugins.gan.table as where
+
+        monkeypatch.setattr(where, "fit_table_gan", lambda *a, **k: pytest.fail("trained before validating"))
+    else:
+        import synthkit_plugins.diffusion.model as where
+
+        monkeypatch.setattr(where, "train", lambda *a, **k: pytest.fail("trained before validating"))
+    for params in ({"ema_decay": "abc"}, {"ema_decay": None}, {"learning_rate": 0}, {"max_seconds": -1},
+                   {"seed": "x"}, {"seed": -1}, {"verbose": "loud"}):
+        with pytest.raises(PluginError, match=f"{next(iter(params))} must be"):
+            synthkit.get_generator(plugin, **params).fit(tiny_table(12))
+
+
+# -- 7. a class not in the data, before training -------------------------------------------------------
+def test_label_not_in_the_data_is_refused_before_training(small_csv, images_npz, tmp_path, no_training):
+    out = tmp_path / "o.csv"
+    assert_clean_error(run("augment", small_csv, "--plugin", "gan", "-n", 3, "--label-column", "label",
+                           "--label", 99, "-o", out), r"label '99' is not among the classes in the data: 0, 1$")
+    assert_clean_error(run("augment", images_npz, "--plugin", "gan", "-n", 3, "--label", 7,
+                           "-o", tmp_path / "o.npz"), r"label '7' is not among the classes in the data: 0, 1$")
+    assert_clean_error(run("augment", small_csv, "--plugin", "gan", "-n", 3, "--label-column", "label"),
+                       r"conditional on 'label': pass label")
+    assert not out.exists() and not (tmp_path / "o.npz").exists()
+    with pytest.raises(SynthkitError, match="not among the classes in the data"):
+        synthkit.augment(tiny_table(), plugin="gan", n=3, label_column="label", label="yes")
