@@ -16,20 +16,27 @@ Rules every plugin can rely on:
   for categorical and boolean columns, learned at fit) or ``"drop"`` (rows are left out of fitting
   and get no score).
 
+- Sparse matrices and arrays (scipy.sparse, as ``OneHotEncoder`` gives them in a Pipeline) are
+  densified, up to ``MAX_SPARSE_VALUES`` values; larger ones are refused in one line. A 2-D array
+  of dtype object is read as numbers where every value is one.
+
 ``inverse_transform`` decodes model arrays back to the input's columns, dtypes and levels:
 numeric values are clipped to the training range, integer columns rounded.
 """
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pandas as pd
 
-from synthkit.errors import DataError, SchemaError
+from synthkit.errors import DataError, DataTypeError, SchemaError
 
 MAX_LEVELS = 100
 SKEW_FOR_LOG = 2.0
 MISSING_POLICIES = ("error", "impute", "drop")
+MAX_SPARSE_VALUES = 2 ** 27  # a sparse input is densified up to this many values (1 GiB of float64)
 
 
 def make_adapter(X, missing: str = "error"):
@@ -41,11 +48,18 @@ def make_adapter(X, missing: str = "error"):
     if isinstance(X, pd.Series):
         raise DataError("got a pandas Series; pass a DataFrame (df[[column]]) or a 2-D array")
     arr = _as_array(X)
+    if arr.ndim == 1:
+        raise DataError(_one_dimensional(arr))
     if arr.ndim == 2:
         return TableAdapter(missing=missing)
     if arr.ndim in (3, 4):
         return ImageAdapter(missing=missing)
     raise DataError(f"expected a table (2-D) or images (3-D or 4-D), got an array of shape {arr.shape}")
+
+
+def _one_dimensional(arr: np.ndarray) -> str:
+    return (f"expected a 2-D table, got a 1-D array of shape {arr.shape}; Reshape your data: "
+            "X.reshape(-1, 1) for one column, X.reshape(1, -1) for one row")
 
 
 def adapter_from_dict(d: dict):
@@ -61,10 +75,52 @@ def adapter_from_dict(d: dict):
 def _as_array(X) -> np.ndarray:
     if isinstance(X, np.ndarray):
         return X
+    if _is_sparse(X):
+        return _densified(X)
     try:
         return np.asarray(X)
     except Exception as exc:
         raise DataError(f"cannot read the input as an array: {exc}") from None
+
+
+def as_dense(X):
+    """X unchanged, or densified if it is a scipy sparse matrix or array (see ``_densified``)."""
+    return _densified(X) if _is_sparse(X) else X
+
+
+def _is_sparse(X) -> bool:
+    # a scipy sparse matrix cannot exist unless scipy.sparse was imported: no import here
+    sparse = sys.modules.get("scipy.sparse")
+    return sparse is not None and sparse.issparse(X)
+
+
+def _densified(X) -> np.ndarray:
+    """A scipy sparse matrix or array as a dense numpy array, or a DataError if it is too large."""
+    shape = tuple(int(v) for v in X.shape)
+    size = int(np.prod(shape, dtype=np.float64))
+    if size > MAX_SPARSE_VALUES:
+        raise DataError(f"sparse input of shape {shape} is too large to densify ({size:,} values, at most "
+                        f"{MAX_SPARSE_VALUES:,}); select fewer columns (OneHotEncoder(max_categories=...)) "
+                        "or score fewer rows at a time")
+    return np.asarray(X.toarray())
+
+
+def _numeric_array(arr: np.ndarray) -> np.ndarray:
+    """A 2-D array as numbers: numeric and boolean arrays as they are, object arrays of numbers as float64."""
+    if np.issubdtype(arr.dtype, np.complexfloating):
+        raise DataError(f"Complex data not supported: the array has dtype {arr.dtype}; "
+                        "split it into real and imaginary columns")
+    if np.issubdtype(arr.dtype, np.number) or arr.dtype == bool:
+        return arr
+    if arr.dtype == object:
+        try:
+            return arr.astype(np.float64)
+        except TypeError as exc:
+            raise DataTypeError(f"a 2-D array must hold numbers: {exc}; "
+                                "pass a DataFrame for mixed columns") from None
+        except ValueError:
+            pass
+    raise DataError(f"a 2-D array must be numeric, got dtype {arr.dtype}; pass a DataFrame for mixed columns")
 
 
 def _is_categorical(series: pd.Series) -> bool:
@@ -82,11 +138,16 @@ class TableAdapter:
         self.missing = missing
         self.columns: list[dict] = []
         self.from_array = False
+        self.text_names = False  # fitted on a DataFrame whose column names are all strings
         self.n_affected = 0  # rows with missing values in the last fit or transform
 
     # -- fitting -------------------------------------------------------------------------------
     def fit(self, X) -> "TableAdapter":
         df = self._frame(X, fitting=True)
+        if len(df) and df.shape[1] == 0:
+            # worded as scikit-learn's check_array words it, which its estimator checks look for
+            raise DataError(f"the table is empty: 0 feature(s) (shape={df.shape}) while a minimum of 1 is required; "
+                            "give at least one column")
         if len(df) == 0 or df.shape[1] == 0:
             raise DataError(f"the table is empty ({len(df)} rows, {df.shape[1]} columns); give at least one row and column")
         bad = _missing_mask(df)
@@ -128,6 +189,9 @@ class TableAdapter:
                     levels = categories
             col.update(kind="categorical", levels=levels,
                        fill=str(counts.index[0]) if len(counts) else (levels[0] if levels else ""))
+        elif pd.api.types.is_complex_dtype(s.dtype):
+            raise DataError(f"Complex data not supported: column {name!r} has dtype {s.dtype}; "
+                            "split it into real and imaginary columns")
         else:
             raise DataError(f"column {name!r} has dtype {s.dtype}, which synthkit cannot encode; "
                             "convert it to numbers, booleans or strings")
@@ -142,6 +206,17 @@ class TableAdapter:
 
     # -- transforming --------------------------------------------------------------------------
     @property
+    def n_input_features(self) -> int:
+        """Columns of the input (scikit-learn's ``n_features_in_``), before one-hot encoding."""
+        return len(self.columns)
+
+    @property
+    def input_names(self) -> list[str] | None:
+        """The input's column names (scikit-learn's ``feature_names_in_``); None for arrays and for
+        DataFrames whose column names are not all strings."""
+        return [str(c["name"]) for c in self.columns] if self.text_names and not self.from_array else None
+
+    @property
     def feature_names(self) -> list[str]:
         names = []
         for col in self.columns:
@@ -151,9 +226,11 @@ class TableAdapter:
                 names.append(str(col["name"]))
         return names
 
-    def transform(self, X) -> tuple[np.ndarray, np.ndarray]:
-        """Encode X; returns (features float32, kept) where ``kept`` marks rows that were encoded."""
-        df = self._frame(X, fitting=False)
+    def transform(self, X, owner: str = "the model") -> tuple[np.ndarray, np.ndarray]:
+        """Encode X; returns (features float32, kept) where ``kept`` marks rows that were encoded.
+
+        ``owner`` names the estimator in the error for an array of the wrong width."""
+        df = self._frame(X, fitting=False, owner=owner)
         self._check_schema(df)
         bad = _missing_mask(df)
         self.n_affected = int(bad.any(axis=1).sum())
@@ -209,19 +286,25 @@ class TableAdapter:
         return df
 
     # -- schema --------------------------------------------------------------------------------
-    def _frame(self, X, fitting: bool) -> pd.DataFrame:
+    def _frame(self, X, fitting: bool, owner: str = "the model") -> pd.DataFrame:
         if isinstance(X, pd.DataFrame):
             if fitting:
                 self.from_array = False
+                self.text_names = all(isinstance(c, str) for c in X.columns)
             df = X
         else:
             arr = _as_array(X)
+            if arr.ndim == 1:
+                raise SchemaError(_one_dimensional(arr))
             if arr.ndim != 2:
                 raise SchemaError(f"expected a 2-D table, got an array of shape {arr.shape}")
-            if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-                raise DataError(f"a 2-D array must be numeric, got dtype {arr.dtype}; pass a DataFrame for mixed columns")
+            arr = _numeric_array(arr)
             if fitting:
-                self.from_array = True
+                self.from_array, self.text_names = True, False
+            elif self.from_array and arr.shape[1] != len(self.columns):
+                # worded as scikit-learn words it, which its estimator checks look for
+                raise SchemaError(f"X has {arr.shape[1]} features, but {owner} is expecting {len(self.columns)} "
+                                  "features as input")
             df = pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
         if df.columns.duplicated().any():
             dups = sorted({str(c) for c in df.columns[df.columns.duplicated()]})
@@ -246,7 +329,9 @@ class TableAdapter:
         wrong = []
         for col in self.columns:
             s = df[col["name"]]
-            if col["kind"] == "numeric" and not (pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)):
+            numeric = (pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)
+                       and not pd.api.types.is_complex_dtype(s.dtype))
+            if col["kind"] == "numeric" and not numeric:
                 wrong.append(f"{col['name']} ({s.dtype}, expected numeric)")
             elif col["kind"] == "bool" and not pd.api.types.is_bool_dtype(s.dtype):
                 if not (s.dtype == object and s.dropna().map(lambda v: isinstance(v, (bool, np.bool_))).all()):
@@ -257,12 +342,14 @@ class TableAdapter:
             raise SchemaError(f"the data does not match the model's schema: wrong dtypes in {', '.join(wrong)}")
 
     def to_dict(self) -> dict:
-        return {"kind": "table", "missing": self.missing, "from_array": self.from_array, "columns": self.columns}
+        return {"kind": "table", "missing": self.missing, "from_array": self.from_array,
+                "text_names": self.text_names, "columns": self.columns}
 
     @classmethod
     def from_dict(cls, d: dict) -> "TableAdapter":
         self = cls(missing=d.get("missing", "error"))
         self.from_array = bool(d.get("from_array", False))
+        self.text_names = bool(d.get("text_names", not self.from_array))  # older schemas: frames had text names
         self.columns = list(d["columns"])
         return self
 
@@ -329,7 +416,14 @@ class ImageAdapter:
         self.transform(arr)
         return self
 
-    def transform(self, X) -> tuple[np.ndarray, np.ndarray]:
+    @property
+    def n_input_features(self) -> int:
+        """Values per image, h * w * c (``n_features_in_`` of an image model)."""
+        return int(np.prod(self.shape))
+
+    input_names = None
+
+    def transform(self, X, owner: str = "the model") -> tuple[np.ndarray, np.ndarray]:
         arr = _as_array(X)
         if arr.ndim == 3:
             arr = arr[..., None]

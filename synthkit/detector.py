@@ -9,22 +9,149 @@ A plugin implements two methods on validated, adapted arrays (see ``synthkit.ada
 Its ``__init__`` only stores hyper-parameters (``contamination`` among them), as in scikit-learn.
 The base class gives the rest: validation and adaptation, ``fit``, ``decision_function``,
 ``threshold_`` from ``contamination``, ``predict`` (0/1), ``decision_scores_``, ``labels_``,
-``get_params``/``set_params`` (``sklearn.base.clone`` and ``Pipeline`` work) and ``save``.
+``n_features_in_`` and ``feature_names_in_``, ``get_params``/``set_params`` (``sklearn.base.clone``
+and ``Pipeline`` work), pickling (pickle, joblib, ``copy.deepcopy``) and ``save``.
+
+Labels follow PyOD, not scikit-learn: ``predict``, ``fit_predict`` and ``labels_`` give 1 for an
+outlier and 0 for an inlier (scikit-learn's outlier detectors give -1 and +1), and
+``decision_function`` is higher for more anomalous rows (scikit-learn's is negative for outliers);
+``score_samples`` follows scikit-learn (higher = more normal). ``tests/test_sklearn_checks.py``
+runs scikit-learn's ``check_estimator`` and lists the checks that this choice fails.
+
+Pickling goes through the same fitted state as model directories (``FittedStateMixin``): a
+plugin's ``_get_state``/``_set_state`` serve both, so Keras networks travel as weight arrays.
 """
 
 from __future__ import annotations
 
+import functools
+import warnings
+
 import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin
 
-from synthkit.adapters import make_adapter
+from synthkit.adapters import as_dense, make_adapter
 from synthkit.errors import DataError, NotFittedError, PluginError
 
 DEFAULT_CONTAMINATION = 0.1
+PICKLE_FORMAT = 1  # version of the state __getstate__ writes
 
 
-class BaseDetector(OutlierMixin, BaseEstimator):
-    """Subclass me: implement ``_fit(X)`` and ``_score(X)``; users call ``fit`` and ``predict``."""
+class FittedStateMixin:
+    """Pickling for detectors and generators through the state that model directories hold.
+
+    ``__getstate__`` keeps the hyper-parameters and, when fitted, the input schema
+    (``adapter_.to_dict()``), what ``_get_state()`` returns (numpy arrays and plain values; Keras
+    networks as their weight arrays) and any other public fitted attribute that is a plain value.
+    ``__setstate__`` rebuilds the model from them with ``_set_state``, as loading a model directory
+    does. So pickle, joblib and ``copy.deepcopy`` work for every plugin with identical scores and
+    samples, and no Keras object is pickled. An unfitted estimator pickles as its parameters.
+    """
+
+    @classmethod
+    def _upgrade_params(cls, params: dict) -> dict:
+        """Saved hyper-parameters with renamed ones (``renamed_parameters``) under their current
+        names, so that model directories and pickles written before a rename load, silently."""
+        params = dict(params)
+        for old, new in getattr(cls.__init__, "renamed_parameters", {}).items():
+            if old in params:
+                value = params.pop(old)
+                params.setdefault(new, value)
+        return params
+
+    def __getstate__(self) -> dict:
+        from synthkit import __version__
+
+        params = {k: v for k, v in vars(self).items() if not k.startswith("_") and not k.endswith("_")}
+        state = {"synthkit_pickle": PICKLE_FORMAT, "synthkit_version": __version__, "params": params}
+        if hasattr(self, "adapter_"):
+            fitted = dict(self._get_state())
+            extra = {k: v for k, v in fitted_attributes(self).items() if k not in fitted and _plain(v)}
+            state.update(schema=self.adapter_.to_dict(), fitted=fitted, extra=extra)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        if not (isinstance(state, dict) and "synthkit_pickle" in state):
+            self.__dict__.update(state)  # a pickle written before this format: a plain __dict__
+            return
+        if state["synthkit_pickle"] > PICKLE_FORMAT:
+            raise ValueError(f"this {type(self).__name__} was pickled by synthkit {state.get('synthkit_version')}, "
+                             "in a newer format than this synthkit reads; upgrade synthkit")
+        self.__dict__.update(self._upgrade_params(state["params"]))
+        if "schema" in state:
+            from synthkit.adapters import adapter_from_dict
+
+            self._restore_fitted(adapter_from_dict(state["schema"]), dict(state["fitted"]))
+            for k, v in state["extra"].items():
+                if k not in vars(self):
+                    setattr(self, k, v)
+
+    def _restore_fitted(self, adapter, state: dict) -> None:
+        """Set the adapter and a fitted state (from a model directory or a pickle), then the
+        attributes scikit-learn derives from the input."""
+        self.adapter_ = adapter
+        self._set_state(state)
+        self._set_input_attributes()
+
+    def _set_input_attributes(self) -> None:
+        """``n_features_in_`` and ``feature_names_in_`` as scikit-learn defines them, from the adapter.
+
+        ``n_features_in_``: the input's columns (before one-hot encoding); for images the values
+        per image (h * w * c). ``feature_names_in_``: the column names of a DataFrame whose names
+        are all strings (absent otherwise).
+        """
+        self.n_features_in_ = int(self.adapter_.n_input_features)
+        names = self.adapter_.input_names
+        if names is not None:
+            self.feature_names_in_ = np.asarray(names, dtype=object)
+        elif "feature_names_in_" in vars(self):
+            del self.feature_names_in_
+
+
+def renamed_parameters(**renames):
+    """Decorate ``__init__`` to accept old hyper-parameter names (``old="new"``) with a DeprecationWarning.
+
+    The old name is not a parameter: the value is passed on under the new name, so ``get_params``,
+    ``clone`` and ``set_params`` know only the new one, and ``inspect.signature`` (which scikit-learn
+    reads) shows the decorated ``__init__``'s own signature. Saved models that hold an old name load
+    without a warning (``_upgrade_params``).
+    """
+    def decorate(init):
+        @functools.wraps(init)
+        def __init__(self, *args, **kwargs):
+            for old, new in renames.items():
+                if old in kwargs:
+                    warnings.warn(f"{type(self).__name__}: the parameter {old}= is deprecated; use {new}= "
+                                  "(same values)", DeprecationWarning, stacklevel=2)
+                    if new in kwargs:
+                        raise TypeError(f"got both {new}= and its deprecated name {old}=; give {new}= only")
+                    kwargs[new] = kwargs.pop(old)
+            init(self, *args, **kwargs)
+
+        __init__.renamed_parameters = dict(renames)
+        return __init__
+
+    return decorate
+
+
+def _plain(value) -> bool:
+    """Whether a fitted attribute is plain data (numbers, text, numpy arrays, and lists and dicts of them)."""
+    if value is None or isinstance(value, (bool, int, float, str, np.generic)):
+        return True
+    if isinstance(value, np.ndarray):
+        return value.dtype != object or all(_plain(v) for v in value.ravel())
+    if isinstance(value, (list, tuple)):
+        return all(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    return False
+
+
+class BaseDetector(FittedStateMixin, OutlierMixin, BaseEstimator):
+    """Subclass me: implement ``_fit(X)`` and ``_score(X)``; users call ``fit`` and ``predict``.
+
+    ``predict`` gives 1 for outliers and 0 for inliers (PyOD's labels, not scikit-learn's -1/+1).
+    """
 
     def __init__(self, contamination: float = DEFAULT_CONTAMINATION):
         self.contamination = contamination
@@ -47,13 +174,14 @@ class BaseDetector(OutlierMixin, BaseEstimator):
     def fit(self, X, y=None):
         """Fit on X (a DataFrame, a 2-D array or images); y is ignored (unsupervised)."""
         contamination = self._contamination()
+        X = as_dense(X)
         adapter = make_adapter(X, missing=getattr(self, "missing", "error"))
         adapter.fit(X)
-        Xa, _ = adapter.transform(X)
+        Xa, _ = adapter.transform(X, owner=type(self).__name__)
         if len(Xa) == 0:
             raise DataError("no rows left to fit on")
         self.adapter_ = adapter
-        self.n_features_in_ = int(np.prod(Xa.shape[1:]))
+        self._set_input_attributes()
         self.n_rows_affected_ = int(adapter.n_affected)
         self._fit(Xa)
         scores = self._checked_scores(self._score_training(Xa), len(Xa))
@@ -71,11 +199,15 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         return scores
 
     def predict(self, X) -> np.ndarray:
-        """0 for inliers and 1 for outliers, by ``threshold_`` (rows without a score are 0)."""
+        """0 for inliers and 1 for outliers, by ``threshold_`` (rows without a score are 0).
+
+        PyOD's labels: scikit-learn's outlier detectors give -1 for outliers and +1 for inliers
+        (``1 - 2 * predict(X)`` converts)."""
         scores = self.decision_function(X)
         return np.where(np.isnan(scores), 0, scores > self.threshold_).astype(int)
 
     def fit_predict(self, X, y=None) -> np.ndarray:
+        """Fit on X and return ``labels_``: 1 for the training rows above the threshold, else 0."""
         return self.fit(X).labels_
 
     def score_samples(self, X) -> np.ndarray:
@@ -93,7 +225,12 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         """Validate X against the fitted schema; return (adapted array, mask of rows kept)."""
         if not hasattr(self, "adapter_"):
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(X) first")
-        return self.adapter_.transform(X)
+        return self.adapter_.transform(as_dense(X), owner=type(self).__name__)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # densified, up to synthkit.adapters.MAX_SPARSE_VALUES values
+        return tags
 
     def _contamination(self) -> float:
         c = getattr(self, "contamination", DEFAULT_CONTAMINATION)
@@ -120,5 +257,7 @@ class BaseDetector(OutlierMixin, BaseEstimator):
 
 
 def fitted_attributes(model) -> dict:
-    """A model's public trailing-underscore attributes (scikit-learn's fitted state), less the adapter."""
-    return {k: v for k, v in vars(model).items() if k.endswith("_") and not k.startswith("_") and k != "adapter_"}
+    """A model's public trailing-underscore attributes (scikit-learn's fitted state), less the adapter
+    and what the base classes derive from it (``n_features_in_``, ``feature_names_in_``)."""
+    return {k: v for k, v in vars(model).items() if k.endswith("_") and not k.startswith("_")
+            and k not in ("adapter_", "feature_names_in_")}

@@ -9,6 +9,8 @@ A plugin implements, on adapted arrays (see ``synthkit.adapters``):
 
 Users call ``fit(X, y=None)`` and ``sample(n, y=None, seed=None)``; tables in give DataFrames out
 with the same columns, dtypes and category levels; images come back in the input's dtype and shape.
+Fitted generators pickle (pickle, joblib) through ``_get_state``/``_set_state``, as model
+directories save them (see ``synthkit.detector.FittedStateMixin``).
 """
 
 from __future__ import annotations
@@ -16,12 +18,12 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from synthkit.adapters import make_adapter
-from synthkit.detector import fitted_attributes
+from synthkit.adapters import as_dense, make_adapter
+from synthkit.detector import FittedStateMixin, fitted_attributes
 from synthkit.errors import DataError, NotFittedError, PluginError
 
 
-class BaseGenerator(BaseEstimator):
+class BaseGenerator(FittedStateMixin, BaseEstimator):
     """Subclass me: implement ``_fit(X, y)`` and ``_sample(n, y, rng)``; users call fit and sample."""
 
     def _fit(self, X: np.ndarray, y: np.ndarray | None) -> None:
@@ -32,6 +34,7 @@ class BaseGenerator(BaseEstimator):
 
     def fit(self, X, y=None):
         """Fit on X; y (one label per row) makes the model conditional on it."""
+        X = as_dense(X)
         adapter = make_adapter(X, missing=getattr(self, "missing", "error"))
         adapter.fit(X)
         Xa, kept = adapter.transform(X)
@@ -50,7 +53,7 @@ class BaseGenerator(BaseEstimator):
         else:
             self.classes_, self.class_freq_ = None, None
         self.adapter_ = adapter
-        self.n_features_in_ = int(np.prod(Xa.shape[1:]))
+        self._set_input_attributes()
         self._fit(Xa, codes)
         return self
 

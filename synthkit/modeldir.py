@@ -107,9 +107,8 @@ def load_model(path):
     state.update(manifest["state"])
     _check_schema(path, manifest["schema"])
     try:
-        model = cls(**manifest["params"])
-        model.adapter_ = adapter_from_dict(manifest["schema"])
-        model._set_state(state)
+        model = cls(**cls._upgrade_params(manifest["params"]))
+        model._restore_fitted(adapter_from_dict(manifest["schema"]), state)
     except ModelFileError:
         raise
     except Exception as exc:

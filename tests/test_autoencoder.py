@@ -95,7 +95,7 @@ def test_scores_find_planted_outliers():
 
 def test_fine_tune_on_shifted_data_lowers_its_reconstruction_error():
     source, shifted = _table(seed=0), _table(seed=1, shift=3.0)
-    det = get_detector("autoencoder", score="mse", epochs=10, seed=0).fit(source)
+    det = get_detector("autoencoder", scoring="mse", epochs=10, seed=0).fit(source)
     before = det.decision_function(shifted).mean()
     det.fine_tune(shifted, unfreeze_last=2, epochs=12, learning_rate=5e-3)
     after = det.decision_function(shifted).mean()
@@ -119,10 +119,10 @@ def test_fine_tune_freezes_all_but_the_last_layers(table):
 @pytest.mark.parametrize("params, message", [
     ({"kind": "lstm"}, "kind must be one of"),
     ({"kind": "conv"}, "needs images"),
-    ({"score": "elbo"}, "needs kind='vae'"),
-    ({"score": "bce"}, "needs data in [0, 1]"),
-    ({"score": "structural"}, "needs images"),
-    ({"score": "relative"}, "needs images"),
+    ({"scoring": "elbo"}, "needs kind='vae'"),
+    ({"scoring": "bce"}, "needs data in [0, 1]"),
+    ({"scoring": "structural"}, "needs images"),
+    ({"scoring": "relative"}, "needs images"),
     ({"epochs": 0}, "epochs must be a positive integer or 'auto'"),
     ({"trim": 0.5}, "trim must be 'auto' or a number in"),
     ({"kind": "vae", "trim": 0.1}, "use trim=0 with kind='vae'"),
@@ -267,7 +267,7 @@ def test_trim_keeps_a_cluster_of_training_outliers_anomalous():
     normal = rng.normal(size=(300, 2)) @ rng.normal(size=(2, 6)) + 0.05 * rng.normal(size=(300, 6))
     outliers = 1.5 * rng.normal(size=(1, 6)) + 0.1 * rng.normal(size=(30, 6))
     X, y = np.vstack([normal, outliers]), np.r_[np.zeros(300), np.ones(30)]
-    auc = {trim: roc_auc_score(y, get_detector("autoencoder", trim=trim, score="mse", n_estimators=1,
+    auc = {trim: roc_auc_score(y, get_detector("autoencoder", trim=trim, scoring="mse", n_estimators=1,
                                                seed=2).fit(X).decision_scores_)
            for trim in (0.0, 0.2)}                   # one network, to see trimming alone
     assert auc[0.2] > 0.95 and auc[0.2] > auc[0.0] + 0.1   # measured 1.0 against 0.54

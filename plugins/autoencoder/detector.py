@@ -17,7 +17,8 @@ a row as a single network would, and the ensemble's score is the mean. Averaging
 single network's dependence on its random start, as in autoencoder ensembles for outlier detection
 (Chen et al. 2017). ``auto``: 5 on tables, 1 on images and for the VAE.
 
-Scores (higher = more anomalous), parameter ``score``:
+Scores (higher = more anomalous), parameter ``scoring`` (called ``score`` before; ``score=`` is still
+accepted, with a DeprecationWarning, and model directories saved with it load unchanged):
 
 - ``mse``, ``l1``, ``bce``: mean squared, absolute or binary cross-entropy reconstruction error per
   sample (``bce`` only for data in [0, 1]);
@@ -50,7 +51,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthkit.detector import BaseDetector
+from synthkit.detector import BaseDetector, renamed_parameters
 from synthkit.errors import DataError, NotFittedError, PluginError
 
 KINDS = ("auto", "dense", "conv", "vae", "denoising")
@@ -73,10 +74,11 @@ class AutoencoderDetector(BaseDetector):
     mirrored in the decoder; ``"auto"`` scales them with the number of features); ``filters``
     (convolution channels, one strided layer each); ``latent_dim`` (bottleneck size, ``"auto"``:
     32 for images, about a quarter of the features for tables, between 2 and 32); ``noise_std``
-    (denoising kind); ``beta`` (VAE weight of the KL term); ``score``; ``n_neighbors`` (hybrid
-    score); ``epochs`` (``"auto"``: 40 full passes on images; on tables 20 rounds of 25 batches,
-    500 optimizer steps whatever the size; ``n_epochs_`` holds how many ran before early
-    stopping), ``batch_size``, ``learning_rate``;
+    (denoising kind); ``beta`` (VAE weight of the KL term); ``scoring`` (the anomaly score; see
+    the module docstring; ``score=`` is its deprecated name); ``n_neighbors`` (hybrid score);
+    ``epochs`` (``"auto"``: 40 full passes on images; on tables 20 rounds of 25 batches, 500
+    optimizer steps whatever the size; ``n_epochs_`` holds how many ran before early stopping),
+    ``batch_size``, ``learning_rate``;
     ``trim`` (loss truncation: the share of each batch's worst-reconstructed rows left out of the
     loss, so outliers hidden in unlabelled training data are not learned; ``"auto"``: 0.2 on
     tables, 0 on images and for the VAE); ``validation_split`` and ``patience``
@@ -88,8 +90,11 @@ class AutoencoderDetector(BaseDetector):
     ``seed`` (same seed, same model); ``verbose`` (0 silent, 1 bar, 2 one line per epoch).
     """
 
+    # ``score`` was ``scoring``'s name; as an attribute it hid the estimator's ``score`` method from
+    # scikit-learn (cross_val_score, Pipeline). ``score=`` still works, with a DeprecationWarning.
+    @renamed_parameters(score="scoring")
     def __init__(self, kind: str = "auto", hidden_units="auto", filters=(16, 32), latent_dim="auto",
-                 noise_std: float = 0.2, beta: float = 1.0, score: str = "auto", n_neighbors: int = 5,
+                 noise_std: float = 0.2, beta: float = 1.0, scoring: str = "auto", n_neighbors: int = 5,
                  epochs="auto", batch_size: int = 64, trim="auto", n_estimators="auto",
                  learning_rate: float = 1e-3,
                  validation_split: float = 0.1, patience: int = 5, average_weights: float = 0.4,
@@ -101,7 +106,7 @@ class AutoencoderDetector(BaseDetector):
         self.latent_dim = latent_dim
         self.noise_std = noise_std
         self.beta = beta
-        self.score = score
+        self.scoring = scoring
         self.n_neighbors = n_neighbors
         self.epochs = epochs
         self.batch_size = batch_size
@@ -123,10 +128,10 @@ class AutoencoderDetector(BaseDetector):
             raise PluginError(f"kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
         if self.kind == "conv" and not is_image:
             raise PluginError("kind='conv' needs images; for tables use kind='dense' (or 'auto')")
-        if self.score not in SCORES:
-            raise PluginError(f"score must be one of {', '.join(SCORES)}, got {self.score!r}")
-        if self.score == "elbo" and self.kind != "vae":
-            raise PluginError("score='elbo' needs kind='vae'; pick mse, l1, bce or hybrid for other kinds")
+        if self.scoring not in SCORES:
+            raise PluginError(f"scoring must be one of {', '.join(SCORES)}, got {self.scoring!r}")
+        if self.scoring == "elbo" and self.kind != "vae":
+            raise PluginError("scoring='elbo' needs kind='vae'; pick mse, l1, bce or hybrid for other kinds")
         for name in ("epochs", "batch_size", "n_neighbors", "n_estimators"):
             v = getattr(self, name)
             if name in ("epochs", "n_estimators") and v == "auto":
@@ -184,8 +189,8 @@ class AutoencoderDetector(BaseDetector):
             hidden = [first, max(first // 2, latent)]
         else:
             hidden = self._layer_sizes(self.hidden_units, "hidden_units")
-        if self.score != "auto":
-            score = self.score
+        if self.scoring != "auto":
+            score = self.scoring
         else:
             score = "elbo" if kind == "vae" else ("relative" if is_image else "hybrid")
         if self.trim == "auto":
@@ -202,9 +207,9 @@ class AutoencoderDetector(BaseDetector):
             raise PluginError("n_estimators > 1 needs a dense, non-variational autoencoder (tables, or "
                               "kind='dense' on images); use n_estimators=1 otherwise")
         if score in ("structural", "relative") and not is_image:
-            raise PluginError(f"score={score!r} needs images; use hybrid, mse or l1 for tables")
+            raise PluginError(f"scoring={score!r} needs images; use hybrid, mse or l1 for tables")
         if score == "bce" and not unit_range:
-            raise PluginError("score='bce' needs data in [0, 1] (images); use mse, l1 or hybrid for tables")
+            raise PluginError("scoring='bce' needs data in [0, 1] (images); use mse, l1 or hybrid for tables")
         return {"kind": kind, "backbone": backbone, "input_shape": [int(v) for v in input_shape],
                 "latent_dim": latent, "hidden_units": hidden, "filters": self._layer_sizes(self.filters, "filters"),
                 "unit_range": bool(unit_range), "score": score, "trim": trim, "members": members,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from synthkit.detector import BaseDetector
-from synthkit.errors import PluginError
+from synthkit.errors import DataError, PluginError
 from synthkit_plugins.classic.checks import positive_int
 
 
@@ -51,6 +51,8 @@ class IsolationForestDetector(BaseDetector):
         if isinstance(mf, bool) or not isinstance(mf, (int, float)) or not 0.0 < float(mf) <= 1.0:
             raise PluginError(f"max_features must be a share of the columns in (0, 1], got {mf!r}")
         X = X.reshape(len(X), -1)
+        if len(X) < 2:  # one row cannot be isolated from others: every path length would be 0
+            raise DataError(f"isolation forest needs at least 2 rows to fit, got {len(X)} sample")
         max_samples = self.max_samples if self.max_samples == "auto" else min(int(self.max_samples), len(X))
         forest = IsolationForest(n_estimators=int(self.n_estimators), max_samples=max_samples,
                                  max_features=float(mf), random_state=self.seed).fit(X)

@@ -105,7 +105,7 @@ class EnsembleDetector(BaseDetector):
     def _share_schema(self, member) -> None:
         """A member works on the ensemble's adapted rows, so it shares the ensemble's schema."""
         member.adapter_ = self.adapter_
-        member.n_features_in_ = self.n_features_in_
+        member._set_input_attributes()
         member.n_rows_affected_ = 0
 
     # -- scoring -------------------------------------------------------------------------------
@@ -137,13 +137,16 @@ class EnsembleDetector(BaseDetector):
 
     def _set_state(self, state: dict) -> None:
         from synthkit.api import get_detector
+        from synthkit.registry import get_registry
 
         super()._set_state({k: v for k, v in state.items() if not MEMBER_KEY.match(k)})
         self.members_ = []
         for i, name in enumerate(self.members):
             prefix = MEMBER_PREFIX.format(i)
             member_state = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
-            member = get_detector(name, **member_state.pop("params"))
+            params = get_registry().get("detectors", name)._upgrade_params(member_state.pop("params"))
+            member = get_detector(name, **params)
             self._share_schema(member)
             member._set_state(member_state)
+            member._set_input_attributes()
             self.members_.append(member)

@@ -25,7 +25,8 @@ class KMeansDetector(BaseDetector):
     images scaled to [0, 1] and flattened), divided by the square root of the number of features so
     that scores are comparable across data of different widths. ``segment(X)`` gives cluster ids.
     Inputs of more than 50,000 rows use MiniBatchKMeans (``algorithm="auto"``), or pick
-    ``algorithm="full"`` or ``"minibatch"``.
+    ``algorithm="full"`` or ``"minibatch"``. ``n_iter_`` holds the iterations K-Means ran (of the
+    best of its ``n_init`` runs).
 
     ``features="autoencoder"`` clusters learned features instead of the raw ones: an autoencoder
     (the ``autoencoder`` plugin, ``kind="auto"``: convolutional for images, dense for tables; one
@@ -56,11 +57,12 @@ class KMeansDetector(BaseDetector):
 
         if self.features not in FEATURES:
             raise PluginError(f"features must be one of {', '.join(FEATURES)}, got {self.features!r}")
+        self.autoencoder_ = None  # raw features (a refit drops an earlier fit's autoencoder)
         if self.features == "autoencoder":
             from synthkit_plugins.autoencoder.detector import AutoencoderDetector
 
             self.autoencoder_ = AutoencoderDetector(kind="auto", epochs=self.ae_epochs, latent_dim=self.ae_latent_dim,
-                                                    score="mse", n_estimators=1, seed=self.seed).fit(X)
+                                                    scoring="mse", n_estimators=1, seed=self.seed).fit(X)
             X = self._features(X)
         if self.algorithm not in ("auto", "full", "minibatch"):
             raise PluginError(f"algorithm must be auto, full or minibatch, got {self.algorithm!r}")
@@ -76,6 +78,7 @@ class KMeansDetector(BaseDetector):
             model = KMeans(n_clusters=k, n_init=self.n_init, max_iter=self.max_iter, random_state=self.seed)
         model.fit(X)
         self.cluster_centers_ = model.cluster_centers_.astype(np.float32)
+        self.n_iter_ = int(model.n_iter_)  # iterations of the best run (MiniBatchKMeans: passes over the data)
         counts = np.bincount(model.predict(X), minlength=len(self.cluster_centers_))
         self.large_clusters_ = counts >= SMALL_CLUSTER_SHARE * len(X) / len(self.cluster_centers_)
 
@@ -121,6 +124,5 @@ class KMeansDetector(BaseDetector):
             from synthkit.adapters import adapter_from_dict
             from synthkit_plugins.autoencoder.detector import AutoencoderDetector
 
-            self.autoencoder_ = AutoencoderDetector(**ae_state.pop("params"))
-            self.autoencoder_.adapter_ = adapter_from_dict(ae_state.pop("schema"))
-            self.autoencoder_._set_state(ae_state)
+            self.autoencoder_ = AutoencoderDetector(**AutoencoderDetector._upgrade_params(ae_state.pop("params")))
+            self.autoencoder_._restore_fitted(adapter_from_dict(ae_state.pop("schema")), ae_state)
