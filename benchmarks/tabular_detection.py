@@ -11,7 +11,7 @@ its IForest, KNN and ECOD run in the same run, and its AutoEncoder when torch is
 
     SYNTHKIT_DATA_DIR=/work/shared/datasets python benchmarks/tabular_detection.py
         [--seeds 3] [--half A|B] [--sets glass,pima] [--detector LABEL=NAME[:JSON] ...]
-        [--no-pyod] [--csv results.csv] [--dump-scores DIR]
+        [--no-pyod] [--no-pyod-autoencoder] [--csv results.csv] [--dump-scores DIR]
 
 ``--detector`` picks what runs (default: every built-in table detector with its defaults), e.g.
 ``--detector 'ae1=autoencoder:{"n_estimators": 1}'``. ``--half A`` / ``--half B`` run the sets the
@@ -101,7 +101,7 @@ def synthkit_runner(name, params):
     return run
 
 
-def pyod_runners():
+def pyod_runners(with_autoencoder: bool = True):
     """PyOD's detectors with their defaults, where PyOD (and for its AutoEncoder, torch) is installed."""
     runners = {}
     try:
@@ -126,12 +126,14 @@ def pyod_runners():
     runners["pyod_iforest"] = wrap(lambda seed: IForest(random_state=seed))
     runners["pyod_knn"] = wrap(lambda seed: KNN())
     runners["pyod_ecod"] = wrap(lambda seed: ECOD())
+    if not with_autoencoder:
+        return runners
     try:
         from pyod.models.auto_encoder import AutoEncoder
 
         runners["pyod_ae"] = wrap(lambda seed: AutoEncoder(random_state=seed, verbose=0))
     except ImportError:
-        print("PyOD's AutoEncoder needs torch (pip install torch); it is left out")
+        print("PyOD's AutoEncoder needs torch and tqdm (pip install torch tqdm); it is left out")
     return runners
 
 
@@ -151,6 +153,7 @@ def main():
     ap.add_argument("--sets", help="comma-separated set names (file stems)")
     ap.add_argument("--detector", action="append", default=[], help="LABEL=NAME[:JSON]; repeatable")
     ap.add_argument("--no-pyod", action="store_true")
+    ap.add_argument("--no-pyod-autoencoder", action="store_true", help="PyOD's fast detectors only")
     ap.add_argument("--csv", default="tabular_detection.csv")
     ap.add_argument("--dump-scores", help="directory for each fit's training and test scores")
     ap.add_argument("--data-dir", default=os.path.join(os.environ.get("SYNTHKIT_DATA_DIR", "datasets"), "anomaly"))
@@ -164,7 +167,7 @@ def main():
         label, name, params = parse_detector(spec)
         runners[label] = synthkit_runner(name, params)
     if not args.no_pyod:
-        runners.update(pyod_runners())
+        runners.update(pyod_runners(not args.no_pyod_autoencoder))
     labels = list(runners)
     if args.dump_scores:
         Path(args.dump_scores).mkdir(parents=True, exist_ok=True)

@@ -94,7 +94,8 @@ def _model_options(f):
 
 @cli.command()
 @click.argument("input")
-@click.option("--plugin", "-p", default="autoencoder", show_default=True, help="Detector to use (see `synthkit plugins`).")
+@click.option("--plugin", "-p", default=None,
+              help="Detector to use (see `synthkit plugins`); default: ensemble for tables, autoencoder for images.")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
               help="A detector parameter; repeat for more. With --model only missing=error|impute|drop.")
 @click.option("--contamination", type=float, help="Expected share of anomalies; sets the threshold (default 0.1).")

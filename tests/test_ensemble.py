@@ -96,7 +96,10 @@ def test_same_seed_same_scores(data):
     ({"members": "knn"}, "non-empty list"),
     ({"members": ["knn", "nosuch"]}, "unknown detector 'nosuch'"),
     ({"members": ["knn", "ensemble"]}, "its own member"),
-    ({"members": ["knn"], "member_params": {"lof": {}}}, "not members"),
+    ({"members": ["knn"], "member_params": {"lof": {}}}, "not in members"),
+    ({"members": ["knn"], "screen": ["knn", "nosuch"]}, "unknown detector 'nosuch'"),
+    ({"members": ["knn"], "screen_share": 0.7}, "screen_share must be"),
+    ({"members": ["knn"], "screened": "knn"}, "screened must be"),
     ({"members": ["knn"], "member_params": {"knn": {"nosuch": 1}}}, "unknown parameter nosuch"),
     ({"members": ["knn"], "combine": "median"}, "combine must be"),
 ])
@@ -123,3 +126,37 @@ def test_cli_ensemble_on_a_table(tmp_path):
     assert result.exit_code == 0, result.output
     out = pd.read_csv(tmp_path / "out.csv")
     assert roc_auc_score(out["label"], out["anomaly_score"]) > 0.95
+
+
+def test_screening_holds_out_the_rows_the_first_pass_ranks_highest(data):
+    X, _, _ = data
+    det = synthkit.get_detector("ensemble", screen_share=0.1).fit(X)
+    assert det.screened_out_.sum() == pytest.approx(0.1 * len(X), abs=1)
+    assert det.screened_out_[:10].all()  # the ten planted training outliers
+    knn, ecod = det.members_
+    assert len(knn.reference_) == len(X) - det.screened_out_.sum()  # screened member
+    assert len(ecod.sorted_columns_) == len(X)  # not screened
+    assert det.decision_scores_.shape == (len(X),)
+    off = synthkit.get_detector("ensemble", screen=[]).fit(X)
+    assert not off.screened_out_.any() and len(off.members_[0].reference_) == len(X)
+
+
+def test_default_detector_is_the_ensemble_for_tables_and_the_autoencoder_for_images():
+    from synthkit.api import default_detector
+
+    assert default_detector(pd.DataFrame({"a": [1.0, 2.0]})) == "ensemble"
+    assert default_detector(np.zeros((4, 3))) == "ensemble"
+    assert default_detector(np.zeros((4, 8, 8), dtype=np.uint8)) == "autoencoder"
+    frame = synthkit.detect(pd.DataFrame({"a": np.r_[np.zeros(50), 9.0], "b": np.arange(51.0) % 3}))
+    assert frame["anomaly_score"].idxmax() == 50
+
+
+def test_default_on_a_real_contaminated_table():
+    """ADBench's thyroid: the default ensemble, fitted on contaminated rows, ranks held-out anomalies first."""
+    from test_classic import load_anomaly_set
+
+    X, y = load_anomaly_set("thyroid")
+    order = np.random.default_rng(0).permutation(len(X))
+    train, test = order[:2000], order[2000:]
+    det = synthkit.get_detector("ensemble").fit(pd.DataFrame(X[train]))
+    assert roc_auc_score(y[test], det.decision_function(pd.DataFrame(X[test]))) > 0.95
