@@ -65,8 +65,9 @@ def test_combines_members_and_round_trips(combine, data, tmp_path):
 def test_members_are_normalised_on_their_training_scores(data):
     X, _, _ = data
     det = synthkit.get_detector("ensemble", members=FAST).fit(X)
-    # each member's normalised training scores have median 0 and interquartile range 1
-    q25, q50, q75 = np.quantile(det.member_scores_, [0.25, 0.5, 0.75], axis=0)
+    # what each member says of the training rows as new rows has median 0 and interquartile range 1
+    said = det._normalised(det._member_raw(det.adapter_.transform(X)[0]))
+    q25, q50, q75 = np.quantile(said, [0.25, 0.5, 0.75], axis=0)
     np.testing.assert_allclose(q50, 0.0, atol=1e-9)
     np.testing.assert_allclose(q75 - q25, 1.0, atol=1e-9)
 
@@ -136,6 +137,9 @@ def test_screening_holds_out_the_rows_the_first_pass_ranks_highest(data):
     knn, ecod = det.members_
     assert len(knn.reference_) == len(X) - det.screened_out_.sum()  # screened member
     assert len(ecod.sorted_columns_) == len(X)  # not screened
+    kept = det.adapter_.transform(X)[0][~det.screened_out_]  # the screened member's features: standardised on kept rows
+    np.testing.assert_allclose(((kept - det.member_shift_[0]) / det.member_unit_[0]).std(axis=0), 1.0, rtol=1e-4)
+    np.testing.assert_array_equal(det.member_unit_[1], 1.0)
     assert det.decision_scores_.shape == (len(X),)
     off = synthkit.get_detector("ensemble", screen=[]).fit(X)
     assert not off.screened_out_.any() and len(off.members_[0].reference_) == len(X)
@@ -160,3 +164,17 @@ def test_default_on_a_real_contaminated_table():
     train, test = order[:2000], order[2000:]
     det = synthkit.get_detector("ensemble").fit(pd.DataFrame(X[train]))
     assert roc_auc_score(y[test], det.decision_function(pd.DataFrame(X[test]))) > 0.95
+
+
+def test_screened_member_restandardises_numeric_features_only():
+    rng = np.random.default_rng(4)
+    df = pd.DataFrame({"amount": rng.normal(size=300), "kind": rng.choice(["a", "b", "c"], 300)})
+    df.loc[:19, "amount"] += 8.0
+    det = synthkit.get_detector("ensemble").fit(df)
+    numeric = det._standardised_features((det.member_shift_.shape[1],))
+    assert numeric.tolist() == [True, False, False, False]  # amount, then the one-hot levels of kind
+    np.testing.assert_array_equal(det.member_unit_[0][1:], 1.0)
+    assert det.member_unit_[0][0] < 1.0  # the held-out outliers no longer widen the amount column
+    images = np.random.default_rng(0).integers(0, 255, (40, 6, 6), dtype=np.uint8)
+    image_det = synthkit.get_detector("ensemble").fit(images)
+    np.testing.assert_array_equal(image_det.member_unit_, 1.0)

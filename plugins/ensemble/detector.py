@@ -3,12 +3,14 @@
 Detectors of different families fail on different tables (ADBench; Han et al. 2022): distances
 (k-NN, LOF) miss what isolation or tail probabilities find, and the reverse. Members are looked up
 by name in the registry, third-party detectors included, and fit on the same adapted rows. Each
-member's scores are put on one scale by the median and interquartile range of its own training
-scores, so that no member dominates by its units, and combined by ``combine``:
+member's scores are put on one scale by the median and interquartile range of what it says of the
+training rows scored as new rows (its ``decision_function`` of them: a k-NN's kept training rows
+then count themselves among their neighbours, as in PyOD), so that no member dominates by its
+units, and combined by ``combine``:
 
 - ``"mean"``: the mean of the normalised scores;
-- ``"rank"``: the mean of each score's rank among the member's training scores (its empirical
-  CDF), a bounded scale on which one member's extreme scores count no more than the others' ranks;
+- ``"rank"``: the mean of each score's rank among the member's ``decision_scores_`` (their
+  empirical CDF), a bounded scale on which one member's extreme scores count no more than the others' ranks;
 - ``"max"``: the largest normalised score, so a row one member finds far out stays far out.
 
 Screening: training data holds the very anomalies to be found, and a detector that keeps the
@@ -39,6 +41,14 @@ DEFAULT_SCREEN_PARAMS = {"knn": {"method": "mean"}}
 COMBINE = ("mean", "rank", "max")
 MEMBER_PREFIX = "member{}__"
 MEMBER_KEY = re.compile(r"member\d+__")
+
+
+def standardisation(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-feature mean and standard deviation of X (1 where a feature is constant)."""
+    shift = X.mean(axis=0)
+    unit = X.std(axis=0)
+    unit[~(unit > 0)] = 1.0
+    return shift, unit
 
 
 def robust_z(scores: np.ndarray) -> np.ndarray:
@@ -73,7 +83,9 @@ class EnsembleDetector(BaseDetector):
 
     After fit, ``members_`` holds the fitted members (each with its own ``decision_scores_`` and,
     at the ensemble's contamination, ``threshold_``), ``member_scores_`` their normalised training
-    scores, one column per member, and ``screened_out_`` marks the training rows held out.
+    scores, one column per member, and ``screened_out_`` marks the training rows held out. A
+    screened member works on the adapted features standardised on the rows it was fitted on
+    (``member_shift_``, ``member_unit_``); score with the ensemble, not with it alone.
     """
 
     def __init__(self, members=DEFAULT_MEMBERS, member_params=None, combine: str = "max",
@@ -146,12 +158,21 @@ class EnsembleDetector(BaseDetector):
             first = np.stack([robust_z(self._fit_member(det, X, held_out)) for det in screen], axis=1).mean(axis=1)
             held_out = first > np.quantile(first, 1.0 - share)
         self.screened_out_ = held_out
-        train_scores = []
+        shifts, units, train_scores, scales = [], [], [], []
         for name, member in zip(self.members, members):
             rows = held_out if name in self.screened else np.zeros(len(X), dtype=bool)
-            train_scores.append(self._fit_member(member, X, rows))
-        scales = [robust_scale(scores) for scores in train_scores]
+            shift, unit = np.zeros(X.shape[1:]), np.ones(X.shape[1:])
+            if rows.any():
+                numeric = self._standardised_features(X.shape[1:])
+                shift[numeric], unit[numeric] = standardisation(X[~rows][:, numeric])
+            Xm = (X - shift) / unit
+            train_scores.append(self._fit_member(member, Xm, rows))
+            scales.append(robust_scale(member._checked_scores(member._score(Xm), len(X))))
+            shifts.append(shift)
+            units.append(unit)
         self.members_ = members
+        self.member_shift_ = np.stack(shifts)
+        self.member_unit_ = np.stack(units)
         self.member_centre_ = np.array([c for c, _ in scales])
         self.member_scale_ = np.array([s for _, s in scales])
         self.member_train_scores_ = np.stack(train_scores, axis=1)
@@ -170,6 +191,19 @@ class EnsembleDetector(BaseDetector):
         member.labels_ = (scores > member.threshold_).astype(int)
         return scores
 
+    def _standardised_features(self, shape) -> np.ndarray:
+        """Mask of the adapted features the adapter standardised (numeric table columns), which a
+        screened member has standardised again on its rows; one-hot and boolean indicators, and
+        image pixels, stay as they are."""
+        adapter = self.adapter_
+        if getattr(adapter, "kind", None) != "table":
+            return np.zeros(shape, dtype=bool)
+        mask = []
+        for col in adapter.columns:
+            width = len(col["levels"]) if col["kind"] == "categorical" else 1
+            mask += [col["kind"] == "numeric"] * width
+        return np.asarray(mask, dtype=bool)
+
     def _share_schema(self, member) -> None:
         """A member works on the ensemble's adapted rows, so it shares the ensemble's schema."""
         member.adapter_ = self.adapter_
@@ -187,9 +221,13 @@ class EnsembleDetector(BaseDetector):
     def _combined(self, normalised: np.ndarray) -> np.ndarray:
         return normalised.max(axis=1) if self.combine == "max" else normalised.mean(axis=1)
 
+    def _member_raw(self, X: np.ndarray) -> np.ndarray:
+        """Every member's own scores of adapted rows X, one column per member."""
+        return np.stack([m._checked_scores(m._score((X - shift) / unit), len(X))
+                         for m, shift, unit in zip(self.members_, self.member_shift_, self.member_unit_)], axis=1)
+
     def _score(self, X: np.ndarray) -> np.ndarray:
-        raw = np.stack([m._checked_scores(m._score(X), len(X)) for m in self.members_], axis=1)
-        return self._combined(self._normalised(raw))
+        return self._combined(self._normalised(self._member_raw(X)))
 
     def _score_training(self, X: np.ndarray) -> np.ndarray:
         return self._combined(self.member_scores_)
