@@ -20,12 +20,11 @@ import numpy as np
 
 
 def robust_z(train: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """(scores - training median) / training IQR (the standard deviation where the IQR is 0)."""
-    q25, q50, q75 = np.quantile(train, [0.25, 0.5, 0.75])
-    scale = q75 - q25
-    if not scale > 0:
-        scale = train.std() or 1.0
-    return (scores - q50) / scale
+    """Scores on the scale of the training scores' median and IQR, as the ensemble normalises them."""
+    from synthkit_plugins.ensemble.detector import robust_scale
+
+    centre, scale = robust_scale(train)
+    return (scores - centre) / scale
 
 
 def ecdf(train: np.ndarray, scores: np.ndarray) -> np.ndarray:

@@ -26,17 +26,9 @@ import numpy as np  # noqa: E402
 
 
 def load_mat(path: Path):
-    import scipy.io
+    from tabular_detection import load_set  # benchmarks/ is on the path when a script here runs
 
-    try:
-        d = scipy.io.loadmat(path)
-        X, y = d["X"], d["y"]
-    except NotImplementedError:  # MATLAB v7.3 is HDF5, stored transposed
-        import h5py
-
-        with h5py.File(path, "r") as f:
-            X, y = np.asarray(f["X"]).T, np.asarray(f["y"]).T
-    return np.asarray(X, np.float64), np.asarray(y).ravel().astype(int)
+    return load_set(path)
 
 
 def split(X, y, seed, how="pyod"):

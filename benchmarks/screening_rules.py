@@ -30,11 +30,11 @@ KNN_VARIANTS = {"knn": {}, "knnm": {"method": "mean"}, "knnm10": {"method": "mea
 
 
 def robust_z(train: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    q25, q50, q75 = np.quantile(train, [0.25, 0.5, 0.75])
-    scale = q75 - q25
-    if not scale > 0:
-        scale = train.std() or 1.0
-    return (scores - q50) / scale
+    """Scores on the scale of the training scores' median and IQR, as the ensemble normalises them."""
+    from synthkit_plugins.ensemble.detector import robust_scale
+
+    centre, scale = robust_scale(train)
+    return (scores - centre) / scale
 
 
 def candidates(Xtr, Xte, seed):
