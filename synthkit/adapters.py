@@ -21,7 +21,10 @@ Rules every plugin can rely on:
   of dtype object is read as numbers where every value is one.
 
 ``inverse_transform`` decodes model arrays back to the input's columns, dtypes and levels:
-numeric values are clipped to the training range, integer columns rounded.
+numeric values are clipped to the training range, integer columns rounded, and float columns
+rounded to the decimals their training values have (``decimals``: the fewest, 0 to
+``MAX_DECIMALS``, that hold every value; None, no rounding, for values with more, and for schemas
+saved before it was learned).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ MAX_LEVELS = 100
 SKEW_FOR_LOG = 2.0
 MISSING_POLICIES = ("error", "impute", "drop")
 MAX_SPARSE_VALUES = 2 ** 27  # a sparse input is densified up to this many values (1 GiB of float64)
+MAX_DECIMALS = 6  # float columns with more decimals than this are not rounded on the way back
 
 
 def make_adapter(X, missing: str = "error"):
@@ -157,6 +161,9 @@ class TableAdapter:
         if len(clean) == 0:
             raise DataError("every row has a missing or infinite value; nothing is left to fit on")
         self.columns = [self._describe(name, clean[name]) for name in df.columns]
+        if not self.feature_names:  # only text columns without a value: nothing to encode
+            raise DataError(f"the table has no features to learn from: column(s) {', '.join(map(str, df.columns))} "
+                            "hold no values (only missing ones); give at least one column with values")
         return self
 
     def _describe(self, name, s: pd.Series) -> dict:
@@ -175,9 +182,10 @@ class TableAdapter:
                 mean, std = float(scaled.mean()), float(scaled.std())
             if not (np.isfinite(mean) and np.isfinite(std)):
                 raise DataError(f"column {name!r} has values too large to scale (up to {np.abs(finite).max():.3g}); rescale it first")
+            integer = bool(pd.api.types.is_integer_dtype(s.dtype))
             col.update(kind="numeric", log=log, mean=mean, std=std if std > 0 else 1.0,
                        min=float(finite.min()), max=float(finite.max()), median=float(np.median(finite)),
-                       integer=bool(pd.api.types.is_integer_dtype(s.dtype)))
+                       integer=integer, decimals=None if integer else _decimals(finite, s.dtype))
         elif _is_categorical(s):
             valid = s.dropna().astype(str)
             counts = valid.value_counts(sort=True)
@@ -268,7 +276,12 @@ class TableAdapter:
                 if col.get("log"):
                     v = np.sign(v) * np.expm1(np.minimum(np.abs(v), 700.0))
                 v = np.clip(v, col["min"], col["max"])
-                out[col["name"]] = np.round(v) if col["integer"] else v
+                if col.get("integer"):
+                    v = np.round(v)
+                elif col.get("decimals") is not None:  # as many decimals as the training values had
+                    with np.errstate(over="ignore", invalid="ignore"):
+                        v = np.where(np.abs(v) < 2.0 ** 52, np.round(v, int(col["decimals"])), v)
+                out[col["name"]] = v
                 i += 1
             elif col["kind"] == "bool":
                 out[col["name"]] = Z[:, i] > 0.5
@@ -357,6 +370,19 @@ class TableAdapter:
         return f"table of {len(self.columns)} columns ({len(self.feature_names)} features)"
 
 
+def _decimals(values: np.ndarray, dtype) -> int | None:
+    """The fewest decimals (0 to MAX_DECIMALS) that hold every value, up to the float's own
+    precision (2 for 19.99 and 5.5; float32's 0.1 counts as 0.1); None where more are needed."""
+    eps = np.finfo(np.float32 if str(dtype) == "float32" else np.float64).eps
+    values = values[np.abs(values) < 2.0 ** 52]  # larger floats hold no decimals
+    tol = 16 * eps * np.abs(values)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for d in range(MAX_DECIMALS + 1):
+            if (np.abs(np.round(values, d) - values) <= tol).all():
+                return d
+    return None
+
+
 def _skewness(v: np.ndarray) -> float:
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         centred = v - v.mean()
@@ -410,6 +436,9 @@ class ImageAdapter:
             raise DataError("no images given; give at least one")
         self.squeeze = arr.ndim == 3
         self.shape = tuple(int(v) for v in (arr.shape[1:] if arr.ndim == 4 else (*arr.shape[1:], 1)))
+        if 0 in self.shape:
+            raise DataError(f"images of shape {tuple(arr.shape[1:])} hold no pixels; give images of height, width "
+                            "and channels of at least 1")
         self.dtype = str(arr.dtype)
         finite = arr[np.isfinite(arr)] if np.issubdtype(arr.dtype, np.floating) else arr
         self.scale = 255.0 if (np.issubdtype(arr.dtype, np.integer) or finite.max(initial=0) > 1.0) else 1.0

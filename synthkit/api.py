@@ -25,7 +25,9 @@ def get_generator(name: str, **params):
 def _make(kind: str, name: str, params: dict):
     cls = get_registry().get(kind, name)
     valid = parameter_names(cls)
-    unknown = sorted(set(params) - set(valid))
+    # deprecated names (``renamed_parameters``) are taken: the class maps them, with a DeprecationWarning
+    renamed = getattr(cls.__init__, "renamed_parameters", {})
+    unknown = sorted(set(params) - set(valid) - set(renamed))
     if unknown:
         raise PluginError(f"unknown parameter {', '.join(unknown)} for {kind[:-1]} {name!r}; "
                           f"valid parameters: {', '.join(valid) or 'none'}")

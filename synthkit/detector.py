@@ -86,6 +86,20 @@ class FittedStateMixin:
                 if k not in vars(self):
                     setattr(self, k, v)
 
+    def _validate_params(self, data_kind: str) -> None:
+        """Refuse hyper-parameters that fit would refuse, for data of ``data_kind`` ("table" or
+        "image"), with one PluginError (or DataError) and before anything trains; a model
+        directory's parameters go through it at load. By default: the ``missing`` policy, and the
+        types the ``__init__`` annotations declare (text where a number is declared, a number or a
+        list where text is). Plugins that check every parameter in one place override it."""
+        check_missing_policy(getattr(self, "missing", "error"))
+        check_annotated_types(self)
+
+    def _check_state(self) -> None:
+        """Refuse a restored fitted state that could not be used (a model directory edited by hand):
+        a SynthkitError naming the attribute. Called after a model directory is restored; plugins
+        may extend it (call ``super()._check_state()``)."""
+
     def _restore_fitted(self, adapter, state: dict) -> None:
         """Set the adapter and a fitted state (from a model directory or a pickle), then the
         attributes scikit-learn derives from the input."""
@@ -147,6 +161,73 @@ def _plain(value) -> bool:
     return False
 
 
+def check_missing_policy(missing) -> None:
+    from synthkit.adapters import MISSING_POLICIES
+
+    if not isinstance(missing, str) or missing not in MISSING_POLICIES:
+        raise PluginError(f"missing={missing!r} is not a policy; choose one of {', '.join(MISSING_POLICIES)}")
+
+
+_SIMPLE_TYPES = (int, float, str, bool, type(None))
+
+
+@functools.lru_cache(maxsize=None)
+def _annotated_types(cls) -> tuple:
+    """(parameter, allowed types) for the ``__init__`` parameters annotated with int, float, str,
+    bool, None or a union of them; others (unannotated, lists, anything else) are not checked."""
+    import types
+    import typing
+
+    try:
+        hints = typing.get_type_hints(cls.__init__)
+    except Exception:  # an annotation that does not evaluate: nothing to check against
+        return ()
+    out = []
+    for name, hint in hints.items():
+        union = typing.get_origin(hint) in (typing.Union, types.UnionType)
+        allowed = typing.get_args(hint) if union else (hint,)
+        if name != "return" and all(t in _SIMPLE_TYPES for t in allowed):
+            out.append((name, allowed))
+    return tuple(out)
+
+
+def _has_type(value, allowed: tuple) -> bool:
+    import numbers
+
+    if value is None:
+        return type(None) in allowed
+    if isinstance(value, (bool, np.bool_)):
+        return bool in allowed or int in allowed  # True is 1, as Python and the plugins take it
+    if isinstance(value, numbers.Real):
+        return int in allowed or float in allowed  # 2.0 where an int is declared: the plugin decides
+    if isinstance(value, str):
+        return str in allowed
+    return False
+
+
+def check_annotated_types(model) -> None:
+    """Refuse a parameter whose value does not have the type its ``__init__`` annotation declares
+    (see ``_annotated_types``): one PluginError naming it."""
+    for name, allowed in _annotated_types(type(model)):
+        if name in vars(model) and not _has_type(getattr(model, name), allowed):
+            names = {int: "an integer", float: "a number", str: "text", bool: "true or false", type(None): "None"}
+            wanted = " or ".join(dict.fromkeys(names[t] for t in allowed))
+            raise PluginError(f"{name} must be {wanted}, got {getattr(model, name)!r}")
+
+
+def _finite_number(value) -> bool:
+    import numbers
+
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)) and bool(np.isfinite(value))
+
+
+def bad_state(name: str, what: str):
+    """The error for a fitted attribute that a restored state holds in an unusable form."""
+    from synthkit.errors import ModelFileError
+
+    return ModelFileError(f"the fitted attribute {name} {what}")
+
+
 class BaseDetector(FittedStateMixin, OutlierMixin, BaseEstimator):
     """Subclass me: implement ``_fit(X)`` and ``_score(X)``; users call ``fit`` and ``predict``.
 
@@ -176,6 +257,7 @@ class BaseDetector(FittedStateMixin, OutlierMixin, BaseEstimator):
         contamination = self._contamination()
         X = as_dense(X)
         adapter = make_adapter(X, missing=getattr(self, "missing", "error"))
+        self._validate_params(adapter.kind)  # every parameter, before the data is encoded or anything trains
         adapter.fit(X)
         Xa, _ = adapter.transform(X, owner=type(self).__name__)
         if len(Xa) == 0:
@@ -231,6 +313,31 @@ class BaseDetector(FittedStateMixin, OutlierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True  # densified, up to synthkit.adapters.MAX_SPARSE_VALUES values
         return tags
+
+    def _validate_params(self, data_kind: str) -> None:
+        super()._validate_params(data_kind)
+        self._contamination()
+
+    def _check_state(self) -> None:
+        """``threshold_`` a finite number; ``decision_scores_`` finite and ``labels_`` 0/1, one per
+        training row; ``n_rows_affected_`` a count."""
+        super()._check_state()
+        if not _finite_number(getattr(self, "threshold_", None)):
+            raise bad_state("threshold_", f"must be a finite number, got {getattr(self, 'threshold_', None)!r}")
+        n = None
+        if "decision_scores_" in vars(self):
+            scores = np.asarray(self.decision_scores_)
+            if scores.ndim != 1 or scores.dtype.kind not in "fiu" or not np.isfinite(scores).all():
+                raise bad_state("decision_scores_", "must be finite numbers, one per training row")
+            n = len(scores)
+        if "labels_" in vars(self):
+            labels = np.asarray(self.labels_)
+            if labels.ndim != 1 or labels.dtype.kind not in "biu" or not np.isin(labels, (0, 1)).all() \
+                    or (n is not None and len(labels) != n):
+                raise bad_state("labels_", "must be 0 or 1, one per training row")
+        affected = vars(self).get("n_rows_affected_", 0)
+        if isinstance(affected, (bool, np.bool_)) or not isinstance(affected, (int, np.integer)) or affected < 0:
+            raise bad_state("n_rows_affected_", f"must be a count of rows, got {affected!r}")
 
     def _contamination(self) -> float:
         c = getattr(self, "contamination", DEFAULT_CONTAMINATION)

@@ -19,7 +19,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from synthkit.adapters import as_dense, make_adapter
-from synthkit.detector import FittedStateMixin, fitted_attributes
+from synthkit.detector import FittedStateMixin, bad_state, fitted_attributes
 from synthkit.errors import DataError, NotFittedError, PluginError
 
 
@@ -36,6 +36,7 @@ class BaseGenerator(FittedStateMixin, BaseEstimator):
         """Fit on X; y (one label per row) makes the model conditional on it."""
         X = as_dense(X)
         adapter = make_adapter(X, missing=getattr(self, "missing", "error"))
+        self._validate_params(adapter.kind)  # every parameter, before the data is encoded or anything trains
         adapter.fit(X)
         Xa, kept = adapter.transform(X)
         if len(Xa) == 0:
@@ -69,6 +70,27 @@ class BaseGenerator(FittedStateMixin, BaseEstimator):
         if len(Z) != n:
             raise RuntimeError(f"{type(self).__name__}._sample returned {len(Z)} samples for n={n}")
         return self.adapter_.inverse_transform(Z)
+
+    def _validate_params(self, data_kind: str) -> None:
+        """The plugin's ``_check(data_kind)`` where it has one (the convention of the built-in
+        generators: every parameter checked in one place), then the base checks."""
+        check = getattr(self, "_check", None)
+        if callable(check):
+            check(data_kind)
+        super()._validate_params(data_kind)
+
+    def _check_state(self) -> None:
+        """``classes_`` and ``class_freq_``: None, or one share per class, summing to 1."""
+        super()._check_state()
+        classes, freq = getattr(self, "classes_", None), getattr(self, "class_freq_", None)
+        if classes is None and freq is None:
+            return
+        classes, freq = np.asarray(classes), np.asarray(freq)
+        if classes.ndim != 1 or not len(classes) or len(classes) != len(np.unique(classes.astype(str))):
+            raise bad_state("classes_", "must be distinct labels, at least one")
+        if freq.shape != classes.shape or freq.dtype.kind not in "fiu" or not np.isfinite(freq).all() \
+                or (freq < 0).any() or not np.isclose(freq.sum(), 1.0):
+            raise bad_state("class_freq_", "must hold one share per class, summing to 1")
 
     def _codes(self, n: int, y) -> np.ndarray | None:
         if y is None:

@@ -3,11 +3,19 @@
 Layout of a model directory::
 
     manifest.json   format, format_version, synthkit_version, kind, plugin, class, params,
-                    schema (the adapter), state (JSON values) and files (sha256 of each file)
+                    schema (the adapter), state (JSON values), files (sha256 of each file) and
+                    manifest_sha256 (sha256 of the manifest's own canonical JSON, less this key)
     state.npz       the fitted arrays (numpy, loaded with allow_pickle=False)
 
 Nothing from the directory is executed at load: the class is looked up among the installed
 plugins, never imported from a path in the manifest, and arrays load without pickle.
+
+A manifest edited after saving fails its checksum. Directories saved before the manifest carried
+one load without it, and every directory's values are validated at load all the same: the schema
+(each column's kind, statistics and levels), the parameters (by the plugin's own checks, as fit
+checks them), the fitted state (names, ``threshold_``, the scores and labels, and what the plugin's
+``_check_state`` checks), and a detector must score a row of the schema's kind. Any failure is one
+``ModelFileError`` line at load, not an error later mid-run.
 """
 
 from __future__ import annotations
@@ -20,13 +28,15 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
-from synthkit.errors import ModelFileError
+from synthkit.errors import ModelFileError, SynthkitError
 
 FORMAT = "synthkit-model"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 STATE = "state.npz"
+CHECKSUM = "manifest_sha256"  # the manifest's own checksum (directories saved before it have none)
 
 
 def save_model(model, path) -> None:
@@ -67,6 +77,7 @@ def save_model(model, path) -> None:
             "state": values,
             "files": {STATE: _sha256(tmp / STATE)},
         }
+        manifest[CHECKSUM] = manifest_digest(json.loads(json.dumps(manifest)))  # of the values as they load
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
         if path.exists():
             shutil.rmtree(path)
@@ -104,16 +115,83 @@ def load_model(path):
             state = {k: npz[k] for k in npz.files}
     except Exception as exc:
         raise ModelFileError(f"{path} is corrupted: cannot read {STATE} ({exc})") from None
+    overlap = sorted(set(state) & set(manifest["state"]))
+    if overlap:
+        raise ModelFileError(f"{path} is corrupted: the manifest's state repeats {overlap[0]!r} of {STATE}")
     state.update(manifest["state"])
     _check_schema(path, manifest["schema"])
+    _check_state_names(path, cls, state)
+    model = _new_model(path, cls, manifest)
     try:
-        model = cls(**cls._upgrade_params(manifest["params"]))
         model._restore_fitted(adapter_from_dict(manifest["schema"]), state)
-    except ModelFileError:
-        raise
+    except SynthkitError as exc:
+        raise ModelFileError(f"{path} cannot be restored by {manifest['plugin']!r}: {exc}") from None
     except Exception as exc:
         raise ModelFileError(f"{path} cannot be restored by {manifest['plugin']!r}: {type(exc).__name__}: {exc}") from None
+    _check_restored(path, model, manifest)
     return model
+
+
+def _new_model(path: Path, cls, manifest: dict):
+    """The unfitted model with the manifest's parameters, which the plugin's checks accept."""
+    from synthkit.api import parameter_names
+
+    params = cls._upgrade_params(manifest["params"])
+    unknown = sorted(set(params) - set(parameter_names(cls)))
+    if unknown:
+        raise ModelFileError(f"{path} is corrupted: the manifest's params name {', '.join(map(repr, unknown))}, "
+                             f"which {manifest['plugin']!r} does not have")
+    try:
+        model = cls(**params)
+        model._validate_params(manifest["schema"]["kind"])
+    except SynthkitError as exc:
+        raise ModelFileError(f"{path} is corrupted: the manifest's params are invalid: {exc}") from None
+    except Exception as exc:
+        raise ModelFileError(f"{path} is corrupted: the manifest's params are invalid: {type(exc).__name__}: {exc}") from None
+    return model
+
+
+def _check_state_names(path: Path, cls, state: dict) -> None:
+    """Fitted attributes are public names that do not replace the class's methods or properties."""
+    for name in state:
+        if not (isinstance(name, str) and name.isidentifier() and not name.startswith("_")) or hasattr(cls, name):
+            raise ModelFileError(f"{path} is corrupted: its state holds {name!r}, which is not a fitted attribute")
+
+
+def _check_restored(path: Path, model, manifest: dict) -> None:
+    """The restored model's fitted values pass the plugin's ``_check_state``, and it can be used:
+    the schema decodes a row, and a detector scores that row with a finite score."""
+    from synthkit.detector import BaseDetector
+
+    try:
+        model._check_state()
+    except SynthkitError as exc:
+        raise ModelFileError(f"{path} is corrupted: {exc}") from None
+    except Exception as exc:
+        raise ModelFileError(f"{path} is corrupted: its fitted state is malformed ({type(exc).__name__}: {exc})") from None
+    adapter = model.adapter_
+    try:
+        if adapter.kind == "image":
+            row = adapter.inverse_transform(np.zeros((1, *adapter.shape), np.float32))
+        else:
+            row = adapter.inverse_transform(np.zeros((1, len(adapter.feature_names))))
+        if isinstance(model, BaseDetector):
+            scores = model.decision_function(row)
+            if np.shape(scores) != (1,) or not np.isfinite(scores).all():
+                raise ValueError(f"got {scores!r}")
+    except Exception as exc:
+        what = f"{type(exc).__name__}: {exc}" if not isinstance(exc, SynthkitError) else str(exc)
+        raise ModelFileError(f"{path} cannot be restored by {manifest['plugin']!r}: a row of its schema cannot be "
+                             f"scored ({what})") from None
+    finally:
+        adapter.n_affected = 0
+
+
+def manifest_digest(manifest: dict) -> str:
+    """sha256 of the manifest's canonical JSON (sorted keys, no spaces, ASCII), less its checksum."""
+    rest = {k: v for k, v in manifest.items() if k != CHECKSUM}
+    text = json.dumps(rest, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
 def read_manifest(path: Path) -> dict:
@@ -132,10 +210,16 @@ def read_manifest(path: Path) -> dict:
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise ModelFileError(f"{path} is not a synthkit model directory: its manifest is of another format")
     version = manifest.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
         raise ModelFileError(f"{path} was written in model format {version!r}, newer than this synthkit reads "
                              f"({FORMAT_VERSION}); upgrade synthkit")
-    required = {"kind": str, "plugin": str, "class": str, "params": dict, "schema": dict, "state": dict, "files": dict}
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ModelFileError(f"{path} is corrupted: the manifest's format_version {version!r} is not a version")
+    if CHECKSUM in manifest and manifest[CHECKSUM] != manifest_digest(manifest):
+        raise ModelFileError(f"{path} is corrupted: {MANIFEST} was changed after it was saved (its {CHECKSUM} does "
+                             "not match); re-fit and save the model")
+    required = {"kind": str, "plugin": str, "class": str, "params": dict, "schema": dict, "state": dict, "files": dict,
+                "synthkit_version": str}
     for key, typ in required.items():
         if not isinstance(manifest.get(key), typ):
             raise ModelFileError(f"{path} is corrupted: the manifest's {key!r} is missing or malformed")
@@ -143,6 +227,8 @@ def read_manifest(path: Path) -> dict:
         raise ModelFileError(f"{path} is corrupted: unknown model kind {manifest['kind']!r}")
     if set(manifest["files"]) != {STATE} or not all(isinstance(v, str) for v in manifest["files"].values()):
         raise ModelFileError(f"{path} is corrupted: the manifest lists unexpected files")
+    if not all(isinstance(k, str) for k in manifest["params"]):
+        raise ModelFileError(f"{path} is corrupted: the manifest's 'params' is malformed")
     return manifest
 
 
@@ -152,49 +238,92 @@ _COLUMN_KEYS = {
     "bool": {"fill": bool},
     "categorical": {"levels": list, "fill": str},
 }
+_IMAGE_SCALES = (1.0, 255.0)  # what ImageAdapter.fit chooses
 
 
 def _check_schema(path: Path, schema: dict) -> None:
-    """Refuse a manifest whose input schema is malformed, before it can fail later mid-run."""
+    """Refuse a manifest whose input schema is malformed, before it can fail later mid-run: every
+    value the adapter reads is checked (keys it does not read are ignored)."""
+    from synthkit.adapters import MAX_DECIMALS, MISSING_POLICIES
+
     def bad(what: str):
         raise ModelFileError(f"{path} is corrupted: the manifest's schema {what}")
 
+    def flag(key: str, default):
+        if not isinstance(schema.get(key, default), bool):
+            bad(f"has a malformed {key!r}")
+
+    if schema.get("missing", "error") not in MISSING_POLICIES:
+        bad(f"has an unknown missing policy {schema.get('missing')!r}")
     kind = schema.get("kind")
     if kind == "image":
         shape = schema.get("shape")
         if not (isinstance(shape, list) and len(shape) == 3
                 and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in shape)):
             bad("has a malformed image shape")
-        if not isinstance(schema.get("scale", 255.0), _NUMBER) or not isinstance(schema.get("dtype"), str):
+        scale = schema.get("scale", 255.0)
+        if isinstance(scale, bool) or scale not in _IMAGE_SCALES or not isinstance(schema.get("dtype"), str):
             bad("has a malformed image scale or dtype")
         try:
-            np.dtype(schema["dtype"])
+            dtype = np.dtype(schema["dtype"])
         except TypeError:
             bad(f"names an unknown dtype {schema['dtype']!r}")
+        if not (np.issubdtype(dtype, np.number) or dtype == bool) or np.issubdtype(dtype, np.complexfloating):
+            bad(f"names a dtype images cannot have, {schema['dtype']!r}")
+        if "squeeze" not in schema:
+            bad("has a malformed 'squeeze'")
+        flag("squeeze", None)
         return
     if kind != "table":
         bad(f"has unknown kind {kind!r}")
+    flag("from_array", False)
+    flag("text_names", True)
     columns = schema.get("columns")
     if not isinstance(columns, list) or not columns:
         bad("lists no columns")
     names = set()
-    for col in columns:
+    for i, col in enumerate(columns):
         if not isinstance(col, dict) or not isinstance(col.get("name"), str) or not isinstance(col.get("dtype"), str):
             bad("has a column without a name or dtype")
-        if col["name"] in names:
-            bad(f"lists column {col['name']!r} twice")
-        names.add(col["name"])
-        keys = _COLUMN_KEYS.get(col.get("kind"))
+        name = col["name"]
+        if name in names:
+            bad(f"lists column {name!r} twice")
+        names.add(name)
+        if schema.get("from_array") and name != f"x{i}":
+            bad(f"names column {i} of an array {name!r}, not 'x{i}'")
+        try:
+            pd.api.types.pandas_dtype(col["dtype"])
+        except (TypeError, ValueError):
+            bad(f"gives column {name!r} an unknown dtype {col['dtype']!r}")
+        keys = _COLUMN_KEYS.get(col["kind"]) if isinstance(col.get("kind"), str) else None
         if keys is None:
-            bad(f"gives column {col['name']!r} an unknown kind {col.get('kind')!r}")
+            bad(f"gives column {name!r} an unknown kind {col.get('kind')!r}")
         for key, typ in keys.items():
             value = col.get(key)
             if not isinstance(value, typ) or (typ is _NUMBER and (isinstance(value, bool) or not np.isfinite(value))):
-                bad(f"has a malformed {key!r} for column {col['name']!r}")
-        if col["kind"] == "categorical" and not all(isinstance(v, str) for v in col["levels"]):
-            bad(f"has non-text levels for column {col['name']!r}")
-        if col["kind"] == "numeric" and col["std"] <= 0:
-            bad(f"has a non-positive scale for column {col['name']!r}")
+                bad(f"has a malformed {key!r} for column {name!r}")
+        if col["kind"] == "numeric":
+            if col["std"] <= 0:
+                bad(f"has a non-positive scale for column {name!r}")
+            if not col["min"] <= col["median"] <= col["max"]:
+                bad(f"has a range that does not hold its median for column {name!r}")
+            for key in ("log", "integer"):
+                if not isinstance(col.get(key, False), bool):
+                    bad(f"has a malformed {key!r} for column {name!r}")
+            decimals = col.get("decimals")
+            if decimals is not None and (isinstance(decimals, bool) or not isinstance(decimals, int)
+                                         or not 0 <= decimals <= MAX_DECIMALS):
+                bad(f"has a malformed 'decimals' for column {name!r}")
+        if col["kind"] == "categorical":
+            levels = col["levels"]
+            if not all(isinstance(v, str) for v in levels) or len(set(levels)) != len(levels):
+                bad(f"has non-text or repeated levels for column {name!r}")
+            categories = col.get("categories", [])
+            if not (isinstance(categories, list) and all(isinstance(v, str) for v in categories)
+                    and len(set(categories)) == len(categories)):
+                bad(f"has malformed categories for column {name!r}")
+            if "categories" in col and not set(levels) <= set(categories):
+                bad(f"has levels outside its categories for column {name!r}")
 
 
 def _registered_name(kind: str, cls) -> str:

@@ -22,12 +22,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, Phase, event, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import synthkit
 from synthkit.cli import cli
-from synthkit.errors import SynthkitError
+from synthkit.errors import ModelFileError, SynthkitError
 from synthkit.io import read_input
 
 COMMON = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
@@ -113,28 +113,8 @@ def assert_user_error(exc: BaseException) -> None:
     assert message and "\n" not in message, repr(message)
 
 
-def no_features(data, missing) -> bool:
-    """Whether the adapters accept ``data`` but encode it to zero features: images of height, width
-    or channels 0, or a table whose only columns are text without a value. A known gap, left to
-    synthkit/adapters.py (which should refuse it with one line): today the plugins then raise
-    scikit-learn's or Keras's own ValueError. Such examples are skipped, and counted."""
-    from synthkit.adapters import make_adapter
-
-    try:
-        adapter = make_adapter(data, missing=missing).fit(data)
-        adapter.transform(data)
-    except SynthkitError:
-        return False
-    if adapter.kind == "image":
-        return int(np.prod(adapter.shape)) == 0
-    return len(adapter.feature_names) == 0
-
-
 def check_detector(make, frame, missing) -> str:
-    """Fit, score and predict; "ok", "refused" with a one-line SynthkitError, or "no features"."""
-    if no_features(frame, missing):
-        event("skipped: zero features (known adapter gap)")
-        return "no features"
+    """Fit, score and predict; "ok", or "refused" with a one-line SynthkitError."""
     try:
         det = make(missing).fit(frame)
     except SynthkitError as exc:
@@ -236,9 +216,6 @@ def test_every_generator_on_random_inputs(name, eager):
     @given(case=INPUTS, missing=st.sampled_from(["error", "impute", "drop"]))
     def check(case, missing):
         kind, data = case
-        if no_features(data, missing):
-            outcomes[kind, "no features"] += 1
-            return
         try:
             gen = synthkit.get_generator(name, **params, missing=missing).fit(data)
         except SynthkitError as exc:
@@ -255,6 +232,28 @@ def test_every_generator_on_random_inputs(name, eager):
 
     check()
     assert outcomes["clean", "ok"] >= 1, outcomes
+
+
+ZERO_FEATURES = {  # inputs that would encode to nothing: refused by the adapters, before any plugin sees them
+    "images 0x0": (np.zeros((1, 0, 0)), "error"),
+    "images 4x4x0": (np.zeros((3, 4, 4, 0), np.uint8), "error"),
+    "a text column without values": (pd.DataFrame({"a": [None, None, None]}, dtype=object), "impute"),
+    "text columns without values": (pd.DataFrame({"a": [None] * 3, "b": [np.nan] * 3}, dtype=object), "impute"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ZERO_FEATURES))
+def test_inputs_without_features_are_refused_in_one_line(case):
+    from synthkit.registry import get_registry
+
+    data, missing = ZERO_FEATURES[case]
+    registry = get_registry()
+    for kind, make in (("detectors", synthkit.get_detector), ("generators", synthkit.get_generator)):
+        for name in sorted(registry.entries(kind)):
+            with pytest.raises(SynthkitError) as info:
+                make(name, missing=missing).fit(data)
+            assert_user_error(info.value)
+            assert "no pixels" in str(info.value) or "no features" in str(info.value), (name, str(info.value))
 
 
 PARAMETER_VALUES = (st.none() | st.booleans() | st.integers(-3, 300) | FLOATS | st.text(max_size=4)
@@ -484,18 +483,35 @@ JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.floats
                            max_leaves=6)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 20, 'A tampered manifest still loads': scored on clean rows, edited "
-                                      "manifests (a state value removed or reshaped, a parameter made a list) "
-                                      "still load and then raise AttributeError, ValueError or TypeError; remove "
-                                      "this mark when model directories validate every value they carry")
+def alike(value):
+    """Values of the same JSON type as ``value``: these edits are often harmless (another version
+    string, seed or threshold), where any JSON value hardly ever is."""
+    if isinstance(value, bool):
+        return st.booleans()
+    if isinstance(value, int):
+        return st.integers(0, 50)
+    if isinstance(value, float):
+        return st.floats(-3, 3)
+    if isinstance(value, str):
+        return st.text(max_size=5) | st.sampled_from(["auto", "full", "minibatch", "raw", "impute", "drop"])
+    return JSON_VALUES
+
+
 @settings(COMMON, max_examples=60, phases=[Phase.explicit, Phase.reuse, Phase.generate])  # no shrinking
 @given(data=st.data())
 def test_mutated_manifests(files_dir, tmp_path_factory, data):
-    """A manifest edited by hand (any value replaced by any JSON) loads and scores, or fails with one clear error."""
+    """A manifest edited by hand (any value replaced by any JSON) fails its checksum. With the
+    checksum recomputed, or removed as in directories saved before manifests carried one, it loads
+    and scores, or fails with one clear error at load: never a stray exception later."""
+    from synthkit.modeldir import CHECKSUM, manifest_digest
+
     model = tmp_path_factory.mktemp("model")
     for f in (files_dir / "model").iterdir():
         (model / f.name).write_bytes(f.read_bytes())
     manifest = json.loads((model / "manifest.json").read_text())
+    original = json.loads(json.dumps(manifest))
+    assert manifest[CHECKSUM] == manifest_digest(manifest)
+    checksum = data.draw(st.sampled_from(["kept", "recomputed", "removed"]))
     paths = []
 
     def walk(node, trail):
@@ -508,24 +524,36 @@ def test_mutated_manifests(files_dir, tmp_path_factory, data):
                 walk(v, trail + (i,))
 
     walk(manifest, ())
-    trail = data.draw(st.sampled_from(paths[1:]))
-    value = data.draw(JSON_VALUES)
+    trail = data.draw(st.sampled_from([p for p in paths[1:] if checksum == "kept" or p != (CHECKSUM,)]))
     node = manifest
     for step in trail[:-1]:
         node = node[step]
+    value = data.draw(JSON_VALUES | alike(node[trail[-1]]))
     node[trail[-1]] = value
+    if checksum == "recomputed":
+        manifest[CHECKSUM] = manifest_digest(manifest)
+    elif checksum == "removed":
+        del manifest[CHECKSUM]
     (model / "manifest.json").write_text(json.dumps(manifest))
     frame = pd.DataFrame({"a": [0.1, 5.0, -2.0], "b": ["p", "q", "r"]})  # "r": a level unseen in fit
+    changed = json.loads(json.dumps(manifest)) != original
     try:
         det = synthkit.load_model(model)
-        scores = det.decision_function(frame)
-        det.predict(frame)
     except SynthkitError as exc:
+        assert isinstance(exc, ModelFileError), exc
         assert_user_error(exc)
-        MUTATED["refused"] += 1
+        MUTATED["refused at load", checksum] += 1
         return
-    assert scores.shape == (3,)
-    MUTATED["scored"] += 1
+    assert checksum != "kept" or not changed, f"an edited manifest loaded: {trail} = {value!r}"
+    try:
+        scores = det.decision_function(frame)
+        labels = det.predict(frame)
+    except SynthkitError as exc:  # what the edit made of the schema refuses these rows: one line
+        assert_user_error(exc)
+        MUTATED["refused at scoring", checksum] += 1
+        return
+    assert scores.shape == (3,) and np.isfinite(scores).all() and set(labels) <= {0, 1}
+    MUTATED["scored", checksum] += 1
 
 
 MUTATED = Counter()
@@ -533,10 +561,76 @@ MUTATED = Counter()
 
 def test_mutated_manifests_reached_scoring():
     """Of the edits above (run first, in file order), the harmless ones (a version string, a
-    parameter's spelling) load and score: the test is not passing on refusals alone."""
+    parameter's spelling) load and score once the checksum is recomputed or removed, and harmful
+    ones are refused at load: the test is not passing on refusals alone."""
     if not MUTATED:
         pytest.skip("run with test_mutated_manifests")
-    assert MUTATED["scored"] >= 3, MUTATED  # while the test above is xfailed, it stops at its first failure
+    assert MUTATED["scored", "recomputed"] + MUTATED["scored", "removed"] >= 3, MUTATED
+    assert MUTATED["refused at load", "recomputed"] + MUTATED["refused at load", "removed"] >= 3, MUTATED
+    assert MUTATED["refused at load", "kept"] >= 3, MUTATED
+
+
+def test_manifest_values_are_validated_at_load(files_dir, tmp_path):
+    """The edits the issue reports, and ones that used to load and then fail: each one
+    ModelFileError line at load, with the checksum kept (it no longer matches), recomputed, or
+    removed (a directory saved before manifests had one)."""
+    from synthkit.modeldir import CHECKSUM, manifest_digest
+
+    edits = {
+        "threshold 'nan'": lambda m: m["state"].update(threshold_="nan"),
+        "threshold NaN": lambda m: m["state"].update(threshold_=float("nan")),
+        "text in a number parameter": lambda m: m["params"].update(n_clusters="2; rm -rf /"),
+        "text in max_iter": lambda m: m["params"].update(max_iter="abc"),
+        "a list as a parameter": lambda m: m["params"].update(algorithm=["auto"]),
+        "an unknown parameter": lambda m: m["params"].update(injected="x"),
+        "contamination out of range": lambda m: m["params"].update(contamination=7),
+        "threshold removed": lambda m: m["state"].pop("threshold_"),
+        "a method replaced": lambda m: m["state"].update(decision_function=1),
+        "n_iter_ as text": lambda m: m["state"].update(n_iter_="9"),
+        "a column's mean as text": lambda m: m["schema"]["columns"][0].update(mean="0"),
+        "a column dropped": lambda m: m["schema"]["columns"].pop(1),
+        "a level added": lambda m: m["schema"]["columns"][1]["levels"].append("r"),
+        "an unknown missing policy": lambda m: m["schema"].update(missing="ignore"),
+        "an unknown dtype": lambda m: m["schema"]["columns"][0].update(dtype="float-ish"),
+        "decimals out of range": lambda m: m["schema"]["columns"][0].update(decimals=99),
+        "synthkit_version as a list": lambda m: m.update(synthkit_version=[0, 1]),
+    }
+    for name, edit in edits.items():
+        for checksum in ("kept", "recomputed", "removed"):
+            model = tmp_path / f"{len(list(tmp_path.iterdir()))}"
+            model.mkdir()
+            for f in (files_dir / "model").iterdir():
+                (model / f.name).write_bytes(f.read_bytes())
+            manifest = json.loads((model / "manifest.json").read_text())
+            edit(manifest)
+            if checksum == "recomputed":
+                manifest[CHECKSUM] = manifest_digest(manifest)
+            elif checksum == "removed":
+                del manifest[CHECKSUM]
+            (model / "manifest.json").write_text(json.dumps(manifest))
+            with pytest.raises(ModelFileError) as info:
+                synthkit.load_model(model)
+            assert_user_error(info.value)
+            if checksum == "kept":
+                assert "changed after it was saved" in str(info.value)
+            else:
+                assert "changed after it was saved" not in str(info.value), (name, str(info.value))
+
+
+def test_directories_without_a_manifest_checksum_load(files_dir, tmp_path):
+    """Model directories saved before manifests carried their own checksum load and score as before."""
+    from synthkit.modeldir import CHECKSUM
+
+    model = tmp_path / "old"
+    model.mkdir()
+    for f in (files_dir / "model").iterdir():
+        (model / f.name).write_bytes(f.read_bytes())
+    manifest = json.loads((model / "manifest.json").read_text())
+    del manifest[CHECKSUM]
+    (model / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
+    frame = pd.read_csv(files_dir / "data.csv")
+    np.testing.assert_array_equal(synthkit.load_model(model).decision_function(frame),
+                                  synthkit.load_model(files_dir / "model").decision_function(frame))
 
 
 def test_cli_messages_for_missing_and_odd_paths(files_dir, tmp_path):

@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthkit.detector import BaseDetector, renamed_parameters
+from synthkit.detector import BaseDetector, bad_state, renamed_parameters
 from synthkit.errors import DataError, NotFittedError, PluginError
 
 KINDS = ("auto", "dense", "conv", "vae", "denoising")
@@ -65,6 +65,7 @@ IMAGE_EPOCHS = 40  # epochs="auto" on images
 TABLE_ROUNDS, TABLE_ROUND_STEPS = 20, 25  # epochs="auto" on tables: 20 rounds of 25 batches
 TABLE_TRIM = 0.2  # trim="auto" on tables: share of each batch's worst rows left out of the loss
 TABLE_MEMBERS = 5  # n_estimators="auto" on tables: autoencoders trained side by side, scores averaged
+NETWORKS = ("model_", "encoder_model_", "decoder_model_")  # Keras models: saved as weights, rebuilt from arch_
 
 
 class AutoencoderDetector(BaseDetector):
@@ -161,6 +162,43 @@ class AutoencoderDetector(BaseDetector):
         if self.latent_dim != "auto" and (isinstance(self.latent_dim, bool)
                                           or not isinstance(self.latent_dim, (int, np.integer)) or self.latent_dim < 1):
             raise PluginError(f"latent_dim must be a positive integer or 'auto', got {self.latent_dim!r}")
+
+    def _validate_params(self, data_kind: str) -> None:
+        self._check_params(data_kind == "image")  # its own messages first
+        super()._validate_params(data_kind)
+
+    def _check_state(self) -> None:
+        """The resolved architecture (``arch_``) names a known kind and score, with sizes that fit the
+        data; ``history_`` is a dict of losses; the hybrid score's scales are positive."""
+        super()._check_state()
+        arch = self.arch_
+        shape = [int(v) for v in getattr(self.adapter_, "shape", None) or ()] or [len(self.adapter_.feature_names)]
+        sizes = lambda v: isinstance(v, list) and all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in v)
+        number = lambda v, lo, hi: (isinstance(v, (int, float)) and not isinstance(v, bool)
+                                    and bool(np.isfinite(v)) and lo <= v < hi)
+        problems = {
+            "kind": arch.get("kind") in KINDS[1:],
+            "backbone": arch.get("backbone") in ("dense", "conv"),
+            "score": arch.get("score") in SCORES[1:],
+            "input_shape": arch.get("input_shape") == shape,
+            "latent_dim": sizes([arch.get("latent_dim")]),
+            "hidden_units": sizes(arch.get("hidden_units")),
+            "filters": sizes(arch.get("filters")),
+            "unit_range": isinstance(arch.get("unit_range"), bool),
+            "trim": number(arch.get("trim", 0.0), 0.0, 0.5),
+            "members": sizes([arch.get("members", 1)]),
+            "noise_std": number(arch.get("noise_std", 0.0), 0.0, np.inf),
+        }
+        wrong = [k for k, ok in problems.items() if not ok]
+        if wrong:
+            raise bad_state("arch_", f"has a malformed {', '.join(wrong)}")
+        if not isinstance(self.history_, dict) or not all(isinstance(k, str) for k in self.history_):
+            raise bad_state("history_", "must map loss names to their values per epoch")
+        scales = np.asarray(self.score_scales_)
+        if scales.dtype.kind not in "fiu" or not np.isfinite(scales).all() or (scales <= 0).any():
+            raise bad_state("score_scales_", "must be positive numbers")
+        if not isinstance(vars(self).get("unfrozen_layers_", []), list):
+            raise bad_state("unfrozen_layers_", "must be a list of layer names")
 
     @staticmethod
     def _layer_sizes(value, name: str) -> list[int]:
@@ -447,13 +485,14 @@ class AutoencoderDetector(BaseDetector):
         Xa = self._adapted(X)
         return self._reconstruct_array(Xa)
 
-    def fine_tune(self, X, unfreeze_last: int = 2, epochs: int = 10, learning_rate: float | None = None,
+    def fine_tune(self, X, unfreeze_last: int | None = 2, epochs: int = 10, learning_rate: float | None = None,
                   batch_size: int | None = None):
         """Retrain on new data X with all but the last ``unfreeze_last`` weight layers frozen.
 
         Layers count from the input to the output through encoder and decoder (the decoder's
         output layer is the last; in an ensemble each layer holds that layer of every member).
-        ``unfreeze_last=0`` or more than the number of layers unfreezes all. The learning rate
+        ``unfreeze_last=None`` (or more than the number of layers) retrains all of them; 0 is an
+        error (it would retrain nothing), as for every synthkit ``fine_tune``. The learning rate
         defaults to a tenth of the fit's. Afterwards the scores, threshold and the hybrid score's
         references are those of X: the model now describes X as normal.
         ``history_`` gains the fine-tuning losses under ``fine_tune``. Returns self.
@@ -463,8 +502,7 @@ class AutoencoderDetector(BaseDetector):
         Xa = self._adapted(X)
         if len(Xa) == 0:
             raise DataError("no rows to fine-tune on")
-        if isinstance(unfreeze_last, bool) or not isinstance(unfreeze_last, (int, np.integer)) or unfreeze_last < 0:
-            raise PluginError(f"unfreeze_last must be an integer >= 0, got {unfreeze_last!r}")
+        check_unfreeze_last(unfreeze_last)
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
             raise PluginError(f"epochs must be a positive integer, got {epochs!r}")
         import keras
@@ -472,7 +510,7 @@ class AutoencoderDetector(BaseDetector):
         if self.seed is not None:
             keras.utils.set_random_seed(int(self.seed) + 1)
         layers = trainable_layers(self.model_)
-        k = len(layers) if unfreeze_last == 0 else min(int(unfreeze_last), len(layers))
+        k = len(layers) if unfreeze_last is None else min(int(unfreeze_last), len(layers))
         for i, layer in enumerate(layers):
             layer.trainable = i >= len(layers) - k
         lr = float(learning_rate) if learning_rate is not None else float(self.learning_rate) / 10
@@ -498,12 +536,12 @@ class AutoencoderDetector(BaseDetector):
 
     # -- saving --------------------------------------------------------------------------------
     def _get_state(self) -> dict:
-        state = {f"encoder_weight_{i}": np.asarray(w) for i, w in enumerate(self.encoder_model_.get_weights())}
+        """Every public fitted attribute (``n_rows_affected_`` and ``unfrozen_layers_`` included),
+        with the Keras networks as their weight arrays."""
+        state = {k: v for k, v in super()._get_state().items() if k not in NETWORKS}
+        state.update({f"encoder_weight_{i}": np.asarray(w) for i, w in enumerate(self.encoder_model_.get_weights())})
         state.update({f"decoder_weight_{i}": np.asarray(w) for i, w in enumerate(self.decoder_model_.get_weights())})
-        state.update(arch_=self.arch_, history_=self.history_, threshold_=self.threshold_,
-                     decision_scores_=self.decision_scores_, labels_=self.labels_,
-                     n_features_in_=self.n_features_in_, reference_codes_=self.reference_codes_,
-                     score_scales_=np.asarray(self.score_scales_, np.float64))
+        state["score_scales_"] = np.asarray(self.score_scales_, np.float64)
         return state
 
     def _set_state(self, state: dict) -> None:
@@ -516,6 +554,13 @@ class AutoencoderDetector(BaseDetector):
         self._build(self.arch_)
         self.encoder_model_.set_weights(enc)
         self.decoder_model_.set_weights(dec)
+
+
+def check_unfreeze_last(value) -> None:
+    """``fine_tune``'s ``unfreeze_last``: a positive number of layers, or None for all of them."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1):
+        raise PluginError(f"unfreeze_last must be a positive integer (the last layers to retrain), or None "
+                          f"to retrain all layers, got {value!r}")
 
 
 def _predict(model, X: np.ndarray):

@@ -294,10 +294,11 @@ class DiffusionGenerator(BaseGenerator):
         return self.adapter_.inverse_transform(out)
 
     # -- fine-tuning ---------------------------------------------------------------------------
-    def fine_tune(self, X, y=None, unfreeze_last: int = 2, epochs: int = 5, learning_rate: float | None = None,
+    def fine_tune(self, X, y=None, unfreeze_last: int | None = 2, epochs: int = 5, learning_rate: float | None = None,
                   seed: int | None = None):
         """Retrain only the last ``unfreeze_last`` weighted layers on new data ``X`` (labels ``y``
-        among the fitted classes, or None: the "no label" class).
+        among the fitted classes, or None: the "no label" class). ``unfreeze_last=None`` retrains
+        all layers; 0 is an error (it would retrain nothing), as for the autoencoder's ``fine_tune``.
 
         Images: the autoencoder's last layers (decoder) with the denoising loss, the pixel
         denoiser's last layers, then the U-Net's last layers on the new latents. Tables: the MLP's last layers. The sampling (EMA) weights
@@ -307,9 +308,13 @@ class DiffusionGenerator(BaseGenerator):
 
         if not hasattr(self, "adapter_"):
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(X) first")
-        for name, v in (("unfreeze_last", unfreeze_last), ("epochs", epochs)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise PluginError(f"{name} must be a positive integer, got {v!r}")
+        if unfreeze_last is not None and (isinstance(unfreeze_last, bool) or not isinstance(unfreeze_last, (int, np.integer))
+                                          or unfreeze_last < 1):
+            raise PluginError(f"unfreeze_last must be a positive integer (the last layers to retrain), or None "
+                              f"to retrain all layers, got {unfreeze_last!r}")
+        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
+            raise PluginError(f"epochs must be a positive integer, got {epochs!r}")
+        last = None if unfreeze_last is None else int(unfreeze_last)
         Xa, kept = self.adapter_.transform(X)
         if len(Xa) == 0:
             raise DataError("no rows left to fine-tune on")
@@ -326,7 +331,7 @@ class DiffusionGenerator(BaseGenerator):
         batch = int(self._setting("batch_size"))
         if self.kind_ == "image":
             ae_layers = _weighted(self.encoder_) + _weighted(self.decoder_)
-            _freeze_all_but(ae_layers, int(unfreeze_last))
+            _freeze_all_but(ae_layers, last)
             dae = dm.DenoisingTrainer(dm.chained(self.encoder_, self.decoder_), seed=seed)
             dae.compile(optimizer=dm.make_optimizer(lr))
             h = dm.train(dae, Xa, None, int(epochs), batch, rng, verbose=int(self.verbose), name="fine-tune autoencoder")
@@ -334,7 +339,7 @@ class DiffusionGenerator(BaseGenerator):
             _freeze_all_but(ae_layers, len(ae_layers))
             if self.pixel_denoiser_ is not None:
                 px_layers = _weighted(self.pixel_denoiser_)
-                _freeze_all_but(px_layers, int(unfreeze_last))
+                _freeze_all_but(px_layers, last)
                 trainer = dm.DenoisingTrainer(self.pixel_denoiser_, level_input=True, seed=seed)
                 trainer.compile(optimizer=dm.make_optimizer(lr))
                 h = dm.train(trainer, Xa, None, int(epochs), batch, rng, verbose=int(self.verbose),
@@ -345,7 +350,7 @@ class DiffusionGenerator(BaseGenerator):
         else:
             data = self._to_table_space(Xa, rng)
         net_layers = _weighted(self.network_)
-        _freeze_all_but(net_layers, int(unfreeze_last))
+        _freeze_all_but(net_layers, last)
         trainer = dm.DiffusionModel(self.network_, self.ema_network_, self.n_classes_,
                                     label_dropout=float(self.label_dropout) if y is not None else 0.0,
                                     ema_decay=0.0, seed=seed)
@@ -467,7 +472,9 @@ def _weighted(model) -> list:
     return [layer for layer in model.layers if layer.weights]
 
 
-def _freeze_all_but(layers: list, last: int) -> None:
+def _freeze_all_but(layers: list, last: int | None) -> None:
+    """Only the last ``last`` layers trainable (None: all)."""
+    last = len(layers) if last is None else last
     for i, layer in enumerate(layers):
         layer.trainable = i >= len(layers) - last
 

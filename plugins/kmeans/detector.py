@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthkit.detector import BaseDetector
+from synthkit.detector import BaseDetector, bad_state
 from synthkit.errors import PluginError
 
 MINIBATCH_ROWS = 50_000
 SMALL_CLUSTER_SHARE = 0.25  # a cluster holding under a quarter of the average share is "small"
 FEATURES = ("raw", "autoencoder")
+ALGORITHMS = ("auto", "full", "minibatch")
 AE_PREFIX = "autoencoder__"
 
 
@@ -52,11 +53,51 @@ class KMeansDetector(BaseDetector):
         self.ae_epochs = ae_epochs
         self.ae_latent_dim = ae_latent_dim
 
+    def _check_params(self) -> None:
+        """Every parameter, before anything trains (the autoencoder features included)."""
+        if self.features not in FEATURES:
+            raise PluginError(f"features must be one of {', '.join(FEATURES)}, got {self.features!r}")
+        if self.algorithm not in ALGORITHMS:
+            raise PluginError(f"algorithm must be auto, full or minibatch, got {self.algorithm!r}")
+        for name in ("n_clusters", "n_init", "max_iter", "batch_size", "ae_epochs"):
+            value = getattr(self, name)
+            auto = name in ("n_init", "ae_epochs")  # as scikit-learn's KMeans and the autoencoder take them
+            if auto and value == "auto":
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                also = " or 'auto'" if auto else ""
+                raise PluginError(f"{name} must be a positive integer{also}, got {value!r}")
+        latent = self.ae_latent_dim
+        if latent != "auto" and (isinstance(latent, bool) or not isinstance(latent, (int, np.integer)) or latent < 1):
+            raise PluginError(f"ae_latent_dim must be a positive integer or 'auto', got {latent!r}")
+        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer))):
+            raise PluginError(f"seed must be an integer or None, got {self.seed!r}")
+
+    def _validate_params(self, data_kind: str) -> None:
+        self._check_params()  # its own messages first
+        super()._validate_params(data_kind)
+
+    def _check_state(self) -> None:
+        """Finite centroids, one flag per centroid with at least one large cluster, a count of
+        iterations, and the autoencoder features (if any) checked as a loaded autoencoder is."""
+        super()._check_state()
+        centers = np.asarray(self.cluster_centers_)
+        if centers.ndim != 2 or not len(centers) or centers.dtype.kind != "f" or not np.isfinite(centers).all():
+            raise bad_state("cluster_centers_", "must be a non-empty 2-D array of finite numbers")
+        large = np.asarray(getattr(self, "large_clusters_", np.ones(len(centers), bool)))
+        if large.dtype != bool or large.shape != (len(centers),) or not large.any():
+            raise bad_state("large_clusters_", "must flag each centroid, at least one as large")
+        n_iter = vars(self).get("n_iter_", 0)
+        if isinstance(n_iter, (bool, np.bool_)) or not isinstance(n_iter, (int, np.integer)) or n_iter < 0:
+            raise bad_state("n_iter_", f"must be a count of iterations, got {n_iter!r}")
+        if getattr(self, "autoencoder_", None) is not None:
+            self.autoencoder_._validate_params(self.adapter_.kind)
+            self.autoencoder_._check_state()
+
     def _fit(self, X: np.ndarray) -> None:
         from sklearn.cluster import KMeans, MiniBatchKMeans
 
-        if self.features not in FEATURES:
-            raise PluginError(f"features must be one of {', '.join(FEATURES)}, got {self.features!r}")
+        self._check_params()
         self.autoencoder_ = None  # raw features (a refit drops an earlier fit's autoencoder)
         if self.features == "autoencoder":
             from synthkit_plugins.autoencoder.detector import AutoencoderDetector
@@ -64,10 +105,6 @@ class KMeansDetector(BaseDetector):
             self.autoencoder_ = AutoencoderDetector(kind="auto", epochs=self.ae_epochs, latent_dim=self.ae_latent_dim,
                                                     scoring="mse", n_estimators=1, seed=self.seed).fit(X)
             X = self._features(X)
-        if self.algorithm not in ("auto", "full", "minibatch"):
-            raise PluginError(f"algorithm must be auto, full or minibatch, got {self.algorithm!r}")
-        if isinstance(self.n_clusters, bool) or not isinstance(self.n_clusters, (int, np.integer)) or self.n_clusters < 1:
-            raise PluginError(f"n_clusters must be a positive integer, got {self.n_clusters!r}")
         X = X.reshape(len(X), -1)
         k = min(int(self.n_clusters), len(np.unique(X, axis=0)) if len(X) <= 10_000 else len(X))
         use_minibatch = self.algorithm == "minibatch" or (self.algorithm == "auto" and len(X) > MINIBATCH_ROWS)
