@@ -9,8 +9,12 @@ Rules every plugin can rely on:
   categorical columns (object, string or category dtype) one-hot encoded over the training levels
   (at most ``MAX_LEVELS`` most frequent; rarer and unseen levels encode as all zeros).
 - Images (arrays of shape (n, h, w) or (n, h, w, c)) become 4-D float32 arrays in [0, 1]: integer
-  images, and float images whose maximum at fit exceeds 1, are divided by 255; other float images
-  are taken as already in [0, 1]. The scale is fixed at fit and values are clipped to [0, 1].
+  images, and float images whose maximum exceeds 1, are divided by 255; other float images are
+  taken as already in [0, 1]. The scale is decided for each array given (``image_scale``), at fit
+  and after, so uint8 and float images of the same pictures adapt alike whatever the model was
+  fitted on; values are clipped to [0, 1]. ``inverse_transform(Z, like=X)`` returns images in the
+  dtype, scale and shape of ``X`` (what ``denoise`` and ``reconstruct`` give back); without
+  ``like``, in the training images' (what ``sample`` gives).
 - Missing values and infinities follow the ``missing`` policy chosen at fit: ``"error"`` (the
   default: a clear error naming the columns), ``"impute"`` (median for numeric, most frequent level
   for categorical and boolean columns, learned at fit) or ``"drop"`` (rows are left out of fitting
@@ -415,6 +419,18 @@ def _restore_dtype(s: pd.Series, col: dict) -> pd.Series:
         return s
 
 
+def image_scale(arr: np.ndarray) -> float:
+    """The full-scale value of an image array: 255 for integers and for floats above 1, else 1.
+
+    Decided for each array given, at fit and at every later call, so that a model fitted on uint8
+    images reads float images in [0, 1] (and the other way round) as the same pictures."""
+    arr = np.asarray(arr)
+    if np.issubdtype(arr.dtype, np.integer):
+        return 255.0
+    finite = arr[np.isfinite(arr)] if np.issubdtype(arr.dtype, np.floating) else arr
+    return 255.0 if finite.size and float(finite.max()) > 1.0 else 1.0
+
+
 class ImageAdapter:
     """Scales images to float32 (n, h, w, c) in [0, 1] and back to the input's dtype and shape."""
 
@@ -440,8 +456,7 @@ class ImageAdapter:
             raise DataError(f"images of shape {tuple(arr.shape[1:])} hold no pixels; give images of height, width "
                             "and channels of at least 1")
         self.dtype = str(arr.dtype)
-        finite = arr[np.isfinite(arr)] if np.issubdtype(arr.dtype, np.floating) else arr
-        self.scale = 255.0 if (np.issubdtype(arr.dtype, np.integer) or finite.max(initial=0) > 1.0) else 1.0
+        self.scale = image_scale(arr)
         self.transform(arr)
         return self
 
@@ -466,16 +481,22 @@ class ImageAdapter:
         if bad.any() and self.missing == "error":
             raise DataError(f"{int(bad.sum())} images have missing or infinite pixels; clean them, "
                             "or choose missing='impute' (pixels set to 0) or 'drop'")
-        out = out / np.float32(self.scale)
+        out = out / np.float32(image_scale(arr))  # this input's scale, not the training data's
         out = np.clip(np.nan_to_num(out, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
         kept = ~bad if self.missing == "drop" else np.ones(len(out), dtype=bool)
         return out[kept], kept
 
-    def inverse_transform(self, Z: np.ndarray) -> np.ndarray:
+    def inverse_transform(self, Z: np.ndarray, like=None) -> np.ndarray:
+        """Images in [0, 1] back to the training data's dtype, scale and shape; with ``like`` (the
+        images a model was given) to that input's own dtype, scale and shape."""
+        dtype, scale, squeeze = self.dtype, self.scale, self.squeeze
+        if like is not None:
+            arr = _as_array(like)
+            dtype, scale, squeeze = str(arr.dtype), image_scale(arr), arr.ndim == 3
         Z = np.clip(np.asarray(Z, dtype=np.float32), 0.0, 1.0)
-        Z = Z * np.float32(self.scale)
-        Z = np.round(Z).astype(self.dtype) if np.issubdtype(np.dtype(self.dtype), np.integer) else Z.astype(self.dtype)
-        return Z[..., 0] if self.squeeze else Z
+        Z = Z * np.float32(scale)
+        Z = np.round(Z).astype(dtype) if np.issubdtype(np.dtype(dtype), np.integer) else Z.astype(dtype)
+        return Z[..., 0] if squeeze else Z
 
     def to_dict(self) -> dict:
         return {"kind": "image", "missing": self.missing, "shape": list(self.shape),

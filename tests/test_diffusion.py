@@ -3,6 +3,7 @@ and the ``synthkit denoise`` command. Quality on MNIST is measured in benchmarks
 
 from __future__ import annotations
 
+import pickle
 import subprocess
 import sys
 
@@ -12,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from synthkit.errors import DataError, NotFittedError, PluginError
+from test_image_dtypes import FORMS, assert_same_pictures
 
 FAST_IMAGE = dict(epochs=2, ae_epochs=20, denoiser_epochs=20, batch_size=16, widths=(8,), steps=4, seed=3)
 FAST_TABLE = dict(epochs=3, batch_size=64, widths=(32,), steps=5, seed=3)
@@ -46,11 +48,21 @@ def table(n: int = 300, seed: int = 0) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def image_model():
+def image_fit(tmp_path_factory):
+    """The image model as fit left it, saved and pickled then, before any test denoised with it."""
     from synthkit.api import get_generator
 
     X, y = bars()
-    return get_generator("diffusion", **FAST_IMAGE).fit(X, y), X, y
+    gen = get_generator("diffusion", **FAST_IMAGE).fit(X, y)
+    saved = tmp_path_factory.mktemp("diffusion") / "at_fit"
+    gen.save(saved)
+    return {"gen": gen, "X": X, "y": y, "denoiser": gen.pixel_denoiser_, "history": set(gen.history_),
+            "saved": saved, "pickled": pickle.dumps(gen)}
+
+
+@pytest.fixture(scope="module")
+def image_model(image_fit):
+    return image_fit["gen"], image_fit["X"], image_fit["y"]
 
 
 @pytest.fixture(scope="module")
@@ -128,6 +140,8 @@ def test_save_load_round_trip(image_model, table_model, tmp_path):
     from synthkit.api import load_model
 
     gen, X, _ = image_model
+    if gen.pixel_denoiser_ is None:  # trained by the first denoise; saved with the model from then on
+        gen.train_denoiser()
     gen.save(tmp_path / "img")
     back = load_model(tmp_path / "img")
     assert np.array_equal(back.sample(5, y=0, seed=4), gen.sample(5, y=0, seed=4))
@@ -135,6 +149,71 @@ def test_save_load_round_trip(image_model, table_model, tmp_path):
     tgen, _ = table_model
     tgen.save(tmp_path / "tab")
     pd.testing.assert_frame_equal(load_model(tmp_path / "tab").sample(30, y=1, seed=4), tgen.sample(30, y=1, seed=4))
+
+
+def test_fit_leaves_the_pixel_denoiser_to_the_first_denoise(image_fit, tmp_path):
+    """Sampling never uses the pixel denoiser, which took most of a short fit (7 minutes of
+    `augment mnist:test --plugin diffusion --param epochs=2`): fit does not train it; the first
+    denoise does, from the training images kept in memory for it. A model saved or pickled after
+    that keeps it; one saved or pickled before holds no training images, and says so."""
+    from synthkit.api import get_generator, load_model
+
+    assert image_fit["denoiser"] is None and "denoiser_loss" not in image_fit["history"]
+    gen, X = image_fit["gen"], image_fit["X"]
+    den = gen.denoise(X[:6], noise_std=0.2)
+    assert gen.pixel_denoiser_ is not None and len(gen.history_["denoiser_loss"]) == FAST_IMAGE["denoiser_epochs"]
+    assert gen._denoiser_images is None  # the kept images are let go once trained
+    gen.save(tmp_path / "after")
+    np.testing.assert_array_equal(load_model(tmp_path / "after").denoise(X[:6], noise_std=0.2), den)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(gen)).denoise(X[:6], noise_std=0.2), den)
+
+    with np.load(image_fit["saved"] / "state.npz") as state:  # no training images in the directory
+        assert not any(state[k].shape[:1] == (len(X),) for k in state.files)
+    for early in (load_model(image_fit["saved"]), pickle.loads(image_fit["pickled"])):
+        assert early.pixel_denoiser_ is None
+        with pytest.warns(UserWarning, match="train_denoiser"):
+            out = early.denoise(X[:6], noise_std=0.2)
+        assert out.shape == (6, 12, 12) and out.dtype == np.uint8 and early.pixel_denoiser_ is None
+        with pytest.raises(DataError, match="no longer holds its training images"):
+            early.train_denoiser()
+    early.train_denoiser(X, epochs=1)  # on clean images given: the pixel path from then on
+    assert early.pixel_denoiser_ is not None and len(early.history_["denoiser_loss"]) == 1
+    assert early.denoise(X[:6], noise_std=0.2).shape == (6, 12, 12)
+    with pytest.raises(PluginError, match="denoiser must be one of lazy, fit"):
+        get_generator("diffusion", denoiser="never").fit(X[:8])
+
+
+def _as_if_fitted_on_floats(gen):
+    """``gen`` as fitting it on float32 copies in [0, 1] of the same images would make it: those
+    adapt to bit-identical arrays, so the networks are the same (tests/test_image_dtypes.py checks
+    this by fitting the autoencoder on each form, and, under -m slow, a diffusion model on floats);
+    only the schema the adapter learnt differs."""
+    if gen.pixel_denoiser_ is None:
+        gen.train_denoiser()
+    copy = pickle.loads(pickle.dumps(gen))
+    copy.adapter_.dtype, copy.adapter_.scale = "float32", 1.0
+    return copy
+
+
+@pytest.mark.parametrize("trained_on", ["uint8", "float [0, 1]"])
+def test_denoise_answers_in_the_inputs_dtype_and_scale(image_model, trained_on):
+    """uint8, float [0, 1] and float [0, 255] noisy images are read as the same pictures and come
+    back in their own dtype and scale, whatever the training images were (float [0, 1] images
+    given to a model fitted on uint8 came back as uint8 values 0 to 10)."""
+    from synthkit_plugins.diffusion.noise import add_noise
+
+    gen, X, _ = image_model
+    gen = gen if trained_on == "uint8" else _as_if_fitted_on_floats(gen)
+    clean = X[:12].astype(np.float32)[..., None] / 255
+    noisy = np.round(add_noise(clean, 0.3, np.random.default_rng(0))[..., 0] * 255).astype(np.uint8)
+    inputs = {form: make(noisy) for form, make in FORMS.items()}
+    assert_same_pictures({form: gen.denoise(x, noise_std=0.3) for form, x in inputs.items()}, inputs)
+    assert_same_pictures({form: gen.denoise(x, noise_std=0.3, steps=1) for form, x in inputs.items()}, inputs)
+    levels = [gen.estimate_noise_std(x) for x in inputs.values()]
+    assert max(levels) - min(levels) < 1e-6 and abs(levels[0] - 0.3) < 0.1
+    sample = gen.sample(4, y=1, seed=0)  # sample keeps the training images' dtype and scale
+    assert sample.dtype == (np.uint8 if trained_on == "uint8" else np.float32) and sample.shape == (4, 12, 12)
+    assert sample.max() <= (255 if trained_on == "uint8" else 1.0)
 
 
 def test_table_samples_keep_the_schema(table_model):

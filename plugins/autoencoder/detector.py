@@ -480,10 +480,13 @@ class AutoencoderDetector(BaseDetector):
         return self._codes(Xa)
 
     def reconstruct(self, X) -> np.ndarray:
-        """Reconstructions in the adapted space (standardised features, or images (n, h, w, c) in
-        [0, 1]); for an ensemble the mean of the members' reconstructions."""
+        """Reconstructions: of tables, in the adapted space (standardised features); of images, in
+        the dtype, scale and shape of ``X`` (uint8 in, uint8 0..255 out; floats in [0, 1] in, floats
+        in [0, 1] out), whatever the training images were. For an ensemble the mean of the members'
+        reconstructions."""
         Xa = self._adapted(X)
-        return self._reconstruct_array(Xa)
+        R = self._reconstruct_array(Xa)
+        return self.adapter_.inverse_transform(R, like=X) if self.adapter_.kind == "image" else R
 
     def fine_tune(self, X, unfreeze_last: int | None = 2, epochs: int = 10, learning_rate: float | None = None,
                   batch_size: int | None = None):

@@ -1,0 +1,85 @@
+"""Images in every form a user holds them: uint8, floats in [0, 1] and floats in [0, 255].
+
+Every image entry point reads the three as the same pictures, whatever the training images were,
+and answers in the input's dtype and scale (``denoise``, ``reconstruct``), or the same scores
+(``decision_function``); ``sample`` answers in the training images' dtype and scale. Tiny models:
+these check the conversions, not quality.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from synthkit.api import get_detector, get_generator
+
+FORMS = {
+    "uint8": lambda X: X,
+    "float [0, 1]": lambda X: X.astype(np.float32) / 255,
+    "float [0, 255]": lambda X: X.astype(np.float32),
+}
+SCALE = {"uint8": 255.0, "float [0, 1]": 1.0, "float [0, 255]": 255.0}
+TINY_DIFFUSION = dict(epochs=1, ae_epochs=2, denoiser_epochs=2, batch_size=16, widths=(8,), steps=2, seed=0)
+
+
+def bars(n=40, size=12, seed=0):
+    """uint8 (n, size, size) images of one bright horizontal or vertical bar, and the bar's direction."""
+    rng = np.random.default_rng(seed)
+    X = np.zeros((n, size, size), np.uint8)
+    y = rng.integers(0, 2, n)
+    for i in range(n):
+        pos = rng.integers(2, size - 2)
+        if y[i] == 0:
+            X[i, pos - 1:pos + 1, 1:-1] = 255
+        else:
+            X[i, 1:-1, pos - 1:pos + 1] = 255
+    return X, y
+
+
+def assert_same_pictures(outputs: dict, inputs: dict):
+    """Each output has its input's dtype and shape, is in its input's scale, and shows the same
+    pictures as the others (to uint8 rounding)."""
+    unit = {}
+    for form, out in outputs.items():
+        assert out.dtype == inputs[form].dtype, (form, out.dtype)
+        assert out.shape == inputs[form].shape, (form, out.shape)
+        assert out.min() >= 0 and out.max() <= SCALE[form], (form, out.min(), out.max())
+        unit[form] = out.astype(np.float64) / SCALE[form]
+    reference = unit["uint8"]
+    assert reference.max() > 0.2  # bright bars come back bright: not all near zero
+    for form, u in unit.items():
+        assert np.abs(u - reference).max() <= 1 / 255 + 1e-5, form
+
+
+@pytest.fixture(scope="module")
+def autoencoders():
+    X, _ = bars()
+    return {form: get_detector("autoencoder", epochs=1, batch_size=16, latent_dim=4, seed=0).fit(make(X))
+            for form, make in FORMS.items()}, X
+
+
+@pytest.mark.parametrize("trained_on", list(FORMS))
+def test_autoencoder_reconstruct_and_scores_read_every_form_alike(autoencoders, trained_on):
+    models, X = autoencoders
+    det = models[trained_on]
+    inputs = {form: make(X[:10]) for form, make in FORMS.items()}
+    assert_same_pictures({form: det.reconstruct(x) for form, x in inputs.items()}, inputs)
+    scores = {form: det.decision_function(x) for form, x in inputs.items()}
+    for form, s in scores.items():
+        np.testing.assert_allclose(s, scores["uint8"], rtol=1e-5, err_msg=form)
+    # the same pictures give the same scores whichever form the detector was fitted on
+    np.testing.assert_allclose(det.decision_function(inputs["uint8"]),
+                               models["uint8"].decision_function(inputs["uint8"]), rtol=1e-4)
+
+
+@pytest.mark.slow
+def test_a_diffusion_model_fitted_on_floats_answers_each_form_in_its_own():
+    """tests/test_diffusion.py checks this on a model fitted on uint8 images and on its float
+    schema; here a model really fitted on float images in [0, 1] (one more diffusion fit)."""
+    X, y = bars()
+    gen = get_generator("diffusion", denoiser="fit", **TINY_DIFFUSION).fit(FORMS["float [0, 1]"](X), y)
+    assert gen.pixel_denoiser_ is not None
+    out = gen.sample(4, y=0, seed=0)
+    assert out.dtype == np.float32 and out.max() <= 1
+    inputs = {form: make(X[:8]) for form, make in FORMS.items()}
+    assert_same_pictures({form: gen.denoise(x, noise_std=0.1) for form, x in inputs.items()}, inputs)
