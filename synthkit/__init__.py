@@ -6,6 +6,9 @@ so ``import synthkit`` and ``synthkit --help`` stay fast.
 
 from synthkit.errors import SynthkitError
 from synthkit.hookspecs import hookimpl
+from synthkit.quiet import quiet_retracing as _quiet_retracing
+
+_quiet_retracing()  # Keras makes new tf.functions per model: any loop over models would warn of retracing
 
 __version__ = "0.1.0"
 

@@ -163,6 +163,8 @@ def run_detect(data, plugin=None, contamination=None, label_column=None, seed=No
     summary = {"rows": int(len(out)), "flagged": int(out["is_anomaly"].sum()),
                "threshold": float(detector.threshold_), "rows_dropped": dropped,
                "rows_imputed": int(detector.adapter_.n_affected) if getattr(detector, "missing", "error") == "impute" else 0}
+    if normal_class is not None:
+        summary["normal_class"] = normal_class  # the rest are the anomalies (plots read it from attrs)
     if labels is not None:
         summary.update(label_summary(*labels, truth))
     if truth is not None:

@@ -2,10 +2,15 @@
 
 Heavy imports (pandas, scikit-learn, TensorFlow) happen inside commands, so ``--help``,
 ``plugins`` and ``datasets`` start fast. A user error ends with one line on stderr and exit 1.
+
+Output: stdout holds the summary only (or, with ``-o -``, the rows as CSV, and the summary goes to
+stderr); progress (epochs, streaming, plots) goes to stderr; TensorFlow's start-up lines, log
+messages and warnings are silenced unless ``--verbose`` (see ``synthkit.quiet``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -48,8 +53,30 @@ def parse_params(pairs) -> dict:
     return params
 
 
-def _quiet_tensorflow() -> None:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+STDOUT = "-"  # -o -: the rows, as CSV, to standard output
+
+
+def quiet_tensorflow(verbose: bool = False) -> None:
+    """First thing in every command that may load TensorFlow (before it is imported)."""
+    from synthkit.quiet import quiet_tensorflow as _quiet
+
+    _quiet(verbose)
+
+
+def verbose_option(f):
+    return click.option("--verbose", "-v", is_flag=True,
+                        help="Also show TensorFlow's own start-up lines, log messages and warnings (stderr).")(f)
+
+
+def progress_to_stderr():
+    """Everything printed while fitting, scoring and plotting (Keras epoch lines, t-SNE) goes to
+    stderr, the one progress channel; stdout keeps the summary (or the data, with -o -)."""
+    return contextlib.redirect_stdout(sys.stderr)
+
+
+def _check_stdout_output(output, what: str) -> None:
+    if output == STDOUT and what != "table":
+        raise SynthkitError("-o - writes a table as CSV to standard output; images need an .npz file")
 
 
 @cli.command()
@@ -105,7 +132,8 @@ def _model_options(f):
               help="The --label-column value that marks an anomaly (default: the yes value of a yes/no "
                    "pair such as 1/0 or Y/N, else the rarer value).")
 @click.option("--normal-class", help="Images: fit on this class only and score all (other classes = anomalies).")
-@click.option("-o", "--output", type=click.Path(), help="Write rows with scores here (.csv, .parquet, .npz).")
+@click.option("-o", "--output", type=click.Path(), help="Write rows with scores here (.csv, .parquet, .npz; "
+                                                        "- for CSV on stdout).")
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 @click.option("--plot", "plot_dir", type=click.Path(), help="Write diagnostic plots (PNG) to this folder.")
 @click.option("--seed", type=int, help="Random seed, for a repeatable fit (and fitting sample).")
@@ -115,18 +143,21 @@ def _model_options(f):
               help="Fit on a seeded random sample of this many rows of a CSV/Parquet INPUT, then stream "
                    "the scoring (automatic, 500000 rows, for files over 256 MiB).")
 @_model_options
+@verbose_option
 def detect(input, plugin, params, contamination, label_column, positive_label, normal_class, output, overwrite,
-           plot_dir, seed, chunksize, sample_rows, save_dir, model_dir):
+           plot_dir, seed, chunksize, sample_rows, save_dir, model_dir, verbose):
     """Score INPUT (a CSV, Parquet, NPZ or IDX file, or a dataset name such as transactions or mnist:test).
 
     A CSV or Parquet INPUT is streamed in chunks, in flat memory, when scoring with --model, when
     --chunksize or --sample-rows is given, or when fitting on a file over 256 MiB (the fit then uses
     a seeded sample of --sample-rows rows). --plot and .npz outputs read the whole input instead.
+    -o - writes the scored rows as CSV to stdout (and the summary to stderr); it reads the input
+    in memory.
     """
     from synthkit import streaming
     from synthkit.io import check_distinct, check_output, check_output_dir, read_input, removed_on_failure, write_table
 
-    _quiet_tensorflow()
+    quiet_tensorflow(verbose)
     params = parse_params(params)
     if save_dir and model_dir:
         raise SynthkitError("give either --save-model or --model, not both")
@@ -136,21 +167,27 @@ def detect(input, plugin, params, contamination, label_column, positive_label, n
         if params or contamination is not None:
             raise SynthkitError("--param and --contamination set up a new fit; a --model is used as saved "
                                 "(only --param missing=error|impute|drop applies to it)")
+    to_stdout = output == STDOUT
+    if to_stdout and (chunksize or sample_rows):
+        raise SynthkitError("-o - writes to standard output in one piece; --chunksize and --sample-rows stream "
+                            "to a file: give -o FILE.csv")
     streamed = (streaming.is_streamable(input) and streaming.output_streamable(output) and not plot_dir
-                and normal_class is None
+                and normal_class is None and not to_stdout
                 and bool(model_dir or chunksize or sample_rows or streaming.is_large(input)))
     inputs: set = set()
     if streamed:
         inputs.add(os.path.realpath(input))
     else:
         data = read_input(input, inputs)
-    if output:
+    if to_stdout:
+        _check_stdout_output(output, "table" if data.is_table else "images")
+    elif output:
         check_output(output, overwrite, inputs=inputs)
     if save_dir:
         check_output_dir(save_dir, model=True, inputs=inputs)
     if plot_dir:
         check_output_dir(plot_dir, inputs=inputs)
-    check_distinct(output=output, save_model=save_dir, plot=plot_dir)
+    check_distinct(output=None if to_stdout else output, save_model=save_dir, plot=plot_dir)
     from synthkit.api import _model_for, run_detect
 
     model = None
@@ -158,7 +195,10 @@ def detect(input, plugin, params, contamination, label_column, positive_label, n
         model = _model_for(model_dir, "detector", "detect")
         if missing is not None:
             _set_missing(model, missing)
-    with removed_on_failure(output, save_dir, plot_dir):  # outputs go last; a failure leaves none
+    plot_time = None
+    summary_out = sys.stdout  # before progress_to_stderr: the summary's own stream
+    with removed_on_failure(None if to_stdout else output, save_dir, plot_dir), progress_to_stderr():
+        # outputs go last; a failure leaves none
         started = time.perf_counter()
         if streamed:
             if model is None:
@@ -174,7 +214,8 @@ def detect(input, plugin, params, contamination, label_column, positive_label, n
                 fitted = run_detect(Data(os.path.basename(input), frame=frame), plugin=plugin,
                                     contamination=contamination, seed=seed, progress=True, **params)
                 model = fitted.detector
-                click.echo(f"fitted on {len(frame)} sampled rows (seed {0 if seed is None else seed})")
+                click.echo(f"fitted on {len(frame)} sampled rows (seed {0 if seed is None else seed})",
+                           file=summary_out)
                 del frame, fitted
                 if save_dir:
                     model.save(save_dir)
@@ -186,17 +227,24 @@ def detect(input, plugin, params, contamination, label_column, positive_label, n
                                 seed=seed, normal_class=normal_class, model=model, progress=True,
                                 positive_label=positive_label, **params)
             summary = result.summary
-            elapsed = time.perf_counter() - started
             if save_dir:
                 result.detector.save(save_dir)
-            if plot_dir:
+            if plot_dir:  # counted in the printed time: t-SNE alone can take most of a run
                 from synthkit.plots import detection_plots
 
-                written = detection_plots(result, data, plot_dir)
-                click.echo(f"plots: {', '.join(written)}")
-            if output:
+                plot_started = time.perf_counter()
+                written = detection_plots(result, data, plot_dir, progress=True)
+                plot_time = time.perf_counter() - plot_started
+            elapsed = time.perf_counter() - started
+            if output and not to_stdout:
                 write_table(result.frame, output)
-    _print_detect_summary(summary, elapsed, output, save_dir)
+    if to_stdout:
+        sys.stdout.flush()
+        result.frame.to_csv(sys.stdout, index=False)
+    with _summary_stream(to_stdout):
+        if plot_dir:
+            click.echo(f"plots: {', '.join(written)}")
+        _print_detect_summary(summary, elapsed, None if to_stdout else output, save_dir, plot_time)
 
 
 def _set_missing(model, missing) -> None:
@@ -210,12 +258,18 @@ def _set_missing(model, missing) -> None:
     model.adapter_.missing = missing
 
 
-def _print_detect_summary(s: dict, elapsed: float, output, save_dir) -> None:
+def _summary_stream(to_stderr: bool):
+    """Where the summary goes: stdout, or stderr when stdout carries the data (-o -)."""
+    return contextlib.redirect_stdout(sys.stderr) if to_stderr else contextlib.nullcontext()
+
+
+def _print_detect_summary(s: dict, elapsed: float, output, save_dir, plot_time: float | None = None) -> None:
     share = s["flagged"] / s["rows"] if s["rows"] else 0.0
     rate = s.get("rows_per_second")
     speed = f"  ({rate:,.0f} rows/s)" if rate and rate == rate else ""  # streamed runs only; NaN != NaN
+    plots = f" (plots: {plot_time:.1f}s)" if plot_time is not None else ""
     click.echo(f"rows: {s['rows']}  flagged: {s['flagged']} ({share:.1%})  threshold: {s['threshold']:.6g}  "
-               f"time: {elapsed:.1f}s{speed}")
+               f"time: {elapsed:.1f}s{plots}{speed}")
     if s.get("rows_dropped"):
         click.echo(f"rows dropped for missing values: {s['rows_dropped']}")
     if s.get("rows_imputed"):
@@ -240,18 +294,24 @@ def _print_detect_summary(s: dict, elapsed: float, output, save_dir) -> None:
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="A generator parameter; repeat for more.")
 @click.option("--label-column", help="Tables: the column to condition on.")
 @click.option("--label", help="The class every synthetic row or image should have.")
-@click.option("-o", "--output", type=click.Path(), help="Write the samples here (.csv, .parquet or .npz).")
+@click.option("-o", "--output", type=click.Path(), help="Write the samples here (.csv, .parquet or .npz; "
+                                                        "tables: - for CSV on stdout).")
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 @click.option("--grid", type=click.Path(), help="Images: write a PNG grid of samples.")
 @click.option("--seed", type=int, help="Random seed, for repeatable fitting and sampling.")
 @_model_options
-def augment(input, plugin, n, params, label_column, label, output, overwrite, grid, seed, save_dir, model_dir):
-    """Make N synthetic rows or images like INPUT (a file or a dataset name)."""
+@verbose_option
+def augment(input, plugin, n, params, label_column, label, output, overwrite, grid, seed, save_dir, model_dir,
+            verbose):
+    """Make N synthetic rows or images like INPUT (a file or a dataset name).
+
+    -o - writes synthetic rows as CSV to stdout (and the summary to stderr).
+    """
     from synthkit.api import check_n
     from synthkit.io import check_distinct, check_output, check_output_dir, read_input, removed_on_failure
     from synthkit.registry import get_registry
 
-    _quiet_tensorflow()
+    quiet_tensorflow(verbose)
     params = parse_params(params)
     check_n(n)
     if save_dir and model_dir:
@@ -260,7 +320,10 @@ def augment(input, plugin, n, params, label_column, label, output, overwrite, gr
         get_registry().get("generators", plugin)  # fail fast, naming what is installed
     inputs: set = set()
     data = read_input(input, inputs)
-    if output:
+    to_stdout = output == STDOUT
+    if to_stdout:
+        _check_stdout_output(output, "table" if data.is_table else "images")
+    elif output:
         if not data.is_table and not str(output).lower().endswith(".npz"):
             raise SynthkitError("images are written as .npz (arrays x and y); use --grid for a picture")
         check_output(output, overwrite, inputs=inputs)
@@ -270,10 +333,11 @@ def augment(input, plugin, n, params, label_column, label, output, overwrite, gr
         check_output(grid, overwrite, suffixes=(".png",), inputs=inputs)
     if save_dir:
         check_output_dir(save_dir, model=True, inputs=inputs)
-    check_distinct(output=output, grid=grid, save_model=save_dir)
+    check_distinct(output=None if to_stdout else output, grid=grid, save_model=save_dir)
     from synthkit.api import run_augment
 
-    with removed_on_failure(output, grid, save_dir):  # outputs go last; a failure leaves none
+    with removed_on_failure(None if to_stdout else output, grid, save_dir), progress_to_stderr():
+        # outputs go last; a failure leaves none
         started = time.perf_counter()
         samples, labels, generator = run_augment(data, plugin=plugin, n=n, label_column=label_column, label=label,
                                                  seed=seed, model=model_dir, progress=True, **params)
@@ -285,14 +349,18 @@ def augment(input, plugin, n, params, label_column, label, output, overwrite, gr
             from synthkit.plots import image_grid
 
             save_figure(image_grid(samples, labels), grid)
-        if output:
+        if output and not to_stdout:
             _write_samples(samples, labels, output)
-    click.echo(f"generated: {n} {'rows' if data.is_table else 'images'}  time: {elapsed:.1f}s")
-    for path in (output, grid):
-        if path:
-            click.echo(f"wrote {path}")
-    if save_dir:
-        click.echo(f"saved model to {save_dir}")
+    if to_stdout:
+        sys.stdout.flush()
+        samples.to_csv(sys.stdout, index=False)
+    with _summary_stream(to_stdout):
+        click.echo(f"generated: {n} {'rows' if data.is_table else 'images'}  time: {elapsed:.1f}s")
+        for path in (None if to_stdout else output, grid):
+            if path:
+                click.echo(f"wrote {path}")
+        if save_dir:
+            click.echo(f"saved model to {save_dir}")
 
 
 def _write_samples(samples, labels, output) -> None:

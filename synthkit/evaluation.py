@@ -14,9 +14,11 @@ Tables (pandas DataFrames with the same columns):
 
 Images (arrays (n, 28, 28) or (n, 28, 28, 1), uint8 or floats in [0, 1]):
 
-- FID and KID on the 128 features of a small MNIST classifier that synthkit trains and ships
-  (``synthkit/data/mnist_classifier.npz``, made by ``benchmarks/train_mnist_classifier.py``);
 - classifier accuracy on conditional samples against the labels asked for;
+- FID and KID on the 128 features of a small MNIST classifier that synthkit trains and ships
+  (``synthkit/data/mnist_classifier.npz``, made by ``benchmarks/train_mnist_classifier.py``), each
+  beside its real-vs-real reference (two random parts of the real set), and per class when both
+  sets are labelled (digits of one class against all ten is not a measure of quality);
 - memorisation: pixel distance from each sample to its nearest training image, beside the same
   distance for real held-out images.
 """
@@ -463,16 +465,30 @@ def kernel_distance(f1: np.ndarray, f2: np.ndarray, subsets: int = 20, subset_si
     return float(np.mean(values))
 
 
-def image_report(real, synthetic, labels=None, train=None, holdout=None) -> dict:
-    """FID and KID of ``synthetic`` against ``real``; accuracy when ``labels`` (asked for) are given;
-    memorisation when ``train`` (the generator's training images) and ``holdout`` (real images it did
-    not see) are given."""
+def image_report(real, synthetic, labels=None, train=None, holdout=None, real_labels=None, seed: int = 0) -> dict:
+    """Measures of ``synthetic`` images against ``real`` ones.
+
+    - ``classifier_accuracy``: with ``labels`` (the class asked for, one per synthetic image), the
+      share the shipped classifier reads as that class;
+    - ``fid`` and ``kid``: against every real image; ``fid_reference`` and ``kid_reference``: the
+      same measures between two parts of ``real`` drawn at random (seeded): ``m`` real images, as
+      many as there are synthetic ones but at most half, against the others. FID grows as sets get
+      smaller, so read it against this reference: a generator as good as real data scores about
+      the reference (``fid_ratio`` = fid / fid_reference about 1 or below);
+    - ``by_class``: with ``labels`` and ``real_labels``, for each class in both, the synthetic
+      images of that class against the real ones of that class, each with its own reference;
+      ``fid_per_class`` and ``kid_per_class`` (and their ``_reference``) are the means over those
+      classes. Images of one class compared with all ten classes score a large FID however good
+      they are, so these are the measures to read when labels are known;
+    - ``memorisation``: when ``train`` (the generator's training images) and ``holdout`` (real
+      images it did not see) are given.
+    """
     real_u, synth_u = as_unit_images(real), as_unit_images(synthetic)
-    if len(real_u) < 2 or len(synth_u) < 2:
-        raise DataError("FID needs at least 2 real and 2 synthetic images")
+    if len(real_u) < 4 or len(synth_u) < 2:
+        raise DataError("FID needs at least 4 real and 2 synthetic images")
     fr, fs = mnist_features(real_u), mnist_features(synth_u)
-    report = {"images_real": int(len(real_u)), "images_synthetic": int(len(synth_u)),
-              "fid": frechet_distance(fr, fs), "kid": kernel_distance(fr, fs)}
+    rng = np.random.default_rng(seed)
+    report = {"images_real": int(len(real_u)), "images_synthetic": int(len(synth_u))}
     if labels is not None:
         labels = np.asarray(labels)
         if len(labels) != len(synth_u):
@@ -482,11 +498,54 @@ def image_report(real, synthetic, labels=None, train=None, holdout=None) -> dict
         except (TypeError, ValueError):
             raise DataError("labels of MNIST samples must be the digits 0-9") from None
         report["classifier_accuracy"] = float((mnist_predict(synth_u) == asked).mean())
+    report.update(_distances_with_reference(fr, fs, rng))
+    if labels is not None and real_labels is not None:
+        real_labels = np.asarray(real_labels)
+        if len(real_labels) != len(real_u):
+            raise DataError(f"got {len(real_labels)} labels for {len(real_u)} real images")
+        report.update(_per_class(fr, fs, real_labels, labels, rng))
     if train is not None and holdout is not None:
         tr = as_unit_images(train)
         report["memorisation"] = _memorisation_summary(nearest_distances(synth_u, tr),
                                                        nearest_distances(as_unit_images(holdout), tr))
     return report
+
+
+def _distances_with_reference(fr: np.ndarray, fs: np.ndarray, rng) -> dict:
+    """FID and KID of synthetic features ``fs`` against real ``fr``, and the real-vs-real reference:
+    ``m = min(len(fs), len(fr) // 2)`` real images drawn at random against the other real ones."""
+    m = min(len(fs), len(fr) // 2)
+    order = rng.permutation(len(fr))
+    part, rest = fr[order[:m]], fr[order[m:]]
+    fid, ref = frechet_distance(fr, fs), frechet_distance(part, rest)
+    return {"fid": fid, "kid": kernel_distance(fr, fs), "fid_reference": ref,
+            "kid_reference": kernel_distance(part, rest), "fid_ratio": fid / ref if ref > 0 else float("nan"),
+            "reference_images": [int(m), int(len(rest))]}
+
+
+def _per_class(fr, fs, real_labels, labels, rng) -> dict:
+    """Per class in both label sets: FID and KID with their references (see ``image_report``)."""
+    from synthkit.metrics import label_key
+
+    real_keys = np.array([label_key(v) for v in real_labels])
+    synth_keys = np.array([label_key(v) for v in labels])
+    by_class, skipped = {}, []
+    for key, first in sorted(dict(zip(synth_keys[::-1], labels[::-1])).items(),
+                             key=lambda kv: (len(kv[0]), kv[0])):
+        r, s = fr[real_keys == key], fs[synth_keys == key]
+        if len(r) < 4 or len(s) < 2:
+            skipped.append(str(first))
+            continue
+        d = _distances_with_reference(r, s, rng)
+        by_class[str(first)] = {"images_real": int(len(r)), "images_synthetic": int(len(s)), **d}
+    out = {"by_class": by_class, "classes_skipped": skipped}
+    if by_class:
+        for name in ("fid", "kid", "fid_reference", "kid_reference"):
+            out[f"{name.split('_')[0]}_per_class{'_reference' if 'reference' in name else ''}"] = float(
+                np.mean([c[name] for c in by_class.values()]))
+        ref = out["fid_per_class_reference"]
+        out["fid_per_class_ratio"] = out["fid_per_class"] / ref if ref > 0 else float("nan")
+    return out
 
 
 # =============================================================================================
@@ -531,10 +590,29 @@ def table_report_rows(report: dict) -> list[tuple[str, str]]:
 
 
 def image_report_rows(report: dict) -> list[tuple[str, str]]:
-    rows = [("images (real / synthetic)", f"{report['images_real']} / {report['images_synthetic']}"),
-            ("FID (MNIST classifier features)", _fmt(report["fid"])), ("KID", _fmt(report["kid"]))]
+    """The classifier accuracy first, then FID and KID, each beside its real-vs-real reference (per
+    class when both sets are labelled), then memorisation."""
+    rows = [("images (real / synthetic)", f"{report['images_real']} / {report['images_synthetic']}")]
     if "classifier_accuracy" in report:
         rows.append(("classifier accuracy on labels", _fmt(report["classifier_accuracy"])))
+    by_class = report.get("by_class") or {}
+    if by_class:
+        rows.append((f"FID per class (mean of {len(by_class)})",
+                     _with_reference(report["fid_per_class"], report["fid_per_class_reference"])))
+        for name, c in by_class.items():
+            rows.append((f"  class {name}", _with_reference(c["fid"], c["fid_reference"]) +
+                         f"; {c['images_real']} real, {c['images_synthetic']} synthetic"))
+        rows.append(("KID per class (mean)", _with_reference(report["kid_per_class"],
+                                                             report["kid_per_class_reference"], ratio=False)))
+        if report.get("classes_skipped"):
+            rows.append(("  classes too small to compare", ", ".join(report["classes_skipped"])))
+    else:
+        rows.append(("FID (MNIST classifier features)", _with_reference(report["fid"], report["fid_reference"])))
+        rows.append(("KID", _with_reference(report["kid"], report["kid_reference"], ratio=False)))
+        if "classifier_accuracy" in report and "by_class" not in report:
+            rows.append(("  note", "REAL has no labels: FID and KID compare with every class"))
+        elif "classes_skipped" in report:
+            rows.append(("  note", "no class has 4 real and 2 synthetic images: FID and KID compare with every class"))
     if "memorisation" in report:
         m = report["memorisation"]
         rows += [("nearest-train distance synth / holdout", f"{_fmt(m['median_distance_synthetic'])} / "
@@ -542,6 +620,13 @@ def image_report_rows(report: dict) -> list[tuple[str, str]]:
                  ("closer than holdout p5", _fmt(m["share_below_p5"]) + " (about 0.05 expected)"),
                  ("near copies", str(m["near_copies"]))]
     return rows
+
+
+def _with_reference(value: float, reference: float, ratio: bool = True) -> str:
+    text = f"{_fmt(value)}  (real vs real: {_fmt(reference)}"
+    if ratio and reference > 0:
+        text += f"; ratio {value / reference:.2f}"
+    return text + ")"
 
 
 @click.command("evaluate")
@@ -554,12 +639,20 @@ def image_report_rows(report: dict) -> list[tuple[str, str]]:
                    "yes/no pair, else the rarer value in REAL).")
 @click.option("--holdout", default=None, help="Real rows or images the generator did not see (default: 20% of REAL for "
                                               "tables; no memorisation check for images).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the holdout split and of the measures.")
-def evaluate(real, synthetic, label_column, positive_label, holdout, seed):
-    """Quality of a SYNTHETIC set against REAL data (each a file or a dataset name)."""
-    import os
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the holdout split, of the real-vs-real reference draw and of the measures.")
+@click.option("--verbose", "-v", is_flag=True,
+              help="Also show TensorFlow's own start-up lines, log messages and warnings (stderr).")
+def evaluate(real, synthetic, label_column, positive_label, holdout, seed, verbose):
+    """Quality of a SYNTHETIC set against REAL data (each a file or a dataset name).
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    Images: the classifier accuracy on the labels asked for, then FID and KID beside their
+    real-vs-real reference, per class when both sets are labelled (a dataset such as mnist:test,
+    or an NPZ with a 'y' array, as `synthkit augment --label` writes).
+    """
+    from synthkit.quiet import quiet_tensorflow
+
+    quiet_tensorflow(verbose)
     from synthkit.io import read_input
 
     try:
@@ -579,7 +672,8 @@ def evaluate(real, synthetic, label_column, positive_label, holdout, seed):
                 raise DataError("--label-column applies to tables; image labels come from the NPZ 'y' array")
             report = image_report(real_d.images, synth_d.images, labels=synth_d.labels,
                                   train=real_d.images if hold_d is not None else None,
-                                  holdout=None if hold_d is None else hold_d.images)
+                                  holdout=None if hold_d is None else hold_d.images,
+                                  real_labels=real_d.labels, seed=seed)
             rows = image_report_rows(report)
     except SynthkitError as exc:
         raise click.ClickException(" ".join(str(exc).split())) from None

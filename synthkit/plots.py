@@ -43,7 +43,7 @@ def image_grid(images, labels=None, per_row: int = 10, title: str | None = None)
     return fig
 
 
-def score_histogram(scores, threshold: float, truth=None):
+def score_histogram(scores, threshold: float | None, truth=None):
     """Histogram of anomaly scores with the threshold marked (split by known label if given)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -56,7 +56,8 @@ def score_histogram(scores, threshold: float, truth=None):
         ax.legend()
     else:
         ax.hist(scores, bins=bins)
-    ax.axvline(threshold, color="red", linestyle="--", label="threshold")
+    if threshold is not None:
+        ax.axvline(threshold, color="red", linestyle="--", label="threshold")
     ax.set_xlabel("anomaly score")
     ax.set_ylabel("count")
     ax.set_yscale("log")
@@ -164,46 +165,154 @@ def most_anomalous(scores, images=None, frame=None, n: int = 20):
     return table_figure(view, title=f"the {len(top)} most anomalous rows", max_rows=n)
 
 
-def detection_plots(result, data, folder) -> list[str]:
-    """Write the diagnostic plots of a detect run to ``folder``; return the file paths.
+def detection_plots(result, data, folder, *, detector=None, label_column=None, normal_class=None,
+                    positive_label=None, progress: bool = False) -> list[str]:
+    """Write the diagnostic plots of a detection to ``folder``; return the file paths.
+
+    ``result`` is one of:
+
+    - a fitted detector (from ``get_detector(...).fit(X)`` or ``load_model``): ``data`` is scored
+      with it, as ``synthkit.detect(data, model=detector, label_column=..., normal_class=...)`` would;
+    - the DataFrame ``synthkit.detect`` returned (its scores, and the summary in
+      ``attrs["synthkit"]``: threshold, label column and anomaly class, normal class), with the
+      ``data`` it scored (for a table, ``data`` may be None: the frame holds the rows); pass the
+      fitted detector as ``detector=`` for the plots that need it (t-SNE, clusters);
+    - the ``DetectResult`` of ``synthkit.api.run_detect`` (what the CLI uses).
+
+    ``data`` is anything ``synthkit.detect`` takes: a DataFrame, an image array, ``(images,
+    labels)``, a file path or a dataset name.
 
     Always: ``scores.png`` (histogram, threshold marked, split by the known label when there is
     one) and ``most_anomalous.png`` (images as a grid, table rows as a table). Detectors with
     ``encode`` (autoencoders): ``tsne.png``, the bottleneck coloured by label when labels are
     known. Detectors with cluster centres (K-Means): ``clusters.png``, one row per cluster with the
     inputs nearest its centroid (images), or the rows nearest each centroid (tables).
+    ``progress`` writes a line per plot to stderr (t-SNE takes tens of seconds on 2,000 points).
     """
+    import time
+
+    import pandas as pd
+
     from synthkit.io import save_figure
 
+    frame, det, threshold, features, labels, truth = _plot_source(
+        result, data, detector, label_column, normal_class, positive_label)
     plt = _pyplot()
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    frame, det = result.frame, result.detector
-    features, labels, truth = _plot_inputs(result, data)
     scores = frame["anomaly_score"].to_numpy(dtype=float)
+    is_images = not isinstance(features, pd.DataFrame)
     written = []
 
-    def save(fig, name):
+    def save(make, name, what=""):
+        started = time.perf_counter()
+        if progress:
+            _say(f"plotting {name}{what} ...")
+        fig = make()
         save_figure(fig, folder / name)
         plt.close(fig)
         written.append(str(folder / name))
+        if progress:
+            _say(f"plotting {name}: done in {time.perf_counter() - started:.1f}s")
 
-    save(score_histogram(scores, det.threshold_, truth), "scores.png")
-    is_images = not isinstance(features, __import__("pandas").DataFrame)
-    save(most_anomalous(scores, images=features if is_images else None,
-                        frame=None if is_images else frame.drop(columns=["is_anomaly"], errors="ignore")),
+    save(lambda: score_histogram(scores, threshold, truth), "scores.png")
+    save(lambda: most_anomalous(scores, images=features if is_images else None,
+                                frame=None if is_images else frame.drop(columns=["is_anomaly"], errors="ignore")),
          "most_anomalous.png")
-    if hasattr(det, "encode"):
-        save(tsne_plot(det.encode(features), labels, seed=0), "tsne.png")
-    if hasattr(det, "cluster_centers_") and hasattr(det, "_distances"):
-        Xa, _ = det._adapt(features)
-        distances = det._distances(Xa)
-        if is_images:
-            save(cluster_representatives(features, distances), "clusters.png")
-        else:
-            save(_cluster_table(frame, distances), "clusters.png")
+    if det is not None and hasattr(det, "encode"):
+        n = min(len(scores), TSNE_MAX_POINTS)
+        save(lambda: tsne_plot(det.encode(features), labels, seed=0, max_points=TSNE_MAX_POINTS), "tsne.png",
+             f": t-SNE of {n:,} bottleneck codes")
+    if det is not None and hasattr(det, "cluster_centers_") and hasattr(det, "_distances"):
+        def clusters():
+            Xa, _ = det._adapt(features)
+            distances = det._distances(Xa)
+            return cluster_representatives(features, distances) if is_images else _cluster_table(frame, distances)
+
+        save(clusters, "clusters.png")
     plt.close("all")
     return written
+
+
+TSNE_MAX_POINTS = 2000
+
+
+def _say(line: str) -> None:
+    import sys
+
+    print(line, file=sys.stderr, flush=True)
+
+
+def _plot_source(result, data, detector, label_column, normal_class, positive_label):
+    """(scored frame, detector or None, threshold or None, features the detector takes, labels for
+    colouring or None, 0/1 truth or None) from any form ``detection_plots`` accepts."""
+    import pandas as pd
+
+    from synthkit.api import DetectResult, as_data, run_detect
+    from synthkit.errors import DataError
+
+    if isinstance(result, DetectResult):
+        loaded = as_data(data)
+        features, labels = _plot_inputs(result.frame, result.detector, loaded)
+        return result.frame, result.detector, result.detector.threshold_, features, labels, result.truth
+    if isinstance(result, pd.DataFrame):
+        return _frame_source(result, data, detector, label_column, normal_class, positive_label)
+    if hasattr(result, "decision_function") and hasattr(result, "adapter_"):
+        if data is None:
+            raise DataError("give the data to score and plot beside the fitted detector")
+        loaded = as_data(data)
+        scored = run_detect(loaded, model=result, label_column=label_column, normal_class=normal_class,
+                            positive_label=positive_label)
+        features, labels = _plot_inputs(scored.frame, result, loaded)
+        return scored.frame, result, result.threshold_, features, labels, scored.truth
+    raise DataError(f"cannot plot a {type(result).__name__}: give a fitted detector, or the DataFrame "
+                    "synthkit.detect returned")
+
+
+def _frame_source(frame, data, detector, label_column, normal_class, positive_label):
+    from synthkit.api import _class_mask, as_data
+    from synthkit.errors import DataError
+    from synthkit.metrics import binary_labels
+
+    if "anomaly_score" not in frame.columns:
+        raise DataError("this DataFrame has no anomaly_score column: give the one synthkit.detect returned, "
+                        "or a fitted detector and the data")
+    summary = frame.attrs.get("synthkit", {})
+    threshold = detector.threshold_ if detector is not None else summary.get("threshold")
+    loaded = None if data is None else as_data(data)
+    if loaded is not None and not loaded.is_table:
+        if "index" not in frame.columns:
+            raise DataError("this frame scores a table, but data holds images")
+        images = np.asarray(loaded.images)
+        index = frame["index"].to_numpy()
+        if len(index) and index.max() >= len(images):
+            raise DataError(f"the frame scores {index.max() + 1} or more images, data holds {len(images)}")
+        labels = frame["label"].to_numpy() if "label" in frame.columns else None
+        truth = None
+        normal_class = summary.get("normal_class") if normal_class is None else normal_class
+        if normal_class is not None and labels is not None:
+            truth = (~_class_mask(labels, normal_class)).astype(int)
+        return frame, detector, threshold, images[index], labels, truth
+    if loaded is None and "index" in frame.columns and "anomaly_score" in frame.columns \
+            and set(frame.columns) <= {"index", "label", "anomaly_score", "is_anomaly", "segment"}:
+        raise DataError("this frame scores images: give the images as data")
+    label_column = label_column or summary.get("label_column")
+    truth = None
+    if label_column is not None:
+        if label_column not in frame.columns:
+            raise DataError(f"label column {label_column!r} is not in the frame")
+        positive = positive_label if positive_label is not None else summary.get("anomaly_class")
+        truth, _ = binary_labels(frame[label_column], positive, name=label_column)
+    if detector is not None:
+        columns = [c["name"] for c in detector.adapter_.columns]
+        missing = [str(c) for c in columns if c not in frame.columns]
+        if missing:
+            raise DataError(f"the frame lacks the detector's columns {', '.join(missing)}")
+        features = frame[columns]
+    else:
+        features = frame.drop(columns=["anomaly_score", "is_anomaly", "segment"], errors="ignore")
+    _, labels = _plot_inputs(frame, None, None, features=features)
+    return frame, detector, threshold, features, labels, truth
 
 
 def _cluster_table(frame, distances, per_cluster: int = 3):
@@ -220,22 +329,22 @@ def _cluster_table(frame, distances, per_cluster: int = 3):
                         max_rows=len(view))
 
 
-def _plot_inputs(result, data):
-    """(features the detector takes, labels for colouring or None, 0/1 truth for the histogram or None)."""
-    det, frame = result.detector, result.frame
-    truth = getattr(result, "truth", None)  # from the label column (binary_labels) or normal_class
-    if getattr(data, "frame", None) is not None:
+def _plot_inputs(frame, det, loaded, features=None):
+    """(features the detector takes, labels for colouring or None) of a scored frame and its data."""
+    import pandas as pd
+
+    if features is None and loaded is not None and not loaded.is_table:
+        images = np.asarray(loaded.images)
+        if "index" in frame.columns and len(frame) != len(images):
+            images = images[frame["index"].to_numpy()]
+        return images, (frame["label"].to_numpy() if "label" in frame.columns else None)
+    if features is None:
         columns = [c["name"] for c in det.adapter_.columns]
-        features = frame[columns] if all(c in frame.columns for c in columns) else data.frame[columns]
-        extra = [c for c in frame.columns if c not in set(columns) | {"anomaly_score", "is_anomaly", "segment"}]
-        labels = None
-        for c in extra:  # a label column kept beside the features (e.g. is_fraud)
-            if frame[c].nunique() <= 20:
-                labels = frame[c].to_numpy()
-                break
-        return features, labels, truth
-    images = np.asarray(data.images)
-    if "index" in frame.columns and len(frame) != len(images):
-        images = images[frame["index"].to_numpy()]
-    labels = frame["label"].to_numpy() if "label" in frame.columns else None
-    return images, labels, truth
+        features = frame[columns] if all(c in frame.columns for c in columns) else loaded.frame[columns]
+    known = set(features.columns) if isinstance(features, pd.DataFrame) else set()
+    labels = None
+    for c in frame.columns:  # a label column kept beside the features (e.g. is_fraud)
+        if c not in known | {"anomaly_score", "is_anomaly", "segment"} and frame[c].nunique() <= 20:
+            labels = frame[c].to_numpy()
+            break
+    return features, labels

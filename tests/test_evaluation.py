@@ -105,6 +105,33 @@ def test_image_measures_on_noise(tmp_path):
         ev.as_unit_images(np.zeros((3, 32, 32)))
 
 
+def test_image_report_compares_class_by_class_beside_a_real_reference(real_mnist_dir):
+    """Recognisable digits of one class scored FID 266 against all ten classes, and blurry blobs of
+    the right mean (classifier accuracy 0.10) 98.8, with nothing to compare either with. Per class
+    and beside the real-vs-real reference the order is right."""
+    import synthkit
+
+    images, labels = synthkit.load_dataset("mnist:test")
+    order = np.random.default_rng(0).permutation(len(images))  # the split's halves differ in writers
+    real, real_labels = images[order[:2000]], labels[order[:2000]]
+    rest = order[2000:]
+    threes = images[rest][labels[rest] == 3][:150]  # real digits the reference set does not hold
+    digits = ev.image_report(real, threes, labels=np.full(len(threes), 3), real_labels=real_labels)
+    assert digits["classifier_accuracy"] > 0.95
+    assert list(digits["by_class"]) == ["3"] and digits["by_class"]["3"]["images_real"] == int((real_labels == 3).sum())
+    assert digits["fid_per_class_ratio"] < 1.5  # as close to the real threes as other real threes are
+    assert digits["fid"] > 4 * digits["fid_per_class"]  # against every class: not a measure of quality
+    rng = np.random.default_rng(0)
+    mean = real.astype(np.float32).mean(axis=0)
+    blobs = np.clip(mean + rng.normal(0, 20, (200, 28, 28)), 0, 255).astype(np.uint8)
+    blur = ev.image_report(real, blobs, labels=np.arange(200) % 10, real_labels=real_labels)
+    assert blur["classifier_accuracy"] < 0.3 and len(blur["by_class"]) == 10
+    assert blur["fid_per_class_ratio"] > 5 * digits["fid_per_class_ratio"]
+    assert blur["fid_per_class_reference"] > 0 and blur["kid_per_class"] > blur["kid_per_class_reference"]
+    rows = ev.image_report_rows(digits)
+    assert rows[1][0] == "classifier accuracy on labels" and rows[2][0] == "FID per class (mean of 1)"
+
+
 def test_classifier_on_real_mnist(real_mnist_dir):
     import synthkit
 
@@ -130,6 +157,17 @@ def test_evaluate_command_images_and_errors(tmp_path):
     result = CliRunner().invoke(ev.evaluate, [str(real), str(synth), "--holdout", str(real)])
     assert result.exit_code == 0, result.output
     assert "FID" in result.output and "classifier accuracy" in result.output and "near copies" in result.output
+    rows = [line.split("  ")[0] for line in result.output.splitlines()]
+    # the accuracy first, then FID per class (both sets are labelled) beside its real-vs-real reference
+    assert rows[1].startswith("images") and rows[2].startswith("classifier accuracy"), result.output
+    assert rows[3].startswith("FID per class (mean of 10)") and "real vs real: " in result.output.splitlines()[3]
+    assert "  class 0" in result.output and "KID per class" in result.output
+    np.savez(real, x=rng.integers(0, 256, (40, 28, 28), dtype=np.uint8))  # REAL without labels
+    result = CliRunner().invoke(ev.evaluate, [str(real), str(synth)])
+    lines = result.output.splitlines()
+    assert result.exit_code == 0 and lines[2].startswith("classifier accuracy"), result.output
+    assert lines[3].startswith("FID (MNIST classifier features)") and "real vs real: " in lines[3]
+    assert "REAL has no labels" in result.output
     table = tmp_path / "t.csv"
     _table(50, 0).to_csv(table, index=False)
     result = CliRunner().invoke(ev.evaluate, [str(real), str(table)])

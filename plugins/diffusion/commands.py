@@ -34,22 +34,23 @@ QUICK_FIT = {"denoiser_epochs": 5, "ae_epochs": 5, "epochs": 1}
 @click.option("--grid", type=click.Path(), help="Write a PNG grid: original / noisy / denoised rows.")
 @click.option("--overwrite", is_flag=True, help="Replace outputs that exist.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the added noise and of the quick fit.")
-def denoise(input, noise_std, model_dir, save_dir, params, limit, output, grid, overwrite, seed):
+@click.option("--verbose", "-v", is_flag=True,
+              help="Also show TensorFlow's own start-up lines, log messages and warnings (stderr).")
+def denoise(input, noise_std, model_dir, save_dir, params, limit, output, grid, overwrite, seed, verbose):
     """Denoise the images of INPUT (an NPZ or IDX file, or an image dataset such as mnist:test).
 
     Without --model, a quick model is fitted on INPUT first (the clean images when --noise-std is
     given): its pixel denoiser and its denoising autoencoder for 5 epochs each, and its diffusion
     U-Net for 1 epoch: enough for denoising (which uses the autoencoder and U-Net only with
-    --param denoise_steps=K) but not for sampling.
+    --param denoise_steps=K) but not for sampling. Denoised images come back in INPUT's dtype and
+    scale (uint8, or floats in [0, 1] or [0, 255]).
     """
-    import os
-
     import numpy as np
 
-    from synthkit.cli import parse_params
+    from synthkit.cli import parse_params, progress_to_stderr, quiet_tensorflow
     from synthkit.io import check_distinct, check_output, check_output_dir, read_input, removed_on_failure
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    quiet_tensorflow(verbose)
     params = parse_params(params)
     if save_dir and model_dir:
         raise SynthkitError("give either --save-model or --model, not both")
@@ -88,7 +89,10 @@ def denoise(input, noise_std, model_dir, save_dir, params, limit, output, grid, 
         settings = {**QUICK_FIT, **params}
         settings.setdefault("seed", seed)
         model = get_generator("diffusion", **settings)
-        model.fit(images)
+        with progress_to_stderr():
+            model.fit(images)
+            if not int(model.denoise_steps if steps is None else steps) and int(model._setting("denoiser_epochs")):
+                model.train_denoiser()  # now, so that the fitting time below counts it
     fitted = time.perf_counter()
     if getattr(model, "kind_", "image") != "image":
         raise DataError(f"{model_dir} was fitted on a table; denoise needs an image model")
@@ -97,12 +101,13 @@ def denoise(input, noise_std, model_dir, save_dir, params, limit, output, grid, 
         from synthkit_plugins.diffusion.noise import add_noise
 
         noisy_unit = add_noise(unit, noise_std, np.random.default_rng(seed))
-        noisy = model.adapter_.inverse_transform(noisy_unit)
+        noisy = model.adapter_.inverse_transform(noisy_unit, like=images)  # in INPUT's dtype and scale
         level, how = float(noise_std), "given"
     else:
         noisy, noisy_unit = images, unit
         level, how = model.estimate_noise_std(images), "estimated"
-    denoised = model.denoise(noisy, noise_std=level, steps=steps)
+    with progress_to_stderr():
+        denoised = model.denoise(noisy, noise_std=level, steps=steps)
     elapsed = time.perf_counter() - started
     den_unit, _ = model.adapter_.transform(denoised)
     from synthkit_plugins.diffusion.noise import psnr

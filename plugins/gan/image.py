@@ -15,7 +15,9 @@ batch, then the generator to fool it. Stabilisers (see the plugin README section
 
 from __future__ import annotations
 
+import contextlib
 import math
+import sys
 
 import keras
 import numpy as np
@@ -170,7 +172,8 @@ def fit_image_gan(X: np.ndarray, codes, n_classes: int, *, epochs: int, batch_si
         ds = tf.data.Dataset.from_tensor_slices(X)
     ds = ds.shuffle(len(X), seed=seed, reshuffle_each_iteration=True).batch(batch_size, drop_remainder=True)
     ds = ds.prefetch(tf.data.AUTOTUNE)
-    hist = gan.fit(ds, epochs=int(epochs), verbose=verbose, shuffle=False, callbacks=[_TimeLimit(max_seconds)])
+    with contextlib.redirect_stdout(sys.stderr):  # Keras's epoch lines: progress goes to stderr
+        hist = gan.fit(ds, epochs=int(epochs), verbose=verbose, shuffle=False, callbacks=[_TimeLimit(max_seconds)])
     history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
     return gan.ema_generator, history
 

@@ -30,6 +30,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 import warnings
 
@@ -385,7 +386,7 @@ def fit_table_gan(X: np.ndarray, columns: list[dict], codes, n_classes: int, *, 
         history["critic_real"].append(float(cr))
         history["critic_fake"].append(float(cf))
         if verbose:
-            print(f"epoch {epoch + 1}/{epochs}  d_loss {d_loss:.4f}  g_loss {g_loss:.4f}", flush=True)
+            print(f"epoch {epoch + 1}/{epochs}  d_loss {d_loss:.4f}  g_loss {g_loss:.4f}", file=sys.stderr, flush=True)
         if max_seconds is not None and time.perf_counter() - started > max_seconds:
             break
     return averaged, space, sampler, offsets, history
