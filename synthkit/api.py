@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from synthkit.errors import DataError, PluginError
+from synthkit.parameters import parameter_names
 from synthkit.registry import get_registry
 
 
@@ -35,13 +35,6 @@ def _make(kind: str, name: str, params: dict):
         return cls(**params)
     except (TypeError, ValueError) as exc:
         raise PluginError(f"bad parameters for {kind[:-1]} {name!r}: {exc}") from None
-
-
-def parameter_names(cls) -> list[str]:
-    """The hyper-parameters of an estimator class, as scikit-learn's get_params sees them."""
-    sig = inspect.signature(cls.__init__)
-    return [p.name for p in sig.parameters.values()
-            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
 
 
 def load_model(path):

@@ -10,7 +10,7 @@ A plugin implements, on adapted arrays (see ``synthkit.adapters``):
 Users call ``fit(X, y=None)`` and ``sample(n, y=None, seed=None)``; tables in give DataFrames out
 with the same columns, dtypes and category levels; images come back in the input's dtype and shape.
 Fitted generators pickle (pickle, joblib) through ``_get_state``/``_set_state``, as model
-directories save them (see ``synthkit.detector.FittedStateMixin``).
+directories save them (see ``synthkit.base.FittedModel``).
 """
 
 from __future__ import annotations
@@ -19,12 +19,14 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from synthkit.adapters import as_dense, make_adapter
-from synthkit.detector import FittedStateMixin, bad_state, fitted_attributes
-from synthkit.errors import DataError, NotFittedError, PluginError
+from synthkit.base import FittedModel, bad_state, fitted_attributes
+from synthkit.errors import DataError, PluginError
 
 
-class BaseGenerator(FittedStateMixin, BaseEstimator):
+class BaseGenerator(FittedModel, BaseEstimator):
     """Subclass me: implement ``_fit(X, y)`` and ``_sample(n, y, rng)``; users call fit and sample."""
+
+    model_kind = "generator"
 
     def _fit(self, X: np.ndarray, y: np.ndarray | None) -> None:
         raise NotImplementedError(f"{type(self).__name__} must implement _fit(X, y)")
@@ -60,8 +62,7 @@ class BaseGenerator(FittedStateMixin, BaseEstimator):
 
     def sample(self, n: int, y=None, seed: int | None = None):
         """n synthetic rows or images; y is one class for all, or one per sample."""
-        if not hasattr(self, "adapter_"):
-            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(X) first")
+        self._check_is_fitted()
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise PluginError(f"n must be a positive integer, got {n!r}")
         codes = self._codes(int(n), y)
@@ -107,12 +108,6 @@ class BaseGenerator(FittedStateMixin, BaseEstimator):
             raise PluginError(f"label {', '.join(unknown)} was not seen in fit; known labels: "
                               f"{', '.join(str(c) for c in self.classes_)}")
         return np.array([lookup[_key(v)] for v in y], dtype=np.int64)
-
-    def save(self, path) -> None:
-        """Write a model directory: a JSON manifest and the fitted state in non-executable files."""
-        from synthkit.modeldir import save_model
-
-        save_model(self, path)
 
     def _get_state(self) -> dict:
         """Fitted state to save: by default every public trailing-underscore attribute."""

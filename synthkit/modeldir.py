@@ -42,11 +42,10 @@ CHECKSUM = "manifest_sha256"  # the manifest's own checksum (directories saved b
 def save_model(model, path) -> None:
     """Save a fitted detector or generator to directory ``path`` (replaced atomically)."""
     from synthkit import __version__
-    from synthkit.detector import BaseDetector
 
     if not hasattr(model, "adapter_"):
         raise ModelFileError(f"this {type(model).__name__} is not fitted; fit it before saving")
-    kind = "detector" if isinstance(model, BaseDetector) else "generator"
+    kind = model.model_kind
     plugin = _registered_name(kind, type(model))
     arrays, values = {}, {}
     for key, value in model._get_state().items():
@@ -134,7 +133,7 @@ def load_model(path):
 
 def _new_model(path: Path, cls, manifest: dict):
     """The unfitted model with the manifest's parameters, which the plugin's checks accept."""
-    from synthkit.api import parameter_names
+    from synthkit.parameters import parameter_names
 
     params = cls._upgrade_params(manifest["params"])
     unknown = sorted(set(params) - set(parameter_names(cls)))
@@ -161,8 +160,6 @@ def _check_state_names(path: Path, cls, state: dict) -> None:
 def _check_restored(path: Path, model, manifest: dict) -> None:
     """The restored model's fitted values pass the plugin's ``_check_state``, and it can be used:
     the schema decodes a row, and a detector scores that row with a finite score."""
-    from synthkit.detector import BaseDetector
-
     try:
         model._check_state()
     except SynthkitError as exc:
@@ -175,7 +172,7 @@ def _check_restored(path: Path, model, manifest: dict) -> None:
             row = adapter.inverse_transform(np.zeros((1, *adapter.shape), np.float32))
         else:
             row = adapter.inverse_transform(np.zeros((1, len(adapter.feature_names))))
-        if isinstance(model, BaseDetector):
+        if model.model_kind == "detector":
             scores = model.decision_function(row)
             if np.shape(scores) != (1,) or not np.isfinite(scores).all():
                 raise ValueError(f"got {scores!r}")

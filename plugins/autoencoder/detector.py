@@ -51,7 +51,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthkit.detector import BaseDetector, bad_state, renamed_parameters
+from synthkit.base import bad_state
+from synthkit.detector import BaseDetector
+from synthkit.parameters import renamed_parameters
 from synthkit.errors import DataError, NotFittedError, PluginError
 
 KINDS = ("auto", "dense", "conv", "vae", "denoising")

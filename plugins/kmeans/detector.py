@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthkit.detector import BaseDetector, bad_state
+from synthkit.base import bad_state
+from synthkit.detector import BaseDetector
 from synthkit.errors import PluginError
 
 MINIBATCH_ROWS = 50_000
