@@ -69,7 +69,7 @@ class Options:
             and value in self.values
 
     def describe(self) -> str:
-        return "one of " + ", ".join(map(str, self.values))
+        return repr(self.values[0]) if len(self.values) == 1 else "one of " + ", ".join(map(str, self.values))
 
 
 _TYPE_NAMES = {bool: "true or false", str: "text", dict: "a mapping", list: "a list", tuple: "a list"}

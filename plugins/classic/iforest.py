@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from synthkit.detector import BaseDetector
-from synthkit.errors import DataError, PluginError
-from synthkit_plugins.classic.checks import positive_int
+from synthkit.errors import DataError
+from synthkit.parameters import Interval, Options
 
 
 def average_path_length(n) -> np.ndarray:
@@ -32,6 +32,10 @@ class IsolationForestDetector(BaseDetector):
     1.0 = all); ``seed`` makes the forest repeatable.
     """
 
+    _parameter_constraints = {"n_estimators": [Interval(int, 1, None)],
+                              "max_samples": [Interval(int, 1, None), Options(("auto",))],
+                              "max_features": [Interval(float, 0, 1, closed="right")]}
+
     def __init__(self, n_estimators: int = 100, max_samples="auto", max_features: float = 1.0,
                  contamination: float = 0.1, seed: int | None = 0, missing: str = "error"):
         self.n_estimators = n_estimators
@@ -44,12 +48,7 @@ class IsolationForestDetector(BaseDetector):
     def _fit(self, X: np.ndarray) -> None:
         from sklearn.ensemble import IsolationForest
 
-        positive_int("n_estimators", self.n_estimators)
-        if self.max_samples != "auto":
-            positive_int("max_samples", self.max_samples)
         mf = self.max_features
-        if isinstance(mf, bool) or not isinstance(mf, (int, float)) or not 0.0 < float(mf) <= 1.0:
-            raise PluginError(f"max_features must be a share of the columns in (0, 1], got {mf!r}")
         X = X.reshape(len(X), -1)
         if len(X) < 2:  # one row cannot be isolated from others: every path length would be 0
             raise DataError(f"isolation forest needs at least 2 rows to fit, got {len(X)} sample")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from synthkit.detector import BaseDetector
-from synthkit_plugins.classic.checks import choice, positive_int
+from synthkit.parameters import Interval, Options
 from synthkit_plugins.classic.neighbours import neighbour_distances
 
 METHODS = ("largest", "mean", "median")
@@ -20,6 +20,8 @@ class KNNDetector(BaseDetector):
     exact and deterministic.
     """
 
+    _parameter_constraints = {"n_neighbors": [Interval(int, 1, None)], "method": [Options(METHODS)]}
+
     def __init__(self, n_neighbors: int = 5, method: str = "largest", contamination: float = 0.1,
                  seed: int | None = 0, missing: str = "error"):
         self.n_neighbors = n_neighbors
@@ -29,8 +31,6 @@ class KNNDetector(BaseDetector):
         self.missing = missing
 
     def _fit(self, X: np.ndarray) -> None:
-        positive_int("n_neighbors", self.n_neighbors)
-        choice("method", self.method, METHODS)
         self.reference_ = X.reshape(len(X), -1).astype(np.float32)
 
     def _combine(self, distances: np.ndarray) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from synthkit.detector import BaseDetector
-from synthkit_plugins.classic.checks import positive_int
+from synthkit.parameters import Interval
 from synthkit_plugins.classic.neighbours import neighbour_distances
 
 EPS = 1e-10  # as in scikit-learn: keeps the density of duplicated rows finite
@@ -18,6 +18,8 @@ class LOFDetector(BaseDetector):
     ``seed`` is accepted for a uniform interface; the search is exact and deterministic.
     """
 
+    _parameter_constraints = {"n_neighbors": [Interval(int, 1, None)]}
+
     def __init__(self, n_neighbors: int = 20, contamination: float = 0.1, seed: int | None = 0,
                  missing: str = "error"):
         self.n_neighbors = n_neighbors
@@ -26,7 +28,6 @@ class LOFDetector(BaseDetector):
         self.missing = missing
 
     def _fit(self, X: np.ndarray) -> None:
-        positive_int("n_neighbors", self.n_neighbors)
         self.reference_ = X.reshape(len(X), -1).astype(np.float32)
         if len(self.reference_) < 2:
             self.k_distance_ = np.zeros(len(self.reference_))

@@ -33,6 +33,7 @@ import numpy as np
 
 from synthkit.detector import BaseDetector
 from synthkit.errors import PluginError
+from synthkit.parameters import Interval, Options
 
 DEFAULT_MEMBERS = ("knn", "ecod")
 DEFAULT_MEMBER_PARAMS = {"knn": {"method": "mean", "n_neighbors": 10}}
@@ -88,6 +89,8 @@ class EnsembleDetector(BaseDetector):
     (``member_shift_``, ``member_unit_``); score with the ensemble, not with it alone.
     """
 
+    _parameter_constraints = {"combine": [Options(COMBINE)], "screen_share": [Interval(float, 0, 0.5, closed="left")]}
+
     def __init__(self, members=DEFAULT_MEMBERS, member_params=None, combine: str = "max",
                  screen=DEFAULT_SCREEN, screen_params=None, screen_share: float = 0.1, screened=("knn",),
                  contamination: float = 0.1, seed: int | None = 0, missing: str = "error"):
@@ -130,8 +133,6 @@ class EnsembleDetector(BaseDetector):
     def _checked_screen(self) -> tuple[list, float]:
         """The screening detectors (empty for none, or when no member is screened) and the share held out."""
         share = self.screen_share
-        if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0.0 <= float(share) < 0.5:
-            raise PluginError(f"screen_share must be a share in [0, 0.5), got {share!r}")
         screened = self.screened
         if isinstance(screened, str) or not isinstance(screened, (list, tuple)) \
                 or not all(isinstance(n, str) for n in screened):
@@ -150,8 +151,6 @@ class EnsembleDetector(BaseDetector):
         if params is DEFAULT_MEMBER_PARAMS and isinstance(self.members, (list, tuple)):
             params = {k: v for k, v in params.items() if k in self.members}
         members = self._new_members(self.members, params)
-        if self.combine not in COMBINE:
-            raise PluginError(f"combine must be one of {', '.join(COMBINE)}, got {self.combine!r}")
         screen, share = self._checked_screen()
         held_out = np.zeros(len(X), dtype=bool)
         if screen and share > 0 and len(X) >= 4:

@@ -6,7 +6,7 @@ import numpy as np
 
 from synthkit.base import bad_state
 from synthkit.detector import BaseDetector
-from synthkit.errors import PluginError
+from synthkit.parameters import Interval, Options
 
 MINIBATCH_ROWS = 50_000
 SMALL_CLUSTER_SHARE = 0.25  # a cluster holding under a quarter of the average share is "small"
@@ -39,9 +39,21 @@ class KMeansDetector(BaseDetector):
     inputs.
     """
 
+    _parameter_constraints = {  # "auto" for n_init and ae_epochs as scikit-learn's KMeans and the autoencoder take it
+        "features": [Options(FEATURES)],
+        "algorithm": [Options(ALGORITHMS)],
+        "n_clusters": [Interval(int, 1, None)],
+        "n_init": [Interval(int, 1, None), Options(("auto",))],
+        "max_iter": [Interval(int, 1, None)],
+        "batch_size": [Interval(int, 1, None)],
+        "ae_epochs": [Interval(int, 1, None), Options(("auto",))],
+        "ae_latent_dim": [Interval(int, 1, None), Options(("auto",))],
+        "seed": [Interval(int, None, None), None],
+    }
+
     def __init__(self, n_clusters: int = 8, contamination: float = 0.1, algorithm: str = "auto",
-                 n_init: int = 3, max_iter: int = 300, batch_size: int = 4096, seed: int | None = 0,
-                 missing: str = "error", features: str = "raw", ae_epochs: int = 30, ae_latent_dim="auto"):
+                 n_init: int | str = 3, max_iter: int = 300, batch_size: int = 4096, seed: int | None = 0,
+                 missing: str = "error", features: str = "raw", ae_epochs: int | str = 30, ae_latent_dim="auto"):
         self.n_clusters = n_clusters
         self.contamination = contamination
         self.algorithm = algorithm
@@ -53,30 +65,6 @@ class KMeansDetector(BaseDetector):
         self.features = features
         self.ae_epochs = ae_epochs
         self.ae_latent_dim = ae_latent_dim
-
-    def _check_params(self) -> None:
-        """Every parameter, before anything trains (the autoencoder features included)."""
-        if self.features not in FEATURES:
-            raise PluginError(f"features must be one of {', '.join(FEATURES)}, got {self.features!r}")
-        if self.algorithm not in ALGORITHMS:
-            raise PluginError(f"algorithm must be auto, full or minibatch, got {self.algorithm!r}")
-        for name in ("n_clusters", "n_init", "max_iter", "batch_size", "ae_epochs"):
-            value = getattr(self, name)
-            auto = name in ("n_init", "ae_epochs")  # as scikit-learn's KMeans and the autoencoder take them
-            if auto and value == "auto":
-                continue
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                also = " or 'auto'" if auto else ""
-                raise PluginError(f"{name} must be a positive integer{also}, got {value!r}")
-        latent = self.ae_latent_dim
-        if latent != "auto" and (isinstance(latent, bool) or not isinstance(latent, (int, np.integer)) or latent < 1):
-            raise PluginError(f"ae_latent_dim must be a positive integer or 'auto', got {latent!r}")
-        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer))):
-            raise PluginError(f"seed must be an integer or None, got {self.seed!r}")
-
-    def _validate_params(self, data_kind: str) -> None:
-        self._check_params()  # its own messages first
-        super()._validate_params(data_kind)
 
     def _check_state(self) -> None:
         """Finite centroids, one flag per centroid with at least one large cluster, a count of
@@ -98,7 +86,6 @@ class KMeansDetector(BaseDetector):
     def _fit(self, X: np.ndarray) -> None:
         from sklearn.cluster import KMeans, MiniBatchKMeans
 
-        self._check_params()
         self.autoencoder_ = None  # raw features (a refit drops an earlier fit's autoencoder)
         if self.features == "autoencoder":
             from synthkit_plugins.autoencoder.detector import AutoencoderDetector
