@@ -13,10 +13,11 @@ The base class gives the rest: validation and adaptation, ``fit``, ``decision_fu
 and ``Pipeline`` work), pickling (pickle, joblib, ``copy.deepcopy``) and ``save``.
 
 Labels follow PyOD, not scikit-learn: ``predict``, ``fit_predict`` and ``labels_`` give 1 for an
-outlier and 0 for an inlier (scikit-learn's outlier detectors give -1 and +1), and
-``decision_function`` is higher for more anomalous rows (scikit-learn's is negative for outliers);
-``score_samples`` follows scikit-learn (higher = more normal). ``tests/test_sklearn_checks.py``
-runs scikit-learn's ``check_estimator`` and lists the checks that this choice fails.
+outlier and 0 for an inlier, and ``decision_function`` is higher for more anomalous rows;
+``score_samples`` follows scikit-learn (higher = more normal). scikit-learn's ``OutlierMixin``
+promises -1 for outliers and +1 for inliers, so detectors do not claim it
+(``sklearn.base.is_outlier_detector`` is False; ``1 - 2 * predict(X)`` converts), and
+scikit-learn's ``check_estimator`` passes in full (``tests/test_sklearn_checks.py``).
 
 Pickling goes through the same fitted state as model directories (``synthkit.base.FittedModel``): a
 plugin's ``_get_state``/``_set_state`` serve both, so Keras networks travel as weight arrays.
@@ -25,7 +26,7 @@ plugin's ``_get_state``/``_set_state`` serve both, so Keras networks travel as w
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator, OutlierMixin
+from sklearn.base import BaseEstimator
 
 from synthkit.adapters import as_dense, make_adapter
 from synthkit.base import FittedModel, bad_state, finite_number
@@ -34,7 +35,7 @@ from synthkit.errors import DataError, PluginError
 DEFAULT_CONTAMINATION = 0.1
 
 
-class BaseDetector(FittedModel, OutlierMixin, BaseEstimator):
+class BaseDetector(FittedModel, BaseEstimator):
     """Subclass me: implement ``_fit(X)`` and ``_score(X)``; users call ``fit`` and ``predict``.
 
     ``predict`` gives 1 for outliers and 0 for inliers (PyOD's labels, not scikit-learn's -1/+1).

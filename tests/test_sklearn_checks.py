@@ -18,7 +18,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.base import clone
+from sklearn.base import OutlierMixin, clone, is_outlier_detector
 from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import make_pipeline
@@ -29,18 +29,13 @@ import synthkit
 from synthkit import errors
 from synthkit.registry import get_registry
 
-# The checks that fail on purpose. synthkit keeps PyOD's labels: predict and fit_predict give 1 for an
-# outlier and 0 for an inlier, and decision_function is higher for outliers; scikit-learn's outlier
-# checks want -1/+1 and a decision function that is negative for outliers (with those converted
-# they pass: test_outlier_checks_pass_once_labels_are_converted). For knn and lof (and ensembles
-# with them) a second PyOD convention fails them too: labels_ (what fit_predict returns) come from
-# decision_scores_, where a training row is not its own neighbour, while predict(X_train) counts it,
-# so fit_predict(X) differs from fit(X).predict(X) and predict(X_train) flags fewer rows than
-# contamination says.
-LABELS = "predict gives PyOD's 0/1 labels (1 = outlier), not -1/+1, and decision_function is higher for outliers"
-SELF = "; fit_predict gives labels_ from decision_scores_, where a training row is not its own neighbour (PyOD)"
-EXPECTED_FAILED = {"check_outliers_train": LABELS, "check_outliers_fit_predict": LABELS}
-EXPECTED_FAILED_NEIGHBOURS = {k: v + SELF for k, v in EXPECTED_FAILED.items()}
+# No check is expected to fail. synthkit keeps PyOD's labels: predict and fit_predict give 1 for an
+# outlier and 0 for an inlier, and decision_function is higher for outliers. scikit-learn's
+# OutlierMixin promises -1/+1, so the detectors do not claim it (is_outlier_detector is False) and
+# check_estimator runs its general checks, which pass in full. With the -1/+1 conversion on top
+# and OutlierMixin claimed, scikit-learn's outlier checks pass too
+# (test_outlier_checks_pass_once_labels_are_converted).
+OUTLIER_CHECKS = {"check_outliers_train", "check_outliers_fit_predict"}
 
 # one batch, no validation split, no weight averaging: one traced training step per fit
 TINY_AE = dict(epochs=1, hidden_units=(8,), latent_dim=2, n_estimators=1, batch_size=512, validation_split=0,
@@ -107,31 +102,28 @@ def _quiet():
 
 
 # -- check_estimator ---------------------------------------------------------------------------
-def _expected_failed(name: str) -> dict:
-    return EXPECTED_FAILED_NEIGHBOURS if name in ("knn", "lof", "ensemble") else EXPECTED_FAILED
-
-
 @pytest.mark.parametrize("name", sorted(CHECKED))
 def test_check_estimator(name):
-    results = run_checks(synthkit.get_detector(name, **CHECKED[name]), _expected_failed(name))
+    results = run_checks(synthkit.get_detector(name, **CHECKED[name]), {})
     assert sum(r["status"] == "passed" for r in results) >= 40
+    assert not is_outlier_detector(synthkit.get_detector(name))  # PyOD's 0/1 labels, not OutlierMixin's -1/+1
 
 
 def test_check_estimator_autoencoder_api_checks():
-    results = run_checks(synthkit.get_detector("autoencoder", **TINY_AE), EXPECTED_FAILED, AUTOENCODER_FAST_CHECKS)
+    results = run_checks(synthkit.get_detector("autoencoder", **TINY_AE), {}, AUTOENCODER_FAST_CHECKS)
     assert {r["check_name"] for r in results} == AUTOENCODER_FAST_CHECKS
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("params", [TINY_AE, dict(TINY_AE, n_estimators=2)], ids=["single", "members"])
 def test_check_estimator_autoencoder_full(params):  # about three minutes each on two cores
-    run_checks(synthkit.get_detector("autoencoder", **params), EXPECTED_FAILED)
+    run_checks(synthkit.get_detector("autoencoder", **params), {})
 
 
 @pytest.mark.slow
 def test_check_estimator_ensemble_with_an_autoencoder():
     params = dict(members=["knn", "autoencoder"], member_params={"autoencoder": TINY_AE})
-    run_checks(synthkit.get_detector("ensemble", **params), EXPECTED_FAILED_NEIGHBOURS)
+    run_checks(synthkit.get_detector("ensemble", **params), {})
 
 
 class SignedLabels:
@@ -142,7 +134,7 @@ class SignedLabels:
         return np.where(super().decision_function(X) > self.threshold_, -1, 1)
 
     def fit_predict(self, X, y=None):
-        return 1 - 2 * super().fit_predict(X)
+        return 1 - 2 * self.fit(X).labels_
 
     def decision_function(self, X):
         return self.threshold_ - super().decision_function(X)
@@ -157,14 +149,14 @@ class SignedLabels:
 
 def _check_signed(name, params):
     cls = get_registry().get("detectors", name)
-    signed = type(f"Signed{cls.__name__}", (SignedLabels, cls), {})
-    results = run_checks(signed(**params), {}, set(EXPECTED_FAILED))
-    assert {r["check_name"] for r in results} == set(EXPECTED_FAILED)
+    signed = type(f"Signed{cls.__name__}", (SignedLabels, OutlierMixin, cls), {})
+    results = run_checks(signed(**params), {}, OUTLIER_CHECKS)
+    assert {r["check_name"] for r in results if r["status"] == "passed"} == OUTLIER_CHECKS
 
 
 @pytest.mark.parametrize("name", ["kmeans", "iforest", "ecod"])
 def test_outlier_checks_pass_once_labels_are_converted(name):
-    """The expected failures are about the label convention only: converted, the checks pass."""
+    """Converted to -1/+1 and claiming OutlierMixin, a detector passes scikit-learn's outlier checks."""
     _check_signed(name, CHECKED[name])
 
 
