@@ -1,11 +1,74 @@
-"""The README says what a new user needs where they need it."""
+"""The README says what a new user needs where they need it, and cannot drift from the code or the benchmarks."""
 
 from __future__ import annotations
 
+import inspect
 import re
+import shlex
 from pathlib import Path
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+BENCHMARKS = (ROOT / "benchmarks" / "README.md").read_text()
+CI_SCRIPT = (ROOT / ".ci" / "run").read_text()
+BUILT_IN_PLUGINS = {"kmeans", "autoencoder", "iforest", "knn", "lof", "ecod", "ensemble", "gan", "diffusion"}
+MEASURED_FIGURE = re.compile(
+    r"\b(?:ROC-AUC|AUC|AP|KS|TV|FID|KID|NMI|ARI|PSNR|accuracy)\b[^.\n|]{0,30}?\d+\.\d"  # a quality figure
+    r"|\d+(?:\.\d+)? ?(?:s|ms|min|minutes|seconds|hours|dB)\b"  # a duration or a decibel gain
+    r"|\d\.\d+×"  # a measured ratio
+    r"|\d+(?:\.\d+)?% (?:of (?:the )?samples|classified|accuracy)"
+    r"|peak memory|\[load|load average|farm-bench"
+)
+
+
+def section(text: str, heading: str) -> str:
+    """The body of the ``## heading`` section (up to the next heading of that level)."""
+    level = heading.split(" ")[0]
+    start = text.index(heading + "\n") + len(heading) + 1
+    following = re.search(rf"^{level} ", text[start:], re.M)
+    return text[start:start + following.start()] if following else text[start:]
+
+
+def table_after(marker: str) -> list[list[str]]:
+    """The body rows of the Markdown table that follows ``<!-- marker -->``, as stripped cells."""
+    match = re.search(rf"<!-- {re.escape(marker)} -->\n((?:\|.*\n)+)", README)
+    assert match, f"README has no table after <!-- {marker} -->"
+    rows = [line.strip().strip("|").split("|") for line in match.group(1).splitlines()]
+    return [[cell.strip() for cell in row] for row in rows[2:]]  # past the header and its --- line
+
+
+def written_default(value) -> str:
+    """A default as the parameter tables write it: strings bare, everything else as Python's repr."""
+    return value if isinstance(value, str) else repr(value)
+
+
+def built_in_plugins() -> dict[str, type]:
+    """Every detector and generator the shipped plugins register, by name, through the registry."""
+    from synthkit.registry import get_registry
+
+    registry = get_registry()
+    classes = {}
+    for kind in ("detectors", "generators"):
+        for name, (cls, _plugin) in registry.entries(kind).items():
+            if cls.__module__.startswith("synthkit_plugins."):
+                classes[name] = cls
+    return classes
+
+
+def example_commands() -> list[list[str]]:
+    """Every ``synthkit ...`` command of the README, from its shell blocks and inline code, as words."""
+    lines = []
+    for block in re.findall(r"```bash\n(.*?)```", README, re.S):
+        lines += [line.split("  #")[0] for line in block.replace("\\\n", " ").splitlines()]
+    lines += [usage.replace("[", " ").replace("]", " ") for usage in re.findall(r"`(synthkit [^`]+)`", README)]
+    commands = []
+    for line in lines:
+        words = shlex.split(line)
+        if words[:1] == ["synthkit"] and len(words) > 1:
+            commands.append(words)
+    return commands
 
 
 def test_the_first_mnist_example_says_where_the_data_comes_from():
@@ -24,3 +87,85 @@ def test_the_readme_says_what_a_diffusion_fit_trains_and_how_plots_are_reached()
     assert "What a fit trains" in README and "train_denoiser" in README and "denoiser=fit" in README
     plots = README[README.index("### Plots"):README.index("### Big files")]
     assert "detection_plots(det, df" in plots and "synthkit.detect" in plots and "DetectResult" not in plots
+
+
+def test_every_example_command_uses_real_commands_options_and_parameters():
+    from synthkit.cli import cli
+    from synthkit.registry import get_registry
+
+    get_registry().add_commands(cli)  # plugin commands (denoise), as the console entry point adds them
+    plugins = built_in_plugins()
+    commands = example_commands()
+    assert len(commands) > 20
+    for words in commands:
+        if words[1] == "--help":
+            continue
+        assert words[1] in cli.commands, f"no command {words[1]!r}: {' '.join(words)}"
+        options = {opt for param in cli.commands[words[1]].params for opt in param.opts + param.secondary_opts}
+        for word in words[2:]:
+            if word.startswith("-") and word != "-":
+                assert word in options, f"{words[1]} has no option {word}: {' '.join(words)}"
+        plugin = words[words.index("--plugin") + 1] if "--plugin" in words else None
+        if plugin in plugins:
+            parameters = inspect.signature(plugins[plugin]).parameters
+            for key in (words[i + 1].split("=")[0] for i, word in enumerate(words) if word == "--param"):
+                assert key in parameters, f"{plugin} has no parameter {key}: {' '.join(words)}"
+
+
+def test_users_install_first_and_development_holds_the_commands_ci_runs():
+    headings = re.findall(r"^## (.+)$", README, re.M)
+    assert headings[0] == "Install" and headings[-1] == "Development", headings
+    install = section(README, "## Install")
+    user_commands = re.search(r"```bash\n(.*?)```", install, re.S).group(1)
+    assert "pip install ." in user_commands and "pip install -e ." in user_commands and "[test]" not in user_commands
+    assert "`bench`" in install and "`test`" in install  # the extras are explained
+    development = section(README, "## Development")
+    assert 'pip install -e ".[test]"' in development
+    assert "SYNTHKIT_DATA_DIR=../shared/datasets python -m pytest -q" in development
+    # .ci/run says it runs the README's install and test commands: keep the two in step.
+    assert re.search(r'^pip install (--quiet )?-e "\.\[test\]"$', CI_SCRIPT, re.M)
+    assert re.search(r"^export SYNTHKIT_DATA_DIR=\.\./shared/datasets$", CI_SCRIPT, re.M)
+    assert re.search(r"^python -m pytest -q( |$)", CI_SCRIPT, re.M)
+
+
+def test_every_built_in_plugin_has_a_parameter_table():
+    documented = set(re.findall(r"<!-- parameters: (\w+) -->", README))
+    assert set(built_in_plugins()) == BUILT_IN_PLUGINS
+    assert documented == BUILT_IN_PLUGINS
+
+
+@pytest.mark.parametrize("name", sorted(BUILT_IN_PLUGINS))
+def test_the_parameter_table_lists_every_parameter_with_the_code_default(name):
+    signature = inspect.signature(built_in_plugins()[name])
+    in_code = {p.name: written_default(p.default) for p in signature.parameters.values()
+               if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+    rows = table_after(f"parameters: {name}")
+    names = [row[0].strip("`") for row in rows]
+    assert len(names) == len(set(names)), f"{name}: a parameter listed twice: {names}"
+    in_table = {row[0].strip("`"): row[1].strip("`") for row in rows}
+    assert in_table == in_code
+    assert all(len(row) >= 3 and row[2] for row in rows), f"{name}: a parameter without its meaning"
+
+
+def test_measured_figures_live_in_the_benchmarks_readme():
+    headline = table_after("headline-results")
+    assert len(headline) == 5
+    assert "](benchmarks/README.md)" in README
+    for row in headline:
+        for number in re.findall(r"\d[\d,]*(?:\.\d+)?", " ".join(row)):
+            assert number in BENCHMARKS, f"the headline figure {number} is not in benchmarks/README.md: {row}"
+    start = README.index("<!-- headline-results -->")
+    end = README.index("\n\n", start)
+    rest = README[:start] + README[end:]
+    found = [m.group(0) for m in MEASURED_FIGURE.finditer(rest)]
+    assert not found, f"measured figures outside the headline table (move them to benchmarks/README.md): {found}"
+
+
+def test_every_measured_figure_in_the_benchmarks_readme_names_its_command():
+    rows = []
+    for table in re.findall(r"^\| what \| command \| result \|\n\|[- |]+\|\n((?:\|.*\n?)+)", BENCHMARKS, re.M):
+        rows += [line.strip().strip("|").split(" | ") for line in table.splitlines()]
+    assert len(rows) > 20
+    for row in rows:
+        assert re.search(r"`(python benchmarks/|synthkit )", row[1]), f"no command to reproduce: {row}"
+    assert "farm-bench" not in BENCHMARKS and "/work/" not in BENCHMARKS
