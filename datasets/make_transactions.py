@@ -69,8 +69,8 @@ separable from legitimate traffic. Fraud rows reuse the simulated customers as v
    in about 35% of the cases, at ordinary daytime and evening hours. This is the hardest pattern:
    it looks like an expensive but normal online purchase.
 
-With one-hot categories and standardised (log) numbers, an IsolationForest reaches a ROC-AUC of
-about 0.9 on this table: informative, far from perfect.
+With one-hot categories and standardised (log) numbers, an IsolationForest finds the table
+informative but far from easy (its ROC-AUC is in benchmarks/README.md).
 """
 
 from __future__ import annotations

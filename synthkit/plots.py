@@ -187,7 +187,7 @@ def detection_plots(result, data, folder, *, detector=None, label_column=None, n
     ``encode`` (autoencoders): ``tsne.png``, the bottleneck coloured by label when labels are
     known. Detectors with cluster centres (K-Means): ``clusters.png``, one row per cluster with the
     inputs nearest its centroid (images), or the rows nearest each centroid (tables).
-    ``progress`` writes a line per plot to stderr (t-SNE takes tens of seconds on 2,000 points).
+    ``progress`` writes a line per plot to stderr (the t-SNE is the slow one).
     """
     import time
 
