@@ -37,7 +37,7 @@ def main() -> None:
     from sklearn.model_selection import train_test_split
 
     import synthkit
-    from synthkit import evaluation as ev
+    from synthkit.evaluation import tables as ev
     from synthkit.cli import parse_params
 
     df = synthkit.load_dataset("transactions")

@@ -43,16 +43,17 @@ def main() -> None:
     samples = gen.sample(1000, y=asked, seed=args.seed)
     total_s = time.perf_counter() - started
 
-    f_test = ev.mnist_features(test_x)
-    f_synth = ev.mnist_features(samples)
+    mnist = ev.feature_model_of("mnist")  # the mnist dataset's feature model: its shipped classifier
+    f_test = mnist.features(ev.as_unit_images(test_x))
+    f_synth = mnist.features(ev.as_unit_images(samples))
     rng = np.random.default_rng(args.seed)
     base_idx = rng.choice(8000, 1000, replace=False)  # 1,000 other real digits (not in the last 2,000)
-    f_base = ev.mnist_features(train_x[base_idx])
+    f_base = mnist.features(ev.as_unit_images(train_x[base_idx]))
     fid, fid_base = ev.frechet_distance(f_synth, f_test), ev.frechet_distance(f_base, f_test)
     kid, kid_base = ev.kernel_distance(f_synth, f_test), ev.kernel_distance(f_base, f_test)
-    acc = float((ev.mnist_predict(samples) == asked).mean())
-    mem = ev._memorisation_summary(ev.nearest_distances(ev.as_unit_images(samples), ev.as_unit_images(train_x)),
-                                   ev.nearest_distances(ev.as_unit_images(test_x), ev.as_unit_images(train_x)))
+    acc = float((mnist.predict(ev.as_unit_images(samples)) == asked).mean())
+    mem = ev.memorisation_summary(ev.nearest_distances(ev.as_unit_images(samples), ev.as_unit_images(train_x)),
+                                  ev.nearest_distances(ev.as_unit_images(test_x), ev.as_unit_images(train_x)))
     h = gen.history_
     rows = [
         ("load average at start (1/5/15 min)", " / ".join(f"{v:.2f}" for v in load), ""),

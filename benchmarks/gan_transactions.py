@@ -35,7 +35,7 @@ def main() -> None:
     from sklearn.model_selection import train_test_split
 
     import synthkit
-    from synthkit import evaluation as ev
+    from synthkit.evaluation import tables as ev
 
     df = synthkit.load_dataset("transactions")
     train, test = train_test_split(df, test_size=0.25, stratify=df["is_fraud"], random_state=args.seed)

@@ -1,7 +1,8 @@
-"""Train the small MNIST CNN whose features synthkit's FID/KID use; write synthkit/data/mnist_classifier.npz.
+"""Train the small MNIST CNN whose features synthkit's FID/KID use; write datasets/mnist/mnist_classifier.npz.
 
 Protocol (issue 4): train on the first 8,000 digits of the real MNIST test split, evaluate on the
-last 2,000, fixed seed. The architecture lives in ``synthkit.evaluation.build_mnist_classifier``;
+last 2,000, fixed seed. The architecture lives in
+``synthkit_datasets.mnist.features.build_mnist_classifier`` (the mnist dataset's feature model);
 the npz holds only float32 weights and the measured accuracy (no pickle, nothing executable).
 
     SYNTHKIT_DATA_DIR=/work/shared/datasets python benchmarks/train_mnist_classifier.py
@@ -20,14 +21,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("-o", "--output", default=None, help="default: synthkit/data/mnist_classifier.npz")
+    parser.add_argument("-o", "--output", default=None, help="default: datasets/mnist/mnist_classifier.npz")
     args = parser.parse_args()
 
     import keras
     import numpy as np
 
     import synthkit
-    from synthkit.evaluation import CLASSIFIER_FILE, build_mnist_classifier, save_classifier_weights
+    from synthkit_datasets.mnist.features import CLASSIFIER_FILE, build_mnist_classifier, save_classifier_weights
 
     images, labels = synthkit.load_dataset("mnist:test")
     x = images.astype("float32")[..., None] / 255.0

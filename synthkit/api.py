@@ -107,7 +107,7 @@ def detect(data, plugin: str | None = None, contamination: float | None = None, 
     ``<=50K``, ...) that is kept out of the features and used to report ROC-AUC; datasets with a
     known label (``transactions``: ``is_fraud``) use it by default. ``positive_label`` names its
     anomaly class (default: the yes value of a yes/no pair, else the rarer value; see
-    ``synthkit.metrics.binary_labels``); the summary then names it. For images, ``normal_class``
+    ``synthkit.evaluation.detection.binary_labels``); the summary then names it. For images, ``normal_class``
     fits on that class only and scores everything, with the other classes as the anomalies.
     ``model`` is a fitted detector (or a model directory) to score with instead of fitting. The
     summary lies in ``result.attrs["synthkit"]``.
@@ -121,7 +121,7 @@ def detect(data, plugin: str | None = None, contamination: float | None = None, 
 def run_detect(data, plugin=None, contamination=None, label_column=None, seed=None,
                normal_class=None, model=None, progress: bool = False, positive_label=None, **params) -> DetectResult:
     """``detect`` with the fitted detector and summary returned separately (used by the CLI)."""
-    from synthkit.metrics import detection_report, label_summary
+    from synthkit.evaluation.detection import detection_report, label_summary
 
     loaded = as_data(data)
     plugin = plugin or default_detector(loaded)
@@ -194,7 +194,7 @@ def as_data(data):
 
 def _detect_frames(loaded, label_column, normal_class, positive_label=None):
     """(features for the model, output frame, 0/1 truth or None, (label column, anomaly class) or None)."""
-    from synthkit.metrics import binary_labels
+    from synthkit.evaluation.detection import binary_labels
 
     if loaded.is_table:
         frame = loaded.frame

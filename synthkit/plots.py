@@ -272,7 +272,7 @@ def _plot_source(result, data, detector, label_column, normal_class, positive_la
 def _frame_source(frame, data, detector, label_column, normal_class, positive_label):
     from synthkit.api import _class_mask, as_data
     from synthkit.errors import DataError
-    from synthkit.metrics import binary_labels
+    from synthkit.evaluation.detection import binary_labels
 
     if "anomaly_score" not in frame.columns:
         raise DataError("this DataFrame has no anomaly_score column: give the one synthkit.detect returned, "

@@ -350,13 +350,13 @@ def score_file(path, detector, output=None, chunksize: int | None = None, label_
     .parquet; written atomically; None to keep only the summary) with ``anomaly_score``,
     ``is_anomaly`` and, for segmenting detectors, ``segment``. ``label_column`` names a two-valued
     column kept out of the features and used for ROC-AUC, with ``positive_label`` (or the default
-    rule of ``synthkit.metrics.binary_labels``, applied to the whole file) as its anomaly class.
+    rule of ``synthkit.evaluation.detection.binary_labels``, applied to the whole file) as its anomaly class.
     ``progress``: draw progress on stderr (default: when stderr is a terminal). Returns the summary
     dict (rows, flagged, threshold, rows_dropped, rows_imputed, seconds, rows_per_second, and the
     label column, anomaly class and detection report when labels are given).
     """
     from synthkit.api import _model_for
-    from synthkit.metrics import binary_labels, detection_report, label_summary
+    from synthkit.evaluation.detection import binary_labels, detection_report, label_summary
 
     detector = _model_for(detector, "detector", "scoring")
     adapter = getattr(detector, "adapter_", None)
@@ -442,7 +442,7 @@ def _label_codes(labels: pd.Series, seen: list, name) -> np.ndarray:
     The anomaly class is chosen once the whole file is read; a missing value or a third value
     stops the run at the chunk it is in, with the message ``binary_labels`` gives.
     """
-    from synthkit.metrics import binary_labels
+    from synthkit.evaluation.detection import binary_labels
 
     if labels.isna().any():
         binary_labels(labels, name=name)  # raises: missing values

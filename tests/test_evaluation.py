@@ -1,4 +1,4 @@
-"""Synthetic-data measures: tables, the shipped MNIST classifier, FID/KID, and `synthkit evaluate`."""
+"""Synthetic-data measures: tables, FID/KID with a dataset's feature model, and `synthkit evaluate`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ import pytest
 from click.testing import CliRunner
 
 from synthkit import evaluation as ev
+from synthkit.cli import cli
+from synthkit.dataset import Dataset
 from synthkit.errors import DataError
+from synthkit.hookspecs import hookimpl
 
 
 def _table(n, seed, shift=0.0):
@@ -85,24 +88,25 @@ def test_nearest_distances():
     assert np.allclose(ev.nearest_distances(np.array([[0.0, 0.0], [3.0, 5.0]]), ref), [0.0, 1.0])
 
 
-def test_shipped_classifier_loads_without_pickle_and_is_small():
-    assert ev.CLASSIFIER_FILE.is_file() and ev.CLASSIFIER_FILE.stat().st_size < 1_000_000
-    with np.load(ev.CLASSIFIER_FILE, allow_pickle=False) as npz:
-        assert all(npz[k].dtype != object for k in npz.files)
-    _, _, info = ev.load_mnist_classifier()
-    assert info["test_accuracy"] > 0.97 and info["train_images"] == 8000
-
-
 def test_image_measures_on_noise(tmp_path):
+    from synthkit_datasets.mnist.features import FEATURE_DIM, mnist_features, mnist_images
+
     rng = np.random.default_rng(0)
     blobs = rng.integers(0, 256, (60, 28, 28), dtype=np.uint8)
-    f = ev.mnist_features(blobs)
-    assert f.shape == (60, ev.FEATURE_DIM)
-    report = ev.image_report(blobs[:30], blobs[30:], labels=np.zeros(30, int), train=blobs[:30], holdout=blobs[30:])
+    f = mnist_features(blobs)
+    assert f.shape == (60, FEATURE_DIM)
+    report = ev.image_report(blobs[:30], blobs[30:], labels=np.zeros(30, int), train=blobs[:30], holdout=blobs[30:],
+                             features="mnist")
     assert report["fid"] >= 0 and 0 <= report["classifier_accuracy"] <= 1
     assert report["memorisation"]["near_copies"] == 0
+    rows = ev.image_report_rows(report)  # labelled samples, unlabelled REAL: one FID against every class
+    assert rows[2][0] == "FID (MNIST classifier features)" and rows[4][1].startswith("REAL has no labels")
     with pytest.raises(DataError, match="28x28"):
-        ev.as_unit_images(np.zeros((3, 32, 32)))
+        mnist_images(np.zeros((3, 32, 32)))
+    with pytest.raises(DataError, match="needs a dataset with a feature model, and no features= was given"):
+        ev.image_report(blobs[:30], blobs[30:])
+    with pytest.raises(DataError, match="'transactions' has none: .*\\(mnist\\)"):
+        ev.image_report(blobs[:30], blobs[30:], features="transactions")
 
 
 def test_image_report_compares_class_by_class_beside_a_real_reference(real_mnist_dir):
@@ -116,7 +120,7 @@ def test_image_report_compares_class_by_class_beside_a_real_reference(real_mnist
     real, real_labels = images[order[:2000]], labels[order[:2000]]
     rest = order[2000:]
     threes = images[rest][labels[rest] == 3][:150]  # real digits the reference set does not hold
-    digits = ev.image_report(real, threes, labels=np.full(len(threes), 3), real_labels=real_labels)
+    digits = ev.image_report(real, threes, labels=np.full(len(threes), 3), real_labels=real_labels, features="mnist")
     assert digits["classifier_accuracy"] > 0.95
     assert list(digits["by_class"]) == ["3"] and digits["by_class"]["3"]["images_real"] == int((real_labels == 3).sum())
     assert digits["fid_per_class_ratio"] < 1.5  # as close to the real threes as other real threes are
@@ -124,7 +128,7 @@ def test_image_report_compares_class_by_class_beside_a_real_reference(real_mnist
     rng = np.random.default_rng(0)
     mean = real.astype(np.float32).mean(axis=0)
     blobs = np.clip(mean + rng.normal(0, 20, (200, 28, 28)), 0, 255).astype(np.uint8)
-    blur = ev.image_report(real, blobs, labels=np.arange(200) % 10, real_labels=real_labels)
+    blur = ev.image_report(real, blobs, labels=np.arange(200) % 10, real_labels=real_labels, features="mnist:test")
     assert blur["classifier_accuracy"] < 0.3 and len(blur["by_class"]) == 10
     assert blur["fid_per_class_ratio"] > 5 * digits["fid_per_class_ratio"]
     assert blur["fid_per_class_reference"] > 0 and blur["kid_per_class"] > blur["kid_per_class_reference"]
@@ -132,29 +136,23 @@ def test_image_report_compares_class_by_class_beside_a_real_reference(real_mnist
     assert rows[1][0] == "classifier accuracy on labels" and rows[2][0] == "FID per class (mean of 1)"
 
 
-def test_classifier_on_real_mnist(real_mnist_dir):
-    import synthkit
-
-    images, labels = synthkit.load_dataset("mnist:test")
-    assert (ev.mnist_predict(images[8000:8500]) == labels[8000:8500]).mean() > 0.95
-
-
 def test_evaluate_command_tables(tmp_path):
     real, synth = tmp_path / "real.csv", tmp_path / "synth.csv"
     _table(600, 0).to_csv(real, index=False)
     _table(300, 1).to_csv(synth, index=False)
-    result = CliRunner().invoke(ev.evaluate, [str(real), str(synth), "--label-column", "label"])
+    result = CliRunner().invoke(cli, ["evaluate", str(real), str(synth), "--label-column", "label"])
     assert result.exit_code == 0, result.output
     for text in ("mean KS", "mean TV", "correlation similarity", "exact copies", "GBM AP"):
         assert text in result.output
 
 
-def test_evaluate_command_images_and_errors(tmp_path):
+def test_evaluate_command_images_and_errors(tmp_path, real_mnist_dir):
     rng = np.random.default_rng(0)
-    real, synth = tmp_path / "real.npz", tmp_path / "synth.npz"
+    real, synth, holdout = tmp_path / "real.npz", tmp_path / "synth.npz", tmp_path / "holdout.npz"
     np.savez(real, x=rng.integers(0, 256, (40, 28, 28), dtype=np.uint8), y=np.arange(40) % 10)
     np.savez(synth, x=rng.integers(0, 256, (40, 28, 28), dtype=np.uint8), y=np.arange(40) % 10)
-    result = CliRunner().invoke(ev.evaluate, [str(real), str(synth), "--holdout", str(real)])
+    np.savez(holdout, x=rng.integers(0, 256, (40, 28, 28), dtype=np.uint8))
+    result = CliRunner().invoke(cli, ["evaluate", "mnist:test", str(synth), "--holdout", str(holdout)])
     assert result.exit_code == 0, result.output
     assert "FID" in result.output and "classifier accuracy" in result.output and "near copies" in result.output
     rows = [line.split("  ")[0] for line in result.output.splitlines()]
@@ -162,15 +160,102 @@ def test_evaluate_command_images_and_errors(tmp_path):
     assert rows[1].startswith("images") and rows[2].startswith("classifier accuracy"), result.output
     assert rows[3].startswith("FID per class (mean of 10)") and "real vs real: " in result.output.splitlines()[3]
     assert "  class 0" in result.output and "KID per class" in result.output
-    np.savez(real, x=rng.integers(0, 256, (40, 28, 28), dtype=np.uint8))  # REAL without labels
-    result = CliRunner().invoke(ev.evaluate, [str(real), str(synth)])
-    lines = result.output.splitlines()
-    assert result.exit_code == 0 and lines[2].startswith("classifier accuracy"), result.output
-    assert lines[3].startswith("FID (MNIST classifier features)") and "real vs real: " in lines[3]
-    assert "REAL has no labels" in result.output
+    result = CliRunner().invoke(cli, ["evaluate", str(real), str(synth)])  # a file has no feature model
+    assert result.exit_code == 1 and "needs a dataset with a feature model" in result.output, result.output
+    assert "is a file" in result.output and "mnist:test" in result.output
     table = tmp_path / "t.csv"
     _table(50, 0).to_csv(table, index=False)
-    result = CliRunner().invoke(ev.evaluate, [str(real), str(table)])
+    result = CliRunner().invoke(cli, ["evaluate", str(real), str(table)])
     assert result.exit_code != 0 and "both be tables or both be images" in result.output
-    result = CliRunner().invoke(ev.evaluate, [str(table), str(tmp_path / "missing.csv")])
+    result = CliRunner().invoke(cli, ["evaluate", str(table), str(tmp_path / "missing.csv")])
     assert result.exit_code != 0 and "Traceback" not in result.output
+
+
+# -- a third-party dataset with its own feature model ---------------------------------------------
+class ColourFeatures:
+    """A toy feature model for 8x8 colour images: channel statistics; the class is the brightest channel."""
+
+    name = "colour statistics"
+
+    def __init__(self):
+        self.calls = []
+
+    def features(self, images):
+        self.calls.append(("features", images.shape, images.dtype))
+        corners = images[:, ::4, ::4].reshape(len(images), -1)
+        return np.hstack([images.mean(axis=(1, 2)), images.std(axis=(1, 2)), corners])
+
+    def predict(self, images):
+        self.calls.append(("predict", images.shape, images.dtype))
+        return images.mean(axis=(1, 2)).argmax(axis=1)
+
+
+def colour_images(n, seed, labels=None):
+    """8x8 RGB images, uint8, each brightest in the channel its label names (0, 1 or 2)."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % 3 if labels is None else labels
+    images = rng.integers(0, 120, (n, 8, 8, 3))
+    images[np.arange(n), :, :, labels] += 120
+    return images.astype(np.uint8), labels
+
+
+class ColourDataset(Dataset):
+    """A registered image dataset of 8x8 colour images with its own feature model; ``bare`` has no labels."""
+
+    name, kind, description = "colours", "image", "8x8 colour images"
+
+    def __init__(self, model=None):
+        self.model = model
+
+    def splits(self):
+        return ["test", "bare"]
+
+    def location(self):
+        return "in memory"
+
+    def load(self, split=None):
+        images, labels = colour_images(90, 1)
+        return images, None if split == "bare" else labels
+
+    def feature_model(self):
+        return self.model
+
+
+@pytest.fixture
+def colours(registry):
+    model = ColourFeatures()
+
+    class ColourPlugin:
+        @hookimpl
+        def synthkit_register_datasets(self, register):
+            register("colours", ColourDataset(model))
+            register("plaincolours", ColourDataset(None))
+
+    registry.register_plugin(ColourPlugin(), name="colourplugin")
+    return model
+
+
+def test_a_third_party_dataset_feature_model_is_used(colours, tmp_path):
+    real, real_labels = ColourDataset().load("test")
+    synth, asked = colour_images(30, 2)
+    report = ev.image_report(real, synth, labels=asked, real_labels=real_labels, features="colours")
+    assert report["feature_model"] == "colour statistics" and report["classifier_accuracy"] == 1.0
+    assert sorted(report["by_class"]) == ["0", "1", "2"]
+    assert {kind for kind, _, _ in colours.calls} == {"features", "predict"}
+    assert all(shape[1:] == (8, 8, 3) and dtype == np.float32 for _, shape, dtype in colours.calls)  # unit images
+    assert report == ev.image_report(real, synth, labels=asked, real_labels=real_labels, features=colours)
+
+    path = tmp_path / "synth.npz"
+    np.savez(path, x=synth, y=asked)
+    result = CliRunner().invoke(cli, ["evaluate", "colours:test", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "classifier accuracy on labels  1.0000" in result.output and "FID per class (mean of 3)" in result.output
+    result = CliRunner().invoke(cli, ["evaluate", "colours:bare", str(path)])  # REAL without labels
+    lines = result.output.splitlines()
+    assert result.exit_code == 0 and lines[3].startswith("FID (colour statistics)"), result.output
+    assert "REAL has no labels" in result.output
+    result = CliRunner().invoke(cli, ["evaluate", "plaincolours", str(path)])
+    assert result.exit_code == 1 and "dataset 'plaincolours' has none" in result.output, result.output
+    assert "(colours, mnist)" in result.output
+    with pytest.raises(DataError, match="the synthetic images are 28x28x1, the real ones 8x8x3"):
+        ev.image_report(real, np.zeros((5, 28, 28), np.uint8), features="colours")

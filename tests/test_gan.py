@@ -197,4 +197,5 @@ def test_mnist_conditional_quality(real_mnist_dir):
     images, labels = synthkit.load_dataset("mnist:test")
     gen = synthkit.get_generator("gan", epochs=8, seed=0).fit(images[:8000], labels[:8000])
     asked = np.repeat(np.arange(10), 20)
-    assert (ev.mnist_predict(gen.sample(200, y=asked, seed=0)) == asked).mean() > 0.8
+    classifier = ev.feature_model_of("mnist")
+    assert (classifier.predict(ev.as_unit_images(gen.sample(200, y=asked, seed=0))) == asked).mean() > 0.8

@@ -11,7 +11,7 @@ import pytest
 
 import synthkit
 from synthkit.errors import DataError
-from synthkit.metrics import binary_labels
+from synthkit.evaluation.detection import binary_labels
 
 from test_cli import assert_clean_error, run
 

@@ -1,4 +1,4 @@
-"""The built-in ``mnist`` dataset plugin: finding, parsing, caching and downloading MNIST.
+"""The built-in ``mnist`` dataset plugin: finding, parsing, caching and downloading MNIST, and its feature model.
 
 Every test but the ``mnist``-marked one works on tiny synthetic files in a temporary folder, with
 ``HOME`` and ``KERAS_HOME`` pointing at an empty temporary folder, ``SYNTHKIT_OFFLINE=1`` and the
@@ -19,8 +19,9 @@ import pytest
 
 from synthkit.errors import DatasetNotFoundError, InputFileError, PluginError
 from synthkit_datasets.mnist import MnistDataset
+from synthkit_datasets.mnist import features as mnist_features
 
-MODULE = MnistDataset.__module__  # "synthkit_datasets.mnist", for monkeypatching its helpers
+MODULE = "synthkit_datasets.mnist.loader"  # where the file helpers are, for monkeypatching them
 
 
 
@@ -416,8 +417,37 @@ def test_offline_never_downloads(isolated, monkeypatch):
 
 
 def test_registers_through_the_hook():
-    module = sys.modules[MODULE]
+    module = sys.modules[MnistDataset.__module__]  # the entry point, synthkit_datasets.mnist
     registered = []
     module.synthkit_register_datasets(register=lambda name, obj: registered.append((name, obj)))
     assert [name for name, _ in registered] == ["mnist"]
     assert isinstance(registered[0][1], MnistDataset)
+
+
+# ------------------------------------------------------------------------------ feature model
+
+
+def test_shipped_classifier_loads_without_pickle_and_is_small():
+    path = mnist_features.CLASSIFIER_FILE
+    assert path.is_file() and path.stat().st_size < 1_000_000 and path.parent.name == "mnist"
+    with np.load(path, allow_pickle=False) as npz:
+        assert all(npz[k].dtype != object for k in npz.files)
+    _, _, info = mnist_features.load_mnist_classifier()
+    assert info["test_accuracy"] > 0.97 and info["train_images"] == 8000
+
+
+def test_feature_model_is_the_shipped_classifier():
+    model = MnistDataset().feature_model()
+    assert isinstance(model, mnist_features.MnistFeatureModel) and model.name == "MNIST classifier features"
+    images = np.random.default_rng(0).random((5, 28, 28, 1), dtype=np.float32)
+    assert model.features(images).shape == (5, mnist_features.FEATURE_DIM)
+    assert model.predict(images).shape == (5,)
+
+
+@pytest.mark.mnist
+def test_classifier_on_real_mnist(real_mnist_dir):
+    from synthkit.evaluation import as_unit_images
+
+    images, labels = MnistDataset().load("test")
+    predicted = MnistDataset().feature_model().predict(as_unit_images(images[8000:8500]))
+    assert (predicted == labels[8000:8500]).mean() > 0.95

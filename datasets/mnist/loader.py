@@ -1,4 +1,4 @@
-"""The built-in ``mnist`` dataset: 70,000 handwritten digits, 28x28 grey-scale, labels 0-9.
+"""Where the ``mnist`` dataset's files are, reading them, and downloading them when they are absent.
 
 Where the files are looked for, split by split, first match wins:
 
@@ -10,15 +10,13 @@ Where the files are looked for, split by split, first match wins:
 2. The Keras cache, ``$KERAS_HOME/datasets/mnist.npz`` (when ``KERAS_HOME`` is set), then
    ``~/.keras/datasets/mnist.npz``. The files are read with numpy; TensorFlow is never imported.
 3. A download of ``mnist.npz`` from Google's Keras dataset bucket into the Keras cache (the first
-   of the folders above), checked against its SHA-256. This only happens when ``load`` asks for a
-   split that steps 1 and 2 do not have, and never when ``SYNTHKIT_OFFLINE`` is set to ``1``
-   (or ``true``/``yes``/``on``). ``splits()`` and ``location()`` never download.
+   of the folders above), checked against its SHA-256 (``download``). ``MnistDataset`` only
+   downloads when ``load`` asks for a split that steps 1 and 2 do not have, and never when
+   ``SYNTHKIT_OFFLINE`` is set to ``1`` (or ``true``/``yes``/``on``).
 
-If a split can be found nowhere, ``load`` raises ``DatasetNotFoundError`` saying where to put the
-files. Loaded arrays are cached in memory per process (keyed on the files' resolved paths, sizes
-and modification times); ``load`` hands out copies, so callers may modify what they get.
-
-Importing this module is cheap (a few standard-library modules); numpy is imported on loading.
+Loaded arrays are cached in memory per process (keyed on the files' resolved paths, sizes and
+modification times), read-only. Importing this module is cheap (a few standard-library modules);
+numpy is imported on loading.
 """
 
 from __future__ import annotations
@@ -27,9 +25,8 @@ import functools
 import os
 from pathlib import Path
 
-from synthkit.dataset import Dataset
-from synthkit.errors import DatasetNotFoundError, InputFileError, PluginError
-from synthkit.hookspecs import hookimpl
+from synthkit.errors import InputFileError
+
 
 #: Where ``mnist.npz`` is downloaded from and its SHA-256: the file Keras' ``mnist.load_data`` uses.
 MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
@@ -42,7 +39,7 @@ N_CLASSES = 10
 _IDX_PREFIX = {"train": "train", "test": "t10k"}
 _IMAGES_MAGIC = 2051  # 0x00000803: unsigned bytes, 3 dimensions
 _LABELS_MAGIC = 2049  # 0x00000801: unsigned bytes, 1 dimension
-_NPZ_NAME = "mnist.npz"
+NPZ_NAME = "mnist.npz"
 _DOWNLOAD_TIMEOUT_S = 60
 _CHUNK = 1 << 20
 _TRUE = {"1", "true", "yes", "on"}
@@ -59,7 +56,7 @@ def _data_dir() -> Path | None:
     return Path(root).expanduser().absolute() / "mnist"
 
 
-def _keras_dirs() -> list[Path]:
+def keras_dirs() -> list[Path]:
     """The Keras cache folders to read ``mnist.npz`` from; the first is where a download goes."""
     dirs = []
     keras_home = os.environ.get("KERAS_HOME", "").strip()
@@ -73,11 +70,13 @@ def _keras_dirs() -> list[Path]:
     return unique
 
 
-def _offline() -> bool:
+def offline() -> bool:
+    """Whether ``SYNTHKIT_OFFLINE`` forbids downloading."""
     return os.environ.get("SYNTHKIT_OFFLINE", "").strip().lower() in _TRUE
 
 
 def _idx_names(split: str) -> tuple[str, str]:
+    """The IDX file names (without ``.gz``) of a split's images and labels."""
     prefix = _IDX_PREFIX[split]
     return f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte"
 
@@ -106,7 +105,7 @@ def _npz_has_split(path: Path, split: str) -> bool:
     return {f"x_{split}.npy", f"y_{split}.npy"} <= names
 
 
-def _find_source(split: str):
+def find_source(split: str):
     """Where ``split`` can be loaded from without downloading: a tuple, or None.
 
     ``("idx", images_path, labels_path)`` or ``("npz", path)``.
@@ -117,11 +116,11 @@ def _find_source(split: str):
         images, labels = _find_file(folder, images_name), _find_file(folder, labels_name)
         if images is not None and labels is not None:
             return ("idx", images, labels)
-        npz = folder / _NPZ_NAME
+        npz = folder / NPZ_NAME
         if npz.is_file() and _npz_has_split(npz, split):
             return ("npz", npz)
-    for keras_dir in _keras_dirs():
-        npz = keras_dir / _NPZ_NAME
+    for keras_dir in keras_dirs():
+        npz = keras_dir / NPZ_NAME
         if npz.is_file() and _npz_has_split(npz, split):
             return ("npz", npz)
     return None
@@ -193,6 +192,7 @@ def _check_pair(images, labels, where: str):
 
 @functools.lru_cache(maxsize=8)
 def _load_idx(images_key: tuple[str, int, int], labels_key: tuple[str, int, int]):
+    """The checked arrays of a pair of IDX files, cached on the files' keys."""
     images = _parse_idx(images_key[0], _IMAGES_MAGIC)
     labels = _parse_idx(labels_key[0], _LABELS_MAGIC)
     return _check_pair(images, labels, f"{images_key[0]} and {labels_key[0]}")
@@ -204,6 +204,7 @@ class _NotNpz(Exception):
 
 @functools.lru_cache(maxsize=8)
 def _load_npz(npz_key: tuple[str, int, int], split: str):
+    """The checked arrays of one split of a ``mnist.npz``, cached on the file's key; errors name the file."""
     import numpy as np
 
     path = npz_key[0]
@@ -232,14 +233,15 @@ def _load_npz(npz_key: tuple[str, int, int], split: str):
     return _check_pair(images, labels, path)
 
 
-def _load_source(source, split: str):
-    """The cached, read-only ``(images, labels)`` of ``split`` from a ``_find_source`` tuple."""
+def load_source(source, split: str):
+    """The cached, read-only ``(images, labels)`` of ``split`` from a ``find_source`` tuple."""
     if source[0] == "idx":
         return _load_idx(_file_key(source[1]), _file_key(source[2]))
     return _load_npz(_file_key(source[1]), split)
 
 
 def _one_line(exc: BaseException) -> str:
+    """An exception's message on one line, for error messages."""
     return " ".join(str(exc).split())
 
 
@@ -254,14 +256,14 @@ def _open_url(url: str):
     return urllib.request.urlopen(request, timeout=_DOWNLOAD_TIMEOUT_S)
 
 
-class _DownloadFailed(Exception):
+class DownloadFailed(Exception):
     """Why a download failed, in one line; ``MnistDataset`` turns it into DatasetNotFoundError."""
 
 
-def _download(dest: Path) -> None:
+def download(dest: Path) -> None:
     """Download ``mnist.npz`` to ``dest`` through a temporary file, checking its SHA-256.
 
-    Raises ``_DownloadFailed`` on any failure, leaving no file behind.
+    Raises ``DownloadFailed`` on any failure, leaving no file behind.
     """
     import hashlib
     import http.client
@@ -288,14 +290,14 @@ def _download(dest: Path) -> None:
                 if close is not None:
                     close()
         if digest.hexdigest() != MNIST_SHA256:
-            raise _DownloadFailed(
+            raise DownloadFailed(
                 f"the download from {MNIST_URL} is corrupted: SHA-256 {digest.hexdigest()}, "
                 f"expected {MNIST_SHA256}"
             )
         os.replace(tmp_name, dest)
         tmp_name = None
     except (OSError, http.client.HTTPException, ValueError) as exc:  # URLError is an OSError
-        raise _DownloadFailed(
+        raise DownloadFailed(
             f"downloading {MNIST_URL} to {dest} failed: {_one_line(exc) or type(exc).__name__}"
         ) from exc
     finally:
@@ -306,7 +308,7 @@ def _download(dest: Path) -> None:
                 pass
 
 
-def _where_to_put(split: str | None = None) -> str:
+def where_to_put(split: str | None = None) -> str:
     """One clause telling where to put the files of ``split`` (both splits when None)."""
     if split is None:
         names = [n for s in SPLITS for n in _idx_names(s)]
@@ -317,105 +319,5 @@ def _where_to_put(split: str | None = None) -> str:
     now = str(folder) if folder is not None else "unset"
     return (
         f"put {files} (or mnist.npz) in $SYNTHKIT_DATA_DIR/mnist/ (now: {now}) "
-        f"or mnist.npz in {_keras_dirs()[0]}{os.sep}"
+        f"or mnist.npz in {keras_dirs()[0]}{os.sep}"
     )
-
-
-# ------------------------------------------------------------------------------------- dataset
-
-
-class MnistDataset(Dataset):
-    """MNIST handwritten digits: ``load(split)`` gives uint8 images (n, 28, 28) and int64 labels."""
-
-    name = "mnist"
-    kind = "image"
-    description = (
-        "MNIST handwritten digits: 28x28 grey-scale images, labels 0-9 "
-        "(60,000 train, 10,000 test)"
-    )
-    label_column = None
-
-    def splits(self) -> list[str]:
-        """The splits loadable now without downloading, in the order train, test."""
-        return [s for s in SPLITS if _find_source(s) is not None]
-
-    def location(self) -> str:
-        """One line: where each split is loaded from, or where to put the files."""
-        found: dict[str, list[str]] = {}
-        missing = []
-        for split in SPLITS:
-            source = _find_source(split)
-            if source is None:
-                missing.append(split)
-                continue
-            if source[0] == "idx":
-                where = f"{source[1].parent}{os.sep} (IDX files)"
-            else:
-                where = str(source[1])
-            found.setdefault(where, []).append(split)
-        parts = [f"{' and '.join(splits)} from {where}" for where, splits in found.items()]
-        if missing:
-            which = "MNIST" if len(missing) == len(SPLITS) else " and ".join(missing)
-            fetch = (
-                "SYNTHKIT_OFFLINE is set, so it is not downloaded"
-                if _offline()
-                else f"downloaded on first load to {_keras_dirs()[0] / _NPZ_NAME}"
-            )
-            only = missing[0] if len(missing) == 1 else None
-            parts.append(f"{which} not here ({fetch}); to use local files, {_where_to_put(only)}")
-        return "; ".join(parts)
-
-    def load(self, split: str | None = None):
-        """``(images, labels)``: uint8 (n, 28, 28), int64 (n,); ``None``: every available split."""
-        if split is not None and split not in SPLITS:
-            raise PluginError(
-                f"unknown MNIST split {split!r}: choose one of {', '.join(SPLITS)} "
-                "(or no split for every available one)"
-            )
-        if split is None:
-            wanted = self.splits()
-            if not wanted:  # nothing here: fetch the whole data set
-                wanted = list(SPLITS)
-        else:
-            wanted = [split]
-        pairs = [self._load_split(s) for s in wanted]
-        if len(pairs) == 1:
-            images, labels = pairs[0]
-            return images.copy(), labels.copy()
-        import numpy as np
-
-        return (
-            np.concatenate([p[0] for p in pairs]),
-            np.concatenate([p[1] for p in pairs]),
-        )
-
-    def _load_split(self, split: str):
-        source = _find_source(split)
-        if source is None:
-            source = self._fetch(split)
-        return _load_source(source, split)
-
-    def _fetch(self, split: str):
-        """Download ``mnist.npz`` into the Keras cache, or explain where to put the files."""
-        what = f"MNIST split {split!r} not found"
-        if _offline():
-            raise DatasetNotFoundError(
-                f"{what}: {_where_to_put(split)}, or unset SYNTHKIT_OFFLINE to download it"
-            )
-        dest = _keras_dirs()[0] / _NPZ_NAME
-        try:
-            _download(dest)
-        except _DownloadFailed as exc:
-            raise DatasetNotFoundError(
-                f"{what}: {_where_to_put(split)}, or connect to the internet to download it "
-                f"({exc})"
-            ) from exc
-        source = _find_source(split)
-        if source is None:  # pragma: no cover - the verified file always holds both splits
-            raise DatasetNotFoundError(f"{what}: the downloaded {dest} does not hold it")
-        return source
-
-
-@hookimpl
-def synthkit_register_datasets(register):
-    register("mnist", MnistDataset())

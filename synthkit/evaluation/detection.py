@@ -1,4 +1,4 @@
-"""Quality measures: detection scores against known labels, and reading those labels (``binary_labels``)."""
+"""Detection quality against known labels, and the one reader of those labels (``binary_labels``)."""
 
 from __future__ import annotations
 
@@ -135,6 +135,7 @@ def _label_codes(s, what: str):
 
 
 def _check_two(classes, counts, what: str) -> None:
+    """Refuse a label column without exactly two values, listing the commonest ones it has."""
     if len(classes) == 2:
         return
     if not classes:
@@ -166,6 +167,7 @@ def _match(value, classes) -> int:
 
 
 def _positive(classes, counts, positive_label, what: str) -> int:
+    """The index of the anomaly class: ``positive_label``, else the yes of a yes/no pair, else the rarer."""
     if positive_label is not None:
         i = _match(positive_label, classes)
         if i < 0:
@@ -182,10 +184,12 @@ def _positive(classes, counts, positive_label, what: str) -> int:
 
 
 def _show(value) -> str:
+    """A label value quoted for a message, numpy scalars as Python ones."""
     if isinstance(value, np.generic):
         value = value.item()
     return repr(value) if isinstance(value, (str, bool, int, float)) else repr(str(value))
 
 
 def _values(values) -> str:
+    """Label values quoted and joined with commas, for a message."""
     return ", ".join(_show(v) for v in values)
