@@ -89,80 +89,96 @@ def default_detector(data) -> str:
 
 @dataclass
 class DetectResult:
-    """What a detect run produced: the output frame, the detector, and the summary figures."""
+    """What a detect run produced: the scored frame (None when streamed: the rows went to the output),
+    the detector, and the summary figures."""
 
-    frame: pd.DataFrame
+    frame: pd.DataFrame | None
     detector: object
     summary: dict = field(default_factory=dict)
     truth: np.ndarray | None = None  # 0/1 per row of ``frame`` (1 = anomaly class) when labels are known
 
 
 def detect(data, plugin: str | None = None, contamination: float | None = None, label_column: str | None = None,
-           seed: int | None = None, normal_class=None, model=None, positive_label=None, **params) -> pd.DataFrame:
-    """Fit a detector on ``data`` and return it with ``anomaly_score`` and ``is_anomaly`` columns.
+           seed: int | None = None, normal_class=None, model=None, positive_label=None, output=None,
+           chunksize: int | None = None, sample_rows: int | None = None, save_model=None, **params):
+    """Fit a detector on ``data`` and score every row: ``anomaly_score``, ``is_anomaly`` (and ``segment``).
 
     ``plugin`` names the detector; by default ``ensemble`` for tables and ``autoencoder`` for
-    images (``default_detector``). ``data`` is a DataFrame, a 2-D array, an image array, ``(images, labels)``, a file path or a
-    dataset name. ``label_column`` names a two-valued column (1/0, booleans, Y/N, yes/no, ``>50K``/
-    ``<=50K``, ...) that is kept out of the features and used to report ROC-AUC; datasets with a
-    known label (``transactions``: ``is_fraud``) use it by default. ``positive_label`` names its
-    anomaly class (default: the yes value of a yes/no pair, else the rarer value; see
-    ``synthkit.evaluation.detection.binary_labels``); the summary then names it. For images, ``normal_class``
-    fits on that class only and scores everything, with the other classes as the anomalies.
-    ``model`` is a fitted detector (or a model directory) to score with instead of fitting. The
-    summary lies in ``result.attrs["synthkit"]``.
+    images (``default_detector``). ``data`` is a DataFrame, a 2-D array, an image array, ``(images,
+    labels)``, a file path or a dataset name. ``label_column`` names a two-valued column (1/0,
+    booleans, Y/N, yes/no, ``>50K``/``<=50K``, ...) that is kept out of the features and used to
+    report ROC-AUC; datasets with a known label (``transactions``: ``is_fraud``) use it by default.
+    ``positive_label`` names its anomaly class (default: the yes value of a yes/no pair, else the
+    rarer value; see ``synthkit.evaluation.detection.binary_labels``); the summary then names it.
+    For images, ``normal_class`` fits on that class only and scores everything, with the other
+    classes as the anomalies. ``model`` is a fitted detector (or a model directory) to score with
+    instead of fitting. ``output`` (.csv, .csv.gz, .parquet or .npz) receives the scored rows,
+    written atomically; ``save_model`` a model directory of the detector, saved before the rows.
+
+    Returns the scored DataFrame, its summary in ``result.attrs["synthkit"]``. When the rows scored
+    are the rows fitted (no ``model``, no ``normal_class``) their scores are the detector's
+    ``decision_scores_``, which k-NN, LOF and the ensemble compute with each row left out of its own
+    neighbours (PyOD's convention).
+
+    A CSV or Parquet file is streamed instead when ``detect_streams`` says so: with ``model``,
+    ``chunksize`` or ``sample_rows``, or a file over 256 MiB, unless ``normal_class`` is given or
+    ``output`` is .npz. Without ``model`` the detector is then fitted on a seeded sample of
+    ``sample_rows`` rows (default 500,000; ``seed``, default 0), and the file is scored in chunks
+    of ``chunksize`` rows (default 100,000), in flat memory: the rows go to ``output`` only (none
+    are kept when it is None) and the summary dict is returned (the keys of ``attrs["synthkit"]``,
+    plus ``rows_read``, ``seconds``, ``rows_per_second`` and, after a sample fit, ``sampled_rows``
+    and ``sample_seed``). To have a file's rows back in memory, pass it as a DataFrame.
     """
-    result = run_detect(data, plugin=plugin, contamination=contamination, label_column=label_column,
-                        seed=seed, normal_class=normal_class, model=model, positive_label=positive_label, **params)
+    result = run_detect(data, plugin=plugin, contamination=contamination, label_column=label_column, seed=seed,
+                        normal_class=normal_class, model=model, positive_label=positive_label, output=output,
+                        chunksize=chunksize, sample_rows=sample_rows, save_model=save_model, **params)
+    if result.frame is None:
+        return result.summary
     result.frame.attrs["synthkit"] = result.summary
     return result.frame
 
 
-def run_detect(data, plugin=None, contamination=None, label_column=None, seed=None,
-               normal_class=None, model=None, progress: bool = False, positive_label=None, **params) -> DetectResult:
-    """``detect`` with the fitted detector and summary returned separately (used by the CLI)."""
-    from synthkit.evaluation.detection import detection_report, label_summary
+def run_detect(data, plugin=None, contamination=None, label_column=None, seed=None, normal_class=None, model=None,
+               progress: bool = False, positive_label=None, output=None, chunksize=None, sample_rows=None,
+               save_model=None, **params) -> DetectResult:
+    """``detect`` returning a ``DetectResult`` (used by the CLI and the plots); ``progress`` shows
+    Keras progress lines and, on a terminal, the bars of a streamed run."""
+    from synthkit import detecting
 
-    loaded = as_data(data)
-    plugin = plugin or default_detector(loaded)
-    features, out, truth, labels = _detect_frames(loaded, label_column, normal_class, positive_label)
-    fit_mask = np.ones(len(out), dtype=bool)
-    if normal_class is not None:
-        fit_mask = _class_mask(loaded.labels, normal_class)
-    if model is not None:
-        detector = _model_for(model, "detector", "detect")
-    else:
-        if contamination is not None:
-            params["contamination"] = contamination
-        if seed is not None and "seed" in parameter_names(get_registry().get("detectors", plugin)):
-            params["seed"] = seed
-        if progress and "verbose" in parameter_names(get_registry().get("detectors", plugin)):
-            params.setdefault("verbose", progress_verbosity())
-        detector = get_detector(plugin, **params)
-        detector.fit(_rows(features, fit_mask))
-    scores = detector.decision_function(features)
-    out["anomaly_score"] = scores
-    out["is_anomaly"] = np.where(np.isnan(scores), 0, scores > detector.threshold_).astype(int)
-    if hasattr(detector, "segment"):
-        segments = np.full(len(scores), -1)
-        kept = ~np.isnan(scores)
-        if kept.any():
-            segments[kept] = detector.segment(_rows(features, kept))
-        out["segment"] = segments
-    dropped = int(np.isnan(scores).sum())
-    if dropped:
-        out = out[~np.isnan(scores)].reset_index(drop=True)
-        truth = None if truth is None else truth[~np.isnan(scores)]
-    summary = {"rows": int(len(out)), "flagged": int(out["is_anomaly"].sum()),
-               "threshold": float(detector.threshold_), "rows_dropped": dropped,
-               "rows_imputed": int(detector.adapter_.n_affected) if getattr(detector, "missing", "error") == "impute" else 0}
-    if normal_class is not None:
-        summary["normal_class"] = normal_class  # the rest are the anomalies (plots read it from attrs)
-    if labels is not None:
-        summary.update(label_summary(*labels, truth))
-    if truth is not None:
-        summary.update(detection_report(truth, out["anomaly_score"].to_numpy()))
-    return DetectResult(out, detector, summary, truth)
+    if output is not None:
+        _check_detect_output(data, output)
+    if detect_streams(data, output, model=model, chunksize=chunksize, sample_rows=sample_rows,
+                      normal_class=normal_class):
+        return detecting.detect_streamed(data, model=model, plugin=plugin, contamination=contamination,
+                                         label_column=label_column, seed=seed, positive_label=positive_label,
+                                         output=output, chunksize=chunksize, sample_rows=sample_rows,
+                                         save_model=save_model, progress=progress, params=params)
+    return detecting.detect_in_memory(data, model=model, plugin=plugin, contamination=contamination,
+                                      label_column=label_column, seed=seed, normal_class=normal_class,
+                                      positive_label=positive_label, output=output, save_model=save_model,
+                                      progress=progress, params=params)
+
+
+def detect_streams(data, output=None, model=None, chunksize=None, sample_rows=None, normal_class=None) -> bool:
+    """Whether ``detect`` streams ``data``: a CSV or Parquet file, an output that takes rows chunk by
+    chunk (.csv, .csv.gz, .parquet or None), no ``normal_class``, and a ``model`` to score with, a
+    ``chunksize`` or ``sample_rows``, or a file over ``streaming.SAMPLE_ABOVE_BYTES``."""
+    from synthkit import streaming
+
+    if not (isinstance(data, str) or hasattr(data, "__fspath__")) or not streaming.is_streamable(data):
+        return False
+    return (streaming.output_streamable(output) and normal_class is None
+            and (model is not None or chunksize is not None or sample_rows is not None or streaming.is_large(data)))
+
+
+def _check_detect_output(data, output) -> None:
+    """Refuse, before anything is fitted, an output that cannot be written or that is the input file."""
+    from pathlib import Path
+
+    from synthkit.io import check_output
+
+    source = Path(str(data)) if isinstance(data, str) or hasattr(data, "__fspath__") else None
+    check_output(output, overwrite=True, inputs={source} if source is not None and source.exists() else None)
 
 
 def progress_verbosity() -> int:
@@ -192,52 +208,14 @@ def as_data(data):
     raise DataError(f"cannot use {type(data).__name__} as data; give a DataFrame, an array, a file or a dataset name")
 
 
-def _detect_frames(loaded, label_column, normal_class, positive_label=None):
-    """(features for the model, output frame, 0/1 truth or None, (label column, anomaly class) or None)."""
-    from synthkit.evaluation.detection import binary_labels
-
-    if loaded.is_table:
-        frame = loaded.frame
-        label_column = label_column or (loaded.label_column if loaded.label_column in frame.columns else None)
-        if normal_class is not None:
-            raise DataError("normal_class applies to labelled images; for tables use label_column")
-        if label_column is None:
-            if positive_label is not None:
-                raise DataError("positive_label names the anomaly class of a label column; give label_column too")
-            return frame, frame.copy(), None, None
-        if label_column not in frame.columns:
-            raise DataError(f"label column {label_column!r} is not in the data; columns: {', '.join(map(str, frame.columns))}")
-        truth, positive = binary_labels(frame[label_column], positive_label, name=label_column)
-        return frame.drop(columns=[label_column]), frame.copy(), truth, (label_column, positive)
-    if positive_label is not None:
-        raise DataError("positive_label applies to a table's label column; for images use normal_class")
-    images = loaded.images
-    out = pd.DataFrame({"index": np.arange(len(images))})
-    truth = None
-    if loaded.labels is not None:
-        out["label"] = loaded.labels
-    if label_column is not None:
-        raise DataError("label_column applies to tables; image labels come from the dataset or the NPZ 'y' array")
-    if normal_class is not None:
-        if loaded.labels is None:
-            raise DataError("normal_class needs labelled images (a dataset, or an NPZ with a 'y' array)")
-        truth = (~_class_mask(loaded.labels, normal_class)).astype(int)
-    return images, out, truth, None
-
-
 def _class_mask(labels, normal_class) -> np.ndarray:
+    """The rows of ``labels`` in ``normal_class`` (compared as text); an error when there are none."""
     labels = np.asarray(labels)
     mask = labels.astype(str) == str(normal_class)
     if not mask.any():
         raise DataError(f"no rows of normal class {normal_class!r}; classes present: "
                         f"{', '.join(map(str, np.unique(labels)[:20]))}")
     return mask
-
-
-def _rows(features, mask):
-    if isinstance(features, pd.DataFrame):
-        return features[mask] if not mask.all() else features
-    return features[mask] if not mask.all() else features
 
 
 # -- augment -----------------------------------------------------------------------------------

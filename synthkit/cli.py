@@ -154,8 +154,8 @@ def detect(input, plugin, params, contamination, label_column, positive_label, n
     -o - writes the scored rows as CSV to stdout (and the summary to stderr); it reads the input
     in memory.
     """
-    from synthkit import streaming
-    from synthkit.io import check_distinct, check_output, check_output_dir, read_input, removed_on_failure, write_table
+    from synthkit.api import _model_for, detect_streams, run_detect
+    from synthkit.io import check_distinct, check_output, check_output_dir, read_input, removed_on_failure
 
     quiet_tensorflow(verbose)
     params = parse_params(params)
@@ -171,12 +171,13 @@ def detect(input, plugin, params, contamination, label_column, positive_label, n
     if to_stdout and (chunksize or sample_rows):
         raise SynthkitError("-o - writes to standard output in one piece; --chunksize and --sample-rows stream "
                             "to a file: give -o FILE.csv")
-    streamed = (streaming.is_streamable(input) and streaming.output_streamable(output) and not plot_dir
-                and normal_class is None and not to_stdout
-                and bool(model_dir or chunksize or sample_rows or streaming.is_large(input)))
+    # the API streams a file by its rule; --plot and -o - need the scored rows, so they read it whole
+    streamed = not plot_dir and not to_stdout and detect_streams(
+        input, output, model=model_dir, chunksize=chunksize, sample_rows=sample_rows, normal_class=normal_class)
     inputs: set = set()
     if streamed:
         inputs.add(os.path.realpath(input))
+        data = input
     else:
         data = read_input(input, inputs)
     if to_stdout:
@@ -188,63 +189,33 @@ def detect(input, plugin, params, contamination, label_column, positive_label, n
     if plot_dir:
         check_output_dir(plot_dir, inputs=inputs)
     check_distinct(output=None if to_stdout else output, save_model=save_dir, plot=plot_dir)
-    from synthkit.api import _model_for, run_detect
-
     model = None
     if model_dir:
         model = _model_for(model_dir, "detector", "detect")
         if missing is not None:
             _set_missing(model, missing)
     plot_time = None
-    summary_out = sys.stdout  # before progress_to_stderr: the summary's own stream
     with removed_on_failure(None if to_stdout else output, save_dir, plot_dir), progress_to_stderr():
-        # outputs go last; a failure leaves none
+        # the model is saved, then OUT written, then the plots drawn; a failure leaves none of them
         started = time.perf_counter()
-        if streamed:
-            if model is None:
-                frame = streaming.sample_rows(input, sample_rows or streaming.DEFAULT_SAMPLE_ROWS, seed=seed,
-                                              chunksize=chunksize, progress=sys.stderr.isatty())
-                from synthkit.io import Data
+        result = run_detect(data, plugin=plugin, contamination=contamination, label_column=label_column, seed=seed,
+                            normal_class=normal_class, model=model, positive_label=positive_label,
+                            output=None if to_stdout else output, chunksize=chunksize, sample_rows=sample_rows,
+                            save_model=save_dir, progress=True, **params)
+        if plot_dir:  # counted in the printed time: t-SNE alone can take most of a run
+            from synthkit.plots import detection_plots
 
-                if label_column is not None:  # the sample's labels are not used; score_file reads them all
-                    if label_column not in frame.columns:
-                        raise DataError(f"label column {label_column!r} is not in the data; columns: "
-                                        f"{', '.join(map(str, frame.columns))}")
-                    frame = frame.drop(columns=[label_column])
-                fitted = run_detect(Data(os.path.basename(input), frame=frame), plugin=plugin,
-                                    contamination=contamination, seed=seed, progress=True, **params)
-                model = fitted.detector
-                click.echo(f"fitted on {len(frame)} sampled rows (seed {0 if seed is None else seed})",
-                           file=summary_out)
-                del frame, fitted
-                if save_dir:
-                    model.save(save_dir)
-            summary = streaming.score_file(input, model, output, chunksize=chunksize, label_column=label_column,
-                                           positive_label=positive_label)
-            elapsed = time.perf_counter() - started
-        else:
-            result = run_detect(data, plugin=plugin, contamination=contamination, label_column=label_column,
-                                seed=seed, normal_class=normal_class, model=model, progress=True,
-                                positive_label=positive_label, **params)
-            summary = result.summary
-            if save_dir:
-                result.detector.save(save_dir)
-            if plot_dir:  # counted in the printed time: t-SNE alone can take most of a run
-                from synthkit.plots import detection_plots
-
-                plot_started = time.perf_counter()
-                written = detection_plots(result, data, plot_dir, progress=True)
-                plot_time = time.perf_counter() - plot_started
-            elapsed = time.perf_counter() - started
-            if output and not to_stdout:
-                write_table(result.frame, output)
+            plot_started = time.perf_counter()
+            written = detection_plots(result, data, plot_dir, progress=True)
+            plot_time = time.perf_counter() - plot_started
+        elapsed = time.perf_counter() - started
     if to_stdout:
         sys.stdout.flush()
         result.frame.to_csv(sys.stdout, index=False)
     with _summary_stream(to_stdout):
         if plot_dir:
             click.echo(f"plots: {', '.join(written)}")
-        _print_detect_summary(summary, elapsed, None if to_stdout else output, save_dir, plot_time)
+        _print_detect_summary(result.summary, elapsed, None if to_stdout else output, save_dir, plot_time)
 
 
 def _set_missing(model, missing) -> None:
@@ -264,6 +235,9 @@ def _summary_stream(to_stderr: bool):
 
 
 def _print_detect_summary(s: dict, elapsed: float, output, save_dir, plot_time: float | None = None) -> None:
+    """The summary lines of a detect run (stdout, or stderr with -o -)."""
+    if "sampled_rows" in s:
+        click.echo(f"fitted on {s['sampled_rows']} sampled rows (seed {s['sample_seed']})")
     share = s["flagged"] / s["rows"] if s["rows"] else 0.0
     rate = s.get("rows_per_second")
     speed = f"  ({rate:,.0f} rows/s)" if rate and rate == rate else ""  # streamed runs only; NaN != NaN

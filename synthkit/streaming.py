@@ -1,12 +1,11 @@
-"""Streaming: score CSV and Parquet files larger than memory, chunk by chunk, and fit big files on a sample.
+"""Streaming: CSV and Parquet files larger than memory, read and written chunk by chunk, and sampled.
 
-Scoring (``score_file``) reads the input in chunks of ``chunksize`` rows (pandas ``read_csv`` with
-``chunksize``; pyarrow ``ParquetFile.iter_batches`` for Parquet), scores each chunk with a fitted
-detector and appends its rows plus ``anomaly_score``, ``is_anomaly`` (and ``segment``) to a temporary
-file beside the output (CSV appended as text, Parquet through one ``ParquetWriter``). The temporary
-file is renamed to the output only when every chunk is written, so a failed or killed run leaves no
-file at the output path. Memory holds one chunk at a time (plus one score per row when labels are
-given, to report ROC-AUC at the end).
+Reading (``ChunkReader``) goes in chunks of ``chunksize`` rows (pandas ``read_csv`` with
+``chunksize``; pyarrow ``ParquetFile.iter_batches`` for Parquet). Writing (``chunk_sink``) appends
+each chunk to a temporary file beside the output (CSV appended as text, Parquet through one
+``ParquetWriter``), renamed to the output only when every chunk is written, so a failed or killed
+run leaves no file at the output path. Scoring a file this way is ``synthkit.scoring.score_file``,
+also importable from here as ``synthkit.streaming.score_file``.
 
 Dtypes are fixed by the model's schema, not guessed chunk by chunk: categorical columns are read as
 strings (a chunk whose categories all look like numbers stays categorical), integer columns that
@@ -28,7 +27,6 @@ import sys
 import time
 import zlib
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -236,7 +234,7 @@ class _ParquetSink:
 
 
 @contextmanager
-def _sink(output):
+def chunk_sink(output):
     """An atomic chunk writer for ``output`` (or one that discards rows when output is None)."""
     from synthkit.io import atomic_path
 
@@ -255,7 +253,7 @@ def _sink(output):
 
 
 @contextmanager
-def _terminate_as_interrupt():
+def terminate_as_interrupt():
     """Make SIGTERM unwind like Ctrl-C, so the temporary output is removed (SIGKILL cannot be caught)."""
     import threading
 
@@ -319,145 +317,6 @@ def _clock(seconds: float) -> str:
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
-# -- scoring -----------------------------------------------------------------------------------
-@dataclass
-class StreamSummary:
-    """What a streamed scoring run did (the keys of ``as_dict`` match ``api.run_detect``'s summary)."""
-
-    rows: int = 0
-    flagged: int = 0
-    threshold: float = float("nan")
-    rows_dropped: int = 0
-    rows_imputed: int = 0
-    rows_read: int = 0
-    seconds: float = 0.0
-    report: dict = field(default_factory=dict)
-
-    def as_dict(self) -> dict:
-        out = {"rows": self.rows, "flagged": self.flagged, "threshold": self.threshold,
-               "rows_dropped": self.rows_dropped, "rows_imputed": self.rows_imputed,
-               "rows_read": self.rows_read, "seconds": self.seconds,
-               "rows_per_second": self.rows_read / self.seconds if self.seconds > 0 else float("nan")}
-        out.update(self.report)
-        return out
-
-
-def score_file(path, detector, output=None, chunksize: int | None = None, label_column: str | None = None,
-               progress: bool | None = None, positive_label=None) -> dict:
-    """Score the CSV or Parquet file ``path`` with a fitted detector, chunk by chunk.
-
-    ``detector`` is a fitted detector or a model directory. Rows go to ``output`` (.csv, .csv.gz or
-    .parquet; written atomically; None to keep only the summary) with ``anomaly_score``,
-    ``is_anomaly`` and, for segmenting detectors, ``segment``. ``label_column`` names a two-valued
-    column kept out of the features and used for ROC-AUC, with ``positive_label`` (or the default
-    rule of ``synthkit.evaluation.detection.binary_labels``, applied to the whole file) as its anomaly class.
-    ``progress``: draw progress on stderr (default: when stderr is a terminal). Returns the summary
-    dict (rows, flagged, threshold, rows_dropped, rows_imputed, seconds, rows_per_second, and the
-    label column, anomaly class and detection report when labels are given).
-    """
-    from synthkit.api import _model_for
-    from synthkit.evaluation.detection import binary_labels, detection_report, label_summary
-
-    detector = _model_for(detector, "detector", "scoring")
-    adapter = getattr(detector, "adapter_", None)
-    if adapter is None:
-        from synthkit.errors import NotFittedError
-
-        raise NotFittedError(f"this {type(detector).__name__} is not fitted yet; call fit(X) first")
-    if getattr(adapter, "kind", "table") != "table":
-        raise DataError(f"the model was fitted on {adapter.describe()}; a table file cannot be scored with it")
-    path = Path(path)
-    if not is_streamable(path):
-        raise InputFileError(f"cannot stream {path}: give an existing .csv, .csv.gz or .parquet file")
-    if positive_label is not None and label_column is None:
-        raise DataError("positive_label names the anomaly class of a label column; give label_column too")
-    dtype = schema_dtypes(adapter)
-    if label_column is not None:
-        dtype.pop(label_column, None)
-    reader = ChunkReader(path, DEFAULT_CHUNKSIZE if chunksize is None else chunksize, dtype=dtype)
-    threshold = float(detector.threshold_)
-    segments = hasattr(detector, "segment")
-    imputing = getattr(adapter, "missing", "error") == "impute"
-    summary = StreamSummary(threshold=threshold)
-    label_values: list = []  # the label values met so far (at most two); chunks keep int8 codes into it
-    label_codes, kept_scores = [], []
-    bar = Progress("scoring", enabled=progress)
-    started = time.perf_counter()
-    with _terminate_as_interrupt(), _sink(output) as sink:
-        for chunk in reader:
-            if not len(chunk):
-                continue  # a header-only file yields one empty chunk with no dtypes to check
-            first_row = reader.rows_read - len(chunk)
-            chunk = normalise_chunk(chunk, adapter)
-            if label_column is not None:
-                if label_column not in chunk.columns:
-                    raise DataError(f"label column {label_column!r} is not in the data; columns: "
-                                    f"{', '.join(map(str, chunk.columns))}")
-                features = chunk.drop(columns=[label_column])
-            else:
-                features = chunk
-            try:
-                scores = detector.decision_function(features)
-                if imputing:
-                    summary.rows_imputed += int(adapter.n_affected)
-                segment = detector.segment(features) if segments and len(features) else None
-            except SynthkitError as exc:
-                if len(chunk):
-                    raise type(exc)(f"rows {first_row + 1}-{reader.rows_read}: {exc}") from None
-                raise
-            out = chunk  # features may be this very frame: columns are added only after scoring
-            out["anomaly_score"] = scores
-            missing = np.isnan(scores)
-            out["is_anomaly"] = np.where(missing, 0, scores > threshold).astype(np.int64)
-            if segments:
-                out["segment"] = segment if segment is not None else np.zeros(len(out), np.int64)
-            if missing.any():
-                out = out[~missing]
-                summary.rows_dropped += int(missing.sum())
-            if label_column is not None:
-                label_codes.append(_label_codes(out[label_column], label_values, label_column))
-                kept_scores.append(out["anomaly_score"].to_numpy())
-            summary.rows += len(out)
-            summary.flagged += int(out["is_anomaly"].sum())
-            if sink is not None:
-                sink.write(out)
-            bar.update(reader.rows_read, reader.fraction_done)
-        summary.rows_read = reader.rows_read
-        if summary.rows_read == 0:
-            raise DataError(f"{path} has no rows to score")
-        if label_column is not None and summary.rows:  # inside the sink: a label error leaves no output
-            labels = pd.Categorical.from_codes(np.concatenate(label_codes), pd.Index(label_values, dtype=object))
-            truth, positive = binary_labels(pd.Series(labels), positive_label, name=label_column)
-            summary.report = {**label_summary(label_column, positive, truth),
-                              **detection_report(truth, np.concatenate(kept_scores))}
-    summary.seconds = time.perf_counter() - started
-    bar.update(reader.rows_read, 1.0, force=True)
-    bar.close()
-    return summary.as_dict()
-
-
-def _label_codes(labels: pd.Series, seen: list, name) -> np.ndarray:
-    """A chunk's labels as int8 codes into ``seen``, the values met so far (extended here).
-
-    The anomaly class is chosen once the whole file is read; a missing value or a third value
-    stops the run at the chunk it is in, with the message ``binary_labels`` gives.
-    """
-    from synthkit.evaluation.detection import binary_labels
-
-    if labels.isna().any():
-        binary_labels(labels, name=name)  # raises: missing values
-    codes, uniques = pd.factorize(labels)
-    index = []
-    for value in uniques:
-        value = value.item() if isinstance(value, np.generic) else value
-        if value not in seen:
-            seen.append(value)
-        index.append(seen.index(value))
-    if len(seen) > 2:
-        binary_labels(pd.Series(seen, dtype=object), name=name)  # raises: more than two values
-    return np.asarray(index, dtype=np.int8)[codes]
-
-
 # -- fitting on a sample -----------------------------------------------------------------------
 def sample_rows(path, n: int = DEFAULT_SAMPLE_ROWS, seed: int | None = 0, chunksize: int | None = None,
                 progress: bool | None = None) -> pd.DataFrame:
@@ -495,3 +354,12 @@ def sample_rows(path, n: int = DEFAULT_SAMPLE_ROWS, seed: int | None = 0, chunks
         raise DataError(f"{path} has no rows to fit on")
     order = np.argsort(reservoir.index.to_numpy(), kind="stable")
     return reservoir.iloc[order].reset_index(drop=True)
+
+
+def __getattr__(name):
+    """``score_file`` lives in ``synthkit.scoring``; it stays importable from here, as the README shows it."""
+    if name == "score_file":
+        from synthkit.scoring import score_file
+
+        return score_file
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -286,6 +286,26 @@ def test_detect_api_with_label_column(table):
     assert summary["roc_auc"] > 0.9 and summary["rows"] == len(table)
 
 
+def test_detect_scores_the_rows_it_fitted_with_decision_scores(table):
+    """Fitted on the very rows it scores, detect reports decision_scores_ and labels_ (PyOD's training
+    scores: for k-NN each row is left out of its own neighbours) instead of scoring them again."""
+    from synthkit.api import run_detect
+
+    result = run_detect(table, plugin="knn")
+    det = result.detector
+    np.testing.assert_array_equal(result.frame["anomaly_score"], det.decision_scores_)
+    np.testing.assert_array_equal(result.frame["is_anomaly"], det.labels_)
+    assert not np.allclose(det.decision_function(table), det.decision_scores_)  # each row its own neighbour
+    holed = table.astype({"count": float})
+    holed.loc[[7, 40], "count"] = np.nan
+    dropped = run_detect(holed, plugin="knn", missing="drop")
+    assert dropped.summary["rows_dropped"] == 2 and len(dropped.frame) == len(table) - 2
+    np.testing.assert_array_equal(dropped.frame["anomaly_score"], dropped.detector.decision_scores_)
+    np.testing.assert_array_equal(dropped.frame["amount"], holed.drop(index=[7, 40])["amount"])
+    kmeans = run_detect(holed, plugin="kmeans", n_clusters=3, missing="drop", seed=0)  # segments still computed
+    np.testing.assert_array_equal(kmeans.frame["segment"], kmeans.detector.segment(holed.drop(index=[7, 40])))
+
+
 def test_load_dataset_transactions():
     df = synthkit.load_dataset("transactions")
     assert len(df) == 20_000 and df["is_fraud"].isin([0, 1]).all()

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 import synthkit
 from synthkit import streaming
 from synthkit.cli import cli
-from synthkit.errors import DataError, InputFileError, ModelFileError, SchemaError
+from synthkit.errors import DataError, InputFileError, ModelFileError, OutputFileError, SchemaError
 
 
 def make_table(n: int, seed: int = 0) -> pd.DataFrame:
@@ -91,6 +91,36 @@ def test_cli_stream_matches_in_memory_cli(fitted, tmp_path):
     streamed = pd.read_csv(tmp_path / "s.csv")
     with np.load(tmp_path / "m.npz") as npz:
         np.testing.assert_allclose(streamed["anomaly_score"], npz["anomaly_score"], rtol=1e-5, atol=1e-6)
+
+
+def test_api_streams_a_file_with_the_rows_and_scores_of_in_memory(tmp_path):
+    """synthkit.detect(path, output=..., chunksize=...) fits on a sample (here all 1,200 rows) and streams."""
+    make_table(1200, seed=10).to_csv(tmp_path / "d.csv", index=False)
+    in_memory = synthkit.detect(tmp_path / "d.csv", plugin="kmeans", n_clusters=3, seed=0)
+    assert isinstance(in_memory, pd.DataFrame)  # a small file without chunksize or a model: read whole
+    summary = synthkit.detect(tmp_path / "d.csv", plugin="kmeans", n_clusters=3, seed=0, output=tmp_path / "o.csv",
+                              chunksize=250, sample_rows=5000)
+    assert summary["rows"] == summary["rows_read"] == summary["sampled_rows"] == 1200 and summary["sample_seed"] == 0
+    assert summary["threshold"] == in_memory.attrs["synthkit"]["threshold"]
+    streamed = pd.read_csv(tmp_path / "o.csv")
+    assert list(streamed.columns) == list(in_memory.columns)
+    np.testing.assert_allclose(streamed["anomaly_score"], in_memory["anomaly_score"], rtol=1e-5, atol=1e-6)
+    borderline = np.isclose(in_memory["anomaly_score"], summary["threshold"], rtol=1e-5)
+    assert (streamed["is_anomaly"] == in_memory["is_anomaly"])[~borderline].all()
+    pd.testing.assert_frame_equal(streamed.drop(columns=["anomaly_score", "is_anomaly"]),
+                                  in_memory.drop(columns=["anomaly_score", "is_anomaly"]), check_dtype=False)
+
+
+def test_api_with_a_model_streams_unless_the_output_is_npz(fitted, tmp_path):
+    summary = synthkit.detect(fitted / "data.csv", model=fitted / "km", output=tmp_path / "o.parquet", chunksize=700)
+    assert summary["rows"] == 3000 and "rows_per_second" in summary and "sampled_rows" not in summary
+    assert len(pd.read_parquet(tmp_path / "o.parquet")) == 3000
+    frame = synthkit.detect(fitted / "data.csv", model=fitted / "km", output=tmp_path / "o.npz", chunksize=700)
+    assert isinstance(frame, pd.DataFrame) and len(frame) == 3000
+    with np.load(tmp_path / "o.npz") as npz:
+        np.testing.assert_allclose(npz["anomaly_score"], frame["anomaly_score"])
+    with pytest.raises(OutputFileError, match="refusing to overwrite the input"):
+        synthkit.detect(fitted / "data.csv", model=fitted / "km", output=fitted / "data.csv")
 
 
 def test_chunk_dtypes_follow_the_model_schema(tmp_path):

@@ -1,0 +1,153 @@
+"""The two ways a detect run goes: in memory, or streamed from a CSV or Parquet file.
+
+``synthkit.api.run_detect`` chooses between them (``synthkit.api.detect_streams``).
+
+- In memory (``detect_in_memory``): the data is loaded whole, the detector fitted on it (or on its
+  normal class) and every row scored with ``synthkit.scoring.score_frame``. When the rows scored
+  are the rows fitted, their scores are the detector's ``decision_scores_``: nothing is scored twice.
+- Streamed (``detect_streamed``): unless a model is given, the detector is fitted on a seeded
+  sample of the file (``synthkit.streaming.sample_rows``); the whole file is then scored chunk by
+  chunk (``synthkit.scoring.score_file``), the rows going straight to the output.
+
+Both save the detector (``save_model``) before any row is written, and write the rows last.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from synthkit.api import TABLE_DETECTOR, DetectResult, _class_mask, _model_for, as_data, default_detector
+from synthkit.errors import DataError
+from synthkit.scoring import score_frame, training_scores
+
+
+def detect_in_memory(data, model=None, plugin=None, contamination=None, label_column=None, seed=None,
+                     normal_class=None, positive_label=None, output=None, save_model=None, progress: bool = False,
+                     params: dict | None = None) -> DetectResult:
+    """Fit a detector on ``data`` (unless ``model`` is given) and score all of it, held in memory."""
+    from synthkit.evaluation.detection import detection_report, label_summary
+
+    loaded = as_data(data)
+    features, out, truth, labels = detect_frames(loaded, label_column, normal_class, positive_label)
+    scores = None
+    if model is not None:
+        detector = _model_for(model, "detector", "detect")
+    else:
+        detector = new_detector(plugin or default_detector(loaded), contamination, seed, progress, params)
+        if normal_class is None:
+            detector.fit(features)
+            scores = training_scores(detector, features)  # the rows scored are the rows fitted
+        else:
+            detector.fit(features[_class_mask(loaded.labels, normal_class)])
+    out = score_frame(detector, features, out, scores)
+    missing = out["anomaly_score"].isna().to_numpy()
+    dropped = int(missing.sum())
+    if dropped:
+        out = out[~missing].reset_index(drop=True)
+        truth = None if truth is None else truth[~missing]
+    summary = {"rows": int(len(out)), "flagged": int(out["is_anomaly"].sum()),
+               "threshold": float(detector.threshold_), "rows_dropped": dropped,
+               "rows_imputed": int(detector.adapter_.n_affected) if getattr(detector, "missing", "error") == "impute" else 0}
+    if normal_class is not None:
+        summary["normal_class"] = normal_class  # the rest are the anomalies (plots read it from attrs)
+    if labels is not None:
+        summary.update(label_summary(*labels, truth))
+    if truth is not None:
+        summary.update(detection_report(truth, out["anomaly_score"].to_numpy()))
+    if save_model is not None:
+        detector.save(save_model)
+    if output is not None:
+        from synthkit.io import write_table
+
+        write_table(out, output)
+    return DetectResult(out, detector, summary, truth)
+
+
+def detect_streamed(path, model=None, plugin=None, contamination=None, label_column=None, seed=None,
+                    positive_label=None, output=None, chunksize=None, sample_rows=None, save_model=None,
+                    progress: bool = False, params: dict | None = None) -> DetectResult:
+    """Score the CSV or Parquet file ``path`` chunk by chunk, fitting first on a sample of it unless
+    ``model`` is given; the result has no frame (the rows went to ``output``)."""
+    from synthkit.scoring import score_file
+
+    bars = None if progress else False  # None: drawn when stderr is a terminal
+    sampled = {}
+    if model is not None:
+        detector = _model_for(model, "detector", "detect")
+    else:
+        detector, rows = _fit_on_sample(path, plugin or TABLE_DETECTOR, contamination, label_column, seed,
+                                        chunksize, sample_rows, progress, params)
+        sampled = {"sampled_rows": rows, "sample_seed": 0 if seed is None else seed}
+    if save_model is not None:
+        detector.save(save_model)
+    summary = score_file(path, detector, output, chunksize=chunksize, label_column=label_column,
+                         progress=bars, positive_label=positive_label)
+    return DetectResult(None, detector, {**sampled, **summary})
+
+
+def _fit_on_sample(path, plugin, contamination, label_column, seed, chunksize, sample_rows, progress, params):
+    """(a detector fitted on a seeded sample of ``sample_rows`` rows of ``path``, the rows it was fitted on).
+
+    The sample's labels are left out and not used: ``score_file`` reads them all."""
+    from synthkit import streaming
+
+    n = streaming.DEFAULT_SAMPLE_ROWS if sample_rows is None else sample_rows
+    frame = streaming.sample_rows(path, n, seed=seed, chunksize=chunksize, progress=None if progress else False)
+    if label_column is not None:
+        if label_column not in frame.columns:
+            raise DataError(f"label column {label_column!r} is not in the data; columns: "
+                            f"{', '.join(map(str, frame.columns))}")
+        frame = frame.drop(columns=[label_column])
+    return new_detector(plugin, contamination, seed, progress, params).fit(frame), len(frame)
+
+
+def new_detector(plugin: str, contamination=None, seed=None, progress: bool = False, params: dict | None = None):
+    """An unfitted detector for a detect run: ``params``, plus ``contamination`` and ``seed`` when given
+    (``seed`` where the plugin takes one) and, with ``progress``, Keras progress lines."""
+    from synthkit.api import get_detector, progress_verbosity
+    from synthkit.parameters import parameter_names
+    from synthkit.registry import get_registry
+
+    params = dict(params or {})
+    if contamination is not None:
+        params["contamination"] = contamination
+    names = parameter_names(get_registry().get("detectors", plugin))
+    if seed is not None and "seed" in names:
+        params["seed"] = seed
+    if progress and "verbose" in names:
+        params.setdefault("verbose", progress_verbosity())
+    return get_detector(plugin, **params)
+
+
+def detect_frames(loaded, label_column, normal_class, positive_label=None):
+    """(features for the model, output frame, 0/1 truth or None, (label column, anomaly class) or None)."""
+    from synthkit.evaluation.detection import binary_labels
+
+    if loaded.is_table:
+        frame = loaded.frame
+        label_column = label_column or (loaded.label_column if loaded.label_column in frame.columns else None)
+        if normal_class is not None:
+            raise DataError("normal_class applies to labelled images; for tables use label_column")
+        if label_column is None:
+            if positive_label is not None:
+                raise DataError("positive_label names the anomaly class of a label column; give label_column too")
+            return frame, frame.copy(), None, None
+        if label_column not in frame.columns:
+            raise DataError(f"label column {label_column!r} is not in the data; columns: {', '.join(map(str, frame.columns))}")
+        truth, positive = binary_labels(frame[label_column], positive_label, name=label_column)
+        return frame.drop(columns=[label_column]), frame.copy(), truth, (label_column, positive)
+    if positive_label is not None:
+        raise DataError("positive_label applies to a table's label column; for images use normal_class")
+    images = loaded.images
+    out = pd.DataFrame({"index": np.arange(len(images))})
+    truth = None
+    if loaded.labels is not None:
+        out["label"] = loaded.labels
+    if label_column is not None:
+        raise DataError("label_column applies to tables; image labels come from the dataset or the NPZ 'y' array")
+    if normal_class is not None:
+        if loaded.labels is None:
+            raise DataError("normal_class needs labelled images (a dataset, or an NPZ with a 'y' array)")
+        truth = (~_class_mask(loaded.labels, normal_class)).astype(int)
+    return images, out, truth, None

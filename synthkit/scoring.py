@@ -1,0 +1,195 @@
+"""Scoring with a fitted detector: the output columns of a frame, and a whole file chunk by chunk.
+
+``score_frame`` adds ``anomaly_score``, ``is_anomaly`` (0/1 by ``threshold_``; 0 where a row has no
+score) and, for detectors with ``segment``, ``segment`` (-1 where a row has no score). Both paths
+of ``synthkit.detect`` use it: in memory on the whole frame, streamed on each chunk
+(``score_file``), so the columns are built one way.
+
+``score_file`` reads a CSV or Parquet file in chunks (``synthkit.streaming``), scores each and
+appends its rows to a temporary file renamed to the output only when every chunk is written.
+Memory holds one chunk at a time (plus one score per row when labels are given, to report ROC-AUC
+at the end).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from synthkit.errors import DataError, InputFileError, SynthkitError
+
+
+# -- one frame ---------------------------------------------------------------------------------
+def score_frame(detector, features, out: pd.DataFrame, scores: np.ndarray | None = None) -> pd.DataFrame:
+    """Add the score columns for the rows of ``features`` to ``out`` (one row each) and return it.
+
+    ``scores`` are the detector's scores of these rows when they are known already (see
+    ``training_scores``); by default ``detector.decision_function(features)``. ``out`` may be the
+    very frame ``features`` is: every column is computed before any is added.
+    """
+    if scores is None:
+        scores = detector.decision_function(features)
+    scored = ~np.isnan(scores)
+    flags = np.where(scored, scores > detector.threshold_, 0).astype(np.int64)
+    segments = None
+    if hasattr(detector, "segment"):
+        segments = np.full(len(scores), -1, dtype=np.int64)
+        if scored.any():
+            segments[scored] = detector.segment(features if scored.all() else features[scored])
+    out["anomaly_score"] = scores
+    out["is_anomaly"] = flags
+    if segments is not None:
+        out["segment"] = segments
+    return out
+
+
+def training_scores(detector, features) -> np.ndarray:
+    """The scores of the rows ``detector`` was just fitted on, ``features``: its ``decision_scores_``,
+    laid out one per row with NaN for the rows ``missing="drop"`` left out of the fit.
+
+    No second scoring: the rows are encoded again only to find the rows dropped, when there are
+    some. These are the detector's scores of its training rows, which k-NN, LOF and the ensemble
+    compute with each row left out of its own neighbours (PyOD's convention).
+    """
+    fitted = np.asarray(detector.decision_scores_, dtype=np.float64)
+    if len(fitted) == len(features):
+        return fitted
+    _, kept = detector._adapt(features)
+    scores = np.full(len(kept), np.nan)
+    scores[kept] = fitted
+    return scores
+
+
+# -- a file, chunk by chunk --------------------------------------------------------------------
+@dataclass
+class StreamSummary:
+    """What a streamed scoring run did (the keys of ``as_dict`` match ``api.run_detect``'s summary)."""
+
+    rows: int = 0
+    flagged: int = 0
+    threshold: float = float("nan")
+    rows_dropped: int = 0
+    rows_imputed: int = 0
+    rows_read: int = 0
+    seconds: float = 0.0
+    report: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        """The summary as ``synthkit.detect`` reports it, with the rate of rows read per second."""
+        out = {"rows": self.rows, "flagged": self.flagged, "threshold": self.threshold,
+               "rows_dropped": self.rows_dropped, "rows_imputed": self.rows_imputed,
+               "rows_read": self.rows_read, "seconds": self.seconds,
+               "rows_per_second": self.rows_read / self.seconds if self.seconds > 0 else float("nan")}
+        out.update(self.report)
+        return out
+
+
+def score_file(path, detector, output=None, chunksize: int | None = None, label_column: str | None = None,
+               progress: bool | None = None, positive_label=None) -> dict:
+    """Score the CSV or Parquet file ``path`` with a fitted detector, chunk by chunk.
+
+    ``detector`` is a fitted detector or a model directory. Rows go to ``output`` (.csv, .csv.gz or
+    .parquet; written atomically; None to keep only the summary) with ``anomaly_score``,
+    ``is_anomaly`` and, for segmenting detectors, ``segment``. ``label_column`` names a two-valued
+    column kept out of the features and used for ROC-AUC, with ``positive_label`` (or the default
+    rule of ``synthkit.evaluation.detection.binary_labels``, applied to the whole file) as its
+    anomaly class. ``progress``: draw progress on stderr (default: when stderr is a terminal).
+    Returns the summary dict (rows, flagged, threshold, rows_dropped, rows_imputed, seconds,
+    rows_per_second, and the label column, anomaly class and detection report when labels are given).
+    """
+    from synthkit import streaming
+    from synthkit.api import _model_for
+    from synthkit.evaluation.detection import binary_labels, detection_report, label_summary
+
+    detector = _model_for(detector, "detector", "scoring")
+    adapter = getattr(detector, "adapter_", None)
+    if adapter is None:
+        from synthkit.errors import NotFittedError
+
+        raise NotFittedError(f"this {type(detector).__name__} is not fitted yet; call fit(X) first")
+    if getattr(adapter, "kind", "table") != "table":
+        raise DataError(f"the model was fitted on {adapter.describe()}; a table file cannot be scored with it")
+    path = Path(path)
+    if not streaming.is_streamable(path):
+        raise InputFileError(f"cannot stream {path}: give an existing .csv, .csv.gz or .parquet file")
+    if positive_label is not None and label_column is None:
+        raise DataError("positive_label names the anomaly class of a label column; give label_column too")
+    dtype = streaming.schema_dtypes(adapter)
+    if label_column is not None:
+        dtype.pop(label_column, None)
+    reader = streaming.ChunkReader(path, streaming.DEFAULT_CHUNKSIZE if chunksize is None else chunksize, dtype=dtype)
+    imputing = getattr(adapter, "missing", "error") == "impute"
+    summary = StreamSummary(threshold=float(detector.threshold_))
+    label_values: list = []  # the label values met so far (at most two); chunks keep int8 codes into it
+    label_codes, kept_scores = [], []
+    bar = streaming.Progress("scoring", enabled=progress)
+    started = time.perf_counter()
+    with streaming.terminate_as_interrupt(), streaming.chunk_sink(output) as sink:
+        for chunk in reader:
+            if not len(chunk):
+                continue  # a header-only file yields one empty chunk with no dtypes to check
+            first_row = reader.rows_read - len(chunk)
+            chunk = streaming.normalise_chunk(chunk, adapter)
+            if label_column is not None:
+                if label_column not in chunk.columns:
+                    raise DataError(f"label column {label_column!r} is not in the data; columns: "
+                                    f"{', '.join(map(str, chunk.columns))}")
+                features = chunk.drop(columns=[label_column])
+            else:
+                features = chunk
+            try:
+                out = score_frame(detector, features, chunk)
+            except SynthkitError as exc:
+                raise type(exc)(f"rows {first_row + 1}-{reader.rows_read}: {exc}") from None
+            if imputing:
+                summary.rows_imputed += int(adapter.n_affected)
+            missing = out["anomaly_score"].isna().to_numpy()
+            if missing.any():
+                out = out[~missing]
+                summary.rows_dropped += int(missing.sum())
+            if label_column is not None:
+                label_codes.append(_label_codes(out[label_column], label_values, label_column))
+                kept_scores.append(out["anomaly_score"].to_numpy())
+            summary.rows += len(out)
+            summary.flagged += int(out["is_anomaly"].sum())
+            if sink is not None:
+                sink.write(out)
+            bar.update(reader.rows_read, reader.fraction_done)
+        summary.rows_read = reader.rows_read
+        if summary.rows_read == 0:
+            raise DataError(f"{path} has no rows to score")
+        if label_column is not None and summary.rows:  # inside the sink: a label error leaves no output
+            labels = pd.Categorical.from_codes(np.concatenate(label_codes), pd.Index(label_values, dtype=object))
+            truth, positive = binary_labels(pd.Series(labels), positive_label, name=label_column)
+            summary.report = {**label_summary(label_column, positive, truth),
+                              **detection_report(truth, np.concatenate(kept_scores))}
+    summary.seconds = time.perf_counter() - started
+    bar.update(reader.rows_read, 1.0, force=True)
+    bar.close()
+    return summary.as_dict()
+
+
+def _label_codes(labels: pd.Series, seen: list, name) -> np.ndarray:
+    """A chunk's labels as int8 codes into ``seen``, the values met so far (extended here).
+
+    The anomaly class is chosen once the whole file is read; a missing value or a third value
+    stops the run at the chunk it is in, with the message ``binary_labels`` gives.
+    """
+    from synthkit.evaluation.detection import binary_labels
+
+    if labels.isna().any():
+        binary_labels(labels, name=name)  # raises: missing values
+    codes, uniques = pd.factorize(labels)
+    index = []
+    for value in uniques:
+        value = value.item() if isinstance(value, np.generic) else value
+        if value not in seen:
+            seen.append(value)
+        index.append(seen.index(value))
+    if len(seen) > 2:
+        binary_labels(pd.Series(seen, dtype=object), name=name)  # raises: more than two values
+    return np.asarray(index, dtype=np.int8)[codes]
