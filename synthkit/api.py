@@ -120,18 +120,19 @@ def detect(data, plugin: str | None = None, contamination: float | None = None, 
     ``decision_scores_``, which k-NN, LOF and the ensemble compute with each row left out of its own
     neighbours (PyOD's convention).
 
-    A CSV or Parquet file is streamed instead when ``detect_streams`` says so: with ``model``,
-    ``chunksize`` or ``sample_rows``, or a file over 256 MiB, unless ``normal_class`` is given or
-    ``output`` is .npz. Without ``model`` the detector is then fitted on a seeded sample of
+    A CSV or Parquet file with an ``output`` is streamed instead when ``detect_streams`` says so:
+    with ``model``, ``chunksize`` or ``sample_rows``, or a file over 256 MiB, unless
+    ``normal_class`` is given or ``output`` is .npz. Without ``model`` the detector is then fitted on a seeded sample of
     ``sample_rows`` rows (default 500,000; ``seed``, default 0), and the file is scored in chunks
-    of ``chunksize`` rows (default 100,000), in flat memory: the rows go to ``output`` only (none
-    are kept when it is None) and the summary dict is returned (the keys of ``attrs["synthkit"]``,
+    of ``chunksize`` rows (default 100,000), in flat memory: the rows go to ``output`` only and
+    the summary dict is returned (the keys of ``attrs["synthkit"]``,
     plus ``rows_read``, ``seconds``, ``rows_per_second`` and, after a sample fit, ``sampled_rows``
-    and ``sample_seed``). To have a file's rows back in memory, pass it as a DataFrame.
+    and ``sample_seed``). Without ``output`` the rows come back as a DataFrame, in memory.
     """
     result = run_detect(data, plugin=plugin, contamination=contamination, label_column=label_column, seed=seed,
                         normal_class=normal_class, model=model, positive_label=positive_label, output=output,
-                        chunksize=chunksize, sample_rows=sample_rows, save_model=save_model, **params)
+                        chunksize=chunksize, sample_rows=sample_rows, save_model=save_model, keep_rows=True,
+                        **params)
     if result.frame is None:
         return result.summary
     result.frame.attrs["synthkit"] = result.summary
@@ -140,15 +141,16 @@ def detect(data, plugin: str | None = None, contamination: float | None = None, 
 
 def run_detect(data, plugin=None, contamination=None, label_column=None, seed=None, normal_class=None, model=None,
                progress: bool = False, positive_label=None, output=None, chunksize=None, sample_rows=None,
-               save_model=None, **params) -> DetectResult:
+               save_model=None, keep_rows: bool = False, **params) -> DetectResult:
     """``detect`` returning a ``DetectResult`` (used by the CLI and the plots); ``progress`` shows
-    Keras progress lines and, on a terminal, the bars of a streamed run."""
+    Keras progress lines and, on a terminal, the bars of a streamed run. ``keep_rows``: the caller
+    wants the scored rows back, so a file is streamed only when they go to ``output``."""
     from synthkit import detecting
 
     if output is not None:
         _check_detect_output(data, output)
-    if detect_streams(data, output, model=model, chunksize=chunksize, sample_rows=sample_rows,
-                      normal_class=normal_class):
+    if (output is not None or not keep_rows) and detect_streams(
+            data, output, model=model, chunksize=chunksize, sample_rows=sample_rows, normal_class=normal_class):
         return detecting.detect_streamed(data, model=model, plugin=plugin, contamination=contamination,
                                          label_column=label_column, seed=seed, positive_label=positive_label,
                                          output=output, chunksize=chunksize, sample_rows=sample_rows,

@@ -154,9 +154,11 @@ def _has_type(value, allowed: tuple) -> bool:
 
 def check_annotated_types(model) -> None:
     """Refuse a parameter whose value does not have the type its ``__init__`` annotation declares
-    (see ``_annotated_types``): one PluginError naming it."""
+    (see ``_annotated_types``): one PluginError naming it. Parameters with ``_parameter_constraints``
+    are left to those, whose message says more."""
+    constrained = getattr(type(model), "_parameter_constraints", {})
     for name, allowed in _annotated_types(type(model)):
-        if name in vars(model) and not _has_type(getattr(model, name), allowed):
+        if name in vars(model) and name not in constrained and not _has_type(getattr(model, name), allowed):
             names = {int: "an integer", float: "a number", str: "text", bool: "true or false", type(None): "None"}
             wanted = " or ".join(dict.fromkeys(names[t] for t in allowed))
             raise PluginError(f"{name} must be {wanted}, got {getattr(model, name)!r}")

@@ -111,7 +111,7 @@ def test_api_streams_a_file_with_the_rows_and_scores_of_in_memory(tmp_path):
                                   in_memory.drop(columns=["anomaly_score", "is_anomaly"]), check_dtype=False)
 
 
-def test_api_with_a_model_streams_unless_the_output_is_npz(fitted, tmp_path):
+def test_api_with_a_model_streams_to_an_output_unless_it_is_npz(fitted, tmp_path):
     summary = synthkit.detect(fitted / "data.csv", model=fitted / "km", output=tmp_path / "o.parquet", chunksize=700)
     assert summary["rows"] == 3000 and "rows_per_second" in summary and "sampled_rows" not in summary
     assert len(pd.read_parquet(tmp_path / "o.parquet")) == 3000
@@ -121,6 +121,9 @@ def test_api_with_a_model_streams_unless_the_output_is_npz(fitted, tmp_path):
         np.testing.assert_allclose(npz["anomaly_score"], frame["anomaly_score"])
     with pytest.raises(OutputFileError, match="refusing to overwrite the input"):
         synthkit.detect(fitted / "data.csv", model=fitted / "km", output=fitted / "data.csv")
+    rows = synthkit.detect(fitted / "data.csv", model=fitted / "km", chunksize=700)  # no output: rows come back
+    assert isinstance(rows, pd.DataFrame) and len(rows) == 3000
+    np.testing.assert_allclose(rows["anomaly_score"], frame["anomaly_score"])
 
 
 def test_chunk_dtypes_follow_the_model_schema(tmp_path):
