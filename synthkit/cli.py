@@ -365,12 +365,15 @@ def _write_samples(samples, labels, output) -> None:
                                               "tables; no memorisation check for images).")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seed of the holdout split, of the real-vs-real reference draw and of the measures.")
+@click.option("--features", "features_from", default=None, metavar="DATASET",
+              help="Images: measure with this dataset's feature model (e.g. mnist) when REAL is a file "
+                   "(default: REAL's own dataset).")
 @verbose_option
-def evaluate(real, synthetic, label_column, positive_label, holdout, seed, verbose):
+def evaluate(real, synthetic, label_column, positive_label, holdout, seed, features_from, verbose):
     """Quality of a SYNTHETIC set against REAL data (each a file or a dataset name).
 
-    Images: REAL must be a dataset with a feature model (such as mnist:test), which measures both
-    sets: the classifier accuracy on the labels asked for, then FID and KID beside their
+    Images: REAL is a dataset with a feature model (such as mnist:test), or a file measured with
+    the feature model of the dataset --features names (such as mnist), which measures both sets: the classifier accuracy on the labels asked for, then FID and KID beside their
     real-vs-real reference, per class when both sets are labelled (a dataset, or an NPZ with a 'y'
     array, as `synthkit augment --label` writes).
     """
@@ -395,7 +398,8 @@ def evaluate(real, synthetic, label_column, positive_label, holdout, seed, verbo
         report = evaluation.image_report(real_d.images, synth_d.images, labels=synth_d.labels,
                                          train=real_d.images if hold_d is not None else None,
                                          holdout=None if hold_d is None else hold_d.images,
-                                         real_labels=real_d.labels, seed=seed, features=real)
+                                         real_labels=real_d.labels, seed=seed,
+                                         features=features_from or real)
         rows = evaluation.image_report_rows(report)
     click.echo(evaluation.format_table([("measure", "value")] + rows))
 

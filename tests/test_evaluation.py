@@ -162,7 +162,10 @@ def test_evaluate_command_images_and_errors(tmp_path, real_mnist_dir):
     assert "  class 0" in result.output and "KID per class" in result.output
     result = CliRunner().invoke(cli, ["evaluate", str(real), str(synth)])  # a file has no feature model
     assert result.exit_code == 1 and "needs a dataset with a feature model" in result.output, result.output
-    assert "is a file" in result.output and "mnist:test" in result.output
+    assert "is a file" in result.output and "mnist:test" in result.output and "--features" in result.output
+    result = CliRunner().invoke(cli, ["evaluate", str(real), str(synth), "--features", "mnist"])
+    assert result.exit_code == 0, result.output  # a file measured with a named dataset's feature model
+    assert "FID per class (mean of 10)" in result.output and "classifier accuracy" in result.output
     table = tmp_path / "t.csv"
     _table(50, 0).to_csv(table, index=False)
     result = CliRunner().invoke(cli, ["evaluate", str(real), str(table)])

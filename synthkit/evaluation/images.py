@@ -43,7 +43,7 @@ def feature_model_of(source):
     if source is None:
         why = "no features= was given"
     elif isinstance(source, str) and Path(source).exists():
-        why = f"{source!r} is a file, not a dataset"
+        why = f"{source!r} is a file, not a dataset (name the dataset whose feature model measures it: --features)"
     elif name in datasets:
         model = datasets[name][0].feature_model()
         if model is not None:
