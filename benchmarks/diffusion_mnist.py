@@ -9,7 +9,7 @@ memorisation (nearest-training-image distances beside the held-out 2,000), and t
 gain at noise std 0.3 on the last 2,000 digits. The machine's load average is printed with every
 timing: these machines are shared, and timings scale with it.
 
-    SYNTHKIT_DATA_DIR=/work/shared/datasets python benchmarks/diffusion_mnist.py \
+    SYNTHKIT_DATA_DIR=../shared/datasets python benchmarks/diffusion_mnist.py \
         [--seed 0] [--guidance 2 4] [--save-model DIR | --model DIR] [--grid samples.png] [--param key=value]
 """
 

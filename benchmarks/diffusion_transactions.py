@@ -9,7 +9,7 @@ correlation similarity, exact copies and distance to the closest record, and a g
 classifier's average precision on the 25% test split trained on the real 75% alone and with the
 synthetic fraud rows added. The load average is printed with each timing (shared machines).
 
-    SYNTHKIT_DATA_DIR=/work/shared/datasets python benchmarks/diffusion_transactions.py \
+    SYNTHKIT_DATA_DIR=../shared/datasets python benchmarks/diffusion_transactions.py \
         [-n 2000] [--plugins diffusion gan] [--param epochs=60] [--seed 0]
 
 ``--param`` applies to the diffusion plugin only.

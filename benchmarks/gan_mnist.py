@@ -6,7 +6,7 @@ accuracy of synthkit's MNIST classifier on the samples against the digit asked f
 the last 2,000 digits beside the real-vs-real baseline (1,000 of the training digits vs the same
 2,000), and the memorisation check (nearest training image vs real held-out images).
 
-    SYNTHKIT_DATA_DIR=/work/shared/datasets python benchmarks/gan_mnist.py [--param epochs=30] [--grid g.png]
+    SYNTHKIT_DATA_DIR=../shared/datasets python benchmarks/gan_mnist.py [--param epochs=30] [--grid g.png]
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ gradient-boosting classifier's average precision on the 25% test split when trai
 75% alone, with the synthetic fraud rows added, with random oversampling of the real fraud rows to
 the same count, and with SMOTE when imbalanced-learn is installed.
 
-    SYNTHKIT_DATA_DIR=/work/shared/datasets python benchmarks/gan_transactions.py [-n 2000] [--param epochs=60]
+    SYNTHKIT_DATA_DIR=../shared/datasets python benchmarks/gan_transactions.py [-n 2000] [--param epochs=60]
 """
 
 from __future__ import annotations

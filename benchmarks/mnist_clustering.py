@@ -3,7 +3,7 @@
 Both use the kmeans plugin (k = 10, same seed), once with ``features="raw"`` and once with
 ``features="autoencoder"``; NMI and ARI of the clusters against the digit labels, and seconds.
 
-    SYNTHKIT_DATA_DIR=/work/shared/datasets python benchmarks/mnist_clustering.py [--n 10000] [--ae-epochs 10]
+    SYNTHKIT_DATA_DIR=../shared/datasets python benchmarks/mnist_clustering.py [--n 10000] [--ae-epochs 10]
 """
 
 from __future__ import annotations

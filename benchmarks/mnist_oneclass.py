@@ -10,7 +10,7 @@ Fit on normal images only; ROC-AUC of normal against the rest on held-out images
 Prints per-digit AUC for each autoencoder kind (default settings unless ``--param``), with
 IsolationForest and PCA reconstruction error beside them, and fit+score seconds per digit.
 
-    SYNTHKIT_DATA_DIR=/work/shared/datasets python benchmarks/mnist_oneclass.py [--form test]
+    SYNTHKIT_DATA_DIR=../shared/datasets python benchmarks/mnist_oneclass.py [--form test]
         [--kinds auto,dense,vae,denoising] [--digits 0,1,...] [--param key=value ...]
 """
 

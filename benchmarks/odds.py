@@ -9,7 +9,7 @@ compare with PyOD's published table; ``--splits permutation`` is the split of ea
 KNN is PyOD's default KNN: the distance to the 5th nearest training row.
 Prints one row per data set (mean over seeds) and the mean over data sets, with fit+score seconds.
 
-    SYNTHKIT_DATA_DIR=/work/shared/datasets python benchmarks/odds.py [--seeds 10] [--splits pyod]
+    SYNTHKIT_DATA_DIR=../shared/datasets python benchmarks/odds.py [--seeds 10] [--splits pyod]
         [--param key=value ...]
 """
 

@@ -9,7 +9,7 @@ larger of the two z-scores, each normalised on what the detector says of the tra
 rows). Prints every candidate's mean test ROC-AUC on half A (the sets the default is chosen on),
 half B (the sets it is confirmed on) and all, and its wins against Isolation Forest, sorted by A.
 
-    SYNTHKIT_DATA_DIR=/work/shared/datasets python benchmarks/screening_rules.py [--seeds 3] [--top 40]
+    SYNTHKIT_DATA_DIR=../shared/datasets python benchmarks/screening_rules.py [--seeds 3] [--top 40]
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ then each detector's mean, mean rank (1 = best), wins against IsolationForest, a
 the heavily contaminated sets (20% outliers or more). With PyOD installed (the ``bench`` extra)
 its IForest, KNN and ECOD run in the same run, and its AutoEncoder when torch is installed too.
 
-    SYNTHKIT_DATA_DIR=/work/shared/datasets python benchmarks/tabular_detection.py
+    SYNTHKIT_DATA_DIR=../shared/datasets python benchmarks/tabular_detection.py
         [--seeds 3] [--half A|B] [--sets glass,pima] [--detector LABEL=NAME[:JSON] ...]
         [--no-pyod] [--no-pyod-autoencoder] [--csv results.csv] [--dump-scores DIR]
 

@@ -5,7 +5,7 @@ last 2,000, fixed seed. The architecture lives in
 ``synthkit_datasets.mnist.features.build_mnist_classifier`` (the mnist dataset's feature model);
 the npz holds only float32 weights and the measured accuracy (no pickle, nothing executable).
 
-    SYNTHKIT_DATA_DIR=/work/shared/datasets python benchmarks/train_mnist_classifier.py
+    SYNTHKIT_DATA_DIR=../shared/datasets python benchmarks/train_mnist_classifier.py
 """
 
 from __future__ import annotations
