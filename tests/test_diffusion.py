@@ -152,10 +152,10 @@ def test_save_load_round_trip(image_model, table_model, tmp_path):
 
 
 def test_fit_leaves_the_pixel_denoiser_to_the_first_denoise(image_fit, tmp_path):
-    """Sampling never uses the pixel denoiser, which took most of a short fit (7 minutes of
-    `augment mnist:test --plugin diffusion --param epochs=2`): fit does not train it; the first
-    denoise does, from the training images kept in memory for it. A model saved or pickled after
-    that keeps it; one saved or pickled before holds no training images, and says so."""
+    """Sampling never uses the pixel denoiser, which took most of a short fit (benchmarks/README.md):
+    fit does not train it; the first denoise does, from the training images kept in memory for it.
+    A model saved or pickled after that keeps it; one saved or pickled before holds no training
+    images, and says so."""
     from synthkit.api import get_generator, load_model
 
     assert image_fit["denoiser"] is None and "denoiser_loss" not in image_fit["history"]

@@ -202,16 +202,16 @@ def test_fine_tune_unfreeze_last_zero_is_an_error_and_none_is_all_layers(name, f
 
 
 def test_diffusion_fine_tune_with_none_trains_every_layer(fine_tunable, monkeypatch):
-    from synthkit_plugins.diffusion import generator as dg
+    from synthkit_plugins.diffusion import model as dm
 
     seen = []
-    original = dg._freeze_all_but
+    original = dm.freeze_all_but
 
     def spy(layers, last):
         original(layers, last)
         seen.append([layer.trainable for layer in layers])
 
-    monkeypatch.setattr(dg, "_freeze_all_but", spy)
+    monkeypatch.setattr(dm, "freeze_all_but", spy)
     with eager_tensorflow():
         fine_tunable["diffusion"].fine_tune(_table(seed=2), unfreeze_last=None, epochs=1)
     assert seen and all(seen[0])  # the network's layers, all trainable while fine-tuning
