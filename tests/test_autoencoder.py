@@ -348,3 +348,27 @@ def test_registration_does_not_import_tensorflow():
             "from synthkit.registry import get_registry; get_registry(); "
             "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_hybrid_training_rows_are_not_their_own_neighbours(table):
+    """One k-NN rule, PyOD's: ``decision_scores_`` leave a training row's own code out of its
+    neighbours (as the scale was measured), new rows count every reference code, so a training
+    row scored again as a new row is nearer (its own code at distance 0)."""
+    from synthkit_plugins.autoencoder import scores
+
+    det = get_detector("autoencoder", kind="dense", scoring="hybrid", n_estimators=2, trim=0.1, **FAST).fit(table)
+    again = det.decision_function(table)
+    Xa, _ = det._adapt(table)
+    codes, R = det._encode_decode(Xa)
+    as_new = scores.hybrid_score(Xa, R, codes, det.reference_codes_, det.score_scales_, det.n_neighbors)
+    np.testing.assert_allclose(again, as_new)
+    # trim=0.1 leaves the worst-reconstructed tenth of the rows out of the references: those rows
+    # score alike both ways; the others are farther from the codes when their own is left out
+    rows = scores.hybrid_reference(Xa, R, codes, 0.1, det.n_neighbors, det.seed)[2]
+    references = scores.own_reference_positions(rows, np.arange(len(Xa))) >= 0
+    in_all = references.all(axis=1)
+    assert in_all.sum() > len(Xa) // 2
+    assert (det.decision_scores_[in_all] > again[in_all]).all()
+    np.testing.assert_allclose(det.decision_scores_[~references.any(axis=1)], again[~references.any(axis=1)])
+    # the flagged share is the contamination asked for, on the training rows
+    assert abs(det.labels_.mean() - det.contamination) < 0.02

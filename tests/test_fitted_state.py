@@ -247,7 +247,7 @@ def test_cli_param_score_is_deprecated_not_unknown(tmp_path):
 
 # -- kmeans: every parameter before anything trains ----------------------------------------------
 @pytest.mark.parametrize("params, message", [
-    (dict(algorithm="elkan-ish"), "algorithm must be auto, full or minibatch"),
+    (dict(algorithm="elkan-ish"), "algorithm must be one of auto, full, minibatch"),
     (dict(n_clusters=0), "n_clusters must be a positive integer"),
     (dict(n_clusters="3"), "n_clusters must be a positive integer"),
     (dict(n_init=0), "n_init must be a positive integer or 'auto'"),
@@ -256,7 +256,7 @@ def test_cli_param_score_is_deprecated_not_unknown(tmp_path):
     (dict(ae_latent_dim=0), "ae_latent_dim must be a positive integer or 'auto'"),
     (dict(ae_epochs="many"), "ae_epochs must be a positive integer or 'auto'"),
     (dict(features="pca"), "features must be one of raw, autoencoder"),
-    (dict(seed="0"), "seed must be an integer or None"),
+    (dict(seed="0"), "seed must be an integer or null"),
 ])
 def test_kmeans_checks_every_parameter_before_training(params, message, monkeypatch):
     from sklearn import cluster

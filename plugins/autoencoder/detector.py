@@ -179,7 +179,7 @@ class AutoencoderDetector(BaseDetector):
             self.score_scales_ = np.ones(2)
             return
         codes, R = self._encode_decode(X)
-        self.reference_codes_, self.score_scales_ = scores.hybrid_reference(
+        self.reference_codes_, self.score_scales_, self._reference_rows = scores.hybrid_reference(
             X, R, codes, self.arch_.get("trim", 0.0), self.n_neighbors, self.seed)
 
     # -- scoring -------------------------------------------------------------------------------
@@ -208,6 +208,16 @@ class AutoencoderDetector(BaseDetector):
         if how != "hybrid":
             return scores.member_errors(X, R, how).mean(axis=1)
         return scores.hybrid_score(X, R, codes, self.reference_codes_, self.score_scales_, self.n_neighbors)
+
+    def _score_training(self, X: np.ndarray) -> np.ndarray:
+        """``decision_scores_``: for the hybrid score, a training row that is a reference code is
+        not its own neighbour (the rule its scale was measured by); new rows count every code."""
+        rows = vars(self).pop("_reference_rows", None)  # set by the fit just made, for these rows
+        if self.arch_["score"] != "hybrid" or rows is None:
+            return self._score(X)
+        codes, R = self._encode_decode(X)
+        own = scores.own_reference_positions(rows, np.arange(len(X)))
+        return scores.hybrid_score(X, R, codes, self.reference_codes_, self.score_scales_, self.n_neighbors, own)
 
     # -- extras --------------------------------------------------------------------------------
     def encode(self, X) -> np.ndarray:
@@ -244,7 +254,7 @@ class AutoencoderDetector(BaseDetector):
                                                          unfreeze_last, epochs, lr, batch_size or self.batch_size)
         self.history_ = {**{k: v for k, v in self.history_.items() if k != "fine_tune"}, "fine_tune": tuned}
         self._fit_score_reference(Xa)
-        tuned_scores = self._checked_scores(self._score(Xa), len(Xa))
+        tuned_scores = self._checked_scores(self._score_training(Xa), len(Xa))
         self.decision_scores_ = tuned_scores
         self.threshold_ = float(np.quantile(tuned_scores, 1.0 - self._contamination()))
         self.labels_ = (tuned_scores > self.threshold_).astype(int)

@@ -91,28 +91,47 @@ def structural_error(X: np.ndarray, R: np.ndarray) -> np.ndarray:
 
 
 def knn_distances(reference_codes: np.ndarray, codes: np.ndarray, n_neighbors: int, members: int,
-                  exclude_self: bool = False) -> np.ndarray:
+                  own: np.ndarray | None = None) -> np.ndarray:
     """Mean distance of each row's code to its ``n_neighbors`` nearest reference codes, in each
-    member's own code space: (n, members). ``exclude_self``: the codes are the references' own
-    rows, so each row's nearest code (itself) is left out."""
+    member's own code space: (n, members). ``own`` (n, members): where a row is itself one of a
+    member's reference codes, its position there (-1 where not); that code is left out of the row's
+    neighbours, as PyOD's KNN leaves a training row out of its own (for ``decision_scores_``)."""
     from sklearn.neighbors import NearestNeighbors
 
-    k = min(int(n_neighbors) + int(exclude_self), len(reference_codes))
+    k = min(int(n_neighbors), len(reference_codes))
     if k < 1:
         return np.zeros((len(codes), members))
+    fetch = min(k + 1, len(reference_codes)) if own is not None else k
     out = []
-    for ref, own in zip(np.split(reference_codes, members, axis=1), np.split(codes, members, axis=1)):
+    for m, (ref, mine) in enumerate(zip(np.split(reference_codes, members, axis=1), np.split(codes, members, axis=1))):
         # brute force: exact like a tree, and several times faster on low-dimensional codes
-        dist, _ = NearestNeighbors(n_neighbors=k, algorithm="brute").fit(ref).kneighbors(own.astype(np.float32))
-        out.append((dist[:, 1:] if exclude_self and k > 1 else dist).mean(axis=1))
+        dist, idx = NearestNeighbors(n_neighbors=fetch, algorithm="brute").fit(ref).kneighbors(mine.astype(np.float32))
+        if own is not None:  # the row's own code out; the next nearest in (none left: distance 0)
+            dist = np.sort(np.where(idx == own[:, m:m + 1], np.inf, dist), axis=1)[:, :k]
+            finite = np.isfinite(dist)
+            out.append(np.where(finite, dist, 0.0).sum(axis=1) / np.maximum(finite.sum(axis=1), 1))
+        else:
+            out.append(dist.mean(axis=1))
     return np.stack(out, axis=1)
 
 
+def own_reference_positions(reference_rows: list, rows: np.ndarray) -> np.ndarray:
+    """(len(rows), members): each training row's position among a member's reference rows, or -1."""
+    out = np.full((len(rows), len(reference_rows)), -1, dtype=np.int64)
+    for m, picked in enumerate(reference_rows):
+        at = np.searchsorted(picked, rows)
+        found = (at < len(picked)) & (picked[np.minimum(at, len(picked) - 1)] == rows)
+        out[found, m] = at[found]
+    return out
+
+
 def hybrid_reference(X: np.ndarray, R: np.ndarray, codes: np.ndarray, trim: float, n_neighbors: int,
-                     seed) -> tuple[np.ndarray, np.ndarray]:
-    """(reference codes, scales) that the hybrid score takes from the training rows X, their
-    members' reconstructions R and their codes: each member's random share of the kept rows' codes,
-    and the median of each part (reconstruction error, k-NN distance) per member, shape (2, members)."""
+                     seed) -> tuple[np.ndarray, np.ndarray, list]:
+    """(reference codes, scales, reference rows) that the hybrid score takes from the training rows
+    X, their members' reconstructions R and their codes: each member's random share of the kept
+    rows' codes, the median of each part (reconstruction error, k-NN distance) per member over the
+    kept rows, shape (2, members), scored by the training rule (a row is not its own neighbour),
+    and each member's reference rows (sorted indices into X)."""
     members = R.shape[1]
     latent = codes.shape[1] // members
     rec = member_errors(X, R, "mse")
@@ -125,18 +144,19 @@ def hybrid_reference(X: np.ndarray, R: np.ndarray, codes: np.ndarray, trim: floa
     rng = np.random.default_rng(seed)
     picks = [np.sort(keep[rng.permutation(len(keep))[:MAX_REFERENCE_CODES // members]]) for _ in range(members)]
     reference_codes = np.hstack([codes[rows, m * latent:(m + 1) * latent] for m, rows in enumerate(picks)])
-    knn = knn_distances(reference_codes, codes[keep], n_neighbors, members, exclude_self=True)
+    knn = knn_distances(reference_codes, codes[keep], n_neighbors, members, own_reference_positions(picks, keep))
     scales = np.array([[_positive_median(v) for v in part.T] for part in (rec, knn)])
-    return reference_codes, scales
+    return reference_codes, scales, picks
 
 
 def hybrid_score(X: np.ndarray, R: np.ndarray, codes: np.ndarray, reference_codes: np.ndarray, scales,
-                 n_neighbors: int) -> np.ndarray:
+                 n_neighbors: int, own: np.ndarray | None = None) -> np.ndarray:
     """The hybrid score: each member's squared reconstruction error and k-NN code distance, each
-    divided by its training median (``hybrid_reference``), summed, averaged over the members."""
+    divided by its training median (``hybrid_reference``), summed, averaged over the members.
+    ``own``: the training rule, see ``knn_distances``."""
     rec_scale, knn_scale = np.reshape(scales, (2, -1))
     rec = member_errors(X, R, "mse") / rec_scale
-    knn = knn_distances(reference_codes, codes, n_neighbors, R.shape[1]) / knn_scale
+    knn = knn_distances(reference_codes, codes, n_neighbors, R.shape[1], own) / knn_scale
     return (rec + knn).mean(axis=1)
 
 
