@@ -2,39 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from synthkit.detecting import (IMAGE_DETECTOR, TABLE_DETECTOR, DetectResult, class_mask, default_detector,
+                                progress_verbosity)
 from synthkit.errors import DataError, PluginError
+from synthkit.io import as_data
+from synthkit.modeldir import model_for
 from synthkit.parameters import parameter_names
-from synthkit.registry import get_registry
+from synthkit.registry import get_detector, get_generator, get_registry
 
-
-def get_detector(name: str, **params):
-    """A new, unfitted detector registered as ``name``, with ``params`` as hyper-parameters."""
-    return _make("detectors", name, params)
-
-
-def get_generator(name: str, **params):
-    """A new, unfitted generator registered as ``name``, with ``params`` as hyper-parameters."""
-    return _make("generators", name, params)
-
-
-def _make(kind: str, name: str, params: dict):
-    cls = get_registry().get(kind, name)
-    valid = parameter_names(cls)
-    # deprecated names (``renamed_parameters``) are taken: the class maps them, with a DeprecationWarning
-    renamed = getattr(cls.__init__, "renamed_parameters", {})
-    unknown = sorted(set(params) - set(valid) - set(renamed))
-    if unknown:
-        raise PluginError(f"unknown parameter {', '.join(unknown)} for {kind[:-1]} {name!r}; "
-                          f"valid parameters: {', '.join(valid) or 'none'}")
-    try:
-        return cls(**params)
-    except (TypeError, ValueError) as exc:
-        raise PluginError(f"bad parameters for {kind[:-1]} {name!r}: {exc}") from None
+__all__ = ["get_detector", "get_generator", "load_model", "load_dataset", "default_detector", "detect", "run_detect",
+           "detect_streams", "augment", "run_augment", "as_data", "DetectResult", "TABLE_DETECTOR", "IMAGE_DETECTOR",
+           "model_for", "class_mask", "parameter_names"]
 
 
 def load_model(path):
@@ -42,30 +24,6 @@ def load_model(path):
     from synthkit.modeldir import load_model as _load
 
     return _load(path)
-
-
-def _model_for(model, wanted: str, job: str):
-    """``model`` (a fitted object or a model directory) checked to be a ``wanted`` ("detector" or
-    "generator") before it is used: the directory's manifest is read first, so a generator given to
-    ``detect`` (or a detector to ``augment``) is one clear error, not a stray exception."""
-    from pathlib import Path
-
-    from synthkit.errors import ModelFileError
-
-    if isinstance(model, (str, bytes)) or hasattr(model, "__fspath__"):
-        from synthkit.modeldir import read_manifest
-
-        path = Path(model.decode() if isinstance(model, bytes) else model)
-        manifest = read_manifest(path)
-        if manifest["kind"] != wanted:
-            raise ModelFileError(f"{path} holds a {manifest['kind']} ({manifest['plugin']!r}); "
-                                 f"{job} needs a {wanted} model")
-        return load_model(path)
-    method = "decision_function" if wanted == "detector" else "sample"
-    if not hasattr(model, method):
-        raise PluginError(f"model is a {type(model).__name__}, not a {wanted}; {job} needs a fitted {wanted} "
-                          "or a model directory")
-    return model
 
 
 def load_dataset(name: str, split: str | None = None):
@@ -78,26 +36,6 @@ def load_dataset(name: str, split: str | None = None):
 
 
 # -- detect ------------------------------------------------------------------------------------
-TABLE_DETECTOR = "ensemble"  # chosen on half of the 21 real anomaly sets, confirmed on the other half
-IMAGE_DETECTOR = "autoencoder"
-
-
-def default_detector(data) -> str:
-    """The detector ``detect`` fits when none is named: the ensemble for tables, the autoencoder for images."""
-    return TABLE_DETECTOR if as_data(data).is_table else IMAGE_DETECTOR
-
-
-@dataclass
-class DetectResult:
-    """What a detect run produced: the scored frame (None when streamed: the rows went to the output),
-    the detector, and the summary figures."""
-
-    frame: pd.DataFrame | None
-    detector: object
-    summary: dict = field(default_factory=dict)
-    truth: np.ndarray | None = None  # 0/1 per row of ``frame`` (1 = anomaly class) when labels are known
-
-
 def detect(data, plugin: str | None = None, contamination: float | None = None, label_column: str | None = None,
            seed: int | None = None, normal_class=None, model=None, positive_label=None, output=None,
            chunksize: int | None = None, sample_rows: int | None = None, save_model=None, **params):
@@ -183,43 +121,6 @@ def _check_detect_output(data, output) -> None:
     check_output(output, overwrite=True, inputs={source} if source is not None and source.exists() else None)
 
 
-def progress_verbosity() -> int:
-    """Keras verbosity for CLI progress: a live bar on a terminal, one line per epoch otherwise."""
-    import sys
-
-    return 1 if sys.stderr.isatty() or sys.stdout.isatty() else 2
-
-
-def as_data(data):
-    """Wrap any accepted input in ``synthkit.io.Data``."""
-    from synthkit.io import Data, read_input
-
-    if isinstance(data, Data):
-        return data
-    if isinstance(data, pd.DataFrame):
-        return Data("dataframe", frame=data)
-    if isinstance(data, tuple) and len(data) == 2 and isinstance(data[0], np.ndarray):
-        images, labels = data
-        return Data("array", images=images, labels=None if labels is None else np.asarray(labels))
-    if isinstance(data, np.ndarray):
-        if data.ndim == 2:
-            return Data("array", frame=pd.DataFrame(data, columns=[f"x{i}" for i in range(data.shape[1])]))
-        return Data("array", images=data)
-    if isinstance(data, str) or hasattr(data, "__fspath__"):
-        return read_input(data)
-    raise DataError(f"cannot use {type(data).__name__} as data; give a DataFrame, an array, a file or a dataset name")
-
-
-def _class_mask(labels, normal_class) -> np.ndarray:
-    """The rows of ``labels`` in ``normal_class`` (compared as text); an error when there are none."""
-    labels = np.asarray(labels)
-    mask = labels.astype(str) == str(normal_class)
-    if not mask.any():
-        raise DataError(f"no rows of normal class {normal_class!r}; classes present: "
-                        f"{', '.join(map(str, np.unique(labels)[:20]))}")
-    return mask
-
-
 # -- augment -----------------------------------------------------------------------------------
 def augment(data, plugin: str = "gan", n: int = 1000, label_column: str | None = None, label=None,
             seed: int | None = None, model=None, **params):
@@ -271,7 +172,7 @@ def run_augment(data, plugin="gan", n=1000, label_column=None, label=None, seed=
         if label is not None and y is None:
             raise DataError("label needs labelled images (a dataset, or an NPZ with a 'y' array)")
     if model is not None:
-        generator = _model_for(model, "generator", "augment")
+        generator = model_for(model, "generator", "augment")
         X = _check_matches_model(generator, X, loaded, label_column)
     else:
         if label is not None and y is not None:

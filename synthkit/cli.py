@@ -154,7 +154,8 @@ def detect(input, plugin, params, contamination, label_column, positive_label, n
     -o - writes the scored rows as CSV to stdout (and the summary to stderr); it reads the input
     in memory.
     """
-    from synthkit.api import _model_for, detect_streams, run_detect
+    from synthkit.api import detect_streams, run_detect
+    from synthkit.modeldir import model_for
     from synthkit.io import check_distinct, check_output, check_output_dir, read_input, removed_on_failure
 
     quiet_tensorflow(verbose)
@@ -191,7 +192,7 @@ def detect(input, plugin, params, contamination, label_column, positive_label, n
     check_distinct(output=None if to_stdout else output, save_model=save_dir, plot=plot_dir)
     model = None
     if model_dir:
-        model = _model_for(model_dir, "detector", "detect")
+        model = model_for(model_dir, "detector", "detect")
         if missing is not None:
             _set_missing(model, missing)
     plot_time = None

@@ -366,3 +366,26 @@ def save_figure(fig, path) -> None:
     """Save a matplotlib figure as PNG, atomically."""
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
+
+
+def as_data(data):
+    """Wrap any accepted input (a DataFrame, an array, ``(images, labels)``, a file path or a dataset
+    name) in ``Data``."""
+    import pandas as pd
+
+    from synthkit.errors import DataError
+
+    if isinstance(data, Data):
+        return data
+    if isinstance(data, pd.DataFrame):
+        return Data("dataframe", frame=data)
+    if isinstance(data, tuple) and len(data) == 2 and isinstance(data[0], np.ndarray):
+        images, labels = data
+        return Data("array", images=images, labels=None if labels is None else np.asarray(labels))
+    if isinstance(data, np.ndarray):
+        if data.ndim == 2:
+            return Data("array", frame=pd.DataFrame(data, columns=[f"x{i}" for i in range(data.shape[1])]))
+        return Data("array", images=data)
+    if isinstance(data, str) or hasattr(data, "__fspath__"):
+        return read_input(data)
+    raise DataError(f"cannot use {type(data).__name__} as data; give a DataFrame, an array, a file or a dataset name")

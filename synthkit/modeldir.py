@@ -354,3 +354,23 @@ def _sha256(file: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def model_for(model, wanted: str, job: str):
+    """``model`` (a fitted object or a model directory) checked to be a ``wanted`` ("detector" or
+    "generator") before it is used: the directory's manifest is read first, so a generator given to
+    ``detect`` (or a detector to ``augment``) is one clear error, not a stray exception."""
+    from synthkit.errors import PluginError
+
+    if isinstance(model, (str, bytes)) or hasattr(model, "__fspath__"):
+        path = Path(model.decode() if isinstance(model, bytes) else model)
+        manifest = read_manifest(path)
+        if manifest["kind"] != wanted:
+            raise ModelFileError(f"{path} holds a {manifest['kind']} ({manifest['plugin']!r}); "
+                                 f"{job} needs a {wanted} model")
+        return load_model(path)
+    method = "decision_function" if wanted == "detector" else "sample"
+    if not hasattr(model, method):
+        raise PluginError(f"model is a {type(model).__name__}, not a {wanted}; {job} needs a fitted {wanted} "
+                          "or a model directory")
+    return model

@@ -248,7 +248,9 @@ def _plot_source(result, data, detector, label_column, normal_class, positive_la
     colouring or None, 0/1 truth or None) from any form ``detection_plots`` accepts."""
     import pandas as pd
 
-    from synthkit.api import DetectResult, as_data, run_detect
+    from synthkit.api import run_detect
+    from synthkit.detecting import DetectResult
+    from synthkit.io import as_data
     from synthkit.errors import DataError
 
     if isinstance(result, DetectResult):
@@ -270,7 +272,8 @@ def _plot_source(result, data, detector, label_column, normal_class, positive_la
 
 
 def _frame_source(frame, data, detector, label_column, normal_class, positive_label):
-    from synthkit.api import _class_mask, as_data
+    from synthkit.detecting import class_mask
+    from synthkit.io import as_data
     from synthkit.errors import DataError
     from synthkit.evaluation.detection import binary_labels
 
@@ -291,7 +294,7 @@ def _frame_source(frame, data, detector, label_column, normal_class, positive_la
         truth = None
         normal_class = summary.get("normal_class") if normal_class is None else normal_class
         if normal_class is not None and labels is not None:
-            truth = (~_class_mask(labels, normal_class)).astype(int)
+            truth = (~class_mask(labels, normal_class)).astype(int)
         return frame, detector, threshold, images[index], labels, truth
     if loaded is None and "index" in frame.columns and "anomaly_score" in frame.columns \
             and set(frame.columns) <= {"index", "label", "anomaly_score", "is_anomaly", "segment"}:

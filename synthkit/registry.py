@@ -187,3 +187,31 @@ def get_registry() -> Registry:
         _registry = Registry()
         _registry.load_entry_points()
     return _registry
+
+
+def get_detector(name: str, **params):
+    """A new, unfitted detector registered as ``name``, with ``params`` as hyper-parameters."""
+    return _make("detectors", name, params)
+
+
+def get_generator(name: str, **params):
+    """A new, unfitted generator registered as ``name``, with ``params`` as hyper-parameters."""
+    return _make("generators", name, params)
+
+
+def _make(kind: str, name: str, params: dict):
+    """An instance of the ``kind`` plugin ``name``, refusing parameters it does not declare."""
+    from synthkit.parameters import parameter_names
+
+    cls = get_registry().get(kind, name)
+    valid = parameter_names(cls)
+    # deprecated names (``renamed_parameters``) are taken: the class maps them, with a DeprecationWarning
+    renamed = getattr(cls.__init__, "renamed_parameters", {})
+    unknown = sorted(set(params) - set(valid) - set(renamed))
+    if unknown:
+        raise PluginError(f"unknown parameter {', '.join(unknown)} for {kind[:-1]} {name!r}; "
+                          f"valid parameters: {', '.join(valid) or 'none'}")
+    try:
+        return cls(**params)
+    except (TypeError, ValueError) as exc:
+        raise PluginError(f"bad parameters for {kind[:-1]} {name!r}: {exc}") from None

@@ -102,10 +102,10 @@ def score_file(path, detector, output=None, chunksize: int | None = None, label_
     rows_per_second, and the label column, anomaly class and detection report when labels are given).
     """
     from synthkit import streaming
-    from synthkit.api import _model_for
+    from synthkit.modeldir import model_for
     from synthkit.evaluation.detection import binary_labels, detection_report, label_summary
 
-    detector = _model_for(detector, "detector", "scoring")
+    detector = model_for(detector, "detector", "scoring")
     adapter = getattr(detector, "adapter_", None)
     if adapter is None:
         from synthkit.errors import NotFittedError

@@ -4,8 +4,7 @@ Reading (``ChunkReader``) goes in chunks of ``chunksize`` rows (pandas ``read_cs
 ``chunksize``; pyarrow ``ParquetFile.iter_batches`` for Parquet). Writing (``chunk_sink``) appends
 each chunk to a temporary file beside the output (CSV appended as text, Parquet through one
 ``ParquetWriter``), renamed to the output only when every chunk is written, so a failed or killed
-run leaves no file at the output path. Scoring a file this way is ``synthkit.scoring.score_file``,
-also importable from here as ``synthkit.streaming.score_file``.
+run leaves no file at the output path. Scoring a file this way is ``synthkit.scoring.score_file``.
 
 Dtypes are fixed by the model's schema, not guessed chunk by chunk: categorical columns are read as
 strings (a chunk whose categories all look like numbers stays categorical), integer columns that
@@ -354,12 +353,3 @@ def sample_rows(path, n: int = DEFAULT_SAMPLE_ROWS, seed: int | None = 0, chunks
         raise DataError(f"{path} has no rows to fit on")
     order = np.argsort(reservoir.index.to_numpy(), kind="stable")
     return reservoir.iloc[order].reset_index(drop=True)
-
-
-def __getattr__(name):
-    """``score_file`` lives in ``synthkit.scoring``; it stays importable from here, as the README shows it."""
-    if name == "score_file":
-        from synthkit.scoring import score_file
-
-        return score_file
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

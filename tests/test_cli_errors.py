@@ -103,7 +103,7 @@ def test_detect_with_a_generator_model(models, small_csv, tmp_path):
         synthkit.detect(small_csv, model=models / "gan")
     with pytest.raises(PluginError, match="not a detector"):
         synthkit.detect(small_csv, model=synthkit.load_model(models / "gan"))
-    from synthkit.streaming import score_file
+    from synthkit.scoring import score_file
 
     with pytest.raises(ModelFileError, match=r"holds a generator"):
         score_file(small_csv, str(models / "gan"))

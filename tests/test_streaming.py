@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 import synthkit
-from synthkit import streaming
+from synthkit import scoring, streaming
 from synthkit.cli import cli
 from synthkit.errors import DataError, InputFileError, ModelFileError, OutputFileError, SchemaError
 
@@ -68,7 +68,7 @@ def test_chunked_scores_equal_in_memory(fitted, tmp_path, source, chunksize):
     expected_scores = model.decision_function(data)
     expected_segments = model.segment(data)
     out = tmp_path / ("out.parquet" if source.endswith("parquet") else "out.csv")
-    summary = streaming.score_file(fitted / source, model, out, chunksize=chunksize)
+    summary = scoring.score_file(fitted / source, model, out, chunksize=chunksize)
     got = pd.read_parquet(out) if out.suffix == ".parquet" else pd.read_csv(out)
     assert summary["rows"] == summary["rows_read"] == len(data) == len(got)
     assert list(got.columns) == [*data.columns, "anomaly_score", "is_anomaly", "segment"]
@@ -134,7 +134,7 @@ def test_chunk_dtypes_follow_the_model_schema(tmp_path):
     rows += ["x1,,False", "y2,3,", "x1,4,True"]                          # a missing int and a missing bool
     (tmp_path / "d.csv").write_text("\n".join(rows) + "\n")
     for target in ("o.csv", "o.parquet"):
-        summary = streaming.score_file(tmp_path / "d.csv", model, tmp_path / target, chunksize=10)
+        summary = scoring.score_file(tmp_path / "d.csv", model, tmp_path / target, chunksize=10)
         assert summary["rows"] == 53 and summary["rows_imputed"] == 2
     import pyarrow.parquet as pq
 
@@ -302,27 +302,27 @@ def test_model_refuses_other_columns(fitted, tmp_path):
     data = pd.read_csv(fitted / "data.csv").assign(count=lambda d: d["count"].astype(str) + "x")
     data.to_csv(tmp_path / "types.csv", index=False)
     with pytest.raises(SchemaError, match="count"):
-        streaming.score_file(tmp_path / "types.csv", fitted / "km")
+        scoring.score_file(tmp_path / "types.csv", fitted / "km")
 
 
 # -- inputs, sampling, progress ----------------------------------------------------------------
 def test_unreadable_inputs(fitted, tmp_path):
     (tmp_path / "e.csv").write_text("")
     with pytest.raises(InputFileError, match="empty"):
-        streaming.score_file(tmp_path / "e.csv", fitted / "km")
+        scoring.score_file(tmp_path / "e.csv", fitted / "km")
     (tmp_path / "h.csv").write_text("amount,x,count,shop,online\n")
     with pytest.raises(DataError, match="no rows"):
-        streaming.score_file(tmp_path / "h.csv", fitted / "km")
+        scoring.score_file(tmp_path / "h.csv", fitted / "km")
     (tmp_path / "z.csv.gz").write_bytes(b"\x1f\x8b\x08\x00garbage")
     with pytest.raises(InputFileError):
-        streaming.score_file(tmp_path / "z.csv.gz", fitted / "km")
+        scoring.score_file(tmp_path / "z.csv.gz", fitted / "km")
     with pytest.raises(DataError, match="chunksize"):
-        streaming.score_file(fitted / "data.csv", fitted / "km", chunksize=0)
+        scoring.score_file(fitted / "data.csv", fitted / "km", chunksize=0)
 
 
 def test_gzip_csv_round_trip(fitted, tmp_path):
     pd.read_csv(fitted / "data.csv").to_csv(tmp_path / "d.csv.gz", index=False)
-    summary = streaming.score_file(tmp_path / "d.csv.gz", fitted / "km", tmp_path / "o.csv.gz", chunksize=999)
+    summary = scoring.score_file(tmp_path / "d.csv.gz", fitted / "km", tmp_path / "o.csv.gz", chunksize=999)
     assert summary["rows"] == 3000 and len(pd.read_csv(tmp_path / "o.csv.gz")) == 3000
 
 

@@ -77,14 +77,14 @@ def denoise(input, noise_std, model_dir, save_dir, params, limit, output, grid, 
     steps = params.pop("denoise_steps", None)
     started = time.perf_counter()
     if model_dir:
-        from synthkit.api import _model_for
+        from synthkit.modeldir import model_for
 
-        model = _model_for(model_dir, "generator", "denoise")
+        model = model_for(model_dir, "generator", "denoise")
         if not hasattr(model, "denoise"):
             raise SynthkitError(f"{model_dir} holds a {type(model).__name__}, which cannot denoise; "
                                 "save a diffusion model")
     else:
-        from synthkit.api import get_generator
+        from synthkit.registry import get_generator
 
         settings = {**QUICK_FIT, **params}
         settings.setdefault("seed", seed)

@@ -108,7 +108,8 @@ class EnsembleDetector(BaseDetector):
     # -- fitting -------------------------------------------------------------------------------
     def _new_members(self, names, params, what: str = "members") -> list:
         """Unfitted detectors named ``names`` (the ``members`` or the ``screen``), checked before anything trains."""
-        from synthkit.api import get_detector, parameter_names
+        from synthkit.parameters import parameter_names
+        from synthkit.registry import get_detector
         from synthkit.registry import get_registry
 
         if isinstance(names, str) or not isinstance(names, (list, tuple)) or not names \
@@ -241,7 +242,7 @@ class EnsembleDetector(BaseDetector):
         return state
 
     def _set_state(self, state: dict) -> None:
-        from synthkit.api import get_detector
+        from synthkit.registry import get_detector
         from synthkit.registry import get_registry
 
         super()._set_state({k: v for k, v in state.items() if not MEMBER_KEY.match(k)})
