@@ -161,9 +161,6 @@ class Registry:
                               + (" (run `synthkit plugins` to see what failed to load)" if self.failures else ""))
         return entries[name][0]
 
-    def plugin_of(self, kind: str, name: str) -> str:
-        return self.entries(kind)[name][1]
-
 
 def _check_registered(kind: str, name: str, obj, dataset_cls) -> None:
     if kind == "datasets":

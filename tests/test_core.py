@@ -65,6 +65,16 @@ def toy(registry):
     return registry
 
 
+def test_an_in_process_plugin_registers_and_unregisters(toy):
+    assert toy.entries("detectors")["meandist"] == (MeanDistance, "toy")
+    assert isinstance(synthkit.get_generator("bootstrap"), Bootstrap)
+    toy.unregister_plugin("toy")
+    assert "meandist" not in toy.entries("detectors") and "bootstrap" not in toy.entries("generators")
+    with pytest.raises(PluginError, match="unknown detector 'meandist'"):
+        synthkit.get_detector("meandist")
+    assert "kmeans" in toy.entries("detectors")  # the installed plugins stay
+
+
 @pytest.fixture
 def table():
     rng = np.random.default_rng(0)
