@@ -109,6 +109,17 @@ def check_parameter_constraints(model) -> None:
             raise PluginError(f"{name} must be {wanted}, got {value!r}")
 
 
+def check_fine_tune_arguments(unfreeze_last, epochs) -> None:
+    """``fine_tune``'s ``unfreeze_last`` (a positive number of layers, or None for all of them) and
+    ``epochs`` (a positive integer), one meaning for every plugin: a PluginError naming the one that is not."""
+    positive = Interval(int, 1, None)
+    if unfreeze_last is not None and not positive.accepts(unfreeze_last):
+        raise PluginError(f"unfreeze_last must be a positive integer (the last layers to retrain), or None "
+                          f"to retrain all layers, got {unfreeze_last!r}")
+    if not positive.accepts(epochs):
+        raise PluginError(f"epochs must be a positive integer, got {epochs!r}")
+
+
 def check_missing_policy(missing) -> None:
     """Refuse a ``missing`` value that is not one of the adapters' policies."""
     from synthkit.adapters import MISSING_POLICIES

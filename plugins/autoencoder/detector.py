@@ -16,11 +16,11 @@ import numpy as np
 from synthkit.base import bad_state, finite_number, network_weights, pop_weights, restore_network
 from synthkit.detector import BaseDetector
 from synthkit.errors import DataError
-from synthkit.parameters import Interval, Options, renamed_parameters
+from synthkit.parameters import Interval, Options, check_fine_tune_arguments, renamed_parameters
 from synthkit_plugins.autoencoder import scores
 from synthkit_plugins.autoencoder.architecture import (KINDS, LayerSizes, build_networks, member_count,
                                                        model_input_shape, resolve_architecture, resolve_choices)
-from synthkit_plugins.autoencoder.training import check_fine_tune_arguments, compile_model, train, train_last_layers
+from synthkit_plugins.autoencoder.training import compile_model, train, train_last_layers
 
 NETWORKS = ("model_", "encoder_model_", "decoder_model_")  # Keras models: saved as weights, rebuilt from arch_
 AUTO = Options(("auto",))

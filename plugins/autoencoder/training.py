@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthkit.errors import PluginError
-from synthkit.parameters import Interval
 from synthkit_plugins.autoencoder.architecture import member_count
 
 IMAGE_EPOCHS = 40  # epochs="auto" on images
@@ -92,17 +90,6 @@ def train(model, X: np.ndarray, arch: dict, params, epochs, batch_size: int) -> 
     else:
         history = model.fit(*target(train_rows), batch_size=batch_size, shuffle=True, **fit)
     return {k: [float(v) for v in vals] for k, vals in history.history.items()}
-
-
-def check_fine_tune_arguments(unfreeze_last, epochs) -> None:
-    """``fine_tune``'s ``unfreeze_last`` (a positive number of layers, or None for all of them) and
-    ``epochs`` (a positive integer): a PluginError naming the one that is not."""
-    positive = Interval(int, 1, None)
-    if unfreeze_last is not None and not positive.accepts(unfreeze_last):
-        raise PluginError(f"unfreeze_last must be a positive integer (the last layers to retrain), or None "
-                          f"to retrain all layers, got {unfreeze_last!r}")
-    if not positive.accepts(epochs):
-        raise PluginError(f"epochs must be a positive integer, got {epochs!r}")
 
 
 def train_last_layers(model, X: np.ndarray, arch: dict, params, unfreeze_last, epochs: int, learning_rate: float,

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthkit.errors import DataError, PluginError
-from synthkit.parameters import Interval
+from synthkit.errors import DataError
+from synthkit.parameters import check_fine_tune_arguments
 
 
 class FineTuningMixin:
@@ -32,12 +32,7 @@ class FineTuningMixin:
         from synthkit_plugins.diffusion.networks import weighted_layers
 
         self._check_is_fitted()
-        positive = Interval(int, 1, None)
-        if unfreeze_last is not None and not positive.accepts(unfreeze_last):
-            raise PluginError(f"unfreeze_last must be a positive integer (the last layers to retrain), or None "
-                              f"to retrain all layers, got {unfreeze_last!r}")
-        if not positive.accepts(epochs):
-            raise PluginError(f"epochs must be a positive integer, got {epochs!r}")
+        check_fine_tune_arguments(unfreeze_last, epochs)
         last = None if unfreeze_last is None else int(unfreeze_last)
         Xa, kept = self.adapter_.transform(X)
         if len(Xa) == 0:
