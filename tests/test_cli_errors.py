@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from test_bad_inputs import eager_tensorflow
+from helpers import eager_tensorflow
 from test_cli import assert_clean_error, run
 
 import synthkit

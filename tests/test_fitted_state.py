@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import pickle
 import warnings
-from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
 import pytest
 
 import synthkit
+from helpers import eager_tensorflow
 from synthkit.errors import PluginError
 from synthkit.registry import get_registry
 
@@ -43,21 +43,6 @@ VARIANTS = {  # models inside models, and attributes that only a later step sets
     "ensemble with an autoencoder": ("ensemble", dict(members=("knn", "autoencoder"), member_params={"autoencoder": TINY_AE})),
     "autoencoder after fine_tune": ("autoencoder", TINY_AE),
 }
-
-
-@contextmanager
-def eager_tensorflow():
-    """TensorFlow functions run eagerly: on a few rows one epoch takes about a second, not the several
-    that tracing a training step costs; the same maths runs."""
-    import tensorflow as tf
-
-    tf.config.run_functions_eagerly(True)
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*run_functions_eagerly.*")
-            yield
-    finally:
-        tf.config.run_functions_eagerly(False)
 
 
 def _table(n=40, seed=0):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from helpers import bars
 from synthkit.api import get_detector, get_generator
 
 FORMS = {
@@ -20,20 +21,6 @@ FORMS = {
 }
 SCALE = {"uint8": 255.0, "float [0, 1]": 1.0, "float [0, 255]": 255.0}
 TINY_DIFFUSION = dict(epochs=1, ae_epochs=2, denoiser_epochs=2, batch_size=16, widths=(8,), steps=2, seed=0)
-
-
-def bars(n=40, size=12, seed=0):
-    """uint8 (n, size, size) images of one bright horizontal or vertical bar, and the bar's direction."""
-    rng = np.random.default_rng(seed)
-    X = np.zeros((n, size, size), np.uint8)
-    y = rng.integers(0, 2, n)
-    for i in range(n):
-        pos = rng.integers(2, size - 2)
-        if y[i] == 0:
-            X[i, pos - 1:pos + 1, 1:-1] = 255
-        else:
-            X[i, 1:-1, pos - 1:pos + 1] = 255
-    return X, y
 
 
 def assert_same_pictures(outputs: dict, inputs: dict):

@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from helpers import bars
 from synthkit.cli import cli
 
 # what TensorFlow writes at start-up (and the image GAN's grappler at its first step)
@@ -28,19 +29,6 @@ def synthkit_run(*args, cwd=None):
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     return subprocess.run([sys.executable, "-m", "synthkit", *map(str, args)], capture_output=True, text=True,
                           timeout=600, env=env, cwd=cwd)
-
-
-def bars(n=48, size=12, seed=0):
-    rng = np.random.default_rng(seed)
-    X = np.zeros((n, size, size), np.uint8)
-    y = rng.integers(0, 2, n)
-    for i in range(n):
-        pos = rng.integers(2, size - 2)
-        if y[i]:
-            X[i, 1:-1, pos - 1:pos + 1] = 255
-        else:
-            X[i, pos - 1:pos + 1, 1:-1] = 255
-    return X, y
 
 
 @pytest.fixture
@@ -64,7 +52,7 @@ def test_detect_prints_only_the_summary_on_stdout_and_no_tensorflow_lines(table_
 
 
 def test_image_augment_prints_only_the_summary_on_stdout_and_no_tensorflow_lines(tmp_path):
-    X, y = bars()
+    X, y = bars(48)
     np.savez(tmp_path / "bars.npz", x=X, y=y)
     proc = synthkit_run("augment", tmp_path / "bars.npz", "--plugin", "gan", "-n", 4, "--label", 1,
                         "--param", "epochs=1", "--param", "width=8", "--param", "latent_dim=8",
@@ -140,7 +128,7 @@ def test_plot_time_is_counted_and_shown_as_progress(tmp_path, monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(plots, "tsne_plot", slow_tsne)
-    X, y = bars()
+    X, y = bars(48)
     np.savez(tmp_path / "bars.npz", x=X, y=y)
     r = CliRunner().invoke(cli, ["detect", str(tmp_path / "bars.npz"), "--plugin", "autoencoder",
                                  "--param", "epochs=1", "--plot", str(tmp_path / "plots")])
