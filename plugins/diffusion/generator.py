@@ -15,7 +15,7 @@ import numbers
 
 import numpy as np
 
-from synthkit.base import network_weights, pop_weights, restore_network
+from synthkit.base import bad_state, network_weights, pop_weights, restore_network
 from synthkit.errors import DataError
 from synthkit.generator import BaseGenerator
 from synthkit.parameters import Interval, Options
@@ -263,10 +263,15 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
 
         net, ema, ae, px = (pop_weights(state, prefix) for prefix in ("net_w", "ema_w", "ae_w", "px_w"))
         self.kind_, self.history_ = state.pop("kind_"), state.pop("history_")
+        if self.kind_ != self.adapter_.kind:  # before the per-kind state is read
+            raise bad_state("kind_", f"must be the schema's kind ({self.adapter_.kind!r}), got {self.kind_!r}")
         self.n_classes_, self.epochs_trained_, self.n_features_in_ = (
             int(state.pop(name)) for name in ("n_classes_", "epochs_trained_", "n_features_in_"))
         self.data_lo_, self.data_hi_ = (np.asarray(state.pop(name), np.float32) for name in ("data_lo_", "data_hi_"))
         self._restore_classes(state)
+        classes = 0 if self.classes_ is None else len(self.classes_)
+        if self.n_classes_ != classes:  # before the networks are built for that many classes
+            raise bad_state("n_classes_", f"must be the number of classes ({classes}), got {self.n_classes_!r}")
         self.pixel_denoiser_ = None
         if self.kind_ == "image":
             for name in IMAGE_ARRAYS:
@@ -281,3 +286,24 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
         self._build_denoiser(self.data_lo_.shape)
         restore_network(self.network_, net, "diffusion")
         restore_network(self.ema_network_, ema, "diffusion")
+
+    def _check_state(self) -> None:
+        """A count of epochs, finite data bounds, and finite per-kind arrays (non-decreasing
+        quantiles; positive latent scales). ``_set_state`` checks ``kind_`` against the schema and
+        ``n_classes_`` against the classes, before it builds the networks."""
+        super()._check_state()
+        if self.epochs_trained_ < 0:
+            raise bad_state("epochs_trained_", f"must be a count of epochs, got {self.epochs_trained_!r}")
+        if not (np.isfinite(self.data_lo_).all() and np.isfinite(self.data_hi_).all()
+                and self.data_lo_.shape == self.data_hi_.shape and (self.data_lo_ <= self.data_hi_).all()):
+            raise bad_state("data_lo_", "and data_hi_ must be finite bounds of one shape, low <= high")
+        if self.kind_ == "table":
+            q = self.quantiles_
+            if q.ndim != 2 or not np.isfinite(q).all() or (np.diff(q, axis=1) < 0).any():
+                raise bad_state("quantiles_", "must be a 2-D array of finite, non-decreasing quantiles")
+            return
+        for name in IMAGE_ARRAYS:
+            if not np.isfinite(np.asarray(getattr(self, name), dtype=np.float64)).all():
+                raise bad_state(name, "must hold finite numbers")
+        if (np.asarray(self.latent_std_) <= 0).any():
+            raise bad_state("latent_std_", "must be positive")
