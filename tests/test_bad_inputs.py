@@ -280,7 +280,7 @@ def test_every_generator_parameter_is_validated(name):
                 from synthkit.adapters import make_adapter
 
                 make_adapter(np.zeros((2, 2)), missing=value)
-            gen._check(kind)
+            gen._validate_params(kind)
         except SynthkitError as exc:
             assert_user_error(exc)
             return

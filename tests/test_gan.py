@@ -1,6 +1,11 @@
-"""The `gan` generator plugin: tables and images, conditioning, seeds, save/load, CLI (tiny, fast)."""
+"""The `gan` generator plugin: tables and images, conditioning, seeds, save/load (and edited model
+directories refused at load), CLI (tiny, fast)."""
 
 from __future__ import annotations
+
+import hashlib
+import json
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -9,7 +14,7 @@ from click.testing import CliRunner
 
 import synthkit
 from synthkit.cli import cli
-from synthkit.errors import DataError, PluginError
+from synthkit.errors import DataError, ModelFileError, PluginError
 
 
 def _frame(n=300, seed=0):
@@ -71,7 +76,7 @@ def test_table_gan_same_seed_same_model():
 
 def test_table_mode_specific_normalisation_round_trip():
     from synthkit.adapters import TableAdapter
-    from synthkit_plugins.gan.table import TableSpace
+    from synthkit_plugins.gan.table_space import TableSpace
 
     df = _frame(500).drop(columns="is_fraud")
     ad = TableAdapter().fit(df)
@@ -91,7 +96,7 @@ def test_table_mode_specific_normalisation_round_trip():
 
 
 def test_table_mixtures_give_a_rare_class_its_own_mode():
-    from synthkit_plugins.gan.table import TableSpace
+    from synthkit_plugins.gan.table_space import TableSpace
 
     # 0.4% of the rows sit far from the rest: fitted on all rows their mode weighs under the 0.5%
     # cut and is dropped; with the class labels, each class weighs alike and the mode is kept
@@ -106,6 +111,70 @@ def test_table_mixtures_give_a_rare_class_its_own_mode():
     assert nearest_mode_gap(TableSpace.fit(columns, X, max_modes=5, seed=0)) > 3.0
     balanced = TableSpace.fit(columns, X, max_modes=5, seed=0, codes=codes)
     assert nearest_mode_gap(balanced) < 0.5
+
+@pytest.fixture(scope="module")
+def saved_table_gan(tmp_path_factory):
+    """A one-epoch table GAN conditional on ``is_fraud``, saved once for the tests that edit it."""
+    df = _frame()
+    path = tmp_path_factory.mktemp("gan") / "model"
+    synthkit.get_generator("gan", **dict(FAST_TABLE, epochs=1)).fit(df.drop(columns="is_fraud"), df["is_fraud"]).save(path)
+    return path
+
+
+def _edited_copy(saved, target, manifest_edit=None, array_edit=None):
+    """A copy of model directory ``saved`` at ``target`` with its manifest's state or its arrays
+    edited, the checksums recomputed (an edit by someone who knows the format)."""
+    from synthkit.modeldir import CHECKSUM, manifest_digest
+
+    shutil.copytree(saved, target)
+    manifest = json.loads((target / "manifest.json").read_text())
+    if manifest_edit:
+        manifest_edit(manifest["state"])
+    if array_edit:
+        with np.load(target / "state.npz") as npz:
+            arrays = {k: npz[k] for k in npz.files}
+        array_edit(arrays)
+        np.savez(target / "state.npz", **arrays)
+        manifest["files"]["state.npz"] = hashlib.sha256((target / "state.npz").read_bytes()).hexdigest()
+    manifest[CHECKSUM] = manifest_digest(manifest)
+    (target / "manifest.json").write_text(json.dumps(manifest))
+    return target
+
+
+def _set_block(state, key, value):
+    state["space_"]["blocks"][0][key] = value
+
+
+STATE_EDITS = {  # what is edited -> (the fitted attribute the error names, manifest edit, array edit)
+    "kind_ image": ("kind_", lambda s: s.update(kind_="image"), None),
+    "latent_dim_ as text": ("latent_dim_", lambda s: s.update(latent_dim_="128"), None),
+    "epochs_trained_ negative": ("epochs_trained_", lambda s: s.update(epochs_trained_=-1), None),
+    "n_classes_ not the classes": ("n_classes_", lambda s: s.update(n_classes_=3), None),
+    "history_ a list": ("history_", lambda s: s.update(history_=[1.0]), None),
+    "history_ text losses": ("history_", lambda s: s["history_"].update(g_loss=["high"]), None),
+    "a negative mode spread": ("space_", lambda s: _set_block(s, "stds", [-1.0] * len(s["space_"]["blocks"][0]["stds"])), None),
+    "mode weights not summing to 1": ("space_", lambda s: _set_block(s, "weights", [0.0] * len(s["space_"]["blocks"][0]["weights"])), None),
+    "a block moved": ("space_", lambda s: _set_block(s, "src", 1), None),
+    "offsets_ shifted": ("offsets_", lambda s: s.update(offsets_=[v + 1 for v in s["offsets_"]]), None),
+    "a label no row has": ("sampler_", None, lambda a: a.update(sampler_codes_=np.zeros_like(a["sampler_codes_"]))),
+    "a level out of range": ("sampler_", None, lambda a: a.update(sampler_levels_=a["sampler_levels_"] + 5)),
+}
+
+
+@pytest.mark.parametrize("edit", sorted(STATE_EDITS))
+def test_a_table_gan_with_an_edited_state_is_refused_at_load(saved_table_gan, tmp_path, registry, edit):
+    name, manifest_edit, array_edit = STATE_EDITS[edit]
+    model = _edited_copy(saved_table_gan, tmp_path / "m", manifest_edit, array_edit)
+    with pytest.raises(ModelFileError) as info:
+        synthkit.load_model(model)
+    message = str(info.value)
+    assert "\n" not in message and f"the fitted attribute {name} " in message, message
+
+
+def test_the_unedited_table_gan_loads(saved_table_gan, tmp_path, registry):
+    model = _edited_copy(saved_table_gan, tmp_path / "m")
+    assert len(synthkit.load_model(model).sample(5, y=1, seed=0)) == 5
+
 
 def test_image_gan_conditional_uint8_history_and_save_load(tmp_path, registry):
     x, y = _digits()

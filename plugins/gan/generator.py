@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
+from synthkit.base import bad_state, network_weights, pop_weights, restore_network
 from synthkit.errors import DataError, PluginError
 from synthkit.generator import BaseGenerator
+from synthkit.parameters import Interval, Options
 
 KINDS = ("auto", "image", "table")
 DEFAULTS = {  # per kind: epochs, batch_size, latent_dim, learning_rate
@@ -29,6 +29,22 @@ class GANGenerator(BaseGenerator):
     ``max_modes`` (Gaussian-mixture modes per column) and ``mismatch_weight`` (with labels: weight of
     the critic's real-rows-with-a-wrong-label term; 0 turns it off).
     """
+
+    _parameter_constraints = {
+        "kind": [Options(KINDS)],
+        "epochs": [Interval(int, 1, None), None],
+        "batch_size": [Interval(int, 1, None), None],
+        "latent_dim": [Interval(int, 1, None), None],
+        "width": [Interval(int, 1, None)],
+        "pac": [Interval(int, 1, None)],
+        "max_modes": [Interval(int, 1, None)],
+        "ema_decay": [Interval(float, 0, 1, closed="left")],
+        "mismatch_weight": [Interval(float, 0, None)],
+        "learning_rate": [Interval(float, 0, None, closed="neither"), None],
+        "max_seconds": [Interval(float, 0, None), None],
+        "seed": [Interval(int, 0, None), None],
+        "verbose": [Interval(int, 0, None), bool],
+    }
 
     def __init__(self, kind: str = "auto", epochs: int | None = None, batch_size: int | None = None,
                  latent_dim: int | None = None, learning_rate: float | None = None, width: int = 32,
@@ -53,26 +69,58 @@ class GANGenerator(BaseGenerator):
         value = getattr(self, name)
         return DEFAULTS[kind][name] if value is None else value
 
-    def _check(self, kind: str) -> None:
-        if self.kind not in KINDS:
-            raise PluginError(f"kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
-        if self.kind != "auto" and self.kind != kind:
-            raise DataError(f"kind={self.kind!r} but the data is {'a table' if kind == 'table' else 'images'}; "
+    def _validate_params(self, data_kind: str) -> None:
+        """The parameter table (``_parameter_constraints``), then ``kind`` against the data's kind."""
+        super()._validate_params(data_kind)
+        if self.kind != "auto" and self.kind != data_kind:
+            raise DataError(f"kind={self.kind!r} but the data is {'a table' if data_kind == 'table' else 'images'}; "
                             "use kind=auto")
-        for name in ("epochs", "batch_size", "latent_dim", "width", "pac", "max_modes"):
-            v = getattr(self, name)
-            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1):
-                raise PluginError(f"{name} must be a positive integer, got {v!r}")
-        _number("ema_decay", self.ema_decay, 0.0, 1.0)
-        _number("mismatch_weight", self.mismatch_weight)
-        _number("learning_rate", self.learning_rate, lo_open=True, none=True)
-        _number("max_seconds", self.max_seconds, hi_open=False, none=True)
-        _check_seed_and_verbose(self.seed, self.verbose)
+
+    def _check_state(self) -> None:
+        """The fitted kind, sizes, labels and history are usable (``_check_fitted_values``); for
+        tables, the space, the condition offsets and the sampler's rows fit the schema."""
+        super()._check_state()
+        self._check_fitted_values()
+        if self.kind_ == "table":
+            self._check_table_state()
+
+    def _check_fitted_values(self) -> None:
+        """``kind_`` is the schema's, ``latent_dim_`` a positive and ``epochs_trained_`` a
+        non-negative integer, ``n_classes_`` the number of ``classes_``, ``history_`` a dict of
+        per-epoch numbers: what the networks are rebuilt from, so ``_set_state`` checks it first."""
+        if self.kind_ != self.adapter_.kind:
+            raise bad_state("kind_", f"must be the schema's kind, {self.adapter_.kind!r}, got {self.kind_!r}")
+        for name, low in (("latent_dim_", 1), ("epochs_trained_", 0)):
+            value = getattr(self, name)
+            if not _integer(value) or value < low:
+                raise bad_state(name, f"must be a {'positive' if low else 'non-negative'} integer, got {value!r}")
+        n_labels = 0 if self.classes_ is None else len(self.classes_)
+        if not _integer(self.n_classes_) or self.n_classes_ != n_labels:
+            raise bad_state("n_classes_", f"must be the number of classes_, {n_labels}, got {self.n_classes_!r}")
+        number = lambda x: isinstance(x, (int, float)) and not isinstance(x, bool)  # noqa: E731 (NaN: a diverged loss)
+        if not isinstance(self.history_, dict) or not all(
+                isinstance(k, str) and isinstance(v, list) and all(map(number, v)) for k, v in self.history_.items()):
+            raise bad_state("history_", "must map loss names to their values per epoch")
+
+    def _check_table_state(self) -> None:
+        """The table space fits the schema's columns, ``offsets_`` are where its discrete columns'
+        levels start, and the sampler holds a label and levels for each training row."""
+        from synthkit_plugins.gan.table_sampler import CondSampler, level_offsets
+
+        problem = self.space_.problem(self.adapter_.columns)
+        if problem:
+            raise bad_state("space_", problem)
+        ks = self.space_.discrete_sizes()
+        if self.offsets_ != level_offsets(ks):
+            raise bad_state("offsets_", f"must be where each discrete column's levels start, {level_offsets(ks)}")
+        s = self.sampler_
+        problem = CondSampler.problem(s.levels, s.codes, s.ks, self.n_classes_)
+        if s.ks != ks or problem:
+            raise bad_state("sampler_", problem or f"must sample the space's discrete columns, {ks} levels")
 
     # -- the generator contract ----------------------------------------------------------------
     def _fit(self, X: np.ndarray, y) -> None:
         kind = self.adapter_.kind
-        self._check(kind)
         self.kind_ = kind
         self.n_classes_ = 0 if y is None else len(self.classes_)
         common = dict(epochs=int(self._setting("epochs", kind)), batch_size=int(self._setting("batch_size", kind)),
@@ -126,7 +174,7 @@ class GANGenerator(BaseGenerator):
 
     # -- saving --------------------------------------------------------------------------------
     def _get_state(self) -> dict:
-        state = {f"gen_w{i}": np.asarray(w) for i, w in enumerate(self.generator_.get_weights())}
+        state = network_weights(self.generator_, "gen_w")
         state.update(kind_=self.kind_, n_classes_=self.n_classes_, latent_dim_=self.latent_dim_,
                      history_=self.history_, epochs_trained_=self.epochs_trained_,
                      n_features_in_=self.n_features_in_)
@@ -141,52 +189,29 @@ class GANGenerator(BaseGenerator):
         return state
 
     def _set_state(self, state: dict) -> None:
-        weights = [state.pop(f"gen_w{i}") for i in range(sum(k.startswith("gen_w") for k in state))]
-        self.kind_ = state.pop("kind_")
-        self.n_classes_ = int(state.pop("n_classes_"))
-        self.latent_dim_ = int(state.pop("latent_dim_"))
-        self.history_ = state.pop("history_")
-        self.epochs_trained_ = int(state.pop("epochs_trained_"))
-        self.n_features_in_ = int(state.pop("n_features_in_"))
+        weights = pop_weights(state, "gen_w")
+        for name in ("kind_", "n_classes_", "latent_dim_", "history_", "epochs_trained_", "n_features_in_"):
+            setattr(self, name, state.pop(name))
         self._restore_classes(state)
+        self._check_fitted_values()
         if self.kind_ == "image":
             from synthkit_plugins.gan.image import build_generator
 
             self.generator_ = build_generator(self.latent_dim_, self.n_classes_, tuple(self.adapter_.shape), int(self.width))
         else:
-            from synthkit_plugins.gan.table import CondSampler, TableSpace, build_networks
+            from synthkit_plugins.gan.table_model import build_generator
+            from synthkit_plugins.gan.table_sampler import CondSampler
+            from synthkit_plugins.gan.table_space import TableSpace
 
             self.space_ = TableSpace.from_dict(state.pop("space_"))
             self.offsets_ = [int(v) for v in state.pop("offsets_")]
             ks = [int(k) for k in state.pop("sampler_ks_")]
             self.sampler_ = CondSampler(np.asarray(state.pop("sampler_levels_")), np.asarray(state.pop("sampler_codes_")),
                                         ks, self.n_classes_)
-            self.generator_, _ = build_networks(self.latent_dim_, int(sum(ks)) + self.n_classes_, self.space_.dim,
-                                                (256, 256), int(self.pac))
-        if len(weights) != len(self.generator_.get_weights()):
-            raise ValueError("the saved generator weights do not fit the network")
-        self.generator_.set_weights(weights)
+            self.generator_ = build_generator(self.latent_dim_, int(sum(ks)) + self.n_classes_, self.space_.dim)
+        restore_network(self.generator_, weights, "generator")
 
 
-def _number(name: str, value, lo: float = 0.0, hi: float = float("inf"), lo_open: bool = False,
-            hi_open: bool = True, none: bool = False) -> None:
-    """Refuse a parameter that is not a real number in the range (a string, a list, NaN): one
-    PluginError before training, not a ValueError from float() mid-fit."""
-    if value is None and none:
-        return
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and value == value
-    if ok:
-        v = float(value)
-        ok = (v > lo if lo_open else v >= lo) and (v < hi if hi_open else v <= hi)
-    if not ok:
-        left, right = "(" if lo_open else "[", ")" if hi_open else "]"
-        span = f"a number >= {lo:g}" if hi == float("inf") and not lo_open else (
-            f"a number > {lo:g}" if hi == float("inf") else f"a number in {left}{lo:g}, {hi:g}{right}")
-        raise PluginError(f"{name} must be {span}{' or null' if none else ''}, got {value!r}")
-
-
-def _check_seed_and_verbose(seed, verbose) -> None:
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
-        raise PluginError(f"seed must be a non-negative integer or null, got {seed!r}")
-    if not isinstance(verbose, (int, np.integer)) or verbose < 0:
-        raise PluginError(f"verbose must be a non-negative integer, got {verbose!r}")
+def _integer(value) -> bool:
+    """An integer (numpy's too), not a bool."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))

@@ -25,6 +25,7 @@ import tensorflow as tf
 from keras import layers
 
 from synthkit_plugins.gan.averaging import update_ema
+from synthkit_plugins.gan.time_limit import TimeLimit
 
 
 def build_generator(latent_dim: int, n_classes: int, shape, width: int = 32) -> keras.Model:
@@ -136,23 +137,6 @@ class ConditionalDCGAN(keras.Model):
         return {name: t.result() for name, t in self.trackers.items()}
 
 
-class _TimeLimit(keras.callbacks.Callback):
-    def __init__(self, seconds):
-        super().__init__()
-        self.seconds = seconds
-
-    def on_train_begin(self, logs=None):
-        import time
-
-        self.start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        import time
-
-        if self.seconds is not None and time.perf_counter() - self.start > self.seconds:
-            self.model.stop_training = True
-
-
 def fit_image_gan(X: np.ndarray, codes, n_classes: int, *, epochs: int, batch_size: int, latent_dim: int,
                   learning_rate: float, width: int, ema_decay: float, seed, verbose: int, max_seconds):
     """Train; returns (ema generator, history dict of per-epoch lists)."""
@@ -173,7 +157,7 @@ def fit_image_gan(X: np.ndarray, codes, n_classes: int, *, epochs: int, batch_si
     ds = ds.shuffle(len(X), seed=seed, reshuffle_each_iteration=True).batch(batch_size, drop_remainder=True)
     ds = ds.prefetch(tf.data.AUTOTUNE)
     with contextlib.redirect_stdout(sys.stderr):  # Keras's epoch lines: progress goes to stderr
-        hist = gan.fit(ds, epochs=int(epochs), verbose=verbose, shuffle=False, callbacks=[_TimeLimit(max_seconds)])
+        hist = gan.fit(ds, epochs=int(epochs), verbose=verbose, shuffle=False, callbacks=[TimeLimit(max_seconds)])
     history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
     return gan.ema_generator, history
 
