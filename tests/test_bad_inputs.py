@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -26,6 +25,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import synthkit
+from helpers import eager_tensorflow
 from synthkit.cli import cli
 from synthkit.errors import ModelFileError, SynthkitError
 from synthkit.io import read_input
@@ -329,22 +329,6 @@ def test_scoring_other_random_frames_reached_scoring():
 
 # -- random bytes as files ---------------------------------------------------------------------
 MAGIC = {".csv": b"", ".parquet": b"PAR1", ".npz": b"PK\x03\x04", ".csv.gz": b"\x1f\x8b\x08\x00"}
-
-
-@contextmanager
-def eager_tensorflow():
-    """TensorFlow functions run eagerly inside the block (see the ``eager`` fixture)."""
-    import warnings
-
-    import tensorflow as tf
-
-    tf.config.run_functions_eagerly(True)
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*run_functions_eagerly.*")
-            yield
-    finally:
-        tf.config.run_functions_eagerly(False)
 
 
 def tiny_images(n=12, seed=0):

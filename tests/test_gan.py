@@ -3,16 +3,13 @@ directories refused at load), CLI (tiny, fast)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-import shutil
-
 import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 import synthkit
+from helpers import edited_model_copy
 from synthkit.cli import cli
 from synthkit.errors import DataError, ModelFileError, PluginError
 
@@ -121,26 +118,6 @@ def saved_table_gan(tmp_path_factory):
     return path
 
 
-def _edited_copy(saved, target, manifest_edit=None, array_edit=None):
-    """A copy of model directory ``saved`` at ``target`` with its manifest's state or its arrays
-    edited, the checksums recomputed (an edit by someone who knows the format)."""
-    from synthkit.modeldir import CHECKSUM, manifest_digest
-
-    shutil.copytree(saved, target)
-    manifest = json.loads((target / "manifest.json").read_text())
-    if manifest_edit:
-        manifest_edit(manifest["state"])
-    if array_edit:
-        with np.load(target / "state.npz") as npz:
-            arrays = {k: npz[k] for k in npz.files}
-        array_edit(arrays)
-        np.savez(target / "state.npz", **arrays)
-        manifest["files"]["state.npz"] = hashlib.sha256((target / "state.npz").read_bytes()).hexdigest()
-    manifest[CHECKSUM] = manifest_digest(manifest)
-    (target / "manifest.json").write_text(json.dumps(manifest))
-    return target
-
-
 def _set_block(state, key, value):
     state["space_"]["blocks"][0][key] = value
 
@@ -164,7 +141,7 @@ STATE_EDITS = {  # what is edited -> (the fitted attribute the error names, mani
 @pytest.mark.parametrize("edit", sorted(STATE_EDITS))
 def test_a_table_gan_with_an_edited_state_is_refused_at_load(saved_table_gan, tmp_path, registry, edit):
     name, manifest_edit, array_edit = STATE_EDITS[edit]
-    model = _edited_copy(saved_table_gan, tmp_path / "m", manifest_edit, array_edit)
+    model = edited_model_copy(saved_table_gan, tmp_path / "m", manifest_edit, array_edit)
     with pytest.raises(ModelFileError) as info:
         synthkit.load_model(model)
     message = str(info.value)
@@ -172,7 +149,7 @@ def test_a_table_gan_with_an_edited_state_is_refused_at_load(saved_table_gan, tm
 
 
 def test_the_unedited_table_gan_loads(saved_table_gan, tmp_path, registry):
-    model = _edited_copy(saved_table_gan, tmp_path / "m")
+    model = edited_model_copy(saved_table_gan, tmp_path / "m")
     assert len(synthkit.load_model(model).sample(5, y=1, seed=0)) == 5
 
 
