@@ -220,11 +220,10 @@ def _check_matches_model(generator, X, loaded, label_column):
     Returns X, less the dataset's own label column when the model was fitted without it."""
     from synthkit.errors import SchemaError
 
-    adapter = getattr(generator, "adapter_", None)
-    if adapter is None:
-        from synthkit.errors import NotFittedError
+    from synthkit.base import check_is_fitted
 
-        raise NotFittedError(f"this {type(generator).__name__} is not fitted yet; call fit(X) first")
+    check_is_fitted(generator)
+    adapter = generator.adapter_
     made = ("a " if adapter.kind == "table" else "") + adapter.describe()
     if adapter.kind != ("table" if loaded.is_table else "image"):
         given = "a table" if loaded.is_table else f"images of shape {tuple(np.shape(X)[1:])}"

@@ -109,8 +109,7 @@ class FittedModel:
 
     def _check_is_fitted(self) -> None:
         """Raise NotFittedError unless ``fit`` (or a load) has run."""
-        if not hasattr(self, "adapter_"):
-            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(X) first")
+        check_is_fitted(self)
 
     def save(self, path) -> None:
         """Write a model directory: a JSON manifest and the fitted state in non-executable files."""
@@ -126,6 +125,12 @@ class FittedModel:
         """Restore what ``_get_state`` returned (after ``adapter_`` is set)."""
         for k, v in state.items():
             setattr(self, k, v)
+
+
+def check_is_fitted(model) -> None:
+    """Raise NotFittedError unless ``model`` (any detector or generator) has been fitted or loaded."""
+    if getattr(model, "adapter_", None) is None:
+        raise NotFittedError(f"this {type(model).__name__} is not fitted yet; call fit(X) first")
 
 
 def fitted_attributes(model) -> dict:

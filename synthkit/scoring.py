@@ -106,11 +106,10 @@ def score_file(path, detector, output=None, chunksize: int | None = None, label_
     from synthkit.evaluation.detection import binary_labels, detection_report, label_summary
 
     detector = model_for(detector, "detector", "scoring")
-    adapter = getattr(detector, "adapter_", None)
-    if adapter is None:
-        from synthkit.errors import NotFittedError
+    from synthkit.base import check_is_fitted
 
-        raise NotFittedError(f"this {type(detector).__name__} is not fitted yet; call fit(X) first")
+    check_is_fitted(detector)
+    adapter = detector.adapter_
     if getattr(adapter, "kind", "table") != "table":
         raise DataError(f"the model was fitted on {adapter.describe()}; a table file cannot be scored with it")
     path = Path(path)
