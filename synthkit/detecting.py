@@ -145,9 +145,8 @@ def _fit_on_sample(path, plugin, contamination, label_column, seed, chunksize, s
 def new_detector(plugin: str, contamination=None, seed=None, progress: bool = False, params: dict | None = None):
     """An unfitted detector for a detect run: ``params``, plus ``contamination`` and ``seed`` when given
     (``seed`` where the plugin takes one) and, with ``progress``, Keras progress lines."""
-    from synthkit.registry import get_detector
     from synthkit.parameters import parameter_names
-    from synthkit.registry import get_registry
+    from synthkit.registry import get_detector, get_registry
 
     params = dict(params or {})
     if contamination is not None:
