@@ -260,6 +260,7 @@ def test_ensemble_members_share_the_reference_code_budget(table, monkeypatch):
     assert len(rows[0]) == len(rows[1]) == 20 and rows[0] != rows[1]
 
 
+@pytest.mark.slow  # a quality property of the default (benchmarks/README.md has the figures); two ensembles fit
 def test_an_ensemble_depends_less_on_its_seed_than_one_network():
     """The point of averaging: two ensembles from different seeds rank the rows more alike than
     two single networks from those seeds do."""
