@@ -103,6 +103,9 @@ def test_same_seed_same_scores(data):
     ({"members": ["knn"], "screened": "knn"}, "screened must be"),
     ({"members": ["knn"], "member_params": {"knn": {"nosuch": 1}}}, "unknown parameter nosuch"),
     ({"members": ["knn"], "combine": "median"}, "combine must be"),
+    ({"members": ["knn"], "member_params": {"knn": {"n_neighbors": 0}}}, "n_neighbors must be a positive integer"),
+    ({"members": ["knn"], "screen": ["iforest"], "screen_params": {"iforest": {"max_features": 2.0}}},
+     "max_features must be"),
 ])
 def test_errors_before_any_member_trains(params, message, data, monkeypatch):
     from synthkit_plugins.classic.knn import KNNDetector

@@ -158,8 +158,6 @@ class AutoencoderDetector(BaseDetector):
         """Resolve the architecture for X, build the networks, train them, and keep the score's references."""
         import keras
 
-        # checked here too: the ensemble fits its members through _fit, not fit
-        self._validate_params("image" if X.ndim == 4 else "table")
         if self.seed is not None:
             keras.utils.set_random_seed(int(self.seed))
         self.arch_ = resolve_architecture(self, X.shape[1:])

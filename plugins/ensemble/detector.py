@@ -153,6 +153,8 @@ class EnsembleDetector(BaseDetector):
             params = {k: v for k, v in params.items() if k in self.members}
         members = self._new_members(self.members, params)
         screen, share = self._checked_screen()
+        for member in members + screen:  # members are fitted through _fit, so fit's checks are made here
+            member._validate_params("image" if X.ndim == 4 else "table")
         held_out = np.zeros(len(X), dtype=bool)
         if screen and share > 0 and len(X) >= 4:
             first = np.stack([robust_z(self._fit_member(det, X, held_out)) for det in screen], axis=1).mean(axis=1)
