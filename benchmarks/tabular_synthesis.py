@@ -1,0 +1,399 @@
+"""Synthetic minority rows on small real classes: synthkit's generators beside oversampling, SMOTE-NC and SDV.
+
+Issue 17's benchmark, one case per run: a table (``transactions``, ``adult`` or ``anomaly/NAME``, one
+of the 21 sets in ``$SYNTHKIT_DATA_DIR/anomaly``) and a minority size (``--minority`` 100, 300,
+1000, ... or ``all``). All of the other class is kept (a random 20,000 rows where there are more)
+with a random ``--minority`` rows of the minority class; a stratified 75/25 train/test split; 30%
+(at least 10) of the training minority rows are held back, and the generators see the rest of the
+training rows. Each makes N minority rows (``--n``, default: as many as it saw): ``gan`` and
+``diffusion`` fit on those rows conditional on the label, random oversampling redraws training
+minority rows, SMOTE-NC fits on the training rows, SDV's CTGAN, TVAE and GaussianCopula (the
+``bench`` extra) on the training minority rows. Figures, on the feature columns: mean KS and TV
+against the training and the held-back minority rows beside the real-vs-real floor (training
+minority rows against held-back rows, same sizes); correlation similarity; the classifier
+two-sample AUC against the held-back rows; exact copies and distance to the closest record; the
+test split's average precision of gradient boosting trained with and without the synthetic rows,
+with a paired-bootstrap 95% interval on the change; fit and sample seconds. Prints a markdown
+table and the targets; ``--csv`` appends one row per generator.
+
+    SYNTHKIT_DATA_DIR=../shared/datasets python benchmarks/tabular_synthesis.py --table adult --minority 300
+        [--generators gan diffusion random smote ctgan tvae copula] [--param gan.epochs=10 ...]
+        [--n N] [--seed 0] [--csv results.csv]
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import os
+import sys
+import time
+import warnings
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
+from importlib.util import find_spec
+from multiprocessing import get_context
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from sklearn.ensemble import HistGradientBoostingClassifier  # noqa: E402, F401  (loads OpenMP: it can be limited)
+from sklearn.model_selection import train_test_split  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+from synthkit.api import load_dataset  # noqa: E402
+from synthkit.cli import parse_params  # noqa: E402
+from synthkit.errors import DataError, OutputFileError, PluginError, SynthkitError  # noqa: E402
+from synthkit.evaluation.tables import column_similarity, correlation_similarity, privacy  # noqa: E402
+from synthkit.evaluation.two_sample import augmentation_gain, c2st_auc  # noqa: E402
+from synthkit.parameters import parameter_names  # noqa: E402
+from synthkit.quiet import quiet_tensorflow  # noqa: E402
+from synthkit.registry import get_generator, get_registry  # noqa: E402
+
+MAX_MAJORITY = 20_000
+TEST_SHARE, HOLD_BACK, MIN_HOLD_BACK, MIN_SEEN = 0.25, 0.3, 10, 10
+DRAWS, N_BOOT = 5, 1000
+SYNTHKIT, SDV = ("gan", "diffusion"), {"ctgan": "CTGANSynthesizer", "tvae": "TVAESynthesizer",
+                                       "copula": "GaussianCopulaSynthesizer"}
+GENERATORS = (*SYNTHKIT, "random", "smote", *SDV)
+TABLES = {"transactions": ("is_fraud", 1), "adult": ("class", ">50K")}
+TARGETS = ("column shapes vs held-back <= 1.25x real vs real; two-sample AUC <= 0.65; "
+           "AP change interval upper end >= 0; fit <= 120 s")
+log = partial(print, file=sys.stderr, flush=True)  # progress and skipped generators go to stderr
+
+
+def load_table(name: str):
+    """(frame, label column, minority class) of ``transactions``, ``adult`` or ``anomaly/NAME``."""
+    data_dir = Path(os.environ.get("SYNTHKIT_DATA_DIR", "")).expanduser()
+    if name == "transactions":
+        return load_dataset("transactions"), *TABLES[name]
+    if name not in TABLES and not name.startswith("anomaly/"):
+        raise DataError(f"unknown table {name!r}: pass transactions, adult or anomaly/NAME (e.g. anomaly/cardio)")
+    if not os.environ.get("SYNTHKIT_DATA_DIR"):
+        raise DataError(f"{name} is read from $SYNTHKIT_DATA_DIR: set it to the folder holding tables/ and anomaly/")
+    if name == "adult":
+        path = data_dir / "tables" / "adult.csv.gz"
+        if not path.is_file():
+            raise DataError(f"{path} is missing: point SYNTHKIT_DATA_DIR at the folder holding tables/adult.csv.gz")
+        return pd.read_csv(path), *TABLES[name]  # text values as written; '?' (unknown) is a category of its own
+    stem = name.split("/", 1)[1]
+    paths = [p for p in (data_dir / "anomaly" / f"{stem}.mat", data_dir / "anomaly" / f"{stem}.npz") if p.is_file()]
+    if not paths:
+        known = sorted(p.stem for ext in ("mat", "npz") for p in (data_dir / "anomaly").glob(f"*.{ext}"))
+        raise DataError(f"no anomaly set {stem!r} in {data_dir / 'anomaly'}; sets there: {', '.join(known) or 'none'}")
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from tabular_detection import load_set
+
+    X, y = load_set(paths[0])
+    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+    return frame.assign(y=y), "y", 1
+
+
+def make_case(frame, label: str, minority, size, seed: int) -> dict:
+    """The split: ``train`` (what generators see), ``heldback`` minority rows, ``test``, and the sizes."""
+    rng = np.random.default_rng(seed)
+    is_minority = (frame[label] == minority).to_numpy()
+    rare, common = np.flatnonzero(is_minority), np.flatnonzero(~is_minority)
+    size = len(rare) if size == "all" else size
+    if size > len(rare):
+        raise DataError(f"--minority {size}: the table has {len(rare)} rows of class {minority!r}; "
+                        f"ask for at most {len(rare)}, or 'all'")
+    rare = rng.choice(rare, size, replace=False)
+    if len(common) > MAX_MAJORITY:
+        common = rng.choice(common, MAX_MAJORITY, replace=False)
+    data = frame.iloc[np.sort(np.r_[rare, common])].reset_index(drop=True)
+    train, test = train_test_split(data, test_size=TEST_SHARE, stratify=data[label], random_state=seed)
+    pool = train.index[(train[label] == minority).to_numpy()]
+    hold = max(MIN_HOLD_BACK, int(round(HOLD_BACK * len(pool))))
+    if len(pool) - hold < MIN_SEEN:
+        raise DataError(f"--minority {size} leaves {len(pool) - hold} training minority rows once {hold} are held "
+                        f"back, too few to fit on; ask for a larger --minority")
+    held = rng.permutation(pool)[:hold]
+    heldback, train = train.loc[held].reset_index(drop=True), train.drop(index=held).reset_index(drop=True)
+    features = [c for c in frame.columns if c != label]
+    seen = train[train[label] == minority][features].reset_index(drop=True)
+    return {"train": train, "test": test.reset_index(drop=True), "heldback": heldback[features], "seen": seen,
+            "features": features, "label": label, "minority": minority, "size": size}
+
+
+def available(asked: list[str] | None) -> list[str]:
+    """The generators to run: those asked for (each must be installed), else every installed one."""
+    needs = [("smote", "imblearn", "imbalanced-learn"), *((n, "sdv", "SDV") for n in SDV)]
+    missing = {name: f"{package} is not installed (pip install -e '.[bench]')"
+               for name, module, package in needs if not find_spec(module)}
+    if asked:
+        for name in asked:
+            if name not in GENERATORS or name in missing:
+                raise PluginError(f"{name}: {missing[name]}" if name in missing else
+                                  f"unknown generator {name!r}; pass some of: {' '.join(GENERATORS)}")
+        return list(dict.fromkeys(asked))
+    for name, why in missing.items():
+        log(f"skipped {name}: {why}")
+    return [n for n in GENERATORS if n not in missing]
+
+
+def parse_generator_params(pairs: list[str], names: list[str]) -> dict:
+    """``NAME.key=value`` options as ``{NAME: {key: value}}`` (values parsed as ``synthkit --param`` does)."""
+    out = {name: {} for name in names}
+    for pair in pairs:
+        name, dot, rest = pair.partition(".")
+        if not dot or name not in out or "=" not in rest:
+            raise PluginError(f"--param {pair!r}: write NAME.key=value, NAME one of {' '.join(names)}")
+        out[name].update(parse_params([rest]))
+    return out
+
+
+def check_params(name: str, params: dict) -> None:
+    """Refuse, before anything trains, a parameter the generator does not take."""
+    if name in SYNTHKIT:
+        get_generator(name, **params)  # refuses unknown names; fit checks the values
+        return
+    if name == "smote":
+        from imblearn.over_sampling import SMOTENC as target
+    elif name in SDV:
+        import sdv.single_table
+
+        target = getattr(sdv.single_table, SDV[name])
+    fixed = ("categorical_features", "sampling_strategy", "random_state", "metadata")  # the script sets these
+    valid = [] if name == "random" else [p for p in inspect.signature(target).parameters if p not in fixed]
+    if set(params) - set(valid):
+        raise PluginError(f"{name} takes no parameter {', '.join(sorted(set(params) - set(valid)))}; "
+                          f"it takes: {', '.join(valid) or 'none'}")
+
+
+def cast_like(out, dtypes):
+    """The synthetic rows ``out``, changed in place to the real table's dtypes (integers rounded first)."""
+    for name, dtype in dtypes.items():
+        if pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_integer_dtype(out[name]):
+            out[name] = np.round(out[name].astype(np.float64))
+        out[name] = out[name].astype(dtype)
+    return out
+
+
+def generate(name: str, case: dict, n: int, seed: int, params: dict):
+    """(N synthetic rows with the label column, fit seconds, sample seconds); NaN where one call does both."""
+    train, label, minority, features = case["train"], case["label"], case["minority"], case["features"]
+    if name in SYNTHKIT:
+        kwargs = dict(params)
+        if "seed" in parameter_names(get_registry().get("generators", name)):
+            kwargs.setdefault("seed", seed)
+        generator = get_generator(name, **kwargs)
+        started = time.perf_counter()
+        generator.fit(train[features], train[label].to_numpy())
+        fit_s, started = time.perf_counter() - started, time.perf_counter()
+        rows = generator.sample(n, y=minority, seed=seed)
+        sample_s = time.perf_counter() - started
+    elif name == "random":
+        started = time.perf_counter()
+        rows = case["seen"].iloc[np.random.default_rng(seed).integers(0, len(case["seen"]), n)]
+        fit_s, sample_s = 0.0, time.perf_counter() - started
+    elif name == "smote":
+        from imblearn.over_sampling import SMOTE, SMOTEN, SMOTENC
+
+        cats = [i for i, c in enumerate(features) if train[c].dtype.kind not in "iuf"]  # booleans too
+        strategy = {minority: len(case["seen"]) + n}
+        kind = SMOTE if not cats else SMOTEN if len(cats) == len(features) else SMOTENC
+        extra = {"categorical_features": cats} if kind is SMOTENC else {}
+        sampler = kind(sampling_strategy=strategy, random_state=seed, **extra, **params)
+        started = time.perf_counter()
+        X, _ = sampler.fit_resample(train[features], train[label])
+        fit_s, sample_s = time.perf_counter() - started, float("nan")  # one call fits and samples
+        rows = X.iloc[len(train):]  # imbalanced-learn appends the new rows to the input rows
+    else:  # in a process of its own: torch training after TensorFlow's in one process crashes it
+        with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+            rows, fit_s, sample_s = pool.submit(sdv_rows, name, case["seen"], n, seed, params).result()
+    rows = cast_like(pd.DataFrame(rows, columns=features).reset_index(drop=True), train[features].dtypes)
+    rows.insert(list(train.columns).index(label), label, pd.Series([minority] * n, dtype=train[label].dtype))
+    return rows[list(train.columns)], fit_s, sample_s
+
+
+def sdv_rows(name: str, seen, n: int, seed: int, params: dict):
+    """(N rows, fit seconds, sample seconds) of an SDV synthesizer fitted on the minority rows ``seen``."""
+    import random
+
+    import sdv.single_table
+    import torch
+    from sdv.metadata import Metadata
+
+    for set_seed in (random.seed, np.random.seed, torch.manual_seed):
+        set_seed(seed)
+    data = {"minority": seen}  # SDV 2 takes and gives a dict of tables
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        synthesizer = getattr(sdv.single_table, SDV[name])(Metadata.detect_from_dataframes(data, infer_keys=None),
+                                                           **params)
+        started = time.perf_counter()
+        synthesizer.fit(data)
+        fit_s, started = time.perf_counter() - started, time.perf_counter()
+        rows = synthesizer.sample(num_rows=n)["minority"]
+    return rows, fit_s, time.perf_counter() - started
+
+
+def shapes(real, samples) -> tuple[float, float]:
+    """Mean KS over numeric columns and mean TV over categorical ones of each sample against ``real``,
+    averaged over the samples (NaN for a kind the table has no column of)."""
+    per = [column_similarity(real, s) for s in samples]
+    out = []
+    for kind in ("KS", "TV"):
+        values = [[v for k, v in p.values() if k == kind] for p in per]
+        out.append(float(np.mean(values)) if values[0] else float("nan"))
+    return tuple(out)
+
+
+def subsamples(frame, k: int, seed: int):
+    """``DRAWS`` seeded samples of ``k`` rows (or the frame once, when it has only ``k``)."""
+    if len(frame) <= k:
+        return [frame]
+    return [frame.iloc[np.random.default_rng(seed + d).permutation(len(frame))[:k]] for d in range(DRAWS)]
+
+
+def floor_figures(case: dict, n: int, seed: int) -> dict:
+    """The real-vs-real values: training minority rows (samples of the size the synthetic rows are
+    compared at) against the held-back rows."""
+    seen, held = case["seen"], case["heldback"]
+    ks, tv = shapes(held, subsamples(seen, min(n, len(seen)), seed))
+    return {"ks_floor": ks, "tv_floor": tv, "correlation_floor": correlation_similarity(seen, held),
+            "c2st_floor": c2st_auc(held, seen, seed=seed, draws=DRAWS)}
+
+
+def figures(case: dict, rows, floor: dict, seed: int) -> dict:
+    """Every figure of one generator's rows (see the module docstring)."""
+    seen, held, synth = case["seen"], case["heldback"], rows[case["features"]]
+    draws = subsamples(synth, min(len(synth), len(seen)), seed)
+    out = dict(zip(("ks_train", "tv_train", "ks_heldback", "tv_heldback"),
+                   (*shapes(seen, draws), *shapes(held, draws))))
+    out["shape_ratio"] = float(np.nanmean([out["ks_heldback"], out["tv_heldback"]])
+                               / np.nanmean([floor["ks_floor"], floor["tv_floor"]]))
+    out["correlation"] = float(np.mean([correlation_similarity(seen, s) for s in draws]))
+    out["c2st_auc"] = c2st_auc(held, synth, seed=seed, draws=DRAWS)
+    p = privacy(seen, synth, held)
+    out.update(exact_copies=p["exact_copy_share"], heldback_copies=p["holdout_exact_copy_share"],
+               dcr_synthetic=p["median_distance_synthetic"], dcr_heldback=p["median_distance_holdout"],
+               share_below_p5=p["share_below_p5"])
+    out.update(augmentation_gain(case["train"], rows, case["test"], case["label"], positive_label=case["minority"],
+                                 seed=seed, n_boot=N_BOOT))
+    return out
+
+
+def met(r: dict) -> str:
+    """Which targets one generator's figures meet."""
+    checks = [("shapes", r["shape_ratio"] <= 1.25), ("two-sample AUC", r["c2st_auc"] <= 0.65),
+              ("AP change", r["ap_change_hi"] >= 0), ("fit", not r["fit_s"] > 120)]
+    return ", ".join(f"{what} {'met' if ok else 'MISSED'}" for what, ok in checks)
+
+
+ROWS = [  # (figure, key in a generator's results, what the real-vs-real column shows: a key or a text)
+    ("KS vs training minority", "ks_train", ""), ("TV vs training minority", "tv_train", ""),
+    ("KS vs held-back", "ks_heldback", "ks_floor"), ("TV vs held-back", "tv_heldback", "tv_floor"),
+    ("shape ratio (held-back / real vs real)", "shape_ratio", ""),
+    ("correlation similarity", "correlation", "correlation_floor"),
+    ("two-sample AUC vs held-back", "c2st_auc", "c2st_floor"),
+    ("exact copies of training rows (share)", "exact_copies", "heldback_copies"),
+    ("DCR median", "dcr_synthetic", "dcr_heldback"), ("closer than held-back p5", "share_below_p5", "0.05 expected"),
+    ("AP real only", "ap_real", ""), ("AP real + synthetic", "ap_augmented", ""),
+    ("AP change [95% interval]", "ap_change", ""), ("fit s", "fit_s", ""), ("sample s", "sample_s", "")]
+
+
+def cell(r: dict, key: str) -> str:
+    value = r.get(key, key)
+    if key == "ap_change":
+        return f"{value:+.4f} [{r['ap_change_lo']:+.4f}, {r['ap_change_hi']:+.4f}]"
+    if not isinstance(value, float):
+        return str(value)
+    return "-" if np.isnan(value) else f"{value:.1f}" if key.endswith("_s") else f"{value:.4f}"
+
+
+def print_table(results: dict, floor: dict) -> None:
+    """The markdown table (figures by generator, then the real-vs-real floor) and the targets."""
+    names = list(results)
+    reference = {**floor, "heldback_copies": results[names[0]]["heldback_copies"],
+                 "dcr_heldback": results[names[0]]["dcr_heldback"]}
+    print("| figure | " + " | ".join(names) + " | real vs real |")
+    print("|---" * (len(names) + 2) + "|")
+    for title, key, other in ROWS:
+        print(f"| {title} | " + " | ".join(cell(results[n], key) for n in names) + f" | {cell(reference, other)} |")
+    print(f"\ntargets: {TARGETS}")
+    for name, r in results.items():
+        print(f"  {name}: {met(r)}")
+
+
+def write_csv(path: Path, rows: list[dict]) -> None:
+    """Append ``rows`` to ``path`` (header once); refuse a file whose header differs."""
+    exists = path.is_file() and path.stat().st_size > 0
+    if exists and list(pd.read_csv(path, nrows=0).columns) != list(rows[0]):
+        raise OutputFileError(f"{path} has other columns than this script writes; pass a new --csv file")
+    pd.DataFrame(rows).to_csv(path, mode="a", header=not exists, index=False)
+
+
+def minority_size(text: str):
+    if text != "all" and (not text.isdigit() or int(text) < 1):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of rows or 'all'")
+    return text if text == "all" else int(text)
+
+
+def run(args) -> None:
+    names = available(args.generators)
+    if set(names) & set(SYNTHKIT):
+        quiet_tensorflow()
+    params = parse_generator_params(args.param, names)
+    for name in names:
+        check_params(name, params[name])
+    frame, label, minority = load_table(args.table)
+    case = make_case(frame, label, minority, args.minority, args.seed)
+    n = args.n or len(case["seen"])
+    train, test = case["train"], case["test"]
+    sizes = {"train_rows": len(train), "train_minority_rows": len(case["seen"]),
+             "heldback_rows": len(case["heldback"]), "test_rows": len(test),
+             "test_minority_rows": int((test[label] == minority).sum())}
+    with threadpool_limits(1):  # many small gradient-boosting fits: threads cost more than they save here
+        floor = floor_figures(case, n, args.seed)
+    results, failed = {}, []
+    for name in names:
+        log(f"{name}: fitting and making {n} rows ...")
+        try:
+            rows, fit_s, sample_s = generate(name, case, n, args.seed, params[name])
+        except Exception as exc:  # one generator failing must not lose the others' figures
+            failed.append(name)
+            log(f"{name} failed: {type(exc).__name__}: {exc}")
+            continue
+        with threadpool_limits(1):
+            results[name] = {**figures(case, rows, floor, args.seed), "fit_s": fit_s, "sample_s": sample_s}
+        log(f"{name}: fit {fit_s:.1f} s" + ("" if np.isnan(sample_s) else f", sample {sample_s:.1f} s"))
+    if not results:
+        raise SystemExit(f"every generator failed ({', '.join(failed)}); see the messages above")
+    print(f"{args.table}, class {minority!r}: {case['size']} kept; generators saw {sizes['train_minority_rows']} among "
+          f"{sizes['train_rows']} rows, {sizes['heldback_rows']} held back; test {sizes['test_rows']} rows "
+          f"({sizes['test_minority_rows']} minority); {n} synthetic rows each; seed {args.seed}\n")
+    print_table(results, floor)
+    if failed:
+        print(f"failed: {', '.join(failed)} (messages on stderr)")
+    if args.csv:
+        base = {"table": args.table, "label": label, "minority_class": minority, "minority": args.minority,
+                "minority_rows": case["size"], "seed": args.seed, "n": n, **sizes}
+        write_csv(Path(args.csv), [{**base, "generator": g, **floor, **r} for g, r in results.items()])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--table", required=True, help="transactions, adult or anomaly/NAME (e.g. anomaly/cardio)")
+    parser.add_argument("--minority", required=True, type=minority_size, help="minority rows to keep (e.g. 300) or all")
+    parser.add_argument("--generators", nargs="+", help=f"some of: {' '.join(GENERATORS)} (default: all installed)")
+    parser.add_argument("--param", action="append", default=[], help="NAME.key=value: a parameter of generator NAME")
+    parser.add_argument("--n", type=int, help="synthetic rows per generator (default: the minority rows they saw)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--csv", help="CSV file to append one row per generator to")
+    args = parser.parse_args()
+    if args.n is not None and args.n < 1:
+        parser.error("--n must be a positive number of rows")
+    try:
+        run(args)
+    except SynthkitError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+if __name__ == "__main__":
+    main()
