@@ -220,11 +220,12 @@ def detect(input, plugin, params, contamination, label_column, positive_label, n
 
 
 def _set_missing(model, missing) -> None:
-    """Apply a missing-value policy to a loaded model (medians and modes were learned at fit)."""
-    from synthkit.adapters import MISSING_POLICIES
+    """Apply a missing-value policy to a loaded detector (medians and modes were learned at fit):
+    a detector's policies, error, impute or drop (the generators' "model" is not one)."""
+    from synthkit.detector import MISSING_POLICIES
 
     if missing not in MISSING_POLICIES:
-        raise SynthkitError(f"missing={missing!r} is not a policy; choose one of {', '.join(MISSING_POLICIES)}")
+        raise SynthkitError(f"missing={missing!r} is not a detector's policy; choose one of {', '.join(MISSING_POLICIES)}")
     if "missing" in model.get_params(deep=False):
         model.set_params(missing=missing)
     model.adapter_.missing = missing

@@ -33,6 +33,7 @@ from synthkit.base import FittedModel, bad_state, finite_number
 from synthkit.errors import DataError, PluginError
 
 DEFAULT_CONTAMINATION = 0.1
+MISSING_POLICIES = ("error", "impute", "drop")  # a detector's; "model" (the generators' default) is not one
 
 
 class BaseDetector(FittedModel, BaseEstimator):
@@ -117,7 +118,11 @@ class BaseDetector(FittedModel, BaseEstimator):
         return tags
 
     def _validate_params(self, data_kind: str) -> None:
+        """The base checks, ``missing`` one of a detector's policies, and ``contamination``."""
         super()._validate_params(data_kind)
+        if getattr(self, "missing", "error") not in MISSING_POLICIES:
+            raise PluginError(f"missing={self.missing!r} is not a detector's policy: 'model' learns where values go "
+                              "missing, for generators; choose missing='impute' or 'drop' (or 'error')")
         self._contamination()
 
     def _check_state(self) -> None:
