@@ -95,7 +95,7 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
                  learning_rate: float | None = None, steps: int | None = None, guidance: float | None = None,
                  widths=None, latent_channels: int = 4, label_dropout: float = 0.1,
                  ema_decay: float = 0.995, denoise_steps: int = 0, max_seconds: float | None = None,
-                 seed: int | None = 0, verbose: int = 0, missing: str = "error"):
+                 seed: int | None = 0, verbose: int = 0, missing: str = "model"):
         self.kind = kind
         self.epochs = epochs
         self.ae_epochs = ae_epochs

@@ -49,7 +49,7 @@ class GANGenerator(BaseGenerator):
     def __init__(self, kind: str = "auto", epochs: int | None = None, batch_size: int | None = None,
                  latent_dim: int | None = None, learning_rate: float | None = None, width: int = 32,
                  ema_decay: float = 0.995, pac: int = 10, max_modes: int = 10, mismatch_weight: float = 0.3,
-                 max_seconds: float | None = None, seed: int | None = 0, verbose: int = 0, missing: str = "error"):
+                 max_seconds: float | None = None, seed: int | None = 0, verbose: int = 0, missing: str = "model"):
         self.kind = kind
         self.epochs = epochs
         self.batch_size = batch_size
