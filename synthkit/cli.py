@@ -220,8 +220,7 @@ def detect(input, plugin, params, contamination, label_column, positive_label, n
 
 
 def _set_missing(model, missing) -> None:
-    """Apply a missing-value policy to a loaded detector (medians and modes were learned at fit):
-    a detector's policies, error, impute or drop (the generators' "model" is not one)."""
+    """Apply a detector's missing-value policy (error, impute or drop) to a loaded detector (medians learned at fit)."""
     from synthkit.detector import MISSING_POLICIES
 
     if missing not in MISSING_POLICIES:
