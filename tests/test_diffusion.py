@@ -260,7 +260,7 @@ STATE_EDITS = {  # what is edited -> (model kind, the fitted attribute the error
     "kind_ image on a table": ("table", "kind_", lambda s: s.update(kind_="image"), None),
     "n_classes_ not the classes": ("table", "n_classes_", lambda s: s.update(n_classes_=5), None),
     "epochs_trained_ negative": ("table", "epochs_trained_", lambda s: s.update(epochs_trained_=-1), None),
-    "quantiles_ decreasing": ("table", "quantiles_", None, lambda a: a.update(quantiles_=a["quantiles_"][:, ::-1].copy())),
+    "quantiles_ decreasing": ("table", "quantiles_", None, lambda a: a.update(quantiles_=a["quantiles_"][..., ::-1].copy())),
     "data bounds swapped": ("table", "data_lo_", None, lambda a: a.update(data_lo_=a["data_hi_"] + 1)),
     "latent_std_ zero": ("image", "latent_std_", None, lambda a: a.update(latent_std_=np.zeros_like(a["latent_std_"]))),
 }
@@ -339,3 +339,35 @@ def test_cli_denoise_quick_fit(group, tmp_path):
                                    "--grid", str(tmp_path / "cmp.png"), "--save-model", str(tmp_path / "m")])
     assert r.exit_code == 0, r.output
     assert (tmp_path / "cmp.png").is_file() and (tmp_path / "m" / "manifest.json").is_file()
+
+
+def test_class_quantiles_give_a_class_its_own_numbers():
+    """With ``class_quantiles=True`` a class's numbers come back through its own quantiles: a
+    barely trained model already samples the small class in that class's range."""
+    from synthkit.api import get_generator
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": np.r_[rng.normal(size=300), rng.normal(8.0, 0.5, size=40)]})
+    y = np.r_[np.zeros(300, int), np.ones(40, int)]
+    own = get_generator("diffusion", epochs=2, widths=(32,), steps=5, seed=0, class_quantiles=True).fit(X, y)
+    assert own.class_groups_.tolist() == [1, 2]
+    sample = own.sample(100, y=1, seed=0)["a"]
+    assert sample.between(X["a"][y == 1].min(), X["a"][y == 1].max()).all()
+    shared = get_generator("diffusion", epochs=2, widths=(32,), steps=5, seed=0).fit(X, y)
+    assert shared.class_groups_.tolist() == [0, 0]
+
+
+def test_small_tables_train_several_epochs_per_call_with_the_same_result(monkeypatch):
+    """Grouping a small table's epochs into one ``model.fit`` call changes nothing but the speed."""
+    from synthkit.api import get_generator
+    from synthkit_plugins.diffusion import model as dm
+
+    X, y = table(200), np.arange(200) % 2
+    runs = []
+    for per_call in (1, dm.MIN_STEPS_PER_CALL):
+        monkeypatch.setattr(dm, "MIN_STEPS_PER_CALL", per_call)
+        gen = get_generator("diffusion", epochs=6, batch_size=64, widths=(32,), steps=5, seed=0).fit(X, y)
+        runs.append((gen.history_["loss"], gen.sample(20, y=1, seed=0)))
+    assert len(runs[0][0]) == len(runs[1][0]) == 6
+    assert np.allclose(runs[0][0], runs[1][0])
+    pd.testing.assert_frame_equal(runs[0][1], runs[1][1])

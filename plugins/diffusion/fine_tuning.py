@@ -54,7 +54,8 @@ class FineTuningMixin:
                                                            last, seed=seed, **retrain))
             data = image.standardise(image.encode(self.encoder_, Xa), self.latent_mean_, self.latent_std_)
         else:
-            data = table.to_quantile_space(Xa, self._layout, rng)
+            groups = table.row_groups(codes, self.class_groups_) if self.n_classes_ else None
+            data = table.to_quantile_space(Xa, self._layout, rng, groups)
         trainer = dm.DiffusionModel(self.network_, self.ema_network_, self.n_classes_,
                                     label_dropout=float(self.label_dropout) if y is not None else 0.0,
                                     ema_decay=0.0, seed=seed)

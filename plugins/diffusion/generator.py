@@ -27,9 +27,11 @@ DENOISER_WHEN = ("lazy", "fit")  # the pixel denoiser trains at the first denois
 DEFAULTS = {
     "image": {"epochs": 30, "ae_epochs": 5, "denoiser_epochs": 20, "batch_size": 128, "learning_rate": 2e-3,
               "steps": 20, "guidance": 1.5, "widths": (32, 64)},
-    "table": {"epochs": 60, "ae_epochs": 0, "denoiser_epochs": 0, "batch_size": 256, "learning_rate": 1e-3,
+    "table": {"epochs": None, "ae_epochs": 0, "denoiser_epochs": 0, "batch_size": 256, "learning_rate": 1e-3,
               "steps": 50, "guidance": 1.0, "widths": (256,)},
 }
+TABLE_EPOCHS = 60  # tables without ``epochs``: at least this many passes ...
+TABLE_TRAIN_STEPS = 3000  # ... and at least this many batches, so that a small table trains long enough
 IMAGE_ARRAYS = ("latent_mean_", "latent_std_", "noise_levels_", "noise_stats_", "latent_error_")
 POSITIVE_INTEGER = Interval(int, 1, None)
 
@@ -63,7 +65,9 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
     ``latent_channels``: channels of the image latent. ``label_dropout``: share of training labels
     replaced by "no label". ``ema_decay``: of the sampling weights. ``denoise_steps``: DDIM steps of
     the latent diffusion refinement in ``denoise`` (0, the default: the pixel denoiser).
-    ``max_seconds`` caps each training stage (it stops after the epoch that crosses it). ``seed`` fixes the
+    ``class_quantiles`` (tables): map each class's numbers through its own quantiles rather than the
+    whole table's. ``max_seconds`` caps each training stage (it stops after the epoch, or on small
+    tables the group of epochs, that crosses it). ``seed`` fixes the
     initialisation and training noise; ``sample(n, seed=...)`` with a seed repeats exactly.
 
     ``denoise``, ``estimate_noise_std`` and ``train_denoiser`` come from ``DenoisingMixin``
@@ -84,6 +88,7 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
         "latent_channels": [POSITIVE_INTEGER],
         "label_dropout": [Interval(float, 0, 1, closed="left")],
         "ema_decay": [Interval(float, 0, 1, closed="left")],
+        "class_quantiles": [bool],
         "denoise_steps": [Interval(int, 0, None)],
         "max_seconds": [Interval(float, 0, None), None],
         "seed": [Interval(int, 0, None), None],
@@ -94,7 +99,8 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
                  denoiser_epochs: int | None = None, denoiser: str = "lazy", batch_size: int | None = None,
                  learning_rate: float | None = None, steps: int | None = None, guidance: float | None = None,
                  widths=None, latent_channels: int = 4, label_dropout: float = 0.1,
-                 ema_decay: float = 0.995, denoise_steps: int = 0, max_seconds: float | None = None,
+                 ema_decay: float = 0.995, denoise_steps: int = 0, class_quantiles: bool = False,
+                 max_seconds: float | None = None,
                  seed: int | None = 0, verbose: int = 0, missing: str = "model"):
         self.kind = kind
         self.epochs = epochs
@@ -110,6 +116,7 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
         self.label_dropout = label_dropout
         self.ema_decay = ema_decay
         self.denoise_steps = denoise_steps
+        self.class_quantiles = class_quantiles
         self.max_seconds = max_seconds
         self.seed = seed
         self.verbose = verbose
@@ -120,6 +127,14 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
         """A setting's value, or the fitted kind's default when it is None."""
         value = getattr(self, name)
         return DEFAULTS[self.kind_][name] if value is None else value
+
+    def _epochs(self, n_rows: int) -> int:
+        """``epochs``, or its default: for images a fixed count; for tables ``TABLE_EPOCHS``, or
+        more where a small table needs them to make ``TABLE_TRAIN_STEPS`` batches."""
+        if self.epochs is not None or self.kind_ == "image":
+            return int(self._setting("epochs"))
+        per_epoch = max(1, n_rows // min(int(self._setting("batch_size")), n_rows))
+        return max(TABLE_EPOCHS, -(-TABLE_TRAIN_STEPS // per_epoch))
 
     def _widths(self) -> tuple:
         """``widths`` (or its default) as a tuple of ints."""
@@ -148,7 +163,7 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
         if self.kind_ == "image":
             data, weights = self._fit_latent_space(X, rng), None
         else:
-            data, weights = self._fit_quantile_space(X, codes, rng)
+            data, weights = self._fit_quantile_space(X, codes, rng, y is not None)
         self.data_lo_ = data.min(axis=0).astype(np.float32)
         self.data_hi_ = data.max(axis=0).astype(np.float32)
         self._build_denoiser(data.shape[1:])
@@ -157,7 +172,7 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
                                     label_dropout=float(self.label_dropout), ema_decay=float(self.ema_decay),
                                     seed=self.seed)
         trainer.compile(optimizer=dm.make_optimizer(float(self._setting("learning_rate"))))
-        dm.train(trainer, data, codes, int(self._setting("epochs")), int(self._setting("batch_size")), rng,
+        dm.train(trainer, data, codes, self._epochs(len(data)), int(self._setting("batch_size")), rng,
                  weights=weights, max_seconds=self.max_seconds, verbose=int(self.verbose), name="diffusion",
                  history=self.history_)
         if self.kind_ == "image":
@@ -185,14 +200,16 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
                 self._denoiser_images = image.to_uint8(X)
         return image.standardise(Z, self.latent_mean_, self.latent_std_)
 
-    def _fit_quantile_space(self, X: np.ndarray, codes: np.ndarray, rng) -> tuple:
+    def _fit_quantile_space(self, X: np.ndarray, codes: np.ndarray, rng, y_given: bool) -> tuple:
         """Tables: the column layout and quantiles; (the rows the diffusion trains on, their
         training-by-sampling weights)."""
         from synthkit_plugins.diffusion import table
 
         self._layout = table.table_layout(self.adapter_.columns)
-        self.quantiles_ = table.fit_quantiles(X, self._layout)
-        return table.to_quantile_space(X, self._layout, rng), table.class_weights(codes, self.n_classes_)
+        self.class_groups_ = table.class_groups(codes, self.n_classes_, bool(self.class_quantiles) and y_given)
+        groups = table.row_groups(codes, self.class_groups_) if self.n_classes_ else np.zeros(len(X), np.int64)
+        self.quantiles_ = table.fit_quantiles(X, self._layout, groups, self.n_classes_ + 1)
+        return table.to_quantile_space(X, self._layout, rng, groups), table.class_weights(codes, self.n_classes_)
 
     def _build_denoiser(self, shape) -> None:
         """The v-predicting network and its EMA copy: a U-Net on latents, an MLP on table rows."""
@@ -211,7 +228,7 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
         shape = tuple(self.data_lo_.shape)
         noise = rng.standard_normal((n, *shape)).astype(np.float32)
         Z = self._reverse(noise, codes, steps=int(self._setting("steps")), guidance=float(self._setting("guidance")))
-        return self._decode(Z)
+        return self._decode(Z, codes)
 
     def _sample_codes(self, n: int, y, rng) -> np.ndarray:
         """The class codes to sample: those asked for, or drawn at the training frequencies."""
@@ -230,7 +247,7 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
         return dm.ddim_sample(self._predict, x_init, codes, self.n_classes_, steps, guidance=guidance,
                               t_start=t_start, lo=self.data_lo_, hi=self.data_hi_)
 
-    def _decode(self, Z: np.ndarray) -> np.ndarray:
+    def _decode(self, Z: np.ndarray, codes: np.ndarray) -> np.ndarray:
         """Samples of the diffusion's space in the adapter's encoding."""
         if self.kind_ == "image":
             from synthkit_plugins.diffusion import image
@@ -238,7 +255,8 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
             return image.decode(self.decoder_, Z * self.latent_std_ + self.latent_mean_)
         from synthkit_plugins.diffusion import table
 
-        return table.from_quantile_space(Z, self._layout, self.quantiles_)
+        groups = table.row_groups(codes, self.class_groups_) if self.n_classes_ else None
+        return table.from_quantile_space(Z, self._layout, self.quantiles_, groups)
 
     # -- saving --------------------------------------------------------------------------------
     def _get_state(self) -> dict:
@@ -255,7 +273,7 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
                 state.update(network_weights(self.pixel_denoiser_, "px_w"))
             state.update({name: np.asarray(getattr(self, name)) for name in IMAGE_ARRAYS})
         else:
-            state["quantiles_"] = self.quantiles_
+            state["quantiles_"], state["class_groups_"] = self.quantiles_, np.asarray(self.class_groups_, np.int64)
         return state
 
     def _set_state(self, state: dict) -> None:
@@ -283,6 +301,9 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
         else:
             self._layout = table.table_layout(self.adapter_.columns)
             self.quantiles_ = np.asarray(state.pop("quantiles_"), np.float64)
+            if self.quantiles_.ndim == 2:  # saved before per-class quantiles: one group, the whole table's
+                self.quantiles_ = self.quantiles_[None]
+            self.class_groups_ = np.asarray(state.pop("class_groups_", np.zeros(self.n_classes_)), np.int64)
         self._build_denoiser(self.data_lo_.shape)
         restore_network(self.network_, net, "diffusion")
         restore_network(self.ema_network_, ema, "diffusion")
@@ -298,9 +319,11 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
                 and self.data_lo_.shape == self.data_hi_.shape and (self.data_lo_ <= self.data_hi_).all()):
             raise bad_state("data_lo_", "and data_hi_ must be finite bounds of one shape, low <= high")
         if self.kind_ == "table":
-            q = self.quantiles_
-            if q.ndim != 2 or not np.isfinite(q).all() or (np.diff(q, axis=1) < 0).any():
-                raise bad_state("quantiles_", "must be a 2-D array of finite, non-decreasing quantiles")
+            q, groups = self.quantiles_, self.class_groups_
+            if q.ndim != 3 or not np.isfinite(q).all() or (np.diff(q, axis=2) < 0).any():
+                raise bad_state("quantiles_", "must be a 3-D array of finite, non-decreasing quantiles")
+            if groups.shape != (self.n_classes_,) or (groups < 0).any() or (groups >= len(q)).any():
+                raise bad_state("class_groups_", f"must hold one quantile group (0 to {len(q) - 1}) per class")
             return
         for name in IMAGE_ARRAYS:
             if not np.isfinite(np.asarray(getattr(self, name), dtype=np.float64)).all():

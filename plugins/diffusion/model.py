@@ -170,31 +170,56 @@ class DenoisingTrainer(keras.Model):
         return {m.name: m.result() for m in self.metrics}
 
 
+MIN_STEPS_PER_CALL = 64  # small tables train several epochs per ``model.fit`` call: each call has a fixed cost
+
+
+class _EpochLosses(keras.callbacks.Callback):
+    """Inside one ``model.fit`` over several epochs' rows: the mean losses of each epoch's
+    ``steps`` batches (the trackers are reset at every epoch's end)."""
+
+    def __init__(self, steps: int):
+        super().__init__()
+        self.steps, self.epochs = int(steps), []
+
+    def on_train_batch_end(self, batch, logs=None):
+        if (batch + 1) % self.steps == 0:
+            self.epochs.append({k: float(np.asarray(v)) for k, v in (logs or {}).items()})
+            for metric in self.model.metrics:
+                metric.reset_state()
+
+
 def train(model, X, y, epochs: int, batch_size: int, rng: np.random.Generator, weights=None,
           max_seconds=None, verbose: int = 0, name: str = "diffusion", history=None) -> dict:
     """Epoch loop around ``model.fit``: each epoch draws a seeded order of the rows (with
     ``weights``, a weighted resample with replacement: training-by-sampling for rare classes), logs
-    the mean losses, and stops after the epoch that crosses ``max_seconds``."""
+    the mean losses, and stops after the ``model.fit`` call that crosses ``max_seconds``. Epochs of
+    fewer than ``MIN_STEPS_PER_CALL`` batches are grouped into one call, in the same order of
+    batches as one call per epoch would take."""
     history = {} if history is None else history
     n = len(X)
     batch_size = int(min(batch_size, n))
+    steps = max(1, n // batch_size)
+    per_call = max(1, -(-MIN_STEPS_PER_CALL // steps))
     started = time.perf_counter()
-    for epoch in range(int(epochs)):
-        if weights is None:
-            order = rng.permutation(n)
-        else:
-            order = rng.choice(n, n, replace=True, p=weights)
-        steps = max(1, n // batch_size)
-        order = order[: steps * batch_size]
+    epoch = 0
+    while epoch < int(epochs):
+        orders = []
+        for _ in range(min(per_call, int(epochs) - epoch)):
+            order = rng.permutation(n) if weights is None else rng.choice(n, n, replace=True, p=weights)
+            orders.append(order[: steps * batch_size])
+        order = np.concatenate(orders)
         args = (X[order],) if y is None else (X[order], y[order])
-        logs = model.fit(*args, batch_size=batch_size, epochs=1, shuffle=False, verbose=0).history
-        for key, values in logs.items():
-            history.setdefault(key, []).append(float(values[-1]))
-        elapsed = time.perf_counter() - started
-        if verbose:
-            losses = "  ".join(f"{k}: {v[-1]:.4f}" for k, v in logs.items())
-            print(f"{name} epoch {epoch + 1}/{epochs}  {losses}  ({elapsed:.0f}s)", file=sys.stderr, flush=True)
-        if max_seconds is not None and elapsed >= float(max_seconds):
+        losses = _EpochLosses(steps)
+        model.fit(*args, batch_size=batch_size, epochs=1, shuffle=False, verbose=0, callbacks=[losses])
+        for logs in losses.epochs:
+            epoch += 1
+            for key, value in logs.items():
+                history.setdefault(key, []).append(value)
+            if verbose:
+                text = "  ".join(f"{k}: {v:.4f}" for k, v in logs.items())
+                print(f"{name} epoch {epoch}/{epochs}  {text}  ({time.perf_counter() - started:.0f}s)",
+                      file=sys.stderr, flush=True)
+        if max_seconds is not None and time.perf_counter() - started >= float(max_seconds):
             break
     return history
 
