@@ -181,7 +181,7 @@ class TableAdapter:
                     z = (v - col["mean"]) / col["std"]
                 blocks.append(np.clip(z, -1e6, 1e6)[:, None])
             elif col["kind"] == "bool":
-                v = s.to_numpy(dtype=object)
+                v = s.to_numpy(dtype=object, copy=True)
                 v[pd.isna(v)] = col["fill"]
                 blocks.append(v.astype(bool).astype(np.float64)[:, None])
             else:
@@ -388,7 +388,7 @@ def _restore_dtype(s: pd.Series, col: dict, absent: np.ndarray | None = None) ->
         if dtype == "object":
             values = s.to_numpy(dtype=object).copy()
             values[absent] = MISSING_MARKERS[col.get("missing_value", "nan")]
-            s = pd.Series(values, name=s.name)
+            s = pd.Series(values, name=s.name, dtype=object)
         else:
             s = s.where(~absent)
     if "categories" in col:

@@ -25,6 +25,15 @@ from synthkit.evaluation.detection import binary_labels, describe_labels, label_
 from synthkit.evaluation.rows import format_value as _fmt
 
 
+def as_text(values):
+    """A Series or DataFrame with every value as ``str`` writes it, missing ones as "nan" or "None".
+
+    pandas 2's ``astype(str)`` did this; pandas 3 keeps missing values missing, and a category
+    comparison or a sort of them then fails."""
+    values = values.astype(object)
+    return values.map(str)
+
+
 def _kinds(frame) -> dict:
     """Each column's kind: "numeric" for numbers, "categorical" for booleans and everything else."""
     import pandas as pd
@@ -74,8 +83,8 @@ def column_similarity(real, synthetic) -> dict:
                 raise DataError(f"column {name!r} has no finite values in the {'real' if len(a) == 0 else 'synthetic'} table")
             out[name] = ("KS", float(ks_2samp(a, b).statistic))
         else:
-            p = a.astype(str).value_counts(normalize=True)
-            q = b.astype(str).value_counts(normalize=True)
+            p = as_text(a).value_counts(normalize=True)
+            q = as_text(b).value_counts(normalize=True)
             levels = p.index.union(q.index)
             out[name] = ("TV", float(0.5 * np.abs(p.reindex(levels, fill_value=0) - q.reindex(levels, fill_value=0)).sum()))
     return out
@@ -90,7 +99,7 @@ def _encode_numeric(frame, kinds: dict, levels: dict) -> np.ndarray:
         if kind == "numeric":
             blocks.append(rankdata(frame[name].to_numpy(dtype=np.float64))[:, None])
         else:
-            values = frame[name].astype(str).to_numpy()
+            values = as_text(frame[name]).to_numpy()
             blocks.append((values[:, None] == np.asarray(levels[name])[None, :]).astype(np.float64))
     return np.hstack(blocks)
 
@@ -103,7 +112,7 @@ def correlation_similarity(real, synthetic) -> float:
     """
     _check_tables(real, synthetic)
     kinds = _kinds(real)
-    levels = {n: sorted(real[n].astype(str).unique().tolist()) for n, k in kinds.items() if k != "numeric"}
+    levels = {n: sorted(as_text(real[n]).unique().tolist()) for n, k in kinds.items() if k != "numeric"}
     owner = []
     for i, (name, kind) in enumerate(kinds.items()):
         owner += [i] * (1 if kind == "numeric" else len(levels[name]))
@@ -130,7 +139,7 @@ def _gbm_frame(frame, kinds: dict, levels: dict):
             X.append(frame[name].to_numpy(dtype=np.float64))
         else:
             lookup = {v: i for i, v in enumerate(levels[name])}
-            X.append(np.array([lookup.get(v, -1) for v in frame[name].astype(str)], dtype=np.float64))
+            X.append(np.array([lookup.get(v, -1) for v in as_text(frame[name])], dtype=np.float64))
     X = np.column_stack(X)
     X[X == -1] = np.nan
     return X
@@ -149,7 +158,7 @@ def gbm_scores(train, test, label_column: str, seed: int = 0, max_iter: int = 10
 
     features = [c for c in test.columns if c != label_column]
     kinds = _kinds(test[features])
-    levels = {n: sorted(test[n].astype(str).unique().tolist()) for n, k in kinds.items() if k != "numeric"}
+    levels = {n: sorted(as_text(test[n]).unique().tolist()) for n, k in kinds.items() if k != "numeric"}
     if reference is None:
         reference = pd.concat([train[label_column], test[label_column]], ignore_index=True)
     y_train, y_test = (binary_labels(frame[label_column], positive_label, label_column, reference=reference)[0]
@@ -198,7 +207,7 @@ def _distance_space(reference, kinds: dict):
             scale = q3 - q1 if q3 > q1 else (v.std() or 1.0)
             stats[name] = (float(np.median(v)), float(scale))
         else:
-            levels[name] = sorted(reference[name].astype(str).unique().tolist())
+            levels[name] = sorted(as_text(reference[name]).unique().tolist())
 
     def encode(frame):
         blocks = []
@@ -207,7 +216,7 @@ def _distance_space(reference, kinds: dict):
                 med, scale = stats[name]
                 blocks.append(((frame[name].to_numpy(dtype=np.float64) - med) / scale)[:, None])
             else:
-                values = frame[name].astype(str).to_numpy()
+                values = as_text(frame[name]).to_numpy()
                 blocks.append((values[:, None] == np.asarray(levels[name])[None, :]).astype(np.float64) / np.sqrt(2))
         return np.hstack(blocks).astype(np.float32)
 
@@ -249,11 +258,11 @@ def privacy(real_train, synthetic, real_holdout) -> dict:
     _check_tables(real_train, synthetic)
     columns = list(real_train.columns)
     kinds = _kinds(real_train)
-    key = lambda f: set(map(tuple, f[columns].astype(str).to_numpy().tolist()))  # noqa: E731
+    key = lambda f: set(map(tuple, as_text(f[columns]).to_numpy().tolist()))  # noqa: E731
     train_rows = key(real_train)
-    synth_keys = list(map(tuple, synthetic[columns].astype(str).to_numpy().tolist()))
+    synth_keys = list(map(tuple, as_text(synthetic[columns]).to_numpy().tolist()))
     copies = sum(k in train_rows for k in synth_keys)
-    holdout_keys = list(map(tuple, real_holdout[columns].astype(str).to_numpy().tolist()))
+    holdout_keys = list(map(tuple, as_text(real_holdout[columns]).to_numpy().tolist()))
     encode = _distance_space(real_train, kinds)
     ref = encode(real_train)
     out = {
@@ -296,7 +305,7 @@ def table_report(real, synthetic, label_column: str | None = None, holdout=None,
         truth, positive = binary_labels(real[label_column], positive_label, label_column)
     if label_column is not None:  # the label's own distribution is reported apart from the features'
         cols = column_similarity(real.drop(columns=[label_column]), synthetic.drop(columns=[label_column]))
-        label_tv = column_similarity(real[[label_column]].astype(str), synthetic[[label_column]].astype(str))
+        label_tv = column_similarity(as_text(real[[label_column]]), as_text(synthetic[[label_column]]))
     else:
         cols = column_similarity(real, synthetic)
     report = {
@@ -313,8 +322,8 @@ def table_report(real, synthetic, label_column: str | None = None, holdout=None,
         report["label_tv"] = label_tv[label_column][1]
         by_label = {}
         for value in synthetic[label_column].drop_duplicates().tolist():
-            r = real[real[label_column].astype(str) == str(value)]
-            s = synthetic[synthetic[label_column].astype(str) == str(value)]
+            r = real[as_text(real[label_column]) == str(value)]
+            s = synthetic[as_text(synthetic[label_column]) == str(value)]
             if len(r) and len(s):
                 c = column_similarity(r.drop(columns=[label_column]), s.drop(columns=[label_column]))
                 by_label[str(value)] = {"rows_real": int(len(r)), "rows_synthetic": int(len(s)),

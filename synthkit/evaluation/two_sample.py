@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from synthkit.errors import DataError
-from synthkit.evaluation.tables import _check_tables, _kinds
+from synthkit.evaluation.tables import _check_tables, _kinds, as_text
 
 MAX_NATIVE_LEVELS = 255  # the most categories HistGradientBoostingClassifier takes natively (its max_bins)
 
@@ -37,7 +37,7 @@ def _encoder(frames, columns):
     levels = {}
     for name, kind in kinds.items():
         if kind != "numeric":
-            both = pd.concat([f[name].astype(str) for f in frames], ignore_index=True)
+            both = pd.concat([as_text(f[name]) for f in frames], ignore_index=True)
             levels[name] = {v: i for i, v in enumerate(sorted(both.unique().tolist()))}
     mask = [kind != "numeric" and len(levels[name]) <= MAX_NATIVE_LEVELS for name, kind in kinds.items()]
 
@@ -48,7 +48,7 @@ def _encoder(frames, columns):
                 blocks.append(frame[name].to_numpy(dtype=np.float64, na_value=np.nan))
             else:
                 lookup = levels[name]
-                blocks.append(np.array([lookup.get(v, np.nan) for v in frame[name].astype(str)], dtype=np.float64))
+                blocks.append(np.array([lookup.get(v, np.nan) for v in as_text(frame[name])], dtype=np.float64))
         return np.column_stack(blocks)
 
     return encode, mask
