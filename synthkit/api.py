@@ -122,7 +122,7 @@ def _check_detect_output(data, output) -> None:
 
 # -- augment -----------------------------------------------------------------------------------
 def augment(data, plugin: str = "gan", n: int = 1000, label_column: str | None = None, label=None,
-            seed: int | None = None, model=None, **params):
+            seed: int | None = None, model=None, filter: bool = False, filter_model=None, **params):
     """Fit a generator on ``data`` (or use ``model``) and return ``n`` synthetic rows or images.
 
     ``n`` is an integer from 1 to ``MAX_SAMPLES`` (10,000,000), checked before anything trains, as
@@ -133,9 +133,15 @@ def augment(data, plugin: str = "gan", n: int = 1000, label_column: str | None =
     conditional on that column and ``label`` picks the class of every row. Images: an array in the
     input's dtype and shape; with labels known (a dataset, ``(images, labels)`` or an NPZ 'y')
     ``label`` picks the class.
+
+    ``filter=True`` keeps only samples that pass ``synthkit.filtering.RowFilter``: a detector fitted
+    on the real rows of the class (or ``filter_model``, a fitted detector or model directory, which
+    implies ``filter``) scores them within its threshold, and none is an exact or near copy of a
+    training row; more are sampled, in up to 10 rounds, until ``n`` pass, else a ``DataError``.
+    ``run_augment`` returns the filter's counts.
     """
     return run_augment(data, plugin=plugin, n=n, label_column=label_column, label=label, seed=seed,
-                       model=model, **params)[0]
+                       model=model, filter=filter, filter_model=filter_model, **params)[0]
 
 
 MAX_SAMPLES = 10_000_000  # the most rows or images one augment call makes
@@ -149,8 +155,10 @@ def check_n(n) -> int:
 
 
 def run_augment(data, plugin="gan", n=1000, label_column=None, label=None, seed=None, model=None,
-                progress: bool = False, **params):
-    """``augment`` returning ``(samples, labels or None, generator)`` (used by the CLI)."""
+                progress: bool = False, filter: bool = False, filter_model=None, **params):
+    """``augment`` returning ``(samples, labels or None, generator, filter report or None)`` (used by
+    the CLI); the report is ``RowFilter.run``'s: generated, rejected_implausible, rejected_copies,
+    rounds, threshold, distance_floor."""
     n = check_n(n)
     loaded = as_data(data)
     if loaded.is_table:
@@ -183,15 +191,34 @@ def run_augment(data, plugin="gan", n=1000, label_column=None, label=None, seed=
         if progress and "verbose" in names:
             params.setdefault("verbose", progress_verbosity())
         generator = get_generator(plugin, **params)
+    row_filter = _fitted_filter(filter, filter_model, X, y, label, seed, progress)  # before the generator trains
+    if model is None:
         generator.fit(X, y)
     if label is not None and getattr(generator, "classes_", None) is not None:
         label = _match_label(label, generator.classes_)
-    samples = generator.sample(n, y=label, seed=seed)
+    report = None
+    if row_filter is None:
+        samples = generator.sample(n, y=label, seed=seed)
+    else:
+        samples, report = row_filter.run(lambda k, s: generator.sample(k, y=label, seed=s), n, seed)
     labels = None if label is None else np.full(n, label)
     if loaded.is_table and label_column is not None:
         samples.insert(list(loaded.frame.columns).index(label_column), label_column,
                        pd.Series(labels, dtype=loaded.frame[label_column].dtype) if _castable(labels, loaded.frame[label_column].dtype) else labels)
-    return samples, labels, generator
+    return samples, labels, generator, report
+
+
+def _fitted_filter(filter, filter_model, X, y, label, seed, progress):
+    """A ``RowFilter`` fitted on ``X`` and the rows of class ``label`` (every row without one), or None."""
+    if not filter and filter_model is None:
+        return None
+    from synthkit.filtering import RowFilter
+    from synthkit.generator import _key
+
+    in_class = None
+    if label is not None and y is not None:
+        in_class = np.array([_key(v) == _key(label) for v in np.asarray(y, dtype=object)], dtype=bool)
+    return RowFilter(model=filter_model, seed=seed, progress=progress).fit(X, in_class)
 
 
 def _match_label(label, classes, seen="seen in fit"):

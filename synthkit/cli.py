@@ -274,10 +274,14 @@ def _print_detect_summary(s: dict, elapsed: float, output, save_dir, plot_time: 
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 @click.option("--grid", type=click.Path(), help="Images: write a PNG grid of samples.")
 @click.option("--seed", type=int, help="Random seed, for repeatable fitting and sampling.")
+@click.option("--filter", "filter_rows", is_flag=True, help="Keep only samples a detector fitted on the real rows "
+              "of the class finds plausible and that are not near copies of training rows; sample more until N pass.")
+@click.option("--filter-model", type=click.Path(), help="The detector model directory --filter scores with "
+                                                        "(implies --filter).")
 @_model_options
 @verbose_option
-def augment(input, plugin, n, params, label_column, label, output, overwrite, grid, seed, save_dir, model_dir,
-            verbose):
+def augment(input, plugin, n, params, label_column, label, output, overwrite, grid, seed, filter_rows, filter_model,
+            save_dir, model_dir, verbose):
     """Make N synthetic rows or images like INPUT (a file or a dataset name).
 
     -o - writes synthetic rows as CSV to stdout (and the summary to stderr).
@@ -314,8 +318,9 @@ def augment(input, plugin, n, params, label_column, label, output, overwrite, gr
     with removed_on_failure(None if to_stdout else output, grid, save_dir), progress_to_stderr():
         # outputs go last; a failure leaves none
         started = time.perf_counter()
-        samples, labels, generator = run_augment(data, plugin=plugin, n=n, label_column=label_column, label=label,
-                                                 seed=seed, model=model_dir, progress=True, **params)
+        samples, labels, generator, report = run_augment(
+            data, plugin=plugin, n=n, label_column=label_column, label=label, seed=seed, model=model_dir,
+            progress=True, filter=filter_rows, filter_model=filter_model, **params)
         elapsed = time.perf_counter() - started
         if save_dir:
             generator.save(save_dir)
@@ -331,6 +336,10 @@ def augment(input, plugin, n, params, label_column, label, output, overwrite, gr
         samples.to_csv(sys.stdout, index=False)
     with _summary_stream(to_stdout):
         click.echo(f"generated: {n} {'rows' if data.is_table else 'images'}  time: {elapsed:.1f}s")
+        if report is not None:
+            from synthkit.filtering import summary_line
+
+            click.echo(summary_line(report))
         for path in (None if to_stdout else output, grid):
             if path:
                 click.echo(f"wrote {path}")
