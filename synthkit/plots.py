@@ -165,6 +165,44 @@ def most_anomalous(scores, images=None, frame=None, n: int = 20):
     return table_figure(view, title=f"the {len(top)} most anomalous rows", max_rows=n)
 
 
+def explanation_bars(explanation, scores=None, n: int = 10, top: int = 8):
+    """The ``n`` most anomalous rows (by ``scores``, else by their contributions' sum), one panel
+    each: horizontal bars of their ``top`` largest contributions (``detector.explain``)."""
+    plt = _pyplot()
+    values = explanation.to_numpy(dtype=np.float64, na_value=np.nan)
+    rank = np.nansum(values, axis=1) if scores is None else np.asarray(scores, dtype=np.float64)
+    rows = np.argsort(-np.where(np.isfinite(rank), rank, -np.inf), kind="stable")[:n]
+    cols = min(2, max(len(rows), 1))
+    fig, axes = plt.subplots(max(1, -(-len(rows) // cols)), cols, squeeze=False,
+                             figsize=(5.0 * cols, 0.25 * top * max(1, -(-len(rows) // cols)) + 0.8))
+    for ax in axes.ravel():
+        ax.axis("off")
+    names = np.asarray([str(c) for c in explanation.columns], dtype=object)
+    for ax, i in zip(axes.ravel(), rows):
+        row = np.nan_to_num(values[i])
+        best = np.argsort(-row, kind="stable")[:top][::-1]
+        ax.axis("on")
+        ax.barh(np.arange(len(best)), row[best], color=np.where(row[best] >= 0, "tab:red", "tab:blue"))
+        ax.set_yticks(np.arange(len(best)), [v if len(v) <= 24 else v[:23] + "…" for v in names[best]], fontsize=7)
+        ax.tick_params(axis="x", labelsize=7)
+        ax.set_title(f"row {explanation.index[i]}: score {rank[i]:.3g}", fontsize=8, loc="left")
+    fig.suptitle(f"why the {len(rows)} most anomalous rows were flagged (each column's part of the score)")
+    fig.tight_layout()
+    return fig
+
+
+def explanation_plot(explanation, folder, scores=None, n: int = 10, top: int = 8) -> str:
+    """Write ``explanations.png`` (``explanation_bars``) into ``folder``; return its path."""
+    from synthkit.io import save_figure
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    fig = explanation_bars(explanation, scores, n=n, top=top)
+    save_figure(fig, folder / "explanations.png")
+    _pyplot().close(fig)
+    return str(folder / "explanations.png")
+
+
 def detection_plots(result, data, folder, *, detector=None, label_column=None, normal_class=None,
                     positive_label=None, progress: bool = False) -> list[str]:
     """Write the diagnostic plots of a detection to ``folder``; return the file paths.

@@ -74,6 +74,41 @@ def reconstruction_errors(X: np.ndarray, R: np.ndarray, how: str) -> np.ndarray:
     return ((X - R) ** 2).mean(axis=1)
 
 
+def feature_errors(X: np.ndarray, R: np.ndarray, how: str) -> np.ndarray:
+    """Each feature's part of ``reconstruction_errors`` (mse, l1 or bce) of rows X (n, features) and
+    the members' reconstructions R (n, members, features): (n, members, features), summing over the
+    features to each member's error."""
+    X = X.reshape(len(X), 1, -1).astype(np.float64)
+    R = R.reshape(len(R), R.shape[1], -1).astype(np.float64)
+    if how == "l1":
+        part = np.abs(X - R)
+    elif how == "bce":
+        R = np.clip(R, 1e-7, 1 - 1e-7)
+        part = -(X * np.log(R) + (1 - X) * np.log(1 - R))
+    else:
+        part = (X - R) ** 2
+    return part / X.shape[2]
+
+
+def explained_hybrid(X: np.ndarray, R: np.ndarray, codes: np.ndarray, reference_codes: np.ndarray, scales,
+                     n_neighbors: int) -> tuple[np.ndarray, np.ndarray]:
+    """``hybrid_score`` of new rows split into (each feature's part of the reconstruction term
+    (n, features), the k-NN code term (n,)), which add up to it."""
+    rec_scale, knn_scale = np.reshape(scales, (2, -1))
+    part = (feature_errors(X, R, "mse") / rec_scale[None, :, None]).mean(axis=1)
+    return part, (knn_distances(reference_codes, codes, n_neighbors, R.shape[1]) / knn_scale).mean(axis=1)
+
+
+def explained_elbo(X: np.ndarray, R: np.ndarray, z_mean: np.ndarray, z_log_var: np.ndarray, unit_range: bool,
+                   beta: float) -> tuple[np.ndarray, np.ndarray]:
+    """``negative_elbo`` split into (each feature's reconstruction term (n, features), the weighted
+    KL term (n,)), which add up to it."""
+    R = R.reshape(len(R), 1, -1)
+    part = feature_errors(X, R, "bce")[:, 0] if unit_range else 0.5 * feature_errors(X, R, "mse")[:, 0]
+    kl = -0.5 * (1.0 + z_log_var - z_mean ** 2 - np.exp(z_log_var)).sum(axis=1)
+    return part, float(beta) * kl / X[0].size
+
+
 def member_errors(X: np.ndarray, R: np.ndarray, how: str) -> np.ndarray:
     """Per-sample errors of each member's reconstructions R (n, members, ...): (n, members)."""
     return np.stack([reconstruction_errors(X, R[:, m], how) for m in range(R.shape[1])], axis=1)

@@ -47,3 +47,7 @@ class ECODDetector(BaseDetector):
 
     def _score(self, X: np.ndarray) -> np.ndarray:
         return self._column_surprise(X).sum(axis=1)
+
+    def _explain_features(self, X: np.ndarray) -> np.ndarray:
+        """Each feature's tail surprise: the score is their sum (see ``synthkit.explaining``)."""
+        return self._column_surprise(X)

@@ -124,6 +124,19 @@ class KMeansDetector(BaseDetector):
         large = np.asarray(getattr(self, "large_clusters_", np.ones(len(self.cluster_centers_), bool)), bool)
         return self._distances(X)[:, large].min(axis=1) / np.sqrt(max(self.cluster_centers_.shape[1], 1))
 
+    def _explain_features(self, X: np.ndarray):
+        """Each feature's part of the score: its squared difference from the nearest large centroid,
+        divided by the number of features and by the score, so that the parts add up to the score;
+        None (the ablation fallback) when clustering autoencoder codes, which have no columns."""
+        if getattr(self, "autoencoder_", None) is not None:
+            return None
+        X = X.reshape(len(X), -1).astype(np.float64)
+        large = np.flatnonzero(np.asarray(getattr(self, "large_clusters_", np.ones(len(self.cluster_centers_), bool))))
+        nearest = large[self._distances(X)[:, large].argmin(axis=1)]
+        squared = (X - self.cluster_centers_[nearest].astype(np.float64)) ** 2 / max(X.shape[1], 1)
+        score = np.sqrt(squared.sum(axis=1, keepdims=True))
+        return squared / np.where(score > 0, score, 1.0)
+
     def segment(self, X) -> np.ndarray:
         """The cluster id of each row (rows dropped for missing values get -1)."""
         Xa, kept = self._adapt(X)
