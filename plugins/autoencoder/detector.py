@@ -217,6 +217,28 @@ class AutoencoderDetector(BaseDetector):
         own = scores.own_reference_positions(rows, np.arange(len(X)))
         return scores.hybrid_score(X, R, codes, self.reference_codes_, self.score_scales_, self.n_neighbors, own)
 
+    def _explain_features(self, X: np.ndarray):
+        """Each feature's part of the table score's reconstruction term and, for the hybrid score and
+        the VAE, the latent part (code distance, KL term), which add up to ``_score(X)`` (see
+        ``synthkit.explaining``)."""
+        from synthkit.explaining import LATENT
+
+        how = self.arch_["score"]
+        if how == "elbo":
+            out = scores.predict_in_batches(self.encoder_model_, self._model_input(X))
+            z_mean, z_log_var = (np.asarray(o, np.float64) for o in out)
+            R = scores.predict_in_batches(self.decoder_model_, z_mean.astype(np.float32))
+            part, latent = scores.explained_elbo(X, R, z_mean, z_log_var, self.arch_["unit_range"], float(self.beta))
+        elif how == "hybrid":
+            codes, R = self._encode_decode(X)
+            part, latent = scores.explained_hybrid(X, R, codes, self.reference_codes_, self.score_scales_,
+                                                   self.n_neighbors)
+        elif how in ("mse", "l1", "bce"):
+            return scores.feature_errors(X, self._encode_decode(X)[1], how).mean(axis=1)
+        else:  # the image scores: explain refuses images before this
+            return None
+        return part, {LATENT: latent}
+
     # -- extras --------------------------------------------------------------------------------
     def encode(self, X) -> np.ndarray:
         """Bottleneck features, shape (n, latent_dim) (the posterior mean for the VAE); for an
@@ -254,7 +276,7 @@ class AutoencoderDetector(BaseDetector):
         self._fit_score_reference(Xa)
         tuned_scores = self._checked_scores(self._score_training(Xa), len(Xa))
         self.decision_scores_ = tuned_scores
-        self.threshold_ = float(np.quantile(tuned_scores, 1.0 - self._contamination()))
+        self.threshold_ = self._threshold_from(tuned_scores)
         self.labels_ = (tuned_scores > self.threshold_).astype(int)
         return self
 

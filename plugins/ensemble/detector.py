@@ -189,7 +189,7 @@ class EnsembleDetector(BaseDetector):
         if held_out.any():
             scores[held_out] = member._checked_scores(member._score(X[held_out]), int(held_out.sum()))
         member.decision_scores_ = scores
-        member.threshold_ = float(np.quantile(scores, 1.0 - self._contamination()))
+        member.threshold_ = self._threshold_from(scores, member)
         member.labels_ = (scores > member.threshold_).astype(int)
         return scores
 
@@ -233,6 +233,29 @@ class EnsembleDetector(BaseDetector):
 
     def _score_training(self, X: np.ndarray) -> np.ndarray:
         return self._combined(self.member_scores_)
+
+    def _explain_columns(self, X: np.ndarray, groups, reference: np.ndarray) -> tuple[np.ndarray, dict]:
+        """The members' explanations combined as their scores are: each member's contributions (its
+        own exact ones, or the ablation fallback, on its own standardised features) scaled to add up
+        to its normalised score, then their mean (``mean``, ``rank``) or those of the member with the
+        largest normalised score (``max``); they add up to the ensemble's score."""
+        from synthkit.explaining import column_contributions
+
+        normalised = self._normalised(self._member_raw(X))
+        parts, extras = [], {}
+        for member, shift, unit in zip(self.members_, self.member_shift_, self.member_unit_):
+            values, extra = column_contributions(member, (X - shift) / unit, groups, (reference - shift) / unit)
+            parts.append((values, extra))
+            extras.update({name: None for name in extra})
+        names = list(extras)
+        stacked = []
+        for (values, extra), z in zip(parts, normalised.T):
+            full = np.column_stack([values] + [np.asarray(extra.get(n, np.zeros(len(X))), np.float64) for n in names])
+            total = full.sum(axis=1)
+            stacked.append(full * np.where(total != 0, z / np.where(total != 0, total, 1.0), 0.0)[:, None])
+        stacked = np.stack(stacked, axis=1)  # (n, members, columns + extras)
+        out = stacked[np.arange(len(X)), normalised.argmax(axis=1)] if self.combine == "max" else stacked.mean(axis=1)
+        return out[:, :len(groups)], {n: out[:, len(groups) + i] for i, n in enumerate(names)}
 
     # -- saving --------------------------------------------------------------------------------
     def _get_state(self) -> dict:
