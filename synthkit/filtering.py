@@ -4,8 +4,8 @@
 
 - **plausible**: a detector scores it at or below its ``threshold_``. By default the table or
   image detector (``synthkit.detecting.default_detector``) is fitted on the real rows of the class
-  asked for, so the threshold is the one its ``contamination`` (0.1) sets on those rows: a kept row
-  scores no worse than nine real rows in ten. A fitted detector or a model directory (``model``,
+  asked for with ``contamination=0.1``, so the threshold is the 90th percentile of those rows'
+  scores: a kept row scores no worse than nine real rows in ten. A fitted detector or a model directory (``model``,
   ``--filter-model DIR``) is used as it is, with its own threshold.
 - **not a near copy**: it is not an exact copy of a training row (every value the same, as text for
   tables, every pixel for images), and its distance to the closest training row is not below the
@@ -41,6 +41,7 @@ MAX_ROUNDS = 10
 MAX_FACTOR = 10  # a round samples at most this many times the rows still missing
 MARGIN = 1.2  # a later round asks for this much more than the pass rate so far says it needs
 FLOOR_QUANTILE = 0.05
+CONTAMINATION = 0.1  # the default detector's threshold: the real rows' 90th percentile score, whatever its own default
 
 
 class RowFilter:
@@ -79,7 +80,7 @@ class RowFilter:
             detector = model_for(self.model, "detector", "the augment filter (filter_model)")
             detector.decision_function(real[:1] if not is_table else real.iloc[:1])  # the model takes these rows
         else:
-            detector = new_detector(default_detector(real), seed=self.seed, progress=self.progress,
+            detector = new_detector(default_detector(real), CONTAMINATION, seed=self.seed, progress=self.progress,
                                     params={"missing": "impute"}).fit(real)
         self.detector_ = detector
         self.threshold_ = float(detector.threshold_)
@@ -155,7 +156,7 @@ def summary_line(report: dict) -> str:
     return (f"filter: {report['generated']} generated in {report['rounds']} round(s), "
             f"{report['rejected_implausible']} rejected as implausible (score > {report['threshold']:.4g}), "
             f"{report['rejected_copies']} as near copies (distance < {report['distance_floor']:.4g}), "
-            f"{report['kept']} kept")
+            f"{report['passed']} passed, {report['kept']} kept")
 
 
 # -- distances ---------------------------------------------------------------------------------
