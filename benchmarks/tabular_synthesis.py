@@ -1,23 +1,23 @@
 """Synthetic minority rows on small real classes: synthkit's generators beside oversampling, SMOTE-NC and SDV.
 
-Issue 17's benchmark, one case per run: a table (``transactions``, ``adult`` or ``anomaly/NAME``, one
-of the 21 sets in ``$SYNTHKIT_DATA_DIR/anomaly``) and a minority size (``--minority`` 100, 300,
-1000, ... or ``all``). All of the other class is kept (a random 20,000 rows where there are more)
-with a random ``--minority`` rows of the minority class; a stratified 75/25 train/test split; 30%
-(at least 10) of the training minority rows are held back, and the generators see the rest of the
-training rows. Each makes N minority rows (``--n``, default: as many as it saw): ``gan`` and
-``diffusion`` fit on those rows conditional on the label, random oversampling redraws training
-minority rows, SMOTE-NC fits on the training rows, SDV's CTGAN, TVAE and GaussianCopula (the
-``bench`` extra) on the training minority rows. Figures, on the feature columns: mean KS and TV
-against the training and the held-back minority rows beside the real-vs-real floor (training
-minority rows against held-back rows, same sizes); correlation similarity; the classifier
-two-sample AUC against the held-back rows; exact copies and distance to the closest record; the
-test split's average precision of gradient boosting trained with and without the synthetic rows,
-with a paired-bootstrap 95% interval on the change; fit and sample seconds. Prints a markdown
-table and the targets; ``--csv`` appends one row per generator.
+Issue 17's benchmark, one case per run: a table (``transactions``, ``adult`` or ``anomaly/NAME``, one of the 21 sets
+in ``$SYNTHKIT_DATA_DIR/anomaly``) and a minority size (``--minority`` 100, 300, 1000, ... or ``all``). All of the
+other class is kept (a random 20,000 rows where there are more) with a random ``--minority`` rows of the minority
+class; a stratified 75/25 train/test split; 30% (at least 10) of the training minority rows are held back, and the
+generators see the rest of the training rows. Each makes N minority rows (``--n``, default: as many as it saw):
+``gan`` and ``diffusion`` fit on those rows conditional on the label, random oversampling redraws training minority
+rows, SMOTE-NC fits on the training rows, SDV's CTGAN, TVAE and GaussianCopula (the ``bench`` extra) on the training
+minority rows; ``gan+filter`` and ``diffusion+filter`` take the rows of the same fit (and parameters) through
+``synthkit.filtering.RowFilter`` (``augment --filter``: a detector fitted on the training minority rows, a distance
+floor to all training rows). Figures, on the feature columns: mean KS and TV against the training and the held-back
+minority rows beside the real-vs-real floor (training minority rows against held-back rows, same sizes); correlation
+similarity; the classifier two-sample AUC against the held-back rows; exact copies and distance to the closest
+record; the test split's average precision of gradient boosting trained with and without the synthetic rows, with a
+paired-bootstrap 95% interval on the change; the filter's counts; fit and sample seconds. Prints a markdown table
+and the targets; ``--csv`` appends one row per generator.
 
     SYNTHKIT_DATA_DIR=../shared/datasets python benchmarks/tabular_synthesis.py --table adult --minority 300
-        [--generators gan diffusion random smote ctgan tvae copula] [--param gan.epochs=10 ...]
+        [--generators gan diffusion gan+filter diffusion+filter random smote ctgan tvae copula] [--param gan.epochs=10]
         [--n N] [--seed 0] [--csv results.csv]
 """
 
@@ -28,7 +28,6 @@ import inspect
 import os
 import sys
 import time
-import warnings
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from importlib.util import find_spec
@@ -49,16 +48,19 @@ from synthkit.cli import parse_params  # noqa: E402
 from synthkit.errors import DataError, OutputFileError, PluginError, SynthkitError  # noqa: E402
 from synthkit.evaluation.tables import column_similarity, correlation_similarity, privacy  # noqa: E402
 from synthkit.evaluation.two_sample import augmentation_gain, c2st_auc  # noqa: E402
+from synthkit.filtering import RowFilter  # noqa: E402
 from synthkit.parameters import parameter_names  # noqa: E402
 from synthkit.quiet import quiet_tensorflow  # noqa: E402
 from synthkit.registry import get_generator, get_registry  # noqa: E402
 
+from sdv_synthesis import SDV, sdv_rows  # noqa: E402  (beside this script: sys.path[0])
+
 MAX_MAJORITY = 20_000
 TEST_SHARE, HOLD_BACK, MIN_HOLD_BACK, MIN_SEEN = 0.25, 0.3, 10, 10
 DRAWS, N_BOOT = 5, 1000
-SYNTHKIT, SDV = ("gan", "diffusion"), {"ctgan": "CTGANSynthesizer", "tvae": "TVAESynthesizer",
-                                       "copula": "GaussianCopulaSynthesizer"}
-GENERATORS = (*SYNTHKIT, "random", "smote", *SDV)
+SYNTHKIT = ("gan", "diffusion")
+FILTERED = tuple(f"{name}+filter" for name in SYNTHKIT)  # the same fit's rows through augment --filter
+GENERATORS = (*SYNTHKIT, *FILTERED, "random", "smote", *SDV)
 TABLES = {"transactions": ("is_fraud", 1), "adult": ("class", ">50K")}
 TARGETS = ("column shapes vs held-back <= 1.25x real vs real; two-sample AUC <= 0.65; "
            "AP change interval upper end >= 0; fit <= 120 s")
@@ -148,8 +150,8 @@ def parse_generator_params(pairs: list[str], names: list[str]) -> dict:
 
 def check_params(name: str, params: dict) -> None:
     """Refuse, before anything trains, a parameter the generator does not take."""
-    if name in SYNTHKIT:
-        get_generator(name, **params)  # refuses unknown names; fit checks the values
+    if name.removesuffix("+filter") in SYNTHKIT:
+        get_generator(name.removesuffix("+filter"), **params)  # refuses unknown names; fit checks the values
         return
     if name == "smote":
         from imblearn.over_sampling import SMOTENC as target
@@ -173,18 +175,26 @@ def cast_like(out, dtypes):
     return out
 
 
-def generate(name: str, case: dict, n: int, seed: int, params: dict):
-    """(N synthetic rows with the label column, fit seconds, sample seconds); NaN where one call does both."""
+def generate(name: str, case: dict, n: int, seed: int, params: dict, fitted: dict):
+    """(N synthetic rows with the label column, fit seconds, sample seconds, filter counts); NaN where one call
+    does both. ``fitted`` keeps synthkit's fits, so that NAME and NAME+filter share one."""
     train, label, minority, features = case["train"], case["label"], case["minority"], case["features"]
-    if name in SYNTHKIT:
-        kwargs = dict(params)
-        if "seed" in parameter_names(get_registry().get("generators", name)):
-            kwargs.setdefault("seed", seed)
-        generator = get_generator(name, **kwargs)
-        started = time.perf_counter()
-        generator.fit(train[features], train[label].to_numpy())
-        fit_s, started = time.perf_counter() - started, time.perf_counter()
-        rows = generator.sample(n, y=minority, seed=seed)
+    base, counts = name.removesuffix("+filter"), "-"
+    if base in SYNTHKIT:
+        if base not in fitted:  # NAME+filter has NAME's parameters when both run
+            kwargs = dict(params)
+            if "seed" in parameter_names(get_registry().get("generators", base)):
+                kwargs.setdefault("seed", seed)
+            started = time.perf_counter()
+            fitted[base] = (get_generator(base, **kwargs).fit(train[features], train[label].to_numpy()),
+                            time.perf_counter() - started)
+        (generator, fit_s), started = fitted[base], time.perf_counter()
+        if name == base:
+            rows = generator.sample(n, y=minority, seed=seed)
+        else:
+            row_filter = RowFilter(seed=seed).fit(train[features], (train[label] == minority).to_numpy())
+            rows, r = row_filter.run(lambda k, s: generator.sample(k, y=minority, seed=s), n, seed)
+            counts = f"{r['generated']} / {r['rejected_implausible']} / {r['rejected_copies']} ({r['rounds']} rounds)"
         sample_s = time.perf_counter() - started
     elif name == "random":
         started = time.perf_counter()
@@ -207,34 +217,11 @@ def generate(name: str, case: dict, n: int, seed: int, params: dict):
             rows, fit_s, sample_s = pool.submit(sdv_rows, name, case["seen"], n, seed, params).result()
     rows = cast_like(pd.DataFrame(rows, columns=features).reset_index(drop=True), train[features].dtypes)
     rows.insert(list(train.columns).index(label), label, pd.Series([minority] * n, dtype=train[label].dtype))
-    return rows[list(train.columns)], fit_s, sample_s
-
-
-def sdv_rows(name: str, seen, n: int, seed: int, params: dict):
-    """(N rows, fit seconds, sample seconds) of an SDV synthesizer fitted on the minority rows ``seen``."""
-    import random
-
-    import sdv.single_table
-    import torch
-    from sdv.metadata import Metadata
-
-    for set_seed in (random.seed, np.random.seed, torch.manual_seed):
-        set_seed(seed)
-    data = {"minority": seen}  # SDV 2 takes and gives a dict of tables
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        synthesizer = getattr(sdv.single_table, SDV[name])(Metadata.detect_from_dataframes(data, infer_keys=None),
-                                                           **params)
-        started = time.perf_counter()
-        synthesizer.fit(data)
-        fit_s, started = time.perf_counter() - started, time.perf_counter()
-        rows = synthesizer.sample(num_rows=n)["minority"]
-    return rows, fit_s, time.perf_counter() - started
+    return rows[list(train.columns)], fit_s, sample_s, counts
 
 
 def shapes(real, samples) -> tuple[float, float]:
-    """Mean KS over numeric columns and mean TV over categorical ones of each sample against ``real``,
-    averaged over the samples (NaN for a kind the table has no column of)."""
+    """Mean KS (numeric columns) and TV (categorical) of the samples against ``real``; NaN for a kind of no column."""
     per = [column_similarity(real, s) for s in samples]
     out = []
     for kind in ("KS", "TV"):
@@ -245,9 +232,8 @@ def shapes(real, samples) -> tuple[float, float]:
 
 def subsamples(frame, k: int, seed: int):
     """``DRAWS`` seeded samples of ``k`` rows (or the frame once, when it has only ``k``)."""
-    if len(frame) <= k:
-        return [frame]
-    return [frame.iloc[np.random.default_rng(seed + d).permutation(len(frame))[:k]] for d in range(DRAWS)]
+    return [frame] if len(frame) <= k else [frame.iloc[np.random.default_rng(seed + d).permutation(len(frame))[:k]]
+                                            for d in range(DRAWS)]
 
 
 def floor_figures(case: dict, n: int, seed: int) -> dict:
@@ -294,7 +280,8 @@ ROWS = [  # (figure, key in a generator's results, what the real-vs-real column 
     ("exact copies of training rows (share)", "exact_copies", "heldback_copies"),
     ("DCR median", "dcr_synthetic", "dcr_heldback"), ("closer than held-back p5", "share_below_p5", "0.05 expected"),
     ("AP real only", "ap_real", ""), ("AP real + synthetic", "ap_augmented", ""),
-    ("AP change [95% interval]", "ap_change", ""), ("fit s", "fit_s", ""), ("sample s", "sample_s", "")]
+    ("AP change [95% interval]", "ap_change", ""), ("fit s", "fit_s", ""), ("sample s", "sample_s", ""),
+    ("filter: generated / implausible / near copies", "filter_counts", "")]
 
 
 def cell(r: dict, key: str) -> str:
@@ -313,7 +300,7 @@ def print_table(results: dict, floor: dict) -> None:
                  "dcr_heldback": results[names[0]]["dcr_heldback"]}
     print("| figure | " + " | ".join(names) + " | real vs real |")
     print("|---" * (len(names) + 2) + "|")
-    for title, key, other in ROWS:
+    for title, key, other in (row for row in ROWS if row[1] in results[names[0]]):
         print(f"| {title} | " + " | ".join(cell(results[n], key) for n in names) + f" | {cell(reference, other)} |")
     print(f"\ntargets: {TARGETS}")
     for name, r in results.items():
@@ -329,16 +316,17 @@ def write_csv(path: Path, rows: list[dict]) -> None:
 
 
 def minority_size(text: str):
-    if text != "all" and (not text.isdigit() or int(text) < 1):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of rows or 'all'")
-    return text if text == "all" else int(text)
+    if text == "all" or text.isdigit() and int(text) >= 1:
+        return text if text == "all" else int(text)
+    raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of rows or 'all'")
 
 
 def run(args) -> None:
     names = available(args.generators)
-    if set(names) & set(SYNTHKIT):
+    if {name.removesuffix("+filter") for name in names} & set(SYNTHKIT):
         quiet_tensorflow()
     params = parse_generator_params(args.param, names)
+    params.update({f: params[f[:-7]] for f in FILTERED if f in names and f[:-7] in names})  # NAME+filter: NAME's
     for name in names:
         check_params(name, params[name])
     frame, label, minority = load_table(args.table)
@@ -350,17 +338,18 @@ def run(args) -> None:
              "test_minority_rows": int((test[label] == minority).sum())}
     with threadpool_limits(1):  # many small gradient-boosting fits: threads cost more than they save here
         floor = floor_figures(case, n, args.seed)
-    results, failed = {}, []
+    results, failed, fitted = {}, [], {}
     for name in names:
         log(f"{name}: fitting and making {n} rows ...")
         try:
-            rows, fit_s, sample_s = generate(name, case, n, args.seed, params[name])
+            rows, fit_s, sample_s, counts = generate(name, case, n, args.seed, params[name], fitted)
         except Exception as exc:  # one generator failing must not lose the others' figures
             failed.append(name)
             log(f"{name} failed: {type(exc).__name__}: {exc}")
             continue
         with threadpool_limits(1):
-            results[name] = {**figures(case, rows, floor, args.seed), "fit_s": fit_s, "sample_s": sample_s}
+            results[name] = {**figures(case, rows, floor, args.seed), "fit_s": fit_s, "sample_s": sample_s,
+                             **({"filter_counts": counts} if set(names) & set(FILTERED) else {})}  # CSV: as before
         log(f"{name}: fit {fit_s:.1f} s" + ("" if np.isnan(sample_s) else f", sample {sample_s:.1f} s"))
     if not results:
         raise SystemExit(f"every generator failed ({', '.join(failed)}); see the messages above")
