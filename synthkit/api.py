@@ -35,14 +35,18 @@ def load_dataset(name: str, split: str | None = None):
 
 
 # -- detect ------------------------------------------------------------------------------------
-def detect(data, plugin: str | None = None, contamination: float | None = None, label_column: str | None = None,
+def detect(data, plugin: str | None = None, contamination: float | str | None = None, label_column: str | None = None,
            seed: int | None = None, normal_class=None, model=None, positive_label=None, output=None,
            chunksize: int | None = None, sample_rows: int | None = None, save_model=None, **params):
     """Fit a detector on ``data`` and score every row: ``anomaly_score``, ``is_anomaly`` (and ``segment``).
 
     ``plugin`` names the detector; by default ``ensemble`` for tables and ``autoencoder`` for
-    images (``default_detector``). ``data`` is a DataFrame, a 2-D array, an image array, ``(images,
-    labels)``, a file path or a dataset name. ``label_column`` names a two-valued column (1/0,
+    images (``default_detector``). ``contamination`` is the expected share of anomalies, which sets
+    the threshold (None: the detector's own, 0.1 for the built-in ones), or ``"auto"``, a threshold
+    from the training scores alone (``synthkit.thresholds``); the summary gives ``flagged_share``
+    and ``threshold_method``.
+    ``data`` is a DataFrame, a 2-D array, an image array, ``(images, labels)``, a file path or a
+    dataset name. ``label_column`` names a two-valued column (1/0,
     booleans, Y/N, yes/no, ``>50K``/``<=50K``, ...) that is kept out of the features and used to
     report ROC-AUC; datasets with a known label (``transactions``: ``is_fraud``) use it by default.
     ``positive_label`` names its anomaly class (default: the yes value of a yes/no pair, else the

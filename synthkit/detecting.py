@@ -87,8 +87,9 @@ def detect_in_memory(data, model=None, plugin=None, contamination=None, label_co
         out = out[~missing].reset_index(drop=True)
         truth = None if truth is None else truth[~missing]
     summary = {"rows": int(len(out)), "flagged": int(out["is_anomaly"].sum()),
-               "threshold": float(detector.threshold_), "rows_dropped": dropped,
+               "threshold": float(detector.threshold_), **threshold_summary(detector), "rows_dropped": dropped,
                "rows_imputed": int(detector.adapter_.n_affected) if getattr(detector, "missing", "error") == "impute" else 0}
+    summary["flagged_share"] = summary["flagged"] / summary["rows"] if summary["rows"] else 0.0
     if normal_class is not None:
         summary["normal_class"] = normal_class  # the rest are the anomalies (plots read it from attrs)
     if labels is not None:
@@ -123,7 +124,14 @@ def detect_streamed(path, model=None, plugin=None, contamination=None, label_col
         detector.save(save_model)
     summary = score_file(path, detector, output, chunksize=chunksize, label_column=label_column,
                          progress=bars, positive_label=positive_label)
-    return DetectResult(None, detector, {**sampled, **summary})
+    share = {"flagged_share": summary["flagged"] / summary["rows"] if summary.get("rows") else 0.0}
+    return DetectResult(None, detector, {**sampled, **threshold_summary(detector), **share, **summary})
+
+
+def threshold_summary(detector) -> dict:
+    """``threshold_method``: how the fitted ``detector`` chose ``threshold_`` ("quantile" of its
+    contamination, or the "auto" rule's name; models saved before ``threshold_method_`` used a quantile)."""
+    return {"threshold_method": getattr(detector, "threshold_method_", "quantile")}
 
 
 def _fit_on_sample(path, plugin, contamination, label_column, seed, chunksize, sample_rows, progress, params):

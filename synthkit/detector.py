@@ -8,7 +8,9 @@ A plugin implements two methods on validated, adapted arrays (see ``synthkit.ada
 
 Its ``__init__`` only stores hyper-parameters (``contamination`` among them), as in scikit-learn.
 The base class gives the rest: validation and adaptation, ``fit``, ``decision_function``,
-``threshold_`` from ``contamination``, ``predict`` (0/1), ``decision_scores_``, ``labels_``,
+``threshold_`` from ``contamination`` (the expected share of anomalies, or ``"auto"``: a rule on
+the training scores alone, ``synthkit.thresholds``; ``threshold_method_`` names what was used),
+``predict`` (0/1), ``decision_scores_``, ``labels_``,
 ``n_features_in_`` and ``feature_names_in_``, ``get_params``/``set_params`` (``sklearn.base.clone``
 and ``Pipeline`` work), pickling (pickle, joblib, ``copy.deepcopy``) and ``save``.
 
@@ -31,8 +33,10 @@ from sklearn.base import BaseEstimator
 from synthkit.adapters import as_dense, make_adapter
 from synthkit.base import FittedModel, bad_state, finite_number
 from synthkit.errors import DataError, PluginError
+from synthkit.parameters import Interval, Options
 
 DEFAULT_CONTAMINATION = 0.1
+CONTAMINATION = [Interval(float, 0, 0.5, closed="right"), Options(("auto",))]
 MISSING_POLICIES = ("error", "impute", "drop")  # a detector's; "model" (the generators' default) is not one
 
 
@@ -43,6 +47,13 @@ class BaseDetector(FittedModel, BaseEstimator):
     """
 
     model_kind = "detector"
+    _parameter_constraints = {"contamination": CONTAMINATION}
+
+    def __init_subclass__(cls, **kwargs):
+        """Every detector's parameter table holds ``contamination`` (a number or "auto"), so that its
+        ``float`` annotation does not refuse "auto"."""
+        super().__init_subclass__(**kwargs)
+        cls._parameter_constraints = {"contamination": CONTAMINATION, **getattr(cls, "_parameter_constraints", {})}
 
     def __init__(self, contamination: float = DEFAULT_CONTAMINATION):
         self.contamination = contamination
@@ -64,7 +75,7 @@ class BaseDetector(FittedModel, BaseEstimator):
     # -- the public contract -------------------------------------------------------------------
     def fit(self, X, y=None):
         """Fit on X (a DataFrame, a 2-D array or images); y is ignored (unsupervised)."""
-        contamination = self._contamination()
+        self._contamination()
         X = as_dense(X)
         adapter = make_adapter(X, missing=getattr(self, "missing", "error"))
         self._validate_params(adapter.kind)  # every parameter, before the data is encoded or anything trains
@@ -78,7 +89,7 @@ class BaseDetector(FittedModel, BaseEstimator):
         self._fit(Xa)
         scores = self._checked_scores(self._score_training(Xa), len(Xa))
         self.decision_scores_ = scores
-        self.threshold_ = float(np.quantile(scores, 1.0 - contamination))
+        self.threshold_ = self._threshold_from(scores)
         self.labels_ = (scores > self.threshold_).astype(int)
         return self
 
@@ -106,6 +117,13 @@ class BaseDetector(FittedModel, BaseEstimator):
         """scikit-learn's convention (higher = more normal): the negated decision function."""
         return -self.decision_function(X)
 
+    def explain(self, X):
+        """Each input column's part of each row's score: a DataFrame with X's index and one column per
+        input column (see ``synthkit.explaining``)."""
+        from synthkit.explaining import explain
+
+        return explain(self, X)
+
     # -- helpers for plugins -------------------------------------------------------------------
     def _adapt(self, X) -> tuple[np.ndarray, np.ndarray]:
         """Validate X against the fitted schema; return (adapted array, mask of rows kept)."""
@@ -118,17 +136,20 @@ class BaseDetector(FittedModel, BaseEstimator):
         return tags
 
     def _validate_params(self, data_kind: str) -> None:
-        """The base checks, ``missing`` one of a detector's policies, and ``contamination``."""
+        """``contamination``, the base checks, and ``missing`` one of a detector's policies."""
+        self._contamination()
         super()._validate_params(data_kind)
         if getattr(self, "missing", "error") not in MISSING_POLICIES:
             raise PluginError(f"missing={self.missing!r} is not a detector's policy: 'model' learns where values go "
                               "missing, for generators; choose missing='impute' or 'drop' (or 'error')")
-        self._contamination()
 
     def _check_state(self) -> None:
         """``threshold_`` a finite number; ``decision_scores_`` finite and ``labels_`` 0/1, one per
-        training row; ``n_rows_affected_`` a count."""
+        training row; ``n_rows_affected_`` a count; ``threshold_method_`` (absent from models saved
+        before it) text."""
         super()._check_state()
+        if not isinstance(vars(self).get("threshold_method_", ""), str):
+            raise bad_state("threshold_method_", f"must be text, got {self.threshold_method_!r}")
         if not finite_number(getattr(self, "threshold_", None)):
             raise bad_state("threshold_", f"must be a finite number, got {getattr(self, 'threshold_', None)!r}")
         n = None
@@ -146,11 +167,29 @@ class BaseDetector(FittedModel, BaseEstimator):
         if isinstance(affected, (bool, np.bool_)) or not isinstance(affected, (int, np.integer)) or affected < 0:
             raise bad_state("n_rows_affected_", f"must be a count of rows, got {affected!r}")
 
-    def _contamination(self) -> float:
+    def _contamination(self) -> float | str:
+        """``contamination`` checked: a number in (0, 0.5], or "auto"."""
         c = getattr(self, "contamination", DEFAULT_CONTAMINATION)
-        if isinstance(c, bool) or not isinstance(c, (int, float, np.floating)) or not 0.0 < float(c) <= 0.5:
-            raise PluginError(f"contamination must be a number in (0, 0.5], got {c!r}")
+        if isinstance(c, str) and c == "auto":
+            return "auto"
+        if isinstance(c, (bool, np.bool_)) or not isinstance(c, (int, float, np.integer, np.floating)) \
+                or not 0.0 < float(c) <= 0.5:
+            raise PluginError(f"contamination must be the expected share of anomalies, a number in (0, 0.5], or "
+                              f"'auto' for a threshold from the training scores alone; got {c!r}")
         return float(c)
+
+    def _threshold_from(self, scores: np.ndarray, model=None) -> float:
+        """The threshold of training ``scores`` at this detector's ``contamination``: their (1 - c)
+        quantile for a number, ``synthkit.thresholds.AUTO_RULE`` for "auto"; sets ``threshold_method_``
+        ("quantile" or the rule's name) on ``model`` (default: this detector)."""
+        from synthkit import thresholds
+
+        c = self._contamination()
+        method = "quantile" if c != "auto" else thresholds.AUTO_RULE
+        (self if model is None else model).threshold_method_ = method
+        if method == "quantile":
+            return float(np.quantile(scores, 1.0 - c))
+        return thresholds.threshold(scores, method)
 
     def _checked_scores(self, scores, n: int) -> np.ndarray:
         scores = np.asarray(scores, dtype=np.float64).reshape(-1)

@@ -1,0 +1,152 @@
+"""contamination="auto": the rules of synthkit.thresholds, and detectors that fit, save and reload with it."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+
+import synthkit
+from synthkit import thresholds
+from synthkit.errors import PluginError, SynthkitError
+
+RULES = [f"{name}{suffix}" for name in thresholds.RULES for suffix in ("", "_yj")]
+
+
+def outlier_scores(n: int = 2000, n_out: int = 40, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Scores of a normal bulk and a few rows far above it, and which rows those are."""
+    rng = np.random.default_rng(seed)
+    scores = np.concatenate([rng.normal(0, 1, n - n_out), rng.normal(12, 1, n_out)])
+    truth = np.zeros(n, dtype=bool)
+    truth[n - n_out:] = True
+    return scores, truth
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_every_rule_finds_far_outliers_and_few_others(rule):
+    scores, truth = outlier_scores()
+    flagged = scores > thresholds.threshold(scores, rule)
+    assert flagged[truth].mean() == 1.0
+    assert flagged[~truth].mean() < 0.05
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_rules_are_unchanged_by_a_monotone_rescaling_and_flag_at_most_half(rule):
+    scores, _ = outlier_scores()
+    scores = np.exp(scores / 4)  # skewed, positive: distances look like this
+    flagged = scores > thresholds.threshold(scores, rule)
+    again = 10 * scores + 3 > thresholds.threshold(10 * scores + 3, rule)
+    assert (flagged == again).all() and 0 < flagged.mean() <= 0.5
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_constant_scores_flag_nothing(rule):
+    scores = np.full(50, 2.5)
+    assert not (scores > thresholds.threshold(scores, rule)).any()
+
+
+def test_mad_and_tukey_match_their_formulas():
+    scores, _ = outlier_scores()
+    med = np.median(scores)
+    mad = 1.4826 * np.median(np.abs(scores - med))
+    above = scores[scores > med + 3 * mad]
+    assert thresholds.threshold(scores, "mad") < above.min() and (scores <= thresholds.threshold(scores, "mad")).sum() \
+        == len(scores) - len(above)
+    q1, q3 = np.quantile(scores, [0.25, 0.75])
+    fence = q3 + 1.5 * (q3 - q1)
+    assert ((scores > thresholds.threshold(scores, "tukey")) == (scores > fence)).all()
+
+
+def test_an_unknown_rule_is_refused():
+    with pytest.raises(ValueError, match="unknown threshold rule"):
+        thresholds.threshold(np.arange(10.0), "median")
+
+
+def table(n: int = 400, n_out: int = 12, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X = np.vstack([rng.normal(0, 1, (n - n_out, 3)), rng.normal(0, 1, (n_out, 3)) + 8])
+    truth = np.r_[np.zeros(n - n_out), np.ones(n_out)].astype(int)
+    return pd.DataFrame(X, columns=["a", "b", "c"]), truth
+
+
+@pytest.mark.parametrize("name", ["iforest", "ecod", "ensemble"])
+def test_auto_through_fit_and_predict(name):
+    X, truth = table()
+    det = synthkit.get_detector(name, contamination="auto").fit(X)
+    assert det.threshold_method_ == thresholds.AUTO_RULE
+    assert det.threshold_ == thresholds.threshold(det.decision_scores_, thresholds.AUTO_RULE)
+    assert (det.labels_ == (det.decision_scores_ > det.threshold_)).all()
+    assert (det.predict(X) == det.labels_).all() or name == "ensemble"  # the ensemble's k-NN leaves a row out at fit
+    assert det.labels_[truth == 1].all() and det.labels_[truth == 0].mean() < 0.3  # skewed scores: a normal tail is flagged too
+    assert det.contamination == "auto" and det.get_params()["contamination"] == "auto"
+
+
+@pytest.mark.parametrize("name", ["iforest", "knn"])
+def test_a_fixed_contamination_keeps_the_quantile(name):
+    X, _ = table()
+    det = synthkit.get_detector(name, contamination=0.05).fit(X)
+    assert det.threshold_method_ == "quantile"
+    assert det.threshold_ == float(np.quantile(det.decision_scores_, 0.95))
+    assert det.labels_.mean() == pytest.approx(0.05, abs=0.005)
+    assert synthkit.get_detector(name).fit(X).threshold_ == float(np.quantile(det.decision_scores_, 0.9))
+
+
+def test_ensemble_members_record_the_ensemble_method():
+    X, _ = table()
+    det = synthkit.get_detector("ensemble", contamination="auto").fit(X)
+    assert {m.threshold_method_ for m in det.members_} == {thresholds.AUTO_RULE}
+
+
+@pytest.mark.parametrize("value", ["automatic", "AUTO", 0.7, 0, -0.1, True, None, [0.1], float("nan")])
+def test_invalid_contamination_is_refused_before_training(value, monkeypatch):
+    det = synthkit.get_detector("iforest", contamination=value)
+    monkeypatch.setattr(type(det), "_fit", lambda self, X: pytest.fail("trained with an invalid contamination"))
+    with pytest.raises(PluginError, match="contamination must be .*'auto'") as info:
+        det.fit(table()[0])
+    assert isinstance(info.value, SynthkitError)
+
+
+def test_clone_and_pickle_keep_auto():
+    X, _ = table()
+    det = synthkit.get_detector("kmeans", contamination="auto")
+    assert clone(det).contamination == "auto"
+    det.fit(X)
+    copy = pickle.loads(pickle.dumps(det))
+    assert copy.contamination == "auto" and copy.threshold_method_ == det.threshold_method_
+    assert copy.threshold_ == det.threshold_ and (copy.predict(X) == det.predict(X)).all()
+
+
+def test_a_model_saved_with_auto_reloads(tmp_path):
+    X, _ = table()
+    det = synthkit.get_detector("ecod", contamination="auto").fit(X)
+    det.save(tmp_path / "m")
+    loaded = synthkit.load_model(tmp_path / "m")
+    assert loaded.contamination == "auto" and loaded.threshold_method_ == thresholds.AUTO_RULE
+    assert loaded.threshold_ == det.threshold_ and (loaded.predict(X) == det.predict(X)).all()
+
+
+def test_a_model_saved_before_threshold_method_reloads(tmp_path):
+    from helpers import edited_model_copy
+
+    X, _ = table()
+    det = synthkit.get_detector("iforest").fit(X)
+    det.save(tmp_path / "m")
+    edited_model_copy(tmp_path / "m", tmp_path / "old", manifest_edit=lambda state: state.pop("threshold_method_"))
+    loaded = synthkit.load_model(tmp_path / "old")
+    assert "threshold_method_" not in vars(loaded) and loaded.threshold_ == det.threshold_
+    summary = synthkit.detect(X, model=loaded).attrs["synthkit"]
+    assert summary["threshold_method"] == "quantile"
+
+
+def test_detect_takes_auto_and_reports_the_share_flagged():
+    X, _ = table()
+    summary = synthkit.detect(X, plugin="iforest", contamination="auto").attrs["synthkit"]
+    assert summary["threshold_method"] == thresholds.AUTO_RULE
+    assert summary["flagged_share"] == pytest.approx(summary["flagged"] / summary["rows"])
+    fixed = synthkit.detect(X, plugin="iforest", contamination=0.05).attrs["synthkit"]
+    assert fixed["threshold_method"] == "quantile" and fixed["flagged_share"] == pytest.approx(0.05, abs=0.005)
+    default = synthkit.detect(X, plugin="iforest").attrs["synthkit"]
+    assert default["threshold_method"] == "quantile" and default["flagged_share"] == pytest.approx(0.1, abs=0.005)
