@@ -9,6 +9,10 @@ that column's contribution to the row's score. Every row's contributions add up 
   ``_explain_features(Xa)`` on adapted rows, returning an (n, n_features) array of per-feature
   contributions that add up to ``_score(Xa)``, or a pair (that array, {name: (n,) array}) whose
   extra terms belong to no column (the autoencoder's latent part), or None to use the fallback.
+  A detector whose exact parts point less often at the unusual column than the fallback does
+  (the autoencoder: an extreme input spreads its reconstruction error over the other features;
+  see benchmarks/README.md) sets ``explain_method = "ablation"``, and ``explain(detector, X,
+  method="decomposition")`` still gives its exact parts.
   The base sums each column's features; extra terms become columns after the input's.
 - as a detector made of others combines them: it implements ``_explain_columns(Xa, groups,
   reference)``, returning what ``column_contributions`` returns (the ensemble: see its docstring);
@@ -30,13 +34,19 @@ import pandas as pd
 from synthkit.errors import DataError
 
 MAX_ABLATION_VALUES = 4_000_000  # encoded values scored at once by the fallback (rows x columns x features)
+METHODS = ("auto", "decomposition", "ablation")
 LATENT = "(latent)"  # the name of the autoencoder's latent term, lengthened until no input column holds it
 
 
-def explain(detector, X) -> pd.DataFrame:
-    """Each input column's contribution to each row's anomaly score (see the module docstring)."""
+def explain(detector, X, method: str = "auto") -> pd.DataFrame:
+    """Each input column's contribution to each row's anomaly score (see the module docstring).
+
+    ``method``: ``"auto"`` (the detector's ``explain_method`` where it names one, else its exact
+    decomposition where it has one, else the ablation), ``"decomposition"`` or ``"ablation"``."""
     from synthkit.adapters import as_dense
 
+    if method not in METHODS:
+        raise DataError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     detector._check_is_fitted()
     adapter = detector.adapter_
     if getattr(adapter, "kind", None) != "table":
@@ -46,7 +56,7 @@ def explain(detector, X) -> pd.DataFrame:
     Xa, kept = detector._adapt(X)
     names = [c["name"] for c in adapter.input_columns]
     groups = feature_groups(adapter)
-    values, extra = (column_contributions(detector, Xa, groups, reference_row(adapter))
+    values, extra = (column_contributions(detector, Xa, groups, reference_row(adapter), method)
                      if len(Xa) else (np.zeros((0, len(names))), {}))
     labels = _user_labels(X, names)
     out = np.full((len(kept), len(names) + len(extra)), np.nan)
@@ -89,15 +99,20 @@ def reference_row(adapter) -> np.ndarray:
     return np.asarray([v for p in parts for v in p], dtype=np.float32)
 
 
-def column_contributions(detector, Xa: np.ndarray, groups, reference: np.ndarray) -> tuple[np.ndarray, dict]:
-    """(n, columns) contributions of adapted rows Xa and the extra terms: the detector's exact
-    decomposition where it has one, else the ablation fallback. ``reference`` is the typical row
-    in Xa's encoding (an ensemble passes its members' own)."""
+def column_contributions(detector, Xa: np.ndarray, groups, reference: np.ndarray,
+                         method: str = "auto") -> tuple[np.ndarray, dict]:
+    """(n, columns) contributions of adapted rows Xa and the extra terms, by ``method`` (see
+    ``explain``). ``reference`` is the typical row in Xa's encoding (an ensemble passes its members' own)."""
+    if method == "auto":
+        method = getattr(detector, "explain_method", "auto")
     combined = getattr(detector, "_explain_columns", None)
-    if callable(combined):
+    if method != "ablation" and callable(combined):
         return combined(Xa, groups, reference)
     hook = getattr(detector, "_explain_features", None)
-    found = hook(Xa) if callable(hook) else None
+    found = hook(Xa) if method != "ablation" and callable(hook) else None
+    if found is None and method == "decomposition":
+        raise DataError(f"{type(detector).__name__} has no exact decomposition of its score; "
+                        "use method='ablation' (or 'auto')")
     if found is None:
         return ablation(detector, Xa, groups, reference), {}
     features, extra = found if isinstance(found, tuple) else (found, {})

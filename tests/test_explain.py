@@ -14,12 +14,12 @@ import pytest
 from synthkit import get_detector
 from synthkit.detector import BaseDetector
 from synthkit.errors import DataError, SynthkitError
-from synthkit.explaining import LATENT, feature_groups, top_column, top_reasons
+from synthkit.explaining import LATENT, explain, feature_groups, top_column, top_reasons
 from synthkit.plots import explanation_plot
 
 DATA = Path(os.environ.get("SYNTHKIT_DATA_DIR", "")) / "anomaly" / "thyroid.npz"
-EXACT = ("ecod", "kmeans", "autoencoder")
-FALLBACK = ("iforest", "knn", "lof")
+EXACT = ("ecod", "kmeans", "autoencoder:decomposition")
+FALLBACK = ("iforest", "knn", "lof", "autoencoder")
 FAST_AE = dict(epochs=3, batch_size=32, n_estimators=1)
 
 
@@ -76,14 +76,15 @@ def test_one_hot_group_maps_to_its_column(table):
     assert np.allclose(e["clinic"], feature_parts[:, 6:].sum(axis=1))
 
 
-@pytest.mark.parametrize("name", EXACT + FALLBACK + ("ensemble",))
-def test_contributions_add_up_to_the_score(table, name):
+@pytest.mark.parametrize("spec", EXACT + FALLBACK + ("ensemble",))
+def test_contributions_add_up_to_the_score(table, spec):
+    name, _, method = spec.partition(":")
     det = fitted(name, table)
     X, _, _ = planted(table)
-    e = det.explain(X)
+    e = explain(det, X, method or "auto")
     scores = det.decision_function(X)
     sums = e.to_numpy().sum(axis=1)
-    if name in EXACT:  # exact decompositions: every row, and never negative
+    if spec in EXACT:  # exact decompositions: every row, and never negative
         assert np.allclose(sums, scores, rtol=1e-4, atol=1e-6)
         assert (e.to_numpy() >= -1e-9).all()
     else:  # proportional to ablation drops; rows no single column lowers (or scored <= 0) get zeros
@@ -91,11 +92,11 @@ def test_contributions_add_up_to_the_score(table, name):
         assert explained.mean() > 0.5
         assert np.allclose(sums[explained], scores[explained], rtol=1e-6, atol=1e-9)
         assert (e.to_numpy()[~explained] == 0).all()
-    if name == "autoencoder":  # the hybrid score's code distance is the extra, last column
+    if spec == "autoencoder:decomposition":  # the hybrid score's code distance is the extra, last column
         assert list(e.columns) == list(table.columns) + [LATENT] and (e[LATENT] > 0).all()
 
 
-@pytest.mark.parametrize("name", ("ecod", "kmeans", "knn", "lof", "iforest", "ensemble"))
+@pytest.mark.parametrize("name", ("ecod", "kmeans", "knn", "lof", "iforest", "ensemble", "autoencoder"))
 def test_planted_column_is_ranked_first(table, name):
     X, rows, columns = planted(table, n=20, seed=1)
     det = fitted(name, X)
@@ -144,8 +145,19 @@ def test_dropped_rows_get_no_explanation(table):
 
 def test_latent_name_does_not_take_a_users_column(table):
     X = table.rename(columns={"tbg": LATENT})
-    e = fitted("autoencoder", X).explain(X.iloc[:5])
-    assert list(e.columns) == list(X.columns) + [LATENT + "_"]
+    det = fitted("autoencoder", X)
+    assert list(explain(det, X.iloc[:5], "decomposition").columns) == list(X.columns) + [LATENT + "_"]
+    assert list(det.explain(X.iloc[:5]).columns) == list(X.columns)  # the ablation, its default
+
+
+def test_methods_are_checked(table):
+    det = fitted("knn", table)
+    with pytest.raises(DataError, match="no exact decomposition"):
+        explain(det, table.iloc[:5], "decomposition")
+    with pytest.raises(DataError, match="method must be one of"):
+        explain(det, table.iloc[:5], "shapley")
+    ecod = fitted("ecod", table)
+    assert not np.allclose(explain(ecod, table.iloc[:20], "ablation"), ecod.explain(table.iloc[:20]))
 
 
 def test_images_are_refused():

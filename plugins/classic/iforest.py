@@ -29,7 +29,8 @@ class IsolationForestDetector(BaseDetector):
 
     Parameters as scikit-learn's ``IsolationForest``: ``n_estimators`` trees (100), each grown on
     ``max_samples`` rows (``"auto"``: min(256, n)) and ``max_features`` (a share of the columns,
-    1.0 = all); ``seed`` makes the forest repeatable.
+    1.0 = all); ``seed`` makes the forest repeatable. ``explain`` uses the base's ablation
+    (``synthkit.explaining``): a path length does not split over the columns.
     """
 
     _parameter_constraints = {"n_estimators": [Interval(int, 1, None)],

@@ -17,7 +17,8 @@ class KNNDetector(BaseDetector):
 
     The training rows are kept as the reference; a training row's own entry is left out of its
     ``decision_scores_``, as in PyOD. ``seed`` is accepted for a uniform interface; the search is
-    exact and deterministic.
+    exact and deterministic. ``explain`` uses the base's ablation (``synthkit.explaining``): how far
+    the distance falls when one column is made typical, since its neighbours then change.
     """
 
     _parameter_constraints = {"n_neighbors": [Interval(int, 1, None)], "method": [Options(METHODS)]}

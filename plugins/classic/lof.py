@@ -16,6 +16,8 @@ class LOFDetector(BaseDetector):
     rows divided by its own (about 1 inside the data, larger for outliers), as scikit-learn's
     ``LocalOutlierFactor(novelty=True)`` computes it; training rows leave themselves out.
     ``seed`` is accepted for a uniform interface; the search is exact and deterministic.
+    ``explain`` uses the base's ablation (``synthkit.explaining``): a density ratio does not split
+    over the columns.
     """
 
     _parameter_constraints = {"n_neighbors": [Interval(int, 1, None)]}
