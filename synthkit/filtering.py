@@ -35,7 +35,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from synthkit.errors import DataError, PluginError
+from synthkit.errors import DataError, PluginError, SchemaError
 
 MAX_ROUNDS = 10
 MAX_FACTOR = 10  # a round samples at most this many times the rows still missing
@@ -78,7 +78,11 @@ class RowFilter:
         real = training[in_class] if not is_table else training[in_class].reset_index(drop=True)
         if self.model is not None:
             detector = model_for(self.model, "detector", "the augment filter (filter_model)")
-            detector.decision_function(real[:1] if not is_table else real.iloc[:1])  # the model takes these rows
+            try:
+                detector.decision_function(real[:1] if not is_table else real.iloc[:1])  # it takes these rows
+            except SchemaError as exc:
+                raise SchemaError(f"the filter model was fitted on other data: {exc}; give a detector fitted on "
+                                  "the features of INPUT (without its label column)") from None
         else:
             detector = new_detector(default_detector(real), CONTAMINATION, seed=self.seed, progress=self.progress,
                                     params={"missing": "impute"}).fit(real)
@@ -105,7 +109,9 @@ class RowFilter:
     def run(self, sample, n: int, seed: int | None = None):
         """``(rows, report)``: the first ``n`` generated rows that pass, from ``sample(k, seed)`` calls."""
         if not hasattr(self, "detector_"):
-            raise RuntimeError("RowFilter.run needs fit first")
+            from synthkit.errors import NotFittedError
+
+            raise NotFittedError("this RowFilter is not fitted: call fit(training, in_class) before run")
         kept, generated, implausible, copies, passed = [], 0, 0, 0, 0
         for r in range(self.max_rounds):
             missing = n - passed
@@ -117,7 +123,8 @@ class RowFilter:
             implausible += int((~plausible).sum())
             copies += int((plausible & near).sum())
             passed += int(ok.sum())
-            kept.append(rows[ok] if not isinstance(rows, pd.DataFrame) else rows[ok].reset_index(drop=True))
+            if ok.any():
+                kept.append(rows[ok] if not isinstance(rows, pd.DataFrame) else rows[ok].reset_index(drop=True))
             if passed >= n:
                 break
         report = {"generated": generated, "rejected_implausible": implausible, "rejected_copies": copies,

@@ -191,3 +191,15 @@ def test_images_are_filtered_by_the_autoencoder():
     plausible, near = row_filter.check(images)
     assert type(row_filter.detector_).__name__ == "AutoencoderDetector"  # the default image detector
     assert plausible.all() and not near.any() and not any((images[i] == x).all(axis=(1, 2)).any() for i in range(10))
+
+
+def test_a_filter_model_for_other_columns_or_an_unfitted_filter_is_refused(adult, features, in_class, generator):
+    from synthkit.errors import NotFittedError, SchemaError
+
+    other = synthkit.get_detector("knn").fit(features.drop(columns=["age"])[in_class])
+    with pytest.raises(SchemaError, match="filter model was fitted on other data.*without its label column"):
+        run_augment(adult, n=5, label_column=LABEL, label=CLASS, model=generator, filter_model=other)
+    with pytest.raises(NotFittedError, match="call fit"):
+        RowFilter().run(lambda k, s: features.iloc[:k], 5)
+    with pytest.raises(DataError, match="at least 2"):
+        RowFilter().fit(features, np.arange(len(features)) == 0)
