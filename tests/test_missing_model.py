@@ -183,3 +183,22 @@ def test_cli_evaluate_reports_on_tables_with_gaps(fitted, tmp_path):
     result = CliRunner().invoke(cli, ["evaluate", str(tmp_path / "real.csv"), str(tmp_path / "synthetic.csv")])
     assert result.exit_code == 0 and "Traceback" not in result.output, result.output
     assert all(f" {column}  " in result.output for column in ("KS x", "TV c", "TV b", "KS k"))
+
+
+def test_evaluation_measures_are_finite_with_gaps():
+    """Distances to the closest record and correlations are numbers on tables with gaps, and a gap counts as a difference."""
+    from synthkit.evaluation.tables import correlation_similarity, nearest_distances, privacy, split_holdout
+
+    table = holed_table(600)
+    train, rest = split_holdout(table, 0.5, seed=1)
+    report = privacy(train, rest.iloc[:100], rest.iloc[100:])
+    assert np.isfinite([report["median_distance_synthetic"], report["median_distance_holdout"]]).all()
+    assert np.isfinite(correlation_similarity(train, rest))
+    from synthkit.evaluation.tables import _distance_space, _kinds
+
+    encode = _distance_space(train, _kinds(train))
+    row = train.iloc[[0]].copy()
+    row["x"] = 1.0
+    gap = row.copy()
+    gap["x"] = np.nan
+    assert nearest_distances(encode(gap), encode(row))[0] > 0

@@ -96,8 +96,9 @@ def _encode_numeric(frame, kinds: dict, levels: dict) -> np.ndarray:
 
     blocks = []
     for name, kind in kinds.items():
-        if kind == "numeric":
-            blocks.append(rankdata(frame[name].to_numpy(dtype=np.float64))[:, None])
+        if kind == "numeric":  # a missing number takes the mean rank, so it leaves the column's correlations be
+            ranks = rankdata(frame[name].to_numpy(dtype=np.float64, na_value=np.nan), nan_policy="omit")
+            blocks.append(np.nan_to_num(ranks, nan=np.nanmean(ranks) if np.isfinite(ranks).any() else 0.0)[:, None])
         else:
             values = as_text(frame[name]).to_numpy()
             blocks.append((values[:, None] == np.asarray(levels[name])[None, :]).astype(np.float64))
@@ -198,14 +199,20 @@ def utility(real_train, synthetic, real_test, label_column: str, seed: int = 0, 
 
 
 def _distance_space(reference, kinds: dict):
-    """Encoder to a space where distances are comparable: numbers robust-scaled, categories one-hot."""
-    stats, levels = {}, {}
+    """Encoder to a space where distances are comparable: numbers robust-scaled, categories one-hot.
+
+    A missing number sits at the median; where the reference has missing numbers in a column, a
+    0/1 "is missing" feature follows it, so a gap and a value differ by 1, as two levels do."""
+    stats, levels, flagged = {}, {}, set()
     for name, kind in kinds.items():
         if kind == "numeric":
-            v = reference[name].to_numpy(dtype=np.float64)
-            q1, q3 = np.percentile(v, [25, 75])
-            scale = q3 - q1 if q3 > q1 else (v.std() or 1.0)
-            stats[name] = (float(np.median(v)), float(scale))
+            v = reference[name].to_numpy(dtype=np.float64, na_value=np.nan)
+            if np.isnan(v).any():
+                flagged.add(name)
+            v = v[np.isfinite(v)]
+            q1, q3 = np.percentile(v, [25, 75]) if len(v) else (0.0, 0.0)
+            scale = q3 - q1 if q3 > q1 else (v.std() if len(v) and v.std() > 0 else 1.0)
+            stats[name] = (float(np.median(v)) if len(v) else 0.0, float(scale))
         else:
             levels[name] = sorted(as_text(reference[name]).unique().tolist())
 
@@ -214,7 +221,11 @@ def _distance_space(reference, kinds: dict):
         for name, kind in kinds.items():
             if kind == "numeric":
                 med, scale = stats[name]
-                blocks.append(((frame[name].to_numpy(dtype=np.float64) - med) / scale)[:, None])
+                v = frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
+                absent = np.isnan(v)
+                blocks.append(np.where(absent, 0.0, (v - med) / scale)[:, None])
+                if name in flagged:
+                    blocks.append(absent[:, None].astype(np.float64))
             else:
                 values = as_text(frame[name]).to_numpy()
                 blocks.append((values[:, None] == np.asarray(levels[name])[None, :]).astype(np.float64) / np.sqrt(2))
