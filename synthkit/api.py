@@ -37,14 +37,17 @@ def load_dataset(name: str, split: str | None = None):
 # -- detect ------------------------------------------------------------------------------------
 def detect(data, plugin: str | None = None, contamination: float | str | None = None, label_column: str | None = None,
            seed: int | None = None, normal_class=None, model=None, positive_label=None, output=None,
-           chunksize: int | None = None, sample_rows: int | None = None, save_model=None, **params):
+           chunksize: int | None = None, sample_rows: int | None = None, save_model=None, explain: int | None = None,
+           **params):
     """Fit a detector on ``data`` and score every row: ``anomaly_score``, ``is_anomaly`` (and ``segment``).
 
     ``plugin`` names the detector; by default ``ensemble`` for tables and ``autoencoder`` for
     images (``default_detector``). ``contamination`` is the expected share of anomalies, which sets
     the threshold (None: the detector's own, 0.1 for the built-in ones), or ``"auto"``, a threshold
     from the training scores alone (``synthkit.thresholds``); the summary gives ``flagged_share``
-    and ``threshold_method``.
+    and ``threshold_method``. ``explain`` (K) adds ``reason_1`` .. ``reason_K`` to the flagged rows:
+    their K columns with the largest part of the score and its share, e.g. "amount (62%)"
+    (``detector.explain``; tables only).
     ``data`` is a DataFrame, a 2-D array, an image array, ``(images, labels)``, a file path or a
     dataset name. ``label_column`` names a two-valued column (1/0,
     booleans, Y/N, yes/no, ``>50K``/``<=50K``, ...) that is kept out of the features and used to
@@ -73,7 +76,7 @@ def detect(data, plugin: str | None = None, contamination: float | str | None = 
     result = run_detect(data, plugin=plugin, contamination=contamination, label_column=label_column, seed=seed,
                         normal_class=normal_class, model=model, positive_label=positive_label, output=output,
                         chunksize=chunksize, sample_rows=sample_rows, save_model=save_model, keep_rows=True,
-                        **params)
+                        explain=explain, **params)
     if result.frame is None:
         return result.summary
     result.frame.attrs["synthkit"] = result.summary
@@ -82,7 +85,7 @@ def detect(data, plugin: str | None = None, contamination: float | str | None = 
 
 def run_detect(data, plugin=None, contamination=None, label_column=None, seed=None, normal_class=None, model=None,
                progress: bool = False, positive_label=None, output=None, chunksize=None, sample_rows=None,
-               save_model=None, keep_rows: bool = False, **params) -> DetectResult:
+               save_model=None, keep_rows: bool = False, explain: int | None = None, **params) -> DetectResult:
     """``detect`` returning a ``DetectResult`` (used by the CLI and the plots); ``progress`` shows
     Keras progress lines and, on a terminal, the bars of a streamed run. ``keep_rows``: the caller
     wants the scored rows back, so a file is streamed only when they go to ``output``."""
@@ -95,11 +98,11 @@ def run_detect(data, plugin=None, contamination=None, label_column=None, seed=No
         return detecting.detect_streamed(data, model=model, plugin=plugin, contamination=contamination,
                                          label_column=label_column, seed=seed, positive_label=positive_label,
                                          output=output, chunksize=chunksize, sample_rows=sample_rows,
-                                         save_model=save_model, progress=progress, params=params)
+                                         save_model=save_model, progress=progress, params=params, explain=explain)
     return detecting.detect_in_memory(data, model=model, plugin=plugin, contamination=contamination,
                                       label_column=label_column, seed=seed, normal_class=normal_class,
                                       positive_label=positive_label, output=output, save_model=save_model,
-                                      progress=progress, params=params)
+                                      progress=progress, params=params, explain=explain)
 
 
 def detect_streams(data, output=None, model=None, chunksize=None, sample_rows=None, normal_class=None) -> bool:

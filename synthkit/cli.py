@@ -113,6 +113,20 @@ def datasets():
         click.echo(f"  {dataset.location()}")
 
 
+class ContaminationType(click.ParamType):
+    """--contamination: a share in (0, 0.5] as a number, or the word auto."""
+
+    name = "contamination"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, float) or str(value).strip().lower() == "auto":
+            return value if isinstance(value, float) else "auto"
+        try:
+            return float(value)
+        except ValueError:
+            self.fail(f"{value!r} is neither a number (e.g. 0.05) nor auto", param, ctx)
+
+
 def _model_options(f):
     f = click.option("--model", "model_dir", type=click.Path(), help="Use a saved model directory instead of fitting.")(f)
     f = click.option("--save-model", "save_dir", type=click.Path(), help="Save the fitted model to this directory.")(f)
@@ -125,7 +139,11 @@ def _model_options(f):
               help="Detector to use (see `synthkit plugins`); default: ensemble for tables, autoencoder for images.")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
               help="A detector parameter; repeat for more. With --model only missing=error|impute|drop.")
-@click.option("--contamination", type=float, help="Expected share of anomalies; sets the threshold (default 0.1).")
+@click.option("--contamination", type=ContaminationType(), metavar="SHARE|auto",
+              help="Expected share of anomalies, which sets the threshold (default 0.1), or auto: a threshold "
+                   "from the training scores alone (median + 2 MADs).")
+@click.option("--explain", type=click.IntRange(min=1), metavar="K",
+              help="Add reason_1..K to flagged rows: the K columns with the largest part of the score (tables).")
 @click.option("--label-column", help="A two-valued label column (1/0, Y/N, yes/no, true/false, >50K/<=50K, ...) "
                                      "kept out of the features and used to report ROC-AUC.")
 @click.option("--positive-label", metavar="VALUE",
@@ -144,8 +162,8 @@ def _model_options(f):
                    "the scoring (automatic, 500000 rows, for files over 256 MiB).")
 @_model_options
 @verbose_option
-def detect(input, plugin, params, contamination, label_column, positive_label, normal_class, output, overwrite,
-           plot_dir, seed, chunksize, sample_rows, save_dir, model_dir, verbose):
+def detect(input, plugin, params, contamination, explain, label_column, positive_label, normal_class, output,
+           overwrite, plot_dir, seed, chunksize, sample_rows, save_dir, model_dir, verbose):
     """Score INPUT (a CSV, Parquet, NPZ or IDX file, or a dataset name such as transactions or mnist:test).
 
     A CSV or Parquet INPUT is streamed in chunks, in flat memory, when scoring with --model, when
@@ -202,7 +220,7 @@ def detect(input, plugin, params, contamination, label_column, positive_label, n
         result = run_detect(data, plugin=plugin, contamination=contamination, label_column=label_column, seed=seed,
                             normal_class=normal_class, model=model, positive_label=positive_label,
                             output=None if to_stdout else output, chunksize=chunksize, sample_rows=sample_rows,
-                            save_model=save_dir, progress=True, **params)
+                            save_model=save_dir, progress=True, explain=explain, **params)
         if plot_dir:  # counted in the printed time: t-SNE alone can take most of a run
             from synthkit.plots import detection_plots
 
@@ -243,7 +261,9 @@ def _print_detect_summary(s: dict, elapsed: float, output, save_dir, plot_time: 
     rate = s.get("rows_per_second")
     speed = f"  ({rate:,.0f} rows/s)" if rate and rate == rate else ""  # streamed runs only; NaN != NaN
     plots = f" (plots: {plot_time:.1f}s)" if plot_time is not None else ""
-    click.echo(f"rows: {s['rows']}  flagged: {s['flagged']} ({share:.1%})  threshold: {s['threshold']:.6g}  "
+    method = s.get("threshold_method", "quantile")
+    rule = f" (auto: {method})" if method != "quantile" else ""
+    click.echo(f"rows: {s['rows']}  flagged: {s['flagged']} ({share:.1%})  threshold: {s['threshold']:.6g}{rule}  "
                f"time: {elapsed:.1f}s{plots}{speed}")
     if s.get("rows_dropped"):
         click.echo(f"rows dropped for missing values: {s['rows_dropped']}")

@@ -64,11 +64,13 @@ def class_mask(labels, normal_class) -> np.ndarray:
 
 def detect_in_memory(data, model=None, plugin=None, contamination=None, label_column=None, seed=None,
                      normal_class=None, positive_label=None, output=None, save_model=None, progress: bool = False,
-                     params: dict | None = None) -> DetectResult:
+                     params: dict | None = None, explain: int | None = None) -> DetectResult:
     """Fit a detector on ``data`` (unless ``model`` is given) and score all of it, held in memory."""
     from synthkit.evaluation.detection import detection_report, label_summary
 
     loaded = as_data(data)
+    if explain and not loaded.is_table:
+        raise DataError("reasons name a table's columns; images have none: leave out --explain (explain=)")
     features, out, truth, labels = detect_frames(loaded, label_column, normal_class, positive_label)
     scores = None
     if model is not None:
@@ -80,7 +82,7 @@ def detect_in_memory(data, model=None, plugin=None, contamination=None, label_co
             scores = training_scores(detector, features)  # the rows scored are the rows fitted
         else:
             detector.fit(features[class_mask(loaded.labels, normal_class)])
-    out = score_frame(detector, features, out, scores)
+    out = score_frame(detector, features, out, scores, explain=explain)
     missing = out["anomaly_score"].isna().to_numpy()
     dropped = int(missing.sum())
     if dropped:
@@ -107,7 +109,7 @@ def detect_in_memory(data, model=None, plugin=None, contamination=None, label_co
 
 def detect_streamed(path, model=None, plugin=None, contamination=None, label_column=None, seed=None,
                     positive_label=None, output=None, chunksize=None, sample_rows=None, save_model=None,
-                    progress: bool = False, params: dict | None = None) -> DetectResult:
+                    progress: bool = False, params: dict | None = None, explain: int | None = None) -> DetectResult:
     """Score the CSV or Parquet file ``path`` chunk by chunk, fitting first on a sample of it unless
     ``model`` is given; the result has no frame (the rows went to ``output``)."""
     from synthkit.scoring import score_file
@@ -123,7 +125,7 @@ def detect_streamed(path, model=None, plugin=None, contamination=None, label_col
     if save_model is not None:
         detector.save(save_model)
     summary = score_file(path, detector, output, chunksize=chunksize, label_column=label_column,
-                         progress=bars, positive_label=positive_label)
+                         progress=bars, positive_label=positive_label, explain=explain)
     share = {"flagged_share": summary["flagged"] / summary["rows"] if summary.get("rows") else 0.0}
     return DetectResult(None, detector, {**sampled, **threshold_summary(detector), **share, **summary})
 

@@ -23,7 +23,8 @@ that column's contribution to the row's score. Every row's contributions add up 
   or that no single column's change lowers, gets zeros. Deterministic: no sampling.
 
 Rows that ``missing='drop'`` leaves without a score get NaN. Images have no columns to attribute
-to: ``explain`` refuses them. ``top_reasons`` words the largest contributions ("amount (62%)").
+to: ``explain`` refuses them. ``top_reasons`` words the largest contributions ("amount (62%)"), and
+``reason_columns`` gives them for the flagged rows of a detect run (``synthkit detect --explain K``).
 """
 
 from __future__ import annotations
@@ -160,6 +161,21 @@ def top_reasons(explanation: pd.DataFrame, k: int = 3) -> pd.DataFrame:
             if positive[i, j] > 0:
                 reasons[i, r] = f"{names[j]} ({100 * positive[i, j] / t:.0f}%)"
     return pd.DataFrame(reasons, index=explanation.index, columns=[f"reason_{r + 1}" for r in range(int(k))])
+
+
+def reason_columns(detector, features, rows: np.ndarray, k: int) -> pd.DataFrame:
+    """``reason_1`` .. ``reason_k`` (``top_reasons``) for the rows of ``features`` that ``rows`` marks
+    (the flagged ones: only they are explained), and "" for the others; one row per feature row."""
+    top_reasons(pd.DataFrame(np.zeros((0, 1))), k)  # checks k before anything is scored
+    if getattr(getattr(detector, "adapter_", None), "kind", None) != "table":
+        raise DataError("reasons name a table's columns; images have none: leave out --explain (explain=)")
+    rows = np.asarray(rows, dtype=bool)
+    out = pd.DataFrame({f"reason_{i}": np.full(len(rows), "", dtype=object) for i in range(1, int(k) + 1)})
+    if rows.any():
+        chosen = features[rows] if isinstance(features, pd.DataFrame) else np.asarray(features)[rows]
+        reasons = top_reasons(detector.explain(chosen), k)
+        out.loc[rows, list(out.columns)] = reasons.to_numpy(dtype=object)
+    return out
 
 
 def top_column(explanation: pd.DataFrame) -> pd.Series:

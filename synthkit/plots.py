@@ -224,7 +224,8 @@ def detection_plots(result, data, folder, *, detector=None, label_column=None, n
     one) and ``most_anomalous.png`` (images as a grid, table rows as a table). Detectors with
     ``encode`` (autoencoders): ``tsne.png``, the bottleneck coloured by label when labels are
     known. Detectors with cluster centres (K-Means): ``clusters.png``, one row per cluster with the
-    inputs nearest its centroid (images), or the rows nearest each centroid (tables).
+    inputs nearest its centroid (images), or the rows nearest each centroid (tables). Tables:
+    ``explanations.png``, the most anomalous rows' columns by their part of the score (``explain``).
     ``progress`` writes a line per plot to stderr (the t-SNE is the slow one).
     """
     import time
@@ -268,11 +269,15 @@ def detection_plots(result, data, folder, *, detector=None, label_column=None, n
             return cluster_representatives(features, distances) if is_images else _cluster_table(frame, distances)
 
         save(clusters, "clusters.png")
+    if det is not None and not is_images and hasattr(det, "explain"):
+        top = np.argsort(-np.where(np.isfinite(scores), scores, -np.inf), kind="stable")[:EXPLAINED_ROWS]
+        save(lambda: explanation_bars(det.explain(features.iloc[top]), scores[top]), "explanations.png")
     plt.close("all")
     return written
 
 
 TSNE_MAX_POINTS = 2000
+EXPLAINED_ROWS = 10  # the most anomalous rows whose contributions explanations.png draws
 
 
 def _say(line: str) -> None:

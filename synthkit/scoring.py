@@ -24,12 +24,15 @@ from synthkit.errors import DataError, InputFileError, SynthkitError
 
 
 # -- one frame ---------------------------------------------------------------------------------
-def score_frame(detector, features, out: pd.DataFrame, scores: np.ndarray | None = None) -> pd.DataFrame:
+def score_frame(detector, features, out: pd.DataFrame, scores: np.ndarray | None = None,
+                explain: int | None = None) -> pd.DataFrame:
     """Add the score columns for the rows of ``features`` to ``out`` (one row each) and return it.
 
     ``scores`` are the detector's scores of these rows when they are known already (see
     ``training_scores``); by default ``detector.decision_function(features)``. ``out`` may be the
-    very frame ``features`` is: every column is computed before any is added.
+    very frame ``features`` is: every column is computed before any is added. ``explain`` (K):
+    columns ``reason_1`` .. ``reason_K``, the flagged rows' largest contributions
+    (``synthkit.explaining.reason_columns``; empty for the other rows).
     """
     if scores is None:
         scores = detector.decision_function(features)
@@ -40,10 +43,17 @@ def score_frame(detector, features, out: pd.DataFrame, scores: np.ndarray | None
         segments = np.full(len(scores), -1, dtype=np.int64)
         if scored.any():
             segments[scored] = detector.segment(features if scored.all() else features[scored])
+    reasons = None
+    if explain:
+        from synthkit.explaining import reason_columns
+
+        reasons = reason_columns(detector, features, flags == 1, explain)
     out["anomaly_score"] = scores
     out["is_anomaly"] = flags
     if segments is not None:
         out["segment"] = segments
+    for name in () if reasons is None else reasons.columns:
+        out[name] = reasons[name].to_numpy()
     return out
 
 
@@ -89,7 +99,7 @@ class StreamSummary:
 
 
 def score_file(path, detector, output=None, chunksize: int | None = None, label_column: str | None = None,
-               progress: bool | None = None, positive_label=None) -> dict:
+               progress: bool | None = None, positive_label=None, explain: int | None = None) -> dict:
     """Score the CSV or Parquet file ``path`` with a fitted detector, chunk by chunk.
 
     ``detector`` is a fitted detector or a model directory. Rows go to ``output`` (.csv, .csv.gz or
@@ -98,6 +108,7 @@ def score_file(path, detector, output=None, chunksize: int | None = None, label_
     column kept out of the features and used for ROC-AUC, with ``positive_label`` (or the default
     rule of ``synthkit.evaluation.detection.binary_labels``, applied to the whole file) as its
     anomaly class. ``progress``: draw progress on stderr (default: when stderr is a terminal).
+    ``explain`` (K) adds ``reason_1`` .. ``reason_K`` for the flagged rows (``score_frame``).
     Returns the summary dict (rows, flagged, threshold, rows_dropped, rows_imputed, seconds,
     rows_per_second, and the label column, anomaly class and detection report when labels are given).
     """
@@ -141,7 +152,7 @@ def score_file(path, detector, output=None, chunksize: int | None = None, label_
             else:
                 features = chunk
             try:
-                out = score_frame(detector, features, chunk)
+                out = score_frame(detector, features, chunk, explain=explain)
             except SynthkitError as exc:
                 raise type(exc)(f"rows {first_row + 1}-{reader.rows_read}: {exc}") from None
             if imputing:

@@ -87,7 +87,7 @@ def test_table_detection_plots(tmp_path):
     data = Data("toy", frame=frame, label_column="label")
     result = run_detect(data, plugin="kmeans", n_clusters=2, seed=0)
     written = detection_plots(result, data, tmp_path)
-    assert names(written) == ["clusters.png", "most_anomalous.png", "scores.png"]
+    assert names(written) == ["clusters.png", "explanations.png", "most_anomalous.png", "scores.png"]
     for path in written:
         assert_plot(path, (6, 3.5) if path.endswith("scores.png") else None)
 
@@ -106,13 +106,13 @@ def test_public_api_plots_a_table_from_the_detect_frame_or_a_fitted_detector(tmp
 
     det = get_detector("kmeans", n_clusters=2, seed=0).fit(frame.drop(columns=["label"]))
     written = detection_plots(det, frame, tmp_path / "detector", label_column="label")
-    assert names(written) == ["clusters.png", "most_anomalous.png", "scores.png"]
+    assert names(written) == ["clusters.png", "explanations.png", "most_anomalous.png", "scores.png"]
     for path in written:
         assert_plot(path)
     # the frame with the detector beside it: every plot
     scored = synthkit.detect(frame, model=det, label_column="label")
     assert names(detection_plots(scored, frame, tmp_path / "both", detector=det)) == [
-        "clusters.png", "most_anomalous.png", "scores.png"]
+        "clusters.png", "explanations.png", "most_anomalous.png", "scores.png"]
 
 
 def test_public_api_plots_images_from_the_detect_frame_or_a_fitted_detector(tmp_path):
