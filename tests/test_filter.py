@@ -1,5 +1,6 @@
-"""augment --filter (issue 18): on real Adult rows, kept samples pass the detector and the distance floor, counts add up,
-the same seed gives the same rows, a --filter-model directory is used as it is, and the bounded rounds end in one error."""
+"""augment --filter (issue 18): on real Adult rows, kept samples pass the detector and the distance floor,
+counts add up, the same seed gives the same rows, a --filter-model directory is used as it is, and the
+bounded rounds end in one error."""
 
 from __future__ import annotations
 
