@@ -1,4 +1,4 @@
-"""SDV's synthesizers for benchmarks/tabular_synthesis.py, in a module of their own so a spawned process can run them."""
+"""SDV's synthesizers for benchmarks/tabular_synthesis.py, in a module a spawned process can import."""
 
 from __future__ import annotations
 
