@@ -1,4 +1,5 @@
-"""The ``synthkit`` command line: plugins, datasets, detect and augment, plus plugin commands.
+"""The ``synthkit`` command line: plugins, datasets, augment and evaluate, plus plugin commands; detect is
+in ``synthkit.cli_detect``.
 
 Heavy imports (pandas, scikit-learn, TensorFlow) happen inside commands, so ``--help``,
 ``plugins`` and ``datasets`` start fast. A user error ends with one line on stderr and exit 1.
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sys
 import time
 import warnings
@@ -113,173 +113,15 @@ def datasets():
         click.echo(f"  {dataset.location()}")
 
 
-class ContaminationType(click.ParamType):
-    """--contamination: a share in (0, 0.5] as a number, or the word auto."""
-
-    name = "contamination"
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, float) or str(value).strip().lower() == "auto":
-            return value if isinstance(value, float) else "auto"
-        try:
-            return float(value)
-        except ValueError:
-            self.fail(f"{value!r} is neither a number (e.g. 0.05) nor auto", param, ctx)
-
-
 def _model_options(f):
     f = click.option("--model", "model_dir", type=click.Path(), help="Use a saved model directory instead of fitting.")(f)
     f = click.option("--save-model", "save_dir", type=click.Path(), help="Save the fitted model to this directory.")(f)
     return f
 
 
-@cli.command()
-@click.argument("input")
-@click.option("--plugin", "-p", default=None,
-              help="Detector to use (see `synthkit plugins`); default: ensemble for tables, autoencoder for images.")
-@click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
-              help="A detector parameter; repeat for more. With --model only missing=error|impute|drop.")
-@click.option("--contamination", type=ContaminationType(), metavar="SHARE|auto",
-              help="Expected share of anomalies, which sets the threshold (default 0.1), or auto: a threshold "
-                   "from the training scores alone (median + 2 MADs).")
-@click.option("--explain", type=click.IntRange(min=1), metavar="K",
-              help="Add reason_1..K to flagged rows: the K columns with the largest part of the score (tables).")
-@click.option("--label-column", help="A two-valued label column (1/0, Y/N, yes/no, true/false, >50K/<=50K, ...) "
-                                     "kept out of the features and used to report ROC-AUC.")
-@click.option("--positive-label", metavar="VALUE",
-              help="The --label-column value that marks an anomaly (default: the yes value of a yes/no "
-                   "pair such as 1/0 or Y/N, else the rarer value).")
-@click.option("--normal-class", help="Images: fit on this class only and score all (other classes = anomalies).")
-@click.option("-o", "--output", type=click.Path(), help="Write rows with scores here (.csv, .parquet, .npz; "
-                                                        "- for CSV on stdout).")
-@click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
-@click.option("--plot", "plot_dir", type=click.Path(), help="Write diagnostic plots (PNG) to this folder.")
-@click.option("--seed", type=int, help="Random seed, for a repeatable fit (and fitting sample).")
-@click.option("--chunksize", type=click.IntRange(min=1), metavar="ROWS",
-              help="Stream a CSV/Parquet INPUT in chunks of this many rows (default 100000 when streaming).")
-@click.option("--sample-rows", type=click.IntRange(min=1), metavar="ROWS",
-              help="Fit on a seeded random sample of this many rows of a CSV/Parquet INPUT, then stream "
-                   "the scoring (automatic, 500000 rows, for files over 256 MiB).")
-@_model_options
-@verbose_option
-def detect(input, plugin, params, contamination, explain, label_column, positive_label, normal_class, output,
-           overwrite, plot_dir, seed, chunksize, sample_rows, save_dir, model_dir, verbose):
-    """Score INPUT (a CSV, Parquet, NPZ or IDX file, or a dataset name such as transactions or mnist:test).
-
-    A CSV or Parquet INPUT is streamed in chunks, in flat memory, when scoring with --model, when
-    --chunksize or --sample-rows is given, or when fitting on a file over 256 MiB (the fit then uses
-    a seeded sample of --sample-rows rows). --plot and .npz outputs read the whole input instead.
-    -o - writes the scored rows as CSV to stdout (and the summary to stderr); it reads the input
-    in memory.
-    """
-    from synthkit.api import detect_streams, run_detect
-    from synthkit.modeldir import model_for
-    from synthkit.io import check_distinct, check_output, check_output_dir, read_input, removed_on_failure
-
-    quiet_tensorflow(verbose)
-    params = parse_params(params)
-    if save_dir and model_dir:
-        raise SynthkitError("give either --save-model or --model, not both")
-    missing = None
-    if model_dir:
-        missing = params.pop("missing", None)
-        if params or contamination is not None:
-            raise SynthkitError("--param and --contamination set up a new fit; a --model is used as saved "
-                                "(only --param missing=error|impute|drop applies to it)")
-    to_stdout = output == STDOUT
-    if to_stdout and (chunksize or sample_rows):
-        raise SynthkitError("-o - writes to standard output in one piece; --chunksize and --sample-rows stream "
-                            "to a file: give -o FILE.csv")
-    # the API streams a file by its rule; --plot and -o - need the scored rows, so they read it whole
-    streamed = not plot_dir and not to_stdout and detect_streams(
-        input, output, model=model_dir, chunksize=chunksize, sample_rows=sample_rows, normal_class=normal_class)
-    inputs: set = set()
-    if streamed:
-        inputs.add(os.path.realpath(input))
-        data = input
-    else:
-        data = read_input(input, inputs)
-    if to_stdout:
-        _check_stdout_output(output, "table" if data.is_table else "images")
-    elif output:
-        check_output(output, overwrite, inputs=inputs)
-    if save_dir:
-        check_output_dir(save_dir, model=True, inputs=inputs)
-    if plot_dir:
-        check_output_dir(plot_dir, inputs=inputs)
-    check_distinct(output=None if to_stdout else output, save_model=save_dir, plot=plot_dir)
-    model = None
-    if model_dir:
-        model = model_for(model_dir, "detector", "detect")
-        if missing is not None:
-            _set_missing(model, missing)
-    plot_time = None
-    with removed_on_failure(None if to_stdout else output, save_dir, plot_dir), progress_to_stderr():
-        # the model is saved, then OUT written, then the plots drawn; a failure leaves none of them
-        started = time.perf_counter()
-        result = run_detect(data, plugin=plugin, contamination=contamination, label_column=label_column, seed=seed,
-                            normal_class=normal_class, model=model, positive_label=positive_label,
-                            output=None if to_stdout else output, chunksize=chunksize, sample_rows=sample_rows,
-                            save_model=save_dir, progress=True, explain=explain, **params)
-        if plot_dir:  # counted in the printed time: t-SNE alone can take most of a run
-            from synthkit.plots import detection_plots
-
-            plot_started = time.perf_counter()
-            written = detection_plots(result, data, plot_dir, progress=True)
-            plot_time = time.perf_counter() - plot_started
-        elapsed = time.perf_counter() - started
-    if to_stdout:
-        sys.stdout.flush()
-        result.frame.to_csv(sys.stdout, index=False)
-    with _summary_stream(to_stdout):
-        if plot_dir:
-            click.echo(f"plots: {', '.join(written)}")
-        _print_detect_summary(result.summary, elapsed, None if to_stdout else output, save_dir, plot_time)
-
-
-def _set_missing(model, missing) -> None:
-    """Apply a detector's missing-value policy (error, impute or drop) to a loaded detector (medians learned at fit)."""
-    from synthkit.detector import MISSING_POLICIES
-
-    if missing not in MISSING_POLICIES:
-        raise SynthkitError(f"missing={missing!r} is not a detector's policy; choose one of {', '.join(MISSING_POLICIES)}")
-    if "missing" in model.get_params(deep=False):
-        model.set_params(missing=missing)
-    model.adapter_.missing = missing
-
-
 def _summary_stream(to_stderr: bool):
     """Where the summary goes: stdout, or stderr when stdout carries the data (-o -)."""
     return contextlib.redirect_stdout(sys.stderr) if to_stderr else contextlib.nullcontext()
-
-
-def _print_detect_summary(s: dict, elapsed: float, output, save_dir, plot_time: float | None = None) -> None:
-    """The summary lines of a detect run (stdout, or stderr with -o -)."""
-    if "sampled_rows" in s:
-        click.echo(f"fitted on {s['sampled_rows']} sampled rows (seed {s['sample_seed']})")
-    share = s["flagged"] / s["rows"] if s["rows"] else 0.0
-    rate = s.get("rows_per_second")
-    speed = f"  ({rate:,.0f} rows/s)" if rate and rate == rate else ""  # streamed runs only; NaN != NaN
-    plots = f" (plots: {plot_time:.1f}s)" if plot_time is not None else ""
-    method = s.get("threshold_method", "quantile")
-    rule = f" (auto: {method})" if method != "quantile" else ""
-    click.echo(f"rows: {s['rows']}  flagged: {s['flagged']} ({share:.1%})  threshold: {s['threshold']:.6g}{rule}  "
-               f"time: {elapsed:.1f}s{plots}{speed}")
-    if s.get("rows_dropped"):
-        click.echo(f"rows dropped for missing values: {s['rows_dropped']}")
-    if s.get("rows_imputed"):
-        click.echo(f"rows with imputed values: {s['rows_imputed']}")
-    if "anomaly_class" in s:
-        from synthkit.evaluation.detection import describe_labels
-
-        click.echo(describe_labels(s))
-    if "roc_auc" in s:
-        click.echo(f"ROC-AUC: {s['roc_auc']:.4f}  average precision: {s['average_precision']:.4f}  "
-                   f"precision@k: {s['precision_at_k']:.4f}")
-    if output:
-        click.echo(f"wrote {output}")
-    if save_dir:
-        click.echo(f"saved model to {save_dir}")
 
 
 @cli.command()
@@ -434,6 +276,12 @@ def evaluate(real, synthetic, label_column, positive_label, holdout, seed, featu
     click.echo(evaluation.format_table([("measure", "value")] + rows))
 
 
+if __name__ != "__main__":  # run as python -m synthkit.cli, the block at the end imports this module anew
+    from synthkit.cli_detect import detect  # it uses the helpers above
+
+    cli.add_command(detect)
+
+
 def main(argv=None) -> None:
     """Console entry point: load plugin commands, then run the CLI."""
     warnings.formatwarning = lambda message, category, *args, **kwargs: f"warning: {message}\n"
@@ -444,4 +292,6 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main(sys.argv[1:])
+    from synthkit.cli import main as imported_main  # python -m synthkit.cli: the group cli_detect registered on
+
+    imported_main(sys.argv[1:])
