@@ -168,38 +168,10 @@ def summary_line(report: dict) -> str:
 
 # -- distances ---------------------------------------------------------------------------------
 def _table_space(reference: pd.DataFrame):
-    """Encoder of tables with ``reference``'s columns: numbers robust-scaled, levels one-hot / sqrt(2)."""
-    from synthkit.evaluation.tables import _kinds, as_text
+    """Encoder of tables with ``reference``'s columns: the distance space of ``synthkit evaluate``'s privacy figures."""
+    from synthkit.evaluation.tables import _distance_space, _kinds
 
-    kinds = _kinds(reference)
-    stats, levels = {}, {}
-    for name, kind in kinds.items():
-        if kind == "numeric":
-            v = reference[name].to_numpy(dtype=np.float64, na_value=np.nan)
-            v = v[np.isfinite(v)]
-            if not len(v):
-                v = np.zeros(1)
-            q1, q3 = np.percentile(v, [25, 75])
-            scale = q3 - q1 if q3 > q1 else (v.std() or 1.0)
-            stats[name] = (float(np.median(v)), float(scale), bool(reference[name].isna().any()))
-        else:
-            levels[name] = np.asarray(sorted(as_text(reference[name]).unique().tolist()), dtype=object)
-
-    def encode(frame):
-        blocks = []
-        for name, kind in kinds.items():
-            if kind == "numeric":
-                med, scale, gaps = stats[name]
-                v = frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
-                absent = ~np.isfinite(v)
-                blocks.append(np.where(absent, 0.0, (v - med) / scale)[:, None])
-                if gaps:
-                    blocks.append(absent[:, None].astype(np.float64))
-            else:
-                values = as_text(frame[name]).to_numpy(dtype=object)
-                blocks.append((values[:, None] == levels[name][None, :]).astype(np.float64) / np.sqrt(2))
-        return np.hstack(blocks)
-
+    encode = _distance_space(reference, _kinds(reference))
     return encode
 
 

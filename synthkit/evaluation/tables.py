@@ -229,7 +229,7 @@ def _distance_space(reference, kinds: dict):
             else:
                 values = as_text(frame[name]).to_numpy()
                 blocks.append((values[:, None] == np.asarray(levels[name])[None, :]).astype(np.float64) / np.sqrt(2))
-        return np.hstack(blocks).astype(np.float32)
+        return np.hstack(blocks)
 
     return encode
 
