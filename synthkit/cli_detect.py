@@ -56,10 +56,17 @@ class ContaminationType(click.ParamType):
 @click.option("--sample-rows", type=click.IntRange(min=1), metavar="ROWS",
               help="Fit on a seeded random sample of this many rows of a CSV/Parquet INPUT, then stream "
                    "the scoring (automatic, 500000 rows, for files over 256 MiB).")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="dask: score INPUT (a glob or folder of CSV/Parquet parts) on a Dask cluster into the folder "
+                   "-o OUT_DIR, one Parquet part per input file, then _SUCCESS.")
+@click.option("--scheduler", metavar="tcp://HOST:PORT", help="--engine dask: use this running Dask scheduler "
+                                                             "(default: start a local cluster).")
+@click.option("--workers", type=click.IntRange(min=1), metavar="N",
+              help="--engine dask: worker processes of the local cluster (default: one per core).")
 @_model_options
 @verbose_option
 def detect(input, plugin, params, contamination, explain, label_column, positive_label, normal_class, output,
-           overwrite, plot_dir, seed, chunksize, sample_rows, save_dir, model_dir, verbose):
+           overwrite, plot_dir, seed, chunksize, sample_rows, engine, scheduler, workers, save_dir, model_dir, verbose):
     """Score INPUT (a CSV, Parquet, NPZ or IDX file, or a dataset name such as transactions or mnist:test).
 
     A CSV or Parquet INPUT is streamed in chunks, in flat memory, when scoring with --model, when
@@ -74,6 +81,14 @@ def detect(input, plugin, params, contamination, explain, label_column, positive
 
     quiet_tensorflow(verbose)
     params = parse_params(params)
+    if engine == "dask":
+        return _detect_dask(input, model_dir, output, overwrite, scheduler, workers, label_column, explain,
+                            plugin=plugin, params=params, contamination=contamination, seed=seed,
+                            sample_rows=sample_rows, save_dir=save_dir,
+                            local_only={"--positive-label": positive_label, "--normal-class": normal_class,
+                                        "--plot": plot_dir, "--chunksize": chunksize})
+    if scheduler or workers:
+        raise SynthkitError("--scheduler and --workers are for --engine dask")
     if save_dir and model_dir:
         raise SynthkitError("give either --save-model or --model, not both")
     missing = None
@@ -131,6 +146,82 @@ def detect(input, plugin, params, contamination, explain, label_column, positive
         if plot_dir:
             click.echo(f"plots: {', '.join(written)}")
         _print_detect_summary(result.summary, elapsed, None if to_stdout else output, save_dir, plot_time)
+
+
+def _detect_dask(input, model_dir, output, overwrite, scheduler, workers, label_column, explain, plugin, params,
+                 contamination, seed, sample_rows, save_dir, local_only) -> None:
+    """--engine dask: score the parts of INPUT on a Dask cluster (a local one unless --scheduler) into -o OUT_DIR."""
+    given = [name for name, value in local_only.items() if value is not None]
+    if given:
+        raise SynthkitError(f"{given[0]} is not available with --engine dask; leave it out or use --engine local")
+    if not output or output == STDOUT:
+        raise SynthkitError("--engine dask writes a folder of Parquet parts: give -o OUT_DIR")
+    if model_dir and (params or contamination is not None or plugin or save_dir or sample_rows):
+        raise SynthkitError("--plugin, --param, --contamination, --save-model and --sample-rows set up a fit; "
+                            "with --model the saved model is used as it is")
+    from synthkit import dask as sdask
+    from synthkit.io import check_output_dir, removed_on_failure
+
+    sdask.check_out_dir(output, overwrite)
+    if save_dir:
+        check_output_dir(save_dir, model=True)
+    exclude = [label_column] if label_column else []
+    started = time.perf_counter()
+    with _dask_client(scheduler, workers), removed_on_failure(save_dir), progress_to_stderr():
+        model, fitted_on = model_dir, None
+        if model is None:
+            from synthkit import streaming
+            from synthkit.api import get_detector
+
+            sample = sdask.sample_rows(sdask.read_input(input, None), sample_rows or streaming.DEFAULT_SAMPLE_ROWS, seed)
+            fitted_on = len(sample)
+            if contamination is not None:
+                params["contamination"] = contamination
+            if seed is not None:
+                params["seed"] = seed
+            model = get_detector(plugin or "ensemble", **params).fit(sample.drop(columns=exclude))
+            if save_dir:
+                model.save(save_dir)
+                model = save_dir
+        ddf = sdask.read_input(input, model)
+        summary = sdask.score_to_parquet(ddf, model, output, overwrite=overwrite, exclude=exclude, explain=explain)
+    elapsed = time.perf_counter() - started
+    if fitted_on is not None:
+        click.echo(f"fitted on {fitted_on} sampled rows (seed {0 if seed is None else seed})")
+    share = summary["flagged"] / summary["rows"] if summary["rows"] else 0.0
+    click.echo(f"rows: {summary['rows']}  flagged: {summary['flagged']} ({share:.1%})  threshold: "
+               f"{summary['threshold']:.6g}  parts: {summary['parts']}  time: {elapsed:.1f}s  "
+               f"({summary['rows'] / elapsed if elapsed > 0 else float('nan'):,.0f} rows/s)")
+    click.echo(f"wrote {output}")
+    if save_dir:
+        click.echo(f"saved model to {save_dir}")
+
+
+def _dask_client(scheduler, workers):
+    """A distributed Client on --scheduler, or on a local cluster of --workers processes closed at the end."""
+    import contextlib
+
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise SynthkitError('--engine dask needs dask: pip install "synthkit[dask]"') from None
+    stack = contextlib.ExitStack()
+    try:
+        if scheduler:
+            if workers:
+                raise SynthkitError("--workers sizes a local cluster; a --scheduler has its own workers")
+            try:
+                stack.enter_context(Client(scheduler, timeout=30))
+            except (OSError, TimeoutError) as exc:
+                raise SynthkitError(f"cannot reach the Dask scheduler at {scheduler} ({exc}); is it running?") from None
+        else:
+            cluster = stack.enter_context(LocalCluster(n_workers=workers, processes=True, host="127.0.0.1",
+                                                       dashboard_address=":0", silence_logs=40))
+            stack.enter_context(Client(cluster))
+    except BaseException:
+        stack.close()
+        raise
+    return stack
 
 
 def _set_missing(model, missing) -> None:

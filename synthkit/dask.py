@@ -1,0 +1,292 @@
+"""Scoring on a Dask cluster: each partition scored by ``scoring.score_frame``, as the streaming path does.
+
+``detect(ddf, model)`` returns a lazy Dask DataFrame with the input's columns plus ``anomaly_score``,
+``is_anomaly`` (and ``segment``); ``score_to_parquet`` writes it as one Parquet part per partition,
+each renamed into place when complete (a retried partition rewrites its own temporary file), and
+``_SUCCESS`` last, so a folder with ``_SUCCESS`` holds every row exactly once. ``read_input`` reads
+CSV or Parquet files (a glob or a folder of parts) as one partition per file with the model's
+dtypes. A model directory is loaded once per worker process and kept while its manifest is
+unchanged. Dask runs on whatever scheduler is current: a user's ``distributed.Client`` included.
+"""
+
+from __future__ import annotations
+
+import glob as _glob
+import json
+import os
+import socket
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from synthkit.errors import DataError, InputFileError, ModelFileError, OutputFileError, SynthkitError
+
+SUCCESS = "_SUCCESS"
+_MODELS: dict = {}  # (model directory, manifest mtime) -> detector, one load per worker process
+
+
+def _import_dask():
+    """The dask packages, or one line saying how to install them."""
+    try:
+        import dask
+        import dask.dataframe as dd
+    except ImportError:
+        raise SynthkitError('scoring on Dask needs dask: pip install "synthkit[dask]" '
+                            '(or pip install "dask[dataframe,distributed]")') from None
+    return dask, dd
+
+
+# -- the model, on the client and on each worker ------------------------------------------------
+def _model_ref(model):
+    """What the tasks carry: the absolute path of a model directory, or a fitted detector."""
+    from synthkit.base import check_is_fitted
+    from synthkit.modeldir import model_for
+
+    if isinstance(model, (str, bytes)) or hasattr(model, "__fspath__"):
+        path = os.path.abspath(os.fsdecode(model))
+        detector = _load(path)
+        return path, detector
+    detector = model_for(model, "detector", "scoring")
+    check_is_fitted(detector)
+    return detector, detector
+
+
+def _load(ref):
+    """The detector ``ref`` names (cached per process for a directory); load failures say on which host."""
+    if not isinstance(ref, str):
+        return ref
+    from synthkit.modeldir import model_for
+
+    try:
+        key = (ref, os.stat(os.path.join(ref, "manifest.json")).st_mtime_ns)
+    except OSError:
+        key = None
+    detector = _MODELS.get(key) if key else None
+    if detector is None:
+        try:
+            detector = model_for(ref, "detector", "scoring")
+        except SynthkitError as exc:
+            raise type(exc)(f"{exc} (read on host {socket.gethostname()}, pid {os.getpid()}); every Dask "
+                            "worker needs the model directory at the same path") from None
+        if getattr(detector.adapter_, "kind", "table") != "table":
+            raise DataError(f"the model was fitted on {detector.adapter_.describe()}; Dask scores tables only")
+        if key:
+            for old in [k for k in _MODELS if k[0] == ref]:
+                del _MODELS[old]  # a re-saved directory replaces its old model
+            while len(_MODELS) >= 4:
+                del _MODELS[next(iter(_MODELS))]  # at most four models per process, the oldest out first
+            _MODELS[key] = detector
+    return detector
+
+
+def _score_part(part: pd.DataFrame, ref, exclude: tuple, explain) -> pd.DataFrame:
+    """One partition scored: model dtypes, ``score_frame``, rows without a score left out."""
+    from synthkit import scoring, streaming
+
+    detector = _load(ref)
+    chunk = streaming.normalise_chunk(part.copy(), detector.adapter_)
+    missing = [c for c in exclude if c not in chunk.columns]
+    if missing:
+        raise DataError(f"column {missing[0]!r} is not in the data; columns: {', '.join(map(str, chunk.columns))}")
+    features = chunk.drop(columns=list(exclude)) if exclude else chunk
+    if not len(chunk):
+        return _empty_scored(chunk, detector, explain)
+    out = scoring.score_frame(detector, features, chunk, explain=explain)
+    scored = out["anomaly_score"].notna().to_numpy()
+    return out if scored.all() else out[scored]
+
+
+def _empty_scored(frame: pd.DataFrame, detector, explain) -> pd.DataFrame:
+    """``frame`` with no rows and the score columns (the meta of ``detect``, or an empty partition)."""
+    out = frame.iloc[:0].copy()
+    out["anomaly_score"] = np.zeros(0, dtype=np.float64)
+    out["is_anomaly"] = np.zeros(0, dtype=np.int64)
+    if hasattr(detector, "segment"):
+        out["segment"] = np.zeros(0, dtype=np.int64)
+    for k in range(1, (explain or 0) + 1):
+        out[f"reason_{k}"] = pd.Series([], dtype=object)
+    return out
+
+
+def detect(ddf, model, exclude=(), explain: int | None = None):
+    """A lazy Dask DataFrame: the rows of ``ddf`` with ``anomaly_score``, ``is_anomaly`` (and ``segment``).
+
+    ``model`` is a model directory (preferred: each worker process loads it once; it must be at the
+    same path on every worker) or a fitted detector (sent to the workers with the graph).
+    ``exclude`` names columns kept out of the features and carried to the output, such as a row id
+    or a label column. Rows a ``missing="drop"`` model cannot score are left out, as when streaming.
+    """
+    dask, _ = _import_dask()
+    ref, detector = _model_ref(model)
+    exclude = tuple([exclude] if isinstance(exclude, str) else exclude)
+    absent = [c for c in exclude if c not in ddf.columns]
+    if absent:
+        raise DataError(f"column {absent[0]!r} is not in the data; columns: {', '.join(map(str, ddf.columns))}")
+    from synthkit import streaming
+
+    meta = _empty_scored(streaming.normalise_chunk(ddf._meta.copy(), detector.adapter_), detector, explain)
+    carried = ref if isinstance(ref, str) else dask.delayed(ref, pure=True)
+    return ddf.map_partitions(_score_part, carried, exclude, explain, meta=meta)
+
+
+# -- reading -----------------------------------------------------------------------------------
+def input_files(pattern) -> list[str]:
+    """The CSV or Parquet files of a glob, a folder of parts or one file, sorted by name."""
+    from synthkit import streaming
+
+    text = os.fspath(pattern)
+    if os.path.isdir(text):
+        files = [os.path.join(text, n) for n in os.listdir(text)
+                 if n.lower().endswith(streaming.CSV_SUFFIXES + streaming.PARQUET_SUFFIXES) and not n.startswith((".", "_"))]
+    else:
+        files = _glob.glob(text)
+    files = sorted(f for f in files if os.path.isfile(f))
+    if not files:
+        raise InputFileError(f"no CSV or Parquet files match {text}; give a glob such as 'data/*.parquet' "
+                             "or a folder of parts")
+    kinds = {f.lower().endswith(streaming.PARQUET_SUFFIXES) for f in files}
+    if len(kinds) > 1:
+        raise InputFileError(f"{text} matches both CSV and Parquet files; give a glob for one kind")
+    return files
+
+
+def _read_file(path: str, dtype: dict) -> pd.DataFrame:
+    """One input file as a DataFrame; any read error is one InputFileError naming the file."""
+    from synthkit import streaming
+
+    with streaming._read_errors(Path(path)):
+        if path.lower().endswith(streaming.PARQUET_SUFFIXES):
+            import pyarrow.parquet as pq
+
+            return pq.read_table(path).to_pandas()
+        return pd.read_csv(path, dtype=dtype or None)
+
+
+def read_input(pattern, model):
+    """CSV or Parquet files (a glob, a folder of parts or a file) as a Dask DataFrame, one partition per
+    file, with the model's dtypes (categorical columns read as text from CSV; None: as read)."""
+    _, dd = _import_dask()
+    from synthkit import streaming
+
+    files = input_files(pattern)
+    dtype = {} if model is None else streaming.schema_dtypes(_model_ref(model)[1].adapter_)
+    first = files[0]
+    with streaming._read_errors(Path(first)):
+        if first.lower().endswith(streaming.PARQUET_SUFFIXES):
+            import pyarrow.parquet as pq
+
+            meta = pq.read_schema(first).empty_table().to_pandas()
+        else:
+            meta = pd.read_csv(first, dtype=dtype or None, nrows=1000).iloc[:0]
+    return dd.from_map(_read_file, files, dtype=dtype, meta=meta, enforce_metadata=False)
+
+
+def sample_rows(ddf, n: int, seed: int | None = 0) -> pd.DataFrame:
+    """A seeded uniform sample of ``n`` rows drawn across the partitions (bottom-k random keys, each
+    partition keyed by ``default_rng([seed, partition])``), in partition and row order."""
+    dask, _ = _import_dask()
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise DataError(f"the sample size must be a positive number of rows, got {n!r}")
+    picks = [dask.delayed(_bottom_keys)(p, int(n), 0 if seed is None else int(seed), i)
+             for i, p in enumerate(ddf.to_delayed())]
+    picked = [p for p in dask.compute(*picks) if len(p)]
+    if not picked:
+        raise DataError("the input has no rows to fit on")
+    rows = pd.concat(picked)
+    if len(rows) > n:
+        rows = rows.iloc[np.argpartition(rows["__key"].to_numpy(), n - 1)[:n]]
+    return rows.sort_values(["__part", "__row"]).drop(columns=["__key", "__part", "__row"]).reset_index(drop=True)
+
+
+def _bottom_keys(part: pd.DataFrame, n: int, seed: int, i: int) -> pd.DataFrame:
+    keys = np.random.default_rng([seed, i]).random(len(part))
+    keep = np.sort(np.argpartition(keys, n - 1)[:n]) if len(part) > n else np.arange(len(part))
+    out = part.iloc[keep].copy()
+    out["__key"], out["__part"], out["__row"] = keys[keep], i, keep
+    return out
+
+
+# -- writing -----------------------------------------------------------------------------------
+def _part_name(i: int) -> str:
+    return f"part-{i:05d}.parquet"
+
+
+def _write_part(frame: pd.DataFrame, out_dir: str, i: int) -> tuple[int, int]:
+    """Write one scored partition to a temporary file, then rename it to its part name."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    name = _part_name(i)
+    tmp = os.path.join(out_dir, f".{name}.tmp")  # one name per partition: a retry rewrites it
+    try:
+        named = any(n is not None for n in frame.index.names)  # a user's index (set_index) is kept
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=named), tmp)
+        os.replace(tmp, os.path.join(out_dir, name))
+    except OSError as exc:
+        raise OutputFileError(f"cannot write {os.path.join(out_dir, name)}: {exc.strerror or exc}") from None
+    return len(frame), int(frame["is_anomaly"].sum())
+
+
+def _ours(name: str) -> bool:
+    return name == SUCCESS or (name.startswith(("part-", ".part-")) and ".parquet" in name)
+
+
+def check_out_dir(out_dir, overwrite: bool = False) -> Path:
+    """Refuse an existing ``out_dir`` unless ``overwrite``, and then only a folder of scored parts."""
+    out = Path(out_dir)
+    if out.exists():
+        if not out.is_dir():
+            raise OutputFileError(f"{out} is a file; give a folder for the Parquet parts")
+        if not overwrite:
+            raise OutputFileError(f"{out} exists; pass --overwrite (overwrite=True) or choose another folder")
+        foreign = sorted(n for n in os.listdir(out) if not _ours(n))
+        if foreign:
+            raise OutputFileError(f"{out} holds {foreign[0]!r}, which is not a scored part; choose another folder")
+    return out
+
+
+def score_to_parquet(ddf, model, out_dir, overwrite: bool = False, exclude=(), explain: int | None = None) -> dict:
+    """Score ``ddf`` with ``model`` (see ``detect``) into ``out_dir``: ``part-00000.parquet`` .. one per
+    partition, then ``_SUCCESS`` (JSON: rows, flagged, parts). A failed run leaves no ``_SUCCESS``
+    and removes the parts it wrote. Returns the summary (rows, flagged, parts, seconds, rows_per_second)."""
+    dask, _ = _import_dask()
+    out = check_out_dir(out_dir, overwrite)
+    ref, detector = _model_ref(model)
+    scored = detect(ddf, ref if isinstance(ref, str) else detector, exclude=exclude, explain=explain)
+    started = time.perf_counter()
+    created = not out.exists()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name in os.listdir(out):
+            os.remove(out / name)  # check_out_dir allowed only our own files here
+    except OSError as exc:
+        raise OutputFileError(f"cannot write to {out}: {exc.strerror or exc}") from None
+    parts = scored.to_delayed()
+    writes = [dask.delayed(_write_part)(p, str(out.absolute()), i) for i, p in enumerate(parts)]
+    try:
+        counts = dask.compute(*writes)
+        rows, flagged = sum(c[0] for c in counts), sum(c[1] for c in counts)
+        summary = {"rows": rows, "flagged": flagged, "parts": len(counts), "threshold": float(detector.threshold_)}
+        tmp = out / f".{SUCCESS}.tmp"
+        tmp.write_text(json.dumps(summary, sort_keys=True))
+        os.replace(tmp, out / SUCCESS)
+    except BaseException:
+        _remove_parts(out, created)
+        raise
+    summary["seconds"] = seconds = time.perf_counter() - started
+    summary["rows_per_second"] = rows / seconds if seconds > 0 else float("nan")
+    return summary
+
+
+def _remove_parts(out: Path, created: bool) -> None:
+    """After a failure: remove the parts written so far (and the folder, if this run made it)."""
+    try:
+        for name in os.listdir(out):
+            if _ours(name):
+                os.remove(out / name)
+        if created:
+            os.rmdir(out)
+    except OSError:
+        pass  # a task still running may write after this; without _SUCCESS the folder is incomplete
