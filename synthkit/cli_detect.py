@@ -173,7 +173,8 @@ def _detect_dask(input, model_dir, output, overwrite, scheduler, workers, label_
             from synthkit import streaming
             from synthkit.api import get_detector
 
-            sample = sdask.sample_rows(sdask.read_input(input, None), sample_rows or streaming.DEFAULT_SAMPLE_ROWS, seed)
+            n = sample_rows or streaming.DEFAULT_SAMPLE_ROWS
+            sample = sdask.sample_rows(sdask.read_input(input, None), n, seed)
             fitted_on = len(sample)
             if contamination is not None:
                 params["contamination"] = contamination

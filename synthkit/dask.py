@@ -138,8 +138,9 @@ def input_files(pattern) -> list[str]:
 
     text = os.fspath(pattern)
     if os.path.isdir(text):
+        suffixes = streaming.CSV_SUFFIXES + streaming.PARQUET_SUFFIXES
         files = [os.path.join(text, n) for n in os.listdir(text)
-                 if n.lower().endswith(streaming.CSV_SUFFIXES + streaming.PARQUET_SUFFIXES) and not n.startswith((".", "_"))]
+                 if n.lower().endswith(suffixes) and not n.startswith((".", "_"))]
     else:
         files = _glob.glob(text)
     files = sorted(f for f in files if os.path.isfile(f))
@@ -230,7 +231,8 @@ def _write_part(frame: pd.DataFrame, out_dir: str, i: int) -> tuple[int, int]:
 
 
 def _ours(name: str) -> bool:
-    return name == SUCCESS or (name.startswith(("part-", ".part-")) and ".parquet" in name)
+    """Whether ``name`` is a file ``score_to_parquet`` writes (a part, _SUCCESS, or their temporaries)."""
+    return name in (SUCCESS, f".{SUCCESS}.tmp") or (name.startswith(("part-", ".part-")) and ".parquet" in name)
 
 
 def check_out_dir(out_dir, overwrite: bool = False) -> Path:
@@ -253,14 +255,14 @@ def score_to_parquet(ddf, model, out_dir, overwrite: bool = False, exclude=(), e
     and removes the parts it wrote. Returns the summary (rows, flagged, parts, seconds, rows_per_second)."""
     dask, _ = _import_dask()
     out = check_out_dir(out_dir, overwrite)
-    ref, detector = _model_ref(model)
-    scored = detect(ddf, ref if isinstance(ref, str) else detector, exclude=exclude, explain=explain)
+    detector = _model_ref(model)[1]
+    scored = detect(ddf, model, exclude=exclude, explain=explain)
     started = time.perf_counter()
     created = not out.exists()
     try:
         out.mkdir(parents=True, exist_ok=True)
-        for name in os.listdir(out):
-            os.remove(out / name)  # check_out_dir allowed only our own files here
+        for name in sorted(os.listdir(out), key=lambda n: n != SUCCESS):
+            os.remove(out / name)  # _SUCCESS first; check_out_dir allowed only our own files here
     except OSError as exc:
         raise OutputFileError(f"cannot write to {out}: {exc.strerror or exc}") from None
     parts = scored.to_delayed()

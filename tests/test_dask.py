@@ -125,6 +125,23 @@ def test_parts_equal_single_process(data, client, tmp_path, model):
     assert_same_rows(read_parts(out), want)
 
 
+def test_csv_parts_read_with_the_model_dtypes_replace_an_older_run(data, client, tmp_path):
+    root, frame = data
+    rows = frame.copy()
+    rows.insert(0, "row_id", np.arange(ROWS))
+    (tmp_path / "csv").mkdir()
+    for i, part in enumerate(np.array_split(np.arange(ROWS), 3)):
+        rows.iloc[part].to_csv(tmp_path / "csv" / f"p{i}.csv", index=False)
+    with client.as_current():
+        sdask.score_to_parquet(sdask.read_input(root / "in", root / "km"), root / "km", tmp_path / "out",
+                               exclude=["row_id"])  # PARTS parts, replaced below by 3
+        summary = sdask.score_to_parquet(sdask.read_input(tmp_path / "csv" / "*.csv", root / "km"), root / "km",
+                                         tmp_path / "out", overwrite=True, exclude=["row_id"])
+    assert summary["parts"] == 3 and summary["rows"] == ROWS
+    assert sorted(os.listdir(tmp_path / "out")) == ["_SUCCESS", *[f"part-{i:05d}.parquet" for i in range(3)]]
+    assert_same_rows(read_parts(tmp_path / "out"), expected(frame, root / "km"))
+
+
 def test_detect_is_lazy_inside_a_user_pipeline(data, client):
     root, frame = data
     rows = frame.copy()
