@@ -212,8 +212,8 @@ def _dask_client(scheduler, workers):
             if workers:
                 raise SynthkitError("--workers sizes a local cluster; a --scheduler has its own workers")
             try:
-                stack.enter_context(Client(scheduler, timeout=30))
-            except (OSError, TimeoutError) as exc:
+                stack.enter_context(Client(scheduler, timeout=10))
+            except (OSError, TimeoutError, ValueError) as exc:
                 raise SynthkitError(f"cannot reach the Dask scheduler at {scheduler} ({exc}); is it running?") from None
         else:
             cluster = stack.enter_context(LocalCluster(n_workers=workers, processes=True, host="127.0.0.1",

@@ -169,6 +169,7 @@ def test_a_fitted_detector_is_sent_with_the_graph(data, client):
     (["--plot", "plots"], "--plot is not available with --engine dask"),
     (["--param", "missing=drop"], "with --model the saved model is used as it is"),
     (["--scheduler", "tcp://127.0.0.1:1", "--workers", "2"], "--workers sizes a local cluster"),
+    (["--scheduler", "tcp://127.0.0.1:notaport"], "cannot reach the Dask scheduler at tcp://127.0.0.1:notaport"),
 ])
 def test_cli_options_that_do_not_apply(data, tmp_path, args, needle):
     root, _ = data
