@@ -316,3 +316,36 @@ def test_lost_worker_every_row_scored_once(data, client, tmp_path):
     assert result["summary"]["rows"] == ROWS and result["summary"]["parts"] == many
     assert sorted(os.listdir(out)) == ["_SUCCESS", *[f"part-{i:05d}.parquet" for i in range(many)]]
     assert_same_rows(read_parts(out), expected(frame, root / "km"))
+
+
+@pytest.fixture(scope="module")
+def table_gan(tmp_path_factory):
+    """A conditional GAN (one epoch) fitted on real transactions rows, saved as a model directory."""
+    frame = as_data("transactions").frame.iloc[:1500].reset_index(drop=True)
+    root = tmp_path_factory.mktemp("gan")
+    synthkit.get_generator("gan", epochs=1, batch_size=250, seed=0).fit(
+        frame.drop(columns=["is_fraud"]), frame["is_fraud"].to_numpy()).save(root / "gan")
+    return root / "gan", frame
+
+
+def test_augment_in_seeded_shards_on_the_workers(client, table_gan):
+    model_dir, frame = table_gan
+    lazy = sdask.augment(str(model_dir), 101, shards=4, seed=7, label=1, label_column="is_fraud")
+    assert lazy.npartitions == 4
+    rows = lazy.compute()
+    again = sdask.augment(str(model_dir), 101, shards=4, seed=7, label=1, label_column="is_fraud").compute()
+    pd.testing.assert_frame_equal(rows.reset_index(drop=True), again.reset_index(drop=True))
+    assert len(rows) == 101 and list(rows.columns) == list(frame.columns)
+    assert (rows["is_fraud"] == 1).all()
+    # shard i is the generator's own sample with the i-th spawned seed: nothing depends on the worker
+    generator = synthkit.load_model(str(model_dir))
+    size, seed = sdask.shard_plan(101, 4, 7)[2]
+    first = sum(s for s, _ in sdask.shard_plan(101, 4, 7)[:2])
+    local = generator.sample(size, y=1, seed=seed)
+    pd.testing.assert_frame_equal(rows.drop(columns=["is_fraud"]).iloc[first:first + size].reset_index(drop=True),
+                                  local.reset_index(drop=True), check_dtype=False)  # Dask holds text as strings
+    other = sdask.augment(str(model_dir), 101, shards=4, seed=8, label=1).compute()
+    assert not other.reset_index(drop=True).equals(rows.drop(columns=["is_fraud"]).reset_index(drop=True))
+    assert sdask.augment(generator, 10, seed=7, label=1).npartitions == 2  # a fitted generator; one shard per worker
+    with pytest.raises(synthkit.SynthkitError, match="shards must be"):
+        sdask.augment(str(model_dir), 10, shards=0)
