@@ -249,10 +249,12 @@ def check_out_dir(out_dir, overwrite: bool = False) -> Path:
     return out
 
 
-def score_to_parquet(ddf, model, out_dir, overwrite: bool = False, exclude=(), explain: int | None = None) -> dict:
+def score_to_parquet(ddf, model, out_dir, overwrite: bool = False, exclude=(), explain: int | None = None,
+                     progress: bool | None = None) -> dict:
     """Score ``ddf`` with ``model`` (see ``detect``) into ``out_dir``: ``part-00000.parquet`` .. one per
     partition, then ``_SUCCESS`` (JSON: rows, flagged, parts). A failed run leaves no ``_SUCCESS``
-    and removes the parts it wrote. Returns the summary (rows, flagged, parts, seconds, rows_per_second)."""
+    and removes the parts it wrote. Returns the summary (rows, flagged, parts, seconds, rows_per_second).
+    ``progress``: distributed's progress bar while the parts are written (default: on a terminal)."""
     dask, _ = _import_dask()
     out = check_out_dir(out_dir, overwrite)
     detector = _model_ref(model)[1]
@@ -268,7 +270,7 @@ def score_to_parquet(ddf, model, out_dir, overwrite: bool = False, exclude=(), e
     parts = scored.to_delayed()
     writes = [dask.delayed(_write_part)(p, str(out.absolute()), i) for i, p in enumerate(parts)]
     try:
-        counts = dask.compute(*writes)
+        counts = _compute(writes, progress)
         rows, flagged = sum(c[0] for c in counts), sum(c[1] for c in counts)
         summary = {"rows": rows, "flagged": flagged, "parts": len(counts), "threshold": float(detector.threshold_)}
         tmp = out / f".{SUCCESS}.tmp"
@@ -280,6 +282,24 @@ def score_to_parquet(ddf, model, out_dir, overwrite: bool = False, exclude=(), e
     summary["seconds"] = seconds = time.perf_counter() - started
     summary["rows_per_second"] = rows / seconds if seconds > 0 else float("nan")
     return summary
+
+
+def _compute(tasks: list, progress: bool | None) -> tuple:
+    """``dask.compute(*tasks)``, with distributed's progress bar when asked (None: when stderr is a terminal)."""
+    import sys
+
+    dask, _ = _import_dask()
+    if progress or (progress is None and sys.stderr.isatty()):
+        try:
+            from distributed import get_client, progress as progress_bar
+
+            client = get_client()
+        except (ImportError, ValueError):  # no distributed client: the plain compute
+            return dask.compute(*tasks)
+        futures = client.compute(tasks)
+        progress_bar(futures)
+        return tuple(client.gather(futures))
+    return dask.compute(*tasks)
 
 
 def _remove_parts(out: Path, created: bool) -> None:

@@ -349,3 +349,14 @@ def test_augment_in_seeded_shards_on_the_workers(client, table_gan):
     assert sdask.augment(generator, 10, seed=7, label=1).npartitions == 2  # a fitted generator; one shard per worker
     with pytest.raises(synthkit.SynthkitError, match="shards must be"):
         sdask.augment(str(model_dir), 10, shards=0)
+
+
+def test_progress_bar_while_parts_are_written(data, client, tmp_path, capsys):
+    root, frame = data
+    with client.as_current():
+        summary = sdask.score_to_parquet(sdask.read_input(root / "in", root / "km"), root / "km", tmp_path / "out",
+                                         exclude=["row_id"], progress=True)
+    printed = capsys.readouterr()
+    assert "100%" in printed.out + printed.err and "Completed | " in printed.out + printed.err
+    assert summary["rows"] == ROWS
+    assert_same_rows(read_parts(tmp_path / "out"), expected(frame, root / "km"))
