@@ -5,8 +5,9 @@ score) and, for detectors with ``segment``, ``segment`` (-1 where a row has no s
 of ``synthkit.detect`` use it: in memory on the whole frame, streamed on each chunk
 (``score_file``), so the columns are built one way.
 
-``score_file`` reads a CSV or Parquet file in chunks (``synthkit.streaming``), scores each and
-appends its rows to a temporary file renamed to the output only when every chunk is written.
+``score_file`` reads a CSV or Parquet file in chunks (``synthkit.streaming``) as Arrow tables,
+scores each (converted to pandas for the detector) and appends its rows, as read, with the score
+columns to a temporary file renamed to the output only when every chunk is written.
 Memory holds one chunk at a time (plus one score per row when labels are given, to report ROC-AUC
 at the end).
 """
@@ -128,10 +129,9 @@ def score_file(path, detector, output=None, chunksize: int | None = None, label_
         raise InputFileError(f"cannot stream {path}: give an existing .csv, .csv.gz or .parquet file")
     if positive_label is not None and label_column is None:
         raise DataError("positive_label names the anomaly class of a label column; give label_column too")
-    dtype = streaming.schema_dtypes(adapter)
-    if label_column is not None:
-        dtype.pop(label_column, None)
-    reader = streaming.ChunkReader(path, streaming.DEFAULT_CHUNKSIZE if chunksize is None else chunksize, dtype=dtype)
+    columns = [c for c in adapter.columns if c["name"] != label_column]
+    reader = streaming.ChunkReader(path, streaming.DEFAULT_CHUNKSIZE if chunksize is None else chunksize,
+                                   columns=columns)
     imputing = getattr(adapter, "missing", "error") == "impute"
     summary = StreamSummary(threshold=float(detector.threshold_))
     label_values: list = []  # the label values met so far (at most two); chunks keep int8 codes into it
@@ -139,35 +139,34 @@ def score_file(path, detector, output=None, chunksize: int | None = None, label_
     bar = streaming.Progress("scoring", enabled=progress)
     started = time.perf_counter()
     with streaming.terminate_as_interrupt(), streaming.chunk_sink(output) as sink:
-        for chunk in reader:
-            if not len(chunk):
-                continue  # a header-only file yields one empty chunk with no dtypes to check
-            first_row = reader.rows_read - len(chunk)
+        for table in reader.tables():
+            if not table.num_rows:
+                continue
+            first_row = reader.rows_read - table.num_rows
+            with streaming._read_errors(path, first_row):
+                chunk = table.to_pandas()
             chunk = streaming.normalise_chunk(chunk, adapter)
-            if label_column is not None:
-                if label_column not in chunk.columns:
-                    raise DataError(f"label column {label_column!r} is not in the data; columns: "
-                                    f"{', '.join(map(str, chunk.columns))}")
-                features = chunk.drop(columns=[label_column])
-            else:
-                features = chunk
-            try:
-                out = score_frame(detector, features, chunk, explain=explain)
+            if label_column is not None and label_column not in chunk.columns:
+                raise DataError(f"label column {label_column!r} is not in the data; columns: "
+                                f"{', '.join(map(str, chunk.columns))}")
+            features = chunk.drop(columns=[label_column]) if label_column is not None else chunk
+            try:  # the score columns go to a frame of their own, joined to the rows as read (Arrow)
+                scored = score_frame(detector, features, pd.DataFrame(index=chunk.index), explain=explain)
             except SynthkitError as exc:
                 raise type(exc)(f"rows {first_row + 1}-{reader.rows_read}: {exc}") from None
             if imputing:
                 summary.rows_imputed += int(adapter.n_affected)
-            missing = out["anomaly_score"].isna().to_numpy()
+            missing = scored["anomaly_score"].isna().to_numpy()
             if missing.any():
-                out = out[~missing]
+                chunk, scored, table = chunk[~missing], scored[~missing], table.filter(~missing)
                 summary.rows_dropped += int(missing.sum())
             if label_column is not None:
-                label_codes.append(_label_codes(out[label_column], label_values, label_column))
-                kept_scores.append(out["anomaly_score"].to_numpy())
-            summary.rows += len(out)
-            summary.flagged += int(out["is_anomaly"].sum())
+                label_codes.append(_label_codes(chunk[label_column], label_values, label_column))
+                kept_scores.append(scored["anomaly_score"].to_numpy())
+            summary.rows += len(scored)
+            summary.flagged += int(scored["is_anomaly"].sum())
             if sink is not None:
-                sink.write(out)
+                sink.write(streaming.scored_rows(table, chunk, scored))
             bar.update(reader.rows_read, reader.fraction_done)
         summary.rows_read = reader.rows_read
         if summary.rows_read == 0:

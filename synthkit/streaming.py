@@ -1,13 +1,15 @@
 """Streaming: CSV and Parquet files larger than memory, read and written chunk by chunk, and sampled.
 
-Reading (``ChunkReader``) goes in chunks of ``chunksize`` rows (pandas ``read_csv`` with
-``chunksize``; pyarrow ``ParquetFile.iter_batches`` for Parquet). Writing (``chunk_sink``) appends
-each chunk to a temporary file beside the output (CSV appended as text, Parquet through one
-``ParquetWriter``), renamed to the output only when every chunk is written, so a failed or killed
-run leaves no file at the output path. Scoring a file this way is ``synthkit.scoring.score_file``.
+Reading (``ChunkReader``) goes in chunks of ``chunksize`` rows: with the model's columns (scoring),
+through pyarrow (``pyarrow.csv.open_csv``, ``ParquetFile.iter_batches``; ``synthkit.arrow_io``);
+without them (sampling a file to fit on, whose types nothing fixes yet), pandas ``read_csv`` with
+``chunksize``, which types each chunk afresh. Writing (``chunk_sink``) appends each chunk to a
+temporary file beside the output (pyarrow's ``CSVWriter`` or one ``ParquetWriter``), renamed to the
+output only when every chunk is written, so a failed or killed run leaves no file at the output
+path. Scoring a file this way is ``synthkit.scoring.score_file``.
 
-Dtypes are fixed by the model's schema, not guessed chunk by chunk: categorical columns are read as
-strings (a chunk whose categories all look like numbers stays categorical), integer columns that
+Dtypes are fixed by the model's schema, not guessed chunk by chunk (``arrow_io.column_types``
+when reading with pyarrow): categorical columns are read as strings (a chunk whose categories all look like numbers stays categorical), integer columns that
 come back as floats because a chunk holds a missing value become nullable integers, float columns
 stay floats and boolean columns holding a missing value become nullable booleans. So every chunk
 passes the same schema check and the output has one type per column.
@@ -67,12 +69,13 @@ class ChunkReader:
     count in the metadata for Parquet. Every read error becomes an ``InputFileError``.
     """
 
-    def __init__(self, path, chunksize: int = DEFAULT_CHUNKSIZE, dtype: dict | None = None):
+    def __init__(self, path, chunksize: int = DEFAULT_CHUNKSIZE, dtype: dict | None = None, columns=None):
         self.path = Path(path)
         if isinstance(chunksize, bool) or not isinstance(chunksize, (int, np.integer)) or chunksize < 1:
             raise DataError(f"chunksize must be a positive number of rows, got {chunksize!r}")
         self.chunksize = int(chunksize)
         self.dtype = dtype or {}
+        self.columns = None if columns is None else list(columns)
         self.rows_read = 0
         self.total_rows: int | None = None
         self.size = self.path.stat().st_size
@@ -90,16 +93,64 @@ class ChunkReader:
         return None
 
     def __iter__(self):
+        """DataFrames; with ``columns``, read through pyarrow (``tables``) and converted one by one."""
+        name = self.path.name.lower()
+        if self.columns is None and not name.endswith(PARQUET_SUFFIXES):
+            try:
+                yield from self._csv(gz=name.endswith(".gz"))
+            finally:
+                self._close()
+            return
+        for table in self.tables():
+            with _read_errors(self.path, self.rows_read):
+                frame = table.to_pandas()
+            yield frame
+
+    def tables(self):
+        """Arrow tables of ``chunksize`` rows, the model's columns typed as ``synthkit.arrow_io`` says."""
+        from synthkit import arrow_io
+
+        columns = self.columns or []
         name = self.path.name.lower()
         try:
             if name.endswith(PARQUET_SUFFIXES):
-                yield from self._parquet()
+                import pyarrow as pa
+
+                chunks = (pa.Table.from_batches([batch]) for batch in self._parquet())
             else:
-                yield from self._csv(gz=name.endswith(".gz"))
+                chunks = self._arrow_csv(name.endswith(".gz"), arrow_io.column_types(columns))
+            for table in chunks:
+                yield arrow_io.conform(table, columns)
         finally:
-            if self._raw is not None:
-                self._raw.close()
-                self._raw = None
+            self._close()
+
+    def _close(self):
+        if self._raw is not None:
+            self._raw.close()
+            self._raw = None
+
+    def _arrow_csv(self, gz: bool, types: dict):
+        import pyarrow as pa
+
+        from synthkit import arrow_io
+
+        if not self.size:
+            raise InputFileError(f"{self.path} is empty")
+        with _read_errors(self.path):
+            block, names = arrow_io.probe(self.path, gz, self.chunksize)
+        with _read_errors(self.path, arrow=(names, types)):
+            self._raw = pa.OSFile(str(self.path))
+            reader = arrow_io.open_csv(pa.CompressedInputStream(self._raw, "gzip") if gz else self._raw, block, types)
+        names = reader.schema.names
+        chunks = arrow_io.rebatch(reader, self.chunksize)
+        while True:
+            with _read_errors(self.path, self.rows_read, arrow=(names, types)):
+                try:
+                    table = next(chunks)
+                except StopIteration:
+                    return
+            self.rows_read += table.num_rows
+            yield table
 
     def _csv(self, gz: bool):
         self._raw = open(self.path, "rb")
@@ -129,14 +180,14 @@ class ChunkReader:
                     batch = next(batches)
                 except StopIteration:
                     return
-                chunk = batch.to_pandas()
-            self.rows_read += len(chunk)
-            yield chunk
+            self.rows_read += batch.num_rows
+            yield batch
 
 
 @contextmanager
-def _read_errors(path: Path, row: int | None = None):
-    """Turn whatever pandas, pyarrow, gzip or the OS raises on a bad file into one InputFileError."""
+def _read_errors(path: Path, row: int | None = None, arrow: tuple | None = None):
+    """Turn whatever pandas, pyarrow, gzip or the OS raises on a bad file into one InputFileError
+    (``arrow``: the CSV's column names and model types, to name a value of the wrong type)."""
     where = f" after row {row}" if row else ""
     try:
         yield
@@ -144,10 +195,18 @@ def _read_errors(path: Path, row: int | None = None):
         raise
     except pd.errors.EmptyDataError:
         raise InputFileError(f"{path} is empty") from None
-    except (OSError, ValueError, TypeError, UnicodeDecodeError, EOFError, zlib.error, pd.errors.ParserError) as exc:
-        raise InputFileError(f"cannot read {path}{where}: {_one_line(exc)}") from None
     except Exception as exc:
-        if type(exc).__module__.startswith("pyarrow"):
+        pyarrow = type(exc).__module__.startswith("pyarrow")
+        if arrow and pyarrow:
+            from synthkit.arrow_io import conversion_error
+
+            known = conversion_error(exc, *arrow, path, row)
+            if known is not None:
+                raise known from None
+            if "Empty CSV file" in str(exc):
+                raise InputFileError(f"{path} is empty") from None
+        if pyarrow or isinstance(exc, (OSError, ValueError, TypeError, UnicodeDecodeError, EOFError, zlib.error,
+                                       pd.errors.ParserError)):
             raise InputFileError(f"cannot read {path}{where}: {_one_line(exc)}") from None
         raise
 
@@ -189,52 +248,17 @@ def normalise_chunk(chunk: pd.DataFrame, adapter) -> pd.DataFrame:
 
 
 # -- writing in chunks -------------------------------------------------------------------------
-class _CsvSink:
-    def __init__(self, tmp: Path, gz: bool):
-        self.file = gzip.open(tmp, "wt", encoding="utf-8", newline="") if gz else open(tmp, "w", encoding="utf-8", newline="")
-        self.header = True
+def scored_rows(table, frame, scored):
+    """A chunk's rows as read (``table``, Arrow) with ``scored``'s columns after ``frame``'s (``arrow_io``)."""
+    from synthkit.arrow_io import scored_table
 
-    def write(self, frame: pd.DataFrame) -> None:
-        frame.to_csv(self.file, index=False, header=self.header, lineterminator="\n")
-        self.header = False
-
-    def close(self) -> None:
-        self.file.close()
-
-
-class _ParquetSink:
-    def __init__(self, tmp: Path):
-        self.tmp = tmp
-        self.writer = None
-
-    def write(self, frame: pd.DataFrame) -> None:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-        if self.writer is None:
-            self.writer = pq.ParquetWriter(self.tmp, table.schema)
-        elif not table.schema.equals(self.writer.schema):
-            try:
-                table = table.cast(self.writer.schema)
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError) as exc:
-                raise DataError(f"a column changes type between chunks ({_one_line(exc)}); write CSV output, "
-                                "or make the column's values consistent") from None
-        self.writer.write_table(table)
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-        else:  # no rows at all: still write a valid, empty file
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-
-            pq.write_table(pa.table({}), self.tmp)
+    return scored_table(table, frame, scored)
 
 
 @contextmanager
 def chunk_sink(output):
-    """An atomic chunk writer for ``output`` (or one that discards rows when output is None)."""
+    """An atomic chunk writer for ``output`` (or one that discards rows when output is None); its
+    ``write`` takes an Arrow table or a DataFrame."""
     from synthkit.io import atomic_path
 
     if output is None:
@@ -244,7 +268,9 @@ def chunk_sink(output):
     if not name.endswith(STREAM_OUTPUT_SUFFIXES):
         raise OutputFileError(f"cannot stream rows to {output}: use .csv, .csv.gz or .parquet")
     with atomic_path(output) as tmp:
-        sink = _ParquetSink(tmp) if name.endswith(".parquet") else _CsvSink(tmp, gz=name.endswith(".gz"))
+        from synthkit.arrow_io import CsvSink, ParquetSink
+
+        sink = ParquetSink(tmp) if name.endswith(".parquet") else CsvSink(tmp, gz=name.endswith(".gz"))
         try:
             yield sink
         finally:
