@@ -1,6 +1,6 @@
 """Streaming detect on a large CSV: rows/s and peak memory, against pandas + scikit-learn in memory.
 
-    python benchmarks/streaming.py [--rows 3000000] [--chunksize 100000] [--keep DIR]
+    python benchmarks/streaming.py [--rows 3000000] [--chunksize 100000] [--keep DIR] [--profile]
 
 Makes a CSV of ``--rows`` rows and 10 columns (7 floats, 1 integer count, 1 categorical with 20
 levels, 1 boolean; seeded) in a temporary folder, fits a kmeans model and a dense autoencoder on a
@@ -12,6 +12,10 @@ levels, 1 boolean; seeded) in a temporary folder, fits a kmeans model and a dens
   scikit-learn ``KMeans.transform``/``predict`` for scores and segments, and ``to_csv`` of the whole
   frame plus the three columns (wall time of those steps, measured inside the process; the
   baseline's fit on 200,000 rows is not counted).
+
+``--profile`` then runs the kmeans streaming once more under ``cProfile`` (in this process, after
+the timed runs) and prints where its time goes: loading the model, reading, conversion to pandas,
+encoding, scoring, writing.
 
 Peak RSS is each process's own maximum resident set (``os.wait4``). The load average is printed
 before the timed runs: the machine may be shared, so compare the ratios of one run, not absolute
@@ -81,6 +85,37 @@ def make_csv(path: Path, rows: int, seed: int = 0, block: int = 500_000) -> None
             written += n
 
 
+#: (label, file name ending, function name) of the steps the profile breakdown reports, cumulative.
+STEPS = [("score_file (all)", "scoring.py", "score_file"),
+         ("loading the model", "modeldir.py", "model_for"),
+         ("reading CSV chunks", "streaming.py", "tables"),
+         ("reading CSV chunks (pandas)", "streaming.py", "_csv"),
+         ("Arrow to pandas", "pandas_compat.py", "table_to_dataframe"),
+         ("normalise_chunk", "streaming.py", "normalise_chunk"),
+         ("score_frame", "scoring.py", "score_frame"),
+         ("  adapter.transform", "table_adapter.py", "transform"),
+         ("writing (sink.write)", "arrow_io.py", "write"),
+         ("writing (sink.write, pandas)", "streaming.py", "write")]
+
+
+def profile(big: Path, model_dir: Path, out: Path, chunksize: int) -> None:
+    """Score ``big`` with the model under cProfile and print the cumulative seconds of each step."""
+    import cProfile
+    import pstats
+
+    from synthkit import scoring
+
+    profiler = cProfile.Profile()
+    profiler.runcall(scoring.score_file, big, str(model_dir), out, chunksize=chunksize)
+    stats = pstats.Stats(profiler).stats
+    total = max(ct for (f, _, name), (_, _, _, ct, _) in stats.items() if name == "score_file")
+    print(f"\nprofile of the kmeans streaming run (cProfile, cumulative seconds; {total:.1f}s in score_file):")
+    for label, ending, function in STEPS:
+        seconds = sum(ct for (f, _, name), (_, _, _, ct, _) in stats.items() if name == function and f.endswith(ending))
+        if seconds:
+            print(f"  {label:<30} {seconds:7.2f}s  {seconds / total:6.1%}")
+
+
 def measured(cmd: list[str], env=None) -> tuple[float, float, str]:
     """Run ``cmd`` and return (wall seconds, peak RSS MiB, stdout) using os.wait4 for this child only."""
     out_file = tempfile.TemporaryFile(mode="w+")
@@ -104,6 +139,7 @@ def main() -> None:
     parser.add_argument("--chunksize", type=int, default=100_000)
     parser.add_argument("--keep", help="keep the data and outputs in this folder instead of a temporary one")
     parser.add_argument("--skip-autoencoder", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="then profile the kmeans streaming run")
     args = parser.parse_args()
 
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="synthkit-bench-"))
@@ -151,6 +187,8 @@ def main() -> None:
             print(f"{name:<42} {seconds:8.1f} {args.rows / seconds:10,.0f} {rss:13.0f} {seconds / base_time:16.2f}x  {note}")
         print(f"\nrows: {args.rows:,}  chunksize: {args.chunksize:,}  load average after: "
               f"{load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}")
+        if args.profile:
+            profile(big, models["kmeans"][0], folder / "out-profile.csv", args.chunksize)
     finally:
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
