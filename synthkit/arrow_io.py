@@ -94,7 +94,10 @@ def rebatch(batches, chunksize: int):
 
 def conform(table: pa.Table, columns) -> pa.Table:
     """Cast model columns as the pandas path types them: whole-valued integer columns to int64, other
-    numeric columns to float64 (so every chunk of a file has one type per column)."""
+    numeric columns to float64 (so every chunk of a file has one type per column); a column with no
+    name is called ``Unnamed: i`` as pandas calls it (a CSV written with its index)."""
+    if "" in table.column_names:
+        table = table.rename_columns([n or f"Unnamed: {i}" for i, n in enumerate(table.column_names)])
     names = table.column_names
     for col in columns:
         if col.get("kind") != "numeric" or "missing_of" in col or names.count(col["name"]) != 1:
@@ -132,6 +135,7 @@ def scored_table(table: pa.Table, frame: pd.DataFrame, scored: pd.DataFrame) -> 
 
 
 def _as_table(rows) -> pa.Table:
+    """An Arrow table of ``rows`` (a table already, or a DataFrame, its index left out)."""
     return rows if isinstance(rows, pa.Table) else pa.Table.from_pandas(rows, preserve_index=False)
 
 

@@ -65,8 +65,11 @@ def is_large(path) -> bool:
 class ChunkReader:
     """Iterate a CSV or Parquet file as DataFrames of at most ``chunksize`` rows.
 
-    ``fraction_done`` estimates progress: bytes read over file size for CSV, rows over the row
-    count in the metadata for Parquet. Every read error becomes an ``InputFileError``.
+    ``columns`` (the model adapter's column descriptions) types the model's columns and reads
+    through pyarrow; ``tables`` gives the chunks as Arrow tables. Without it, CSV is read by pandas
+    with ``dtype``. ``fraction_done`` estimates progress: bytes read over file size for CSV, rows
+    over the row count in the metadata for Parquet. Every read error becomes a one-line
+    ``SynthkitError`` (``InputFileError``; ``SchemaError`` for a model column's wrong value).
     """
 
     def __init__(self, path, chunksize: int = DEFAULT_CHUNKSIZE, dtype: dict | None = None, columns=None):
@@ -125,11 +128,13 @@ class ChunkReader:
             self._close()
 
     def _close(self):
+        """Close the raw file under the reader (its position is the CSV progress)."""
         if self._raw is not None:
             self._raw.close()
             self._raw = None
 
     def _arrow_csv(self, gz: bool, types: dict):
+        """CSV chunks through pyarrow's streaming reader; a bad value or row is one SynthkitError."""
         import pyarrow as pa
 
         from synthkit import arrow_io

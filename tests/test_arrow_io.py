@@ -147,3 +147,9 @@ def test_chunks_have_exactly_chunksize_rows(model, tmp_path):
     sizes = [len(chunk) for chunk in reader]
     assert sizes == [300, 300, 300, 100] and reader.rows_read == 1000
     assert reader.fraction_done is None or reader.fraction_done <= 1.0
+
+
+def test_a_csv_written_with_its_index_names_the_column_as_pandas_does(model, tmp_path):
+    awkward_table(50, seed=8).to_csv(tmp_path / "d.csv")
+    with pytest.raises(SchemaError, match="unexpected columns Unnamed: 0"):
+        scoring.score_file(tmp_path / "d.csv", model)
