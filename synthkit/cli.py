@@ -132,7 +132,7 @@ def _summary_stream(to_stderr: bool):
 @click.option("--label-column", help="Tables: the column to condition on.")
 @click.option("--label", help="The class every synthetic row or image should have.")
 @click.option("-o", "--output", type=click.Path(), help="Write the samples here (.csv, .parquet or .npz; "
-                                                        "tables: - for CSV on stdout).")
+                                                        "images: DIR/ for PNGs; tables: - for CSV on stdout).")
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 @click.option("--grid", type=click.Path(), help="Images: write a PNG grid of samples.")
 @click.option("--seed", type=int, help="Random seed, for repeatable fitting and sampling.")
@@ -149,6 +149,7 @@ def augment(input, plugin, n, params, label_column, label, output, overwrite, gr
     -o - writes synthetic rows as CSV to stdout (and the summary to stderr).
     """
     from synthkit.api import check_n
+    from synthkit.image_folders import check_image_folder_output, is_folder_output
     from synthkit.io import check_distinct, check_output, check_output_dir, read_input, removed_on_failure
     from synthkit.registry import get_registry
 
@@ -164,9 +165,12 @@ def augment(input, plugin, n, params, label_column, label, output, overwrite, gr
     to_stdout = output == STDOUT
     if to_stdout:
         _check_stdout_output(output, "table" if data.is_table else "images")
+    elif output and not data.is_table and is_folder_output(output):
+        check_image_folder_output(output, overwrite, inputs=inputs)
     elif output:
         if not data.is_table and not str(output).lower().endswith(".npz"):
-            raise SynthkitError("images are written as .npz (arrays x and y); use --grid for a picture")
+            raise SynthkitError("images are written as .npz (arrays x and y) or as PNGs into a folder "
+                                "(-o DIR/); use --grid for a picture")
         check_output(output, overwrite, inputs=inputs)
     if grid:
         if data.is_table:
@@ -214,8 +218,12 @@ def _write_samples(samples, labels, output) -> None:
 
     from synthkit.io import write_npz, write_table
 
+    from synthkit.image_folders import is_folder_output, write_image_folder
+
     if hasattr(samples, "columns"):
         write_table(samples, output)
+    elif is_folder_output(output):
+        write_image_folder(samples, labels, output)
     elif str(output).lower().endswith(".npz"):
         arrays = {"x": samples}
         if labels is not None:

@@ -189,7 +189,8 @@ def detect_frames(loaded, label_column, normal_class, positive_label=None):
     if positive_label is not None:
         raise DataError("positive_label applies to a table's label column; for images use normal_class")
     images = loaded.images
-    out = pd.DataFrame({"index": np.arange(len(images))})
+    paths = getattr(loaded, "paths", None)
+    out = pd.DataFrame({"path": paths} if paths is not None else {"index": np.arange(len(images))})
     truth = None
     if loaded.labels is not None:
         out["label"] = loaded.labels

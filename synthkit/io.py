@@ -35,6 +35,7 @@ class Data:
     images: np.ndarray | None = None
     labels: np.ndarray | None = None
     label_column: str | None = None  # the dataset's known label column, for tables
+    paths: list | None = None     # each image's file path, relative to its folder (image folders)
 
     @property
     def is_table(self) -> bool:
@@ -77,7 +78,10 @@ def _read_file(path: Path) -> Data:
     import pandas as pd
 
     if path.is_dir():
-        raise InputFileError(f"{path} is a folder; give a CSV, Parquet, NPZ or IDX file")
+        from synthkit.image_folders import read_image_folder
+
+        images, labels, paths = read_image_folder(path)
+        return Data(path.name, images=images, labels=labels, paths=paths)
     suffix = _suffix(path)
     try:
         if suffix in (".csv", ".csv.gz"):

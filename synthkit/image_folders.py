@@ -1,0 +1,171 @@
+"""Folders of PNG and JPEG images as input, and as output for generated images.
+
+Input: every ``.png``, ``.jpg`` and ``.jpeg`` file under the folder, found recursively and read in
+path order; the first-level subfolder names are the labels when the images lie in subfolders, and
+there are no labels when they lie flat. Images become one ``(n, h, w, c)`` uint8 array (c = 1 for
+grayscale, 3 for colour; an alpha channel is dropped); images of other sizes are resized to the most
+common size, and a note on stderr says so. Output: one PNG per image, in a subfolder per label, made
+in a temporary folder beside the target and renamed at the end.
+
+PIL (Pillow) decodes the files: it reads PNG and JPEG without importing TensorFlow.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from synthkit.errors import InputFileError, OutputFileError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+
+def image_files(folder: Path) -> list[Path]:
+    """The image files under ``folder`` (recursively, hidden entries skipped), in path order."""
+    found = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found += [Path(root) / f for f in sorted(files)
+                  if not f.startswith(".") and f.lower().endswith(IMAGE_SUFFIXES)]
+    return sorted(found, key=lambda p: p.relative_to(folder).parts)
+
+
+def read_image_folder(folder) -> tuple[np.ndarray, np.ndarray | None, list[str]]:
+    """(images ``(n, h, w, c)`` uint8, labels from the first-level subfolders or None, relative paths)."""
+    from PIL import Image, UnidentifiedImageError
+
+    folder = Path(folder)
+    files = image_files(folder)
+    if not files:
+        raise InputFileError(f"{folder} holds no PNG or JPEG images; give a folder of .png/.jpg files "
+                             "(in one subfolder per label, or flat)")
+    relative = [f.relative_to(folder) for f in files]
+    nested = [len(r.parts) > 1 for r in relative]
+    if any(nested) and not all(nested):
+        flat = next(r for r, n in zip(relative, nested) if not n)
+        raise InputFileError(f"{folder} has images both in subfolders and at its top ({flat}); put every image "
+                             "in a label subfolder, or all of them flat")
+    arrays = []
+    for path in files:
+        try:
+            with Image.open(path) as img:
+                img.load()
+                arrays.append(_as_array(img))
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+            raise InputFileError(f"cannot read image {path}: {_reason(exc)}; remove or replace the file") from None
+    colour = any(a.shape[2] == 3 for a in arrays)
+    if colour:
+        arrays = [np.repeat(a, 3, axis=2) if a.shape[2] == 1 else a for a in arrays]
+    sizes = Counter(a.shape[:2] for a in arrays)
+    size = max(sizes, key=lambda s: (sizes[s], s))  # the most common; ties go to the larger
+    if len(sizes) > 1:
+        others = len(arrays) - sizes[size]
+        print(f"note: {others} of {len(arrays)} images in {folder} resized to {size[0]}x{size[1]} (height x width), "
+              "the most common size", file=sys.stderr)
+        arrays = [a if a.shape[:2] == size else _resize(a, size) for a in arrays]
+    labels = np.array([r.parts[0] for r in relative]) if all(nested) else None
+    return np.stack(arrays), labels, [r.as_posix() for r in relative]
+
+
+def _as_array(img) -> np.ndarray:
+    """One decoded image as ``(h, w, c)`` uint8: grayscale keeps one channel, anything else becomes RGB."""
+    if img.mode in ("1", "L", "LA"):
+        return np.asarray(img.convert("L"), dtype=np.uint8)[:, :, None]
+    if img.mode.startswith(("I", "F")):  # 16-bit or float grayscale
+        values = np.asarray(img, dtype=np.float64)
+        values = values / 257.0 if values.size and values.max() > 255 else values
+        return np.clip(values, 0, 255).round().astype(np.uint8)[:, :, None]
+    return np.asarray(img.convert("RGB"), dtype=np.uint8)
+
+
+def _resize(array: np.ndarray, size) -> np.ndarray:
+    from PIL import Image
+
+    mode = "L" if array.shape[2] == 1 else "RGB"
+    img = Image.fromarray(array[:, :, 0] if mode == "L" else array, mode=mode)
+    out = np.asarray(img.resize((size[1], size[0]), Image.Resampling.BILINEAR), dtype=np.uint8)
+    return out[:, :, None] if mode == "L" else out
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+# -- output ------------------------------------------------------------------------------------
+def is_folder_output(output) -> bool:
+    """Whether ``output`` names a folder of images: it ends with a slash or is an existing folder."""
+    text = str(output)
+    return text.endswith(("/", os.sep)) or Path(text).is_dir()
+
+
+def check_image_folder_output(output, overwrite: bool = False, inputs: set | None = None) -> Path:
+    """Validate a folder output for images before any work: an existing one needs ``overwrite``."""
+    path = Path(output)
+    if inputs and any(path.resolve() == Path(i).resolve() or Path(i).resolve() in path.resolve().parents
+                      or path.resolve() in Path(i).resolve().parents for i in inputs):
+        raise OutputFileError(f"refusing to write images into or over the input {path}; choose another folder")
+    if path.exists() and not path.is_dir():
+        raise OutputFileError(f"cannot write images to {path}: it is a file; give a folder")
+    if path.exists() and not overwrite:
+        raise OutputFileError(f"{path} already exists; remove it or pass --overwrite")
+    parent = path.resolve().parent
+    if not parent.is_dir():
+        raise OutputFileError(f"cannot write {path}: folder {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise OutputFileError(f"cannot write {path}: folder {parent} is not writable")
+    return path
+
+
+def write_image_folder(images, labels, output) -> None:
+    """Write ``images`` as PNGs (a subfolder per label, or flat), into a temporary folder renamed to ``output``."""
+    from PIL import Image
+
+    path = Path(output).resolve()
+    images = np.asarray(images)
+    if images.ndim == 3:
+        images = images[:, :, :, None]
+    if images.dtype != np.uint8:
+        scale = 255.0 if images.size and float(np.nanmax(images)) <= 1.0 else 1.0
+        images = np.clip(np.nan_to_num(images.astype(np.float64) * scale), 0, 255).round().astype(np.uint8)
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent))
+    except OSError as exc:
+        raise OutputFileError(f"cannot write {output}: {exc.strerror or type(exc).__name__}") from None
+    try:
+        os.chmod(tmp, 0o777 & ~_umask())
+        width = len(str(max(len(images) - 1, 0)))
+        for i, image in enumerate(images):
+            folder = tmp / _safe_name(labels[i]) if labels is not None else tmp
+            folder.mkdir(exist_ok=True)
+            pixels = image[:, :, 0] if image.shape[2] == 1 else image[:, :, :3]
+            Image.fromarray(pixels).save(folder / f"{i:0{width}d}.png", format="PNG")
+        if path.exists():
+            old = path.with_name(f".{path.name}.old-{os.getpid()}")
+            os.replace(path, old)
+            os.replace(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, path)
+    except BaseException as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise OutputFileError(f"cannot write {output}: {exc.strerror or type(exc).__name__}") from None
+        raise
+
+
+def _safe_name(label) -> str:
+    name = str(label).replace("/", "_").replace(os.sep, "_").strip()
+    return name if name not in ("", ".", "..") else "_"
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
