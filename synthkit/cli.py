@@ -113,6 +113,19 @@ def datasets():
         click.echo(f"  {dataset.location()}")
 
 
+def image_folder_options(f):
+    f = click.option("--skip-bad-files", is_flag=True,
+                     help="Image folders: leave out files that do not decode (listed on stderr).")(f)
+    return click.option("--image-size", nargs=2, type=click.IntRange(min=1), metavar="H W",
+                        help="Image folders: resize every image to H x W pixels (default: the most common size).")(f)
+
+
+def check_folder_options(image_size, skip_bad_files, *loaded) -> None:
+    """Refuse --image-size / --skip-bad-files when no input is a folder of images."""
+    if (image_size or skip_bad_files) and not any(getattr(d, "paths", None) is not None for d in loaded):
+        raise SynthkitError("--image-size and --skip-bad-files apply to a folder of images; no input is one")
+
+
 def _model_options(f):
     f = click.option("--model", "model_dir", type=click.Path(), help="Use a saved model directory instead of fitting.")(f)
     f = click.option("--save-model", "save_dir", type=click.Path(), help="Save the fitted model to this directory.")(f)
@@ -141,10 +154,11 @@ def _summary_stream(to_stderr: bool):
 @click.option("--filter-model", type=click.Path(), help="The detector model directory --filter scores with "
                                                         "(implies --filter).")
 @_model_options
+@image_folder_options
 @verbose_option
 def augment(input, plugin, n, params, label_column, label, output, overwrite, grid, seed, filter_rows, filter_model,
-            save_dir, model_dir, verbose):
-    """Make N synthetic rows or images like INPUT (a file or a dataset name).
+            save_dir, model_dir, image_size, skip_bad_files, verbose):
+    """Make N synthetic rows or images like INPUT (a file, a folder of PNG/JPEG images, or a dataset name).
 
     -o - writes synthetic rows as CSV to stdout (and the summary to stderr).
     """
@@ -161,7 +175,8 @@ def augment(input, plugin, n, params, label_column, label, output, overwrite, gr
     if not model_dir:
         get_registry().get("generators", plugin)  # fail fast, naming what is installed
     inputs: set = set()
-    data = read_input(input, inputs)
+    data = read_input(input, inputs, image_size, skip_bad_files)
+    check_folder_options(image_size, skip_bad_files, data)
     to_stdout = output == STDOUT
     if to_stdout:
         _check_stdout_output(output, "table" if data.is_table else "images")
@@ -248,8 +263,10 @@ def _write_samples(samples, labels, output) -> None:
 @click.option("--features", "features_from", default=None, metavar="DATASET",
               help="Images: measure with this dataset's feature model (e.g. mnist) when REAL is a file "
                    "(default: REAL's own dataset).")
+@image_folder_options
 @verbose_option
-def evaluate(real, synthetic, label_column, positive_label, holdout, seed, features_from, verbose):
+def evaluate(real, synthetic, label_column, positive_label, holdout, seed, features_from, image_size, skip_bad_files,
+             verbose):
     """Quality of a SYNTHETIC set against REAL data (each a file or a dataset name).
 
     Images: REAL is a dataset with a feature model (such as mnist:test), or a file measured with
@@ -261,8 +278,10 @@ def evaluate(real, synthetic, label_column, positive_label, holdout, seed, featu
     from synthkit import evaluation
     from synthkit.io import read_input
 
-    real_d, synth_d = read_input(real), read_input(synthetic)
-    hold_d = read_input(holdout) if holdout else None
+    folder_options = {"image_size": image_size, "skip_bad_files": skip_bad_files}
+    real_d, synth_d = read_input(real, **folder_options), read_input(synthetic, **folder_options)
+    hold_d = read_input(holdout, **folder_options) if holdout else None
+    check_folder_options(image_size, skip_bad_files, real_d, synth_d, hold_d)
     if real_d.is_table != synth_d.is_table or (hold_d is not None and hold_d.is_table != real_d.is_table):
         raise DataError("REAL and SYNTHETIC must both be tables or both be images")
     if real_d.is_table:

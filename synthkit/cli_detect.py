@@ -11,8 +11,8 @@ import time
 
 import click
 
-from synthkit.cli import (STDOUT, _check_stdout_output, _model_options, _summary_stream, parse_params,
-                          progress_to_stderr, quiet_tensorflow, verbose_option)
+from synthkit.cli import (STDOUT, _check_stdout_output, _model_options, _summary_stream, check_folder_options,
+                          image_folder_options, parse_params, progress_to_stderr, quiet_tensorflow, verbose_option)
 from synthkit.errors import SynthkitError
 
 class ContaminationType(click.ParamType):
@@ -64,10 +64,13 @@ class ContaminationType(click.ParamType):
 @click.option("--workers", type=click.IntRange(min=1), metavar="N",
               help="--engine dask: worker processes of the local cluster (default: one per core).")
 @_model_options
+@image_folder_options
 @verbose_option
 def detect(input, plugin, params, contamination, explain, label_column, positive_label, normal_class, output,
-           overwrite, plot_dir, seed, chunksize, sample_rows, engine, scheduler, workers, save_dir, model_dir, verbose):
-    """Score INPUT (a CSV, Parquet, NPZ or IDX file, or a dataset name such as transactions or mnist:test).
+           overwrite, plot_dir, seed, chunksize, sample_rows, engine, scheduler, workers, save_dir, model_dir,
+           image_size, skip_bad_files, verbose):
+    """Score INPUT (a CSV, Parquet, NPZ or IDX file, a folder of PNG/JPEG images, or a dataset name such as
+    transactions or mnist:test).
 
     A CSV or Parquet INPUT is streamed in chunks, in flat memory, when scoring with --model, when
     --chunksize or --sample-rows is given, or when fitting on a file over 256 MiB (the fit then uses
@@ -86,7 +89,8 @@ def detect(input, plugin, params, contamination, explain, label_column, positive
                             plugin=plugin, params=params, contamination=contamination, seed=seed,
                             sample_rows=sample_rows, save_dir=save_dir,
                             local_only={"--positive-label": positive_label, "--normal-class": normal_class,
-                                        "--plot": plot_dir, "--chunksize": chunksize})
+                                        "--plot": plot_dir, "--chunksize": chunksize, "--image-size": image_size,
+                                        "--skip-bad-files": skip_bad_files or None})
     if scheduler or workers:
         raise SynthkitError("--scheduler and --workers are for --engine dask")
     if save_dir and model_dir:
@@ -109,7 +113,8 @@ def detect(input, plugin, params, contamination, explain, label_column, positive
         inputs.add(os.path.realpath(input))
         data = input
     else:
-        data = read_input(input, inputs)
+        data = read_input(input, inputs, image_size, skip_bad_files)
+    check_folder_options(image_size, skip_bad_files, data)
     if to_stdout:
         _check_stdout_output(output, "table" if data.is_table else "images")
     elif output:

@@ -36,41 +36,54 @@ def image_files(folder: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.relative_to(folder).parts)
 
 
-def read_image_folder(folder) -> tuple[np.ndarray, np.ndarray | None, list[str]]:
-    """(images ``(n, h, w, c)`` uint8, labels from the first-level subfolders or None, relative paths)."""
+def read_image_folder(folder, size=None, skip_bad: bool = False) -> tuple[np.ndarray, np.ndarray | None, list[str]]:
+    """(images ``(n, h, w, c)`` uint8, labels from the first-level subfolders or None, relative paths).
+
+    ``size`` (height, width) resizes every image to it (default: the most common size); ``skip_bad``
+    leaves out files that do not decode, with a note on stderr, instead of stopping at the first.
+    """
     from PIL import Image, UnidentifiedImageError
 
     folder = Path(folder)
     files = image_files(folder)
     if not files:
-        raise InputFileError(f"{folder} holds no PNG or JPEG images; give a folder of .png/.jpg files "
-                             "(in one subfolder per label, or flat)")
+        raise InputFileError(f"{folder} is a folder with no PNG or JPEG images; give a folder of .png/.jpg files "
+                             "(in one subfolder per label, or flat), or a CSV, Parquet, NPZ or IDX file")
     relative = [f.relative_to(folder) for f in files]
     nested = [len(r.parts) > 1 for r in relative]
     if any(nested) and not all(nested):
         flat = next(r for r, n in zip(relative, nested) if not n)
         raise InputFileError(f"{folder} has images both in subfolders and at its top ({flat}); put every image "
                              "in a label subfolder, or all of them flat")
-    arrays = []
-    for path in files:
+    arrays, kept, bad = [], [], []
+    for path, rel in zip(files, relative):
         try:
             with Image.open(path) as img:
                 img.load()
                 arrays.append(_as_array(img))
+            kept.append(rel)
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-            raise InputFileError(f"cannot read image {path}: {_reason(exc)}; remove or replace the file") from None
-    colour = any(a.shape[2] == 3 for a in arrays)
-    if colour:
+            if not skip_bad:
+                raise InputFileError(f"cannot read image {path}: {_reason(exc)}; remove or replace the file, "
+                                     "or pass --skip-bad-files (skip_bad_files=True)") from None
+            bad.append(rel.as_posix())
+    if bad:
+        print(f"note: skipped {len(bad)} unreadable image file{'s' if len(bad) > 1 else ''} in {folder}: "
+              f"{', '.join(bad[:3])}{', ...' if len(bad) > 3 else ''}", file=sys.stderr)
+    if not arrays:
+        raise InputFileError(f"{folder} holds no readable PNG or JPEG images")
+    if any(a.shape[2] == 3 for a in arrays):
         arrays = [np.repeat(a, 3, axis=2) if a.shape[2] == 1 else a for a in arrays]
     sizes = Counter(a.shape[:2] for a in arrays)
-    size = max(sizes, key=lambda s: (sizes[s], s))  # the most common; ties go to the larger
-    if len(sizes) > 1:
-        others = len(arrays) - sizes[size]
-        print(f"note: {others} of {len(arrays)} images in {folder} resized to {size[0]}x{size[1]} (height x width), "
-              "the most common size", file=sys.stderr)
-        arrays = [a if a.shape[:2] == size else _resize(a, size) for a in arrays]
-    labels = np.array([r.parts[0] for r in relative]) if all(nested) else None
-    return np.stack(arrays), labels, [r.as_posix() for r in relative]
+    target = tuple(size) if size is not None else max(sizes, key=lambda s: (sizes[s], s))  # ties: the larger
+    others = len(arrays) - sizes.get(target, 0)
+    if others:
+        why = "as asked" if size is not None else "the most common size"
+        print(f"note: {others} of {len(arrays)} images in {folder} resized to {target[0]}x{target[1]} "
+              f"(height x width), {why}", file=sys.stderr)
+        arrays = [a if a.shape[:2] == target else _resize(a, target) for a in arrays]
+    labels = np.array([r.parts[0] for r in kept]) if all(nested) else None
+    return np.stack(arrays), labels, [r.as_posix() for r in kept]
 
 
 def _as_array(img) -> np.ndarray:
@@ -169,3 +182,20 @@ def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+def image_rows(frame, loaded) -> np.ndarray | None:
+    """Where a scored frame's rows sit in ``loaded.images``: its ``index`` column, or its ``path`` column
+    matched to ``loaded.paths``; None when it has neither (it scores a table)."""
+    from synthkit.errors import DataError
+
+    if "index" in frame.columns:
+        return frame["index"].to_numpy()
+    if "path" not in frame.columns or getattr(loaded, "paths", None) is None:
+        return None
+    position = {p: i for i, p in enumerate(loaded.paths)}
+    missing = [p for p in frame["path"].astype(str) if p not in position]
+    if missing:
+        raise DataError(f"the frame scores image {missing[0]!r}, which the data does not hold; give the folder "
+                        "it was scored from")
+    return np.array([position[p] for p in frame["path"].astype(str)], dtype=np.int64)

@@ -42,13 +42,13 @@ class Data:
         return self.frame is not None
 
 
-def read_input(spec, inputs: set | None = None) -> Data:
-    """Load a file path or a dataset name (``name`` or ``name:split``)."""
+def read_input(spec, inputs: set | None = None, image_size=None, skip_bad_files: bool = False) -> Data:
+    """Load a file path or a dataset name (``name`` or ``name:split``); the image options apply to folders."""
     path = Path(str(spec))
     if path.exists():
         if inputs is not None:
             inputs.add(path.resolve())
-        return _read_file(path)
+        return _read_file(path, image_size, skip_bad_files)
     from synthkit.registry import get_registry
 
     name, _, split = str(spec).partition(":")
@@ -74,13 +74,13 @@ def _suffix(path: Path) -> str:
     return path.suffix.lower()
 
 
-def _read_file(path: Path) -> Data:
+def _read_file(path: Path, image_size=None, skip_bad_files: bool = False) -> Data:
     import pandas as pd
 
     if path.is_dir():
         from synthkit.image_folders import read_image_folder
 
-        images, labels, paths = read_image_folder(path)
+        images, labels, paths = read_image_folder(path, image_size, skip_bad_files)
         return Data(path.name, images=images, labels=labels, paths=paths)
     suffix = _suffix(path)
     try:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from synthkit.image_folders import image_rows
+
 
 def _pyplot():
     import matplotlib
@@ -327,10 +329,10 @@ def _frame_source(frame, data, detector, label_column, normal_class, positive_la
     threshold = detector.threshold_ if detector is not None else summary.get("threshold")
     loaded = None if data is None else as_data(data)
     if loaded is not None and not loaded.is_table:
-        if "index" not in frame.columns:
+        index = image_rows(frame, loaded)
+        if index is None:
             raise DataError("this frame scores a table, but data holds images")
         images = np.asarray(loaded.images)
-        index = frame["index"].to_numpy()
         if len(index) and index.max() >= len(images):
             raise DataError(f"the frame scores {index.max() + 1} or more images, data holds {len(images)}")
         labels = frame["label"].to_numpy() if "label" in frame.columns else None
@@ -339,8 +341,8 @@ def _frame_source(frame, data, detector, label_column, normal_class, positive_la
         if normal_class is not None and labels is not None:
             truth = (~class_mask(labels, normal_class)).astype(int)
         return frame, detector, threshold, images[index], labels, truth
-    if loaded is None and "index" in frame.columns and "anomaly_score" in frame.columns \
-            and set(frame.columns) <= {"index", "label", "anomaly_score", "is_anomaly", "segment"}:
+    if loaded is None and {"index", "path"} & set(frame.columns) and "anomaly_score" in frame.columns \
+            and set(frame.columns) <= {"index", "path", "label", "anomaly_score", "is_anomaly", "segment"}:
         raise DataError("this frame scores images: give the images as data")
     label_column = label_column or summary.get("label_column")
     truth = None
@@ -381,8 +383,9 @@ def _plot_inputs(frame, det, loaded, features=None):
 
     if features is None and loaded is not None and not loaded.is_table:
         images = np.asarray(loaded.images)
-        if "index" in frame.columns and len(frame) != len(images):
-            images = images[frame["index"].to_numpy()]
+        rows = image_rows(frame, loaded)
+        if rows is not None and len(frame) != len(images):
+            images = images[rows]
         return images, (frame["label"].to_numpy() if "label" in frame.columns else None)
     if features is None:
         columns = [c["name"] for c in det.adapter_.columns]

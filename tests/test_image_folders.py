@@ -1,4 +1,4 @@
-"""Folders of PNG/JPEG images in (as_data, detect) and out (augment -o DIR/), on patches of scikit-learn's two sample photos."""
+"""Folders of PNG/JPEG images in (as_data, detect) and out (augment -o DIR/), on patches of two real photos."""
 
 from __future__ import annotations
 
@@ -109,7 +109,7 @@ def test_corrupt_image_is_one_line_naming_the_file(labelled):
 
 def test_empty_folder_and_mixed_layout_are_refused(tmp_path, labelled):
     (tmp_path / "empty").mkdir()
-    with pytest.raises(InputFileError, match="holds no PNG or JPEG images"):
+    with pytest.raises(InputFileError, match="is a folder with no PNG or JPEG images"):
         as_data(tmp_path / "empty")
     Image.fromarray(np.zeros((SIZE, SIZE, 3), np.uint8)).save(labelled / "stray.png")
     with pytest.raises(InputFileError, match=r"both in subfolders and at its top \(stray\.png\)"):
@@ -151,3 +151,49 @@ def test_augment_writes_pngs_into_a_label_folder(labelled, tmp_path):
 def test_augment_refuses_to_write_into_its_input(labelled):
     assert_one_line_error(run("augment", labelled, "--plugin", "gan", "-n", 3, "-o", f"{labelled}/china/"),
                           r"refusing to write images into or over the input")
+
+
+def test_plots_of_a_folder_find_each_row_by_its_path(labelled, tmp_path):
+    import synthkit
+    from synthkit.errors import DataError
+    from synthkit.plots import detection_plots
+
+    frame = synthkit.detect(str(labelled), plugin="kmeans")
+    written = detection_plots(frame.iloc[::-1].head(20), labelled, tmp_path / "plots")
+    assert {"scores.png", "most_anomalous.png"} <= {p.rsplit("/", 1)[-1] for p in map(str, written)}
+    with pytest.raises(DataError, match="give the images as data"):
+        detection_plots(frame, None, tmp_path / "p2")
+    renamed = frame.assign(path=frame["path"].str.replace("china/", "other/"))
+    with pytest.raises(DataError, match=r"scores image 'other/00\.png'"):
+        detection_plots(renamed, labelled, tmp_path / "p3")
+
+
+def test_image_size_resizes_every_image(labelled, tmp_path, capsys):
+    from synthkit.io import read_input
+
+    data = read_input(labelled, image_size=(24, 20))
+    assert data.images.shape == (2 * PER_CLASS, 24, 20, 3)
+    assert "80 of 80 images" in capsys.readouterr().err
+    out = tmp_path / "scores.csv"
+    result = run("detect", labelled, "--plugin", "kmeans", "--image-size", 24, 20, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "resized to 24x20 (height x width), as asked" in result.stderr
+    assert len(pd.read_csv(out)) == 2 * PER_CLASS
+
+
+def test_skip_bad_files_leaves_out_what_does_not_decode(labelled, tmp_path):
+    (labelled / "flower" / "broken.png").write_bytes(b"not a png at all")
+    out = tmp_path / "scores.csv"
+    result = run("detect", labelled, "--plugin", "kmeans", "--skip-bad-files", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "skipped 1 unreadable image file" in result.stderr and "flower/broken.png" in result.stderr
+    scores = pd.read_csv(out)
+    assert len(scores) == 2 * PER_CLASS and "flower/broken.png" not in set(scores["path"])
+
+
+def test_folder_options_need_a_folder(tmp_path):
+    table = tmp_path / "t.csv"
+    pd.DataFrame({"x": np.arange(20.0), "y": np.arange(20.0) % 3}).to_csv(table, index=False)
+    for command in (["detect", table, "--plugin", "kmeans"], ["augment", table, "-n", 3]):
+        assert_one_line_error(run(*command, "--image-size", 8, 8), r"apply to a folder of images")
+        assert_one_line_error(run(*command, "--skip-bad-files"), r"apply to a folder of images")
