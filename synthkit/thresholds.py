@@ -33,8 +33,8 @@ AUTO_RULE = "mad(k=2)"  # what "auto" applies: median + 2 MAD (see threshold)
 MAD_TO_SD = 1.4826  # MAD * 1.4826 is the standard deviation of a normal distribution
 
 
-def _robust_unit(scores: np.ndarray) -> tuple[float, float]:
-    """(median, a positive scale): the IQR, else the standard deviation, else 1."""
+def robust_scale(scores: np.ndarray) -> tuple[float, float]:
+    """(median, a positive scale) of scores: the IQR, else the standard deviation, else 1."""
     q25, q50, q75 = np.quantile(scores, [0.25, 0.5, 0.75])
     scale = float(q75 - q25)
     if not scale > 0:
@@ -65,7 +65,7 @@ def transformed(scores, transform: str | None = None) -> np.ndarray:
         raise ValueError(f"transform must be None or 'yeo-johnson', got {transform!r}")
     from scipy import stats
 
-    centre, scale = _robust_unit(scores)
+    centre, scale = robust_scale(scores)
     z = np.clip((scores - centre) / scale, -1e3, 1e3)  # a few huge scores must not overflow the power
     if np.ptp(z) == 0:
         return z

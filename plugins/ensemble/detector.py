@@ -34,6 +34,7 @@ import numpy as np
 from synthkit.detector import BaseDetector
 from synthkit.errors import PluginError
 from synthkit.parameters import Interval, Options
+from synthkit.thresholds import robust_scale
 
 DEFAULT_MEMBERS = ("knn", "ecod")
 DEFAULT_MEMBER_PARAMS = {"knn": {"method": "mean", "n_neighbors": 10}}
@@ -56,15 +57,6 @@ def robust_z(scores: np.ndarray) -> np.ndarray:
     """Scores on the scale of their own median and IQR (see ``robust_scale``)."""
     centre, scale = robust_scale(scores)
     return (scores - centre) / scale
-
-
-def robust_scale(train_scores: np.ndarray) -> tuple[float, float]:
-    """(median, IQR) of the training scores; the standard deviation, or 1, where the IQR is 0."""
-    q25, q50, q75 = np.quantile(train_scores, [0.25, 0.5, 0.75])
-    scale = float(q75 - q25)
-    if not scale > 0:
-        scale = float(np.std(train_scores)) or 1.0
-    return float(q50), scale
 
 
 class EnsembleDetector(BaseDetector):
