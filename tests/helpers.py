@@ -58,3 +58,17 @@ def bars(n=40, size=12, seed=0):
         else:
             X[i, 1:-1, pos - 1:pos + 1] = 255
     return X, y
+
+
+def adult_sample(rows: int):
+    """A seeded sample of ``rows`` rows of the real UCI Adult table, or a skip saying where it was looked for."""
+    import os
+    from pathlib import Path
+
+    import pandas as pd
+    import pytest
+
+    path = Path(os.environ.get("SYNTHKIT_DATA_DIR", "")) / "tables" / "adult.csv.gz"
+    if not os.environ.get("SYNTHKIT_DATA_DIR") or not path.is_file():
+        pytest.skip(f"the UCI Adult table is not at {path} (set SYNTHKIT_DATA_DIR)")
+    return pd.read_csv(path).sample(rows, random_state=0).reset_index(drop=True)

@@ -6,8 +6,6 @@ the same columns and dtypes, only training levels ("?" among them), integers in 
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 import synthkit
+from helpers import adult_sample
 
 FITS = {  # one epoch: the adapter's decoding is what is tested
     "gan": dict(epochs=1, batch_size=500, max_modes=3, seed=0),
@@ -25,10 +24,7 @@ UNKNOWN = ("workclass", "occupation", "native-country")  # the columns holding "
 
 @pytest.fixture(scope="module")
 def adult() -> pd.DataFrame:
-    path = Path(os.environ.get("SYNTHKIT_DATA_DIR", "")) / "tables" / "adult.csv.gz"
-    if not os.environ.get("SYNTHKIT_DATA_DIR") or not path.is_file():
-        pytest.skip(f"the UCI Adult table is not at {path} (set SYNTHKIT_DATA_DIR)")
-    return pd.read_csv(path).sample(1000, random_state=0).reset_index(drop=True)
+    return adult_sample(1000)
 
 
 @pytest.fixture(scope="module")

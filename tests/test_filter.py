@@ -4,9 +4,7 @@ bounded rounds end in one error."""
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 import synthkit
+from helpers import adult_sample
 from synthkit.api import run_augment
 from synthkit.errors import DataError, PluginError
 from synthkit.filtering import MAX_ROUNDS, RowFilter, round_seed
@@ -24,10 +23,7 @@ FIT = dict(epochs=1, widths=(32,), steps=5, seed=0)  # a fit of a few seconds
 
 @pytest.fixture(scope="module")
 def adult() -> pd.DataFrame:
-    path = Path(os.environ.get("SYNTHKIT_DATA_DIR", "")) / "tables" / "adult.csv.gz"
-    if not os.environ.get("SYNTHKIT_DATA_DIR") or not path.is_file():
-        pytest.skip(f"the UCI Adult table is not at {path} (set SYNTHKIT_DATA_DIR)")
-    return pd.read_csv(path).sample(400, random_state=0).reset_index(drop=True)
+    return adult_sample(400)
 
 
 @pytest.fixture(scope="module")
