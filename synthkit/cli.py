@@ -16,6 +16,7 @@ import json
 import sys
 import time
 import warnings
+from pathlib import Path
 
 import click
 
@@ -261,18 +262,20 @@ def _write_samples(samples, labels, output) -> None:
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seed of the holdout split, of the real-vs-real reference draw and of the measures.")
 @click.option("--features", "features_from", default=None, metavar="DATASET",
-              help="Images: measure with this dataset's feature model (e.g. mnist) when REAL is a file "
-                   "(default: REAL's own dataset).")
+              help="Images: measure with this dataset's feature model (e.g. mnist) (default: REAL's own "
+                   "dataset's; for a file or folder, one trained on REAL).")
 @image_folder_options
 @verbose_option
 def evaluate(real, synthetic, label_column, positive_label, holdout, seed, features_from, image_size, skip_bad_files,
              verbose):
     """Quality of a SYNTHETIC set against REAL data (each a file or a dataset name).
 
-    Images: REAL is a dataset with a feature model (such as mnist:test), or a file measured with
-    the feature model of the dataset --features names (such as mnist), which measures both sets: the classifier accuracy on the labels asked for, then FID and KID beside their
-    real-vs-real reference, per class when both sets are labelled (a dataset, or an NPZ with a 'y'
-    array, as `synthkit augment --label` writes).
+    Images: the features come from REAL's dataset (such as mnist:test) or the dataset --features
+    names (such as mnist); for a file or folder without --features, a classifier is trained on
+    REAL's labels (its held-out accuracy is printed) or, unlabelled, an autoencoder. Printed: the
+    classifier accuracy on the labels asked for, then FID and KID beside their real-vs-real
+    reference, per class when both sets are labelled (a dataset, a folder with a subfolder per
+    label, or an NPZ with a 'y' array, as `synthkit augment --label` writes).
     """
     quiet_tensorflow(verbose)
     from synthkit import evaluation
@@ -293,12 +296,12 @@ def evaluate(real, synthetic, label_column, positive_label, holdout, seed, featu
         rows = evaluation.table_report_rows(report)
     else:
         if label_column is not None or positive_label is not None:
-            raise DataError("--label-column applies to tables; image labels come from the NPZ 'y' array")
+            raise DataError("--label-column applies to tables; image labels come from a folder's subfolders or an NPZ's 'y' array")
         report = evaluation.image_report(real_d.images, synth_d.images, labels=synth_d.labels,
                                          train=real_d.images if hold_d is not None else None,
                                          holdout=None if hold_d is None else hold_d.images,
                                          real_labels=real_d.labels, seed=seed,
-                                         features=features_from or real)
+                                         features=features_from or (None if Path(real).exists() else real))
         rows = evaluation.image_report_rows(report)
     click.echo(evaluation.format_table([("measure", "value")] + rows))
 

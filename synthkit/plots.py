@@ -19,9 +19,11 @@ def _pyplot():
 
 
 def image_grid(images, labels=None, per_row: int = 10, title: str | None = None):
-    """A grid of images; with labels, one row per class (up to ``per_row`` images each)."""
+    """Images of any size, grey or colour, on one scale; with labels, a row per class (``per_row`` each)."""
+    from synthkit.evaluation.images import as_unit_images
+
     plt = _pyplot()
-    images = np.asarray(images)
+    images = as_unit_images(images) if len(images) else np.zeros((0, 1, 1), np.float32)
     if images.ndim == 4 and images.shape[-1] == 1:
         images = images[..., 0]
     if labels is not None:
@@ -37,7 +39,7 @@ def image_grid(images, labels=None, per_row: int = 10, title: str | None = None)
             ax = axes[r, c]
             ax.axis("off")
             if c < len(idx):
-                ax.imshow(images[idx[c]], cmap="gray" if images.ndim == 3 else None)
+                ax.imshow(images[idx[c]], cmap="gray" if images.ndim == 3 else None, vmin=0.0, vmax=1.0)
         if name:
             axes[r, 0].set_title(name, fontsize=8, loc="left")
     if title:

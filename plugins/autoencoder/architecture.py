@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from synthkit.errors import PluginError
+from synthkit.image_sizes import strided_layers
 
 KINDS = ("auto", "dense", "conv", "vae", "denoising")
 TABLE_TRIM = 0.2  # trim="auto" on tables: share of each batch's worst rows left out of the loss
@@ -110,10 +111,19 @@ def resolve_architecture(params, input_shape) -> dict:
     else:
         hidden = parse_layer_sizes(params.hidden_units)
     return {"kind": choices["kind"], "backbone": choices["backbone"], "input_shape": [int(v) for v in input_shape],
-            "latent_dim": latent, "hidden_units": hidden, "filters": parse_layer_sizes(params.filters),
+            "latent_dim": latent, "hidden_units": hidden, "filters": conv_filters(params.filters, input_shape),
             "unit_range": is_image, "score": choices["score"], "trim": choices["trim"],
             "members": choices["members"],
             "noise_std": float(params.noise_std) if choices["kind"] == "denoising" else 0.0}
+
+
+def conv_filters(filters, input_shape) -> list[int]:
+    """``filters``, or for ``"auto"`` 16, 32, ... (at most 128) channels, one strided layer for each
+    ``synthkit.image_sizes.strided_layers`` of the image (two for tables, where it is unused)."""
+    if filters != "auto":
+        return parse_layer_sizes(filters)
+    layers = strided_layers(input_shape) if len(input_shape) == 3 else 2
+    return [min(16 * 2 ** i, 128) for i in range(layers)]
 
 
 def member_count(arch: dict) -> int:

@@ -31,11 +31,13 @@ class AutoencoderDetector(BaseDetector):
 
     Parameters: ``kind`` (see ``architecture``); ``hidden_units`` (dense layers of the encoder,
     mirrored in the decoder; ``"auto"`` scales them with the number of features); ``filters``
-    (convolution channels, one strided layer each); ``latent_dim`` (bottleneck size, ``"auto"``:
+    (convolution channels, one strided layer each; ``"auto"``: 16, 32, ... for as many layers as
+    bring the short side to 8 pixels or fewer, see ``synthkit.image_sizes``); ``latent_dim`` (bottleneck size, ``"auto"``:
     32 for images, about a quarter of the features for tables, between 2 and 32); ``noise_std``
     (denoising kind); ``beta`` (VAE weight of the KL term); ``scoring`` (the anomaly score; see
     ``scores``; ``score=`` is its deprecated name); ``n_neighbors`` (hybrid score);
-    ``epochs`` (``"auto"``: 40 full passes on images; on tables 20 rounds of 25 batches, 500
+    ``epochs`` (``"auto"``: 40 full passes on images up to 32x32 pixels, proportionally fewer on
+    larger ones; on tables 20 rounds of 25 batches, 500
     optimizer steps whatever the size; ``n_epochs_`` holds how many ran before early stopping),
     ``batch_size``, ``learning_rate``;
     ``trim`` (loss truncation: the share of each batch's worst-reconstructed rows left out of the
@@ -67,7 +69,7 @@ class AutoencoderDetector(BaseDetector):
         "average_weights": [Interval(float, 0, 1)],
         "trim": [AUTO, Interval(float, 0, 0.5, closed="left")],
         "dropout": [Interval(float, 0, 1, closed="left")],
-        "filters": [LayerSizes("filters")],
+        "filters": [LayerSizes("filters"), AUTO],
         "hidden_units": [LayerSizes("hidden_units"), AUTO],
         "latent_dim": [Interval(int, 1, None), AUTO],
         "patience": [Interval(int, 0, None)],
@@ -78,7 +80,7 @@ class AutoencoderDetector(BaseDetector):
     # ``score`` was ``scoring``'s name; as an attribute it hid the estimator's ``score`` method from
     # scikit-learn (cross_val_score, Pipeline). ``score=`` still works, with a DeprecationWarning.
     @renamed_parameters(score="scoring")
-    def __init__(self, kind: str = "auto", hidden_units="auto", filters=(16, 32), latent_dim="auto",
+    def __init__(self, kind: str = "auto", hidden_units="auto", filters="auto", latent_dim="auto",
                  noise_std: float = 0.2, beta: float = 1.0, scoring: str = "auto", n_neighbors: int = 5,
                  epochs="auto", batch_size: int = 64, trim="auto", n_estimators="auto",
                  learning_rate: float = 1e-3,

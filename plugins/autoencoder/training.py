@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from synthkit.image_sizes import scaled_epochs
 from synthkit_plugins.autoencoder.architecture import member_count
 
-IMAGE_EPOCHS = 40  # epochs="auto" on images
+IMAGE_EPOCHS = 40  # epochs="auto" on images up to 32x32 pixels (fewer above: scaled_epochs)
 TABLE_ROUNDS, TABLE_ROUND_STEPS = 20, 25  # epochs="auto" on tables: 20 rounds of 25 batches
 
 
@@ -38,7 +39,8 @@ def compile_model(model, arch: dict, learning_rate: float) -> None:
 def schedule(epochs, arch: dict) -> tuple[int, int | None]:
     """(epochs, batches per epoch; None for full passes over the data).
 
-    ``epochs="auto"`` on images: IMAGE_EPOCHS full passes. On tables: TABLE_ROUNDS rounds of
+    ``epochs="auto"`` on images: IMAGE_EPOCHS full passes up to 32x32 pixels, proportionally fewer
+    above (``synthkit.image_sizes.scaled_epochs``). On tables: TABLE_ROUNDS rounds of
     TABLE_ROUND_STEPS batches each, drawn from the reshuffled rows, so training takes
     TABLE_ROUNDS * TABLE_ROUND_STEPS optimizer steps whatever the table's size: a table of a
     hundred rows is cycled through many times, a large one is sampled. An autoencoder learns the
@@ -48,7 +50,7 @@ def schedule(epochs, arch: dict) -> tuple[int, int | None]:
     if epochs != "auto":
         return int(epochs), None
     if len(arch["input_shape"]) == 3:
-        return IMAGE_EPOCHS, None
+        return scaled_epochs(IMAGE_EPOCHS, arch["input_shape"]), None
     return TABLE_ROUNDS, TABLE_ROUND_STEPS
 
 

@@ -18,6 +18,7 @@ import numpy as np
 from synthkit.base import bad_state, network_weights, pop_weights, restore_network
 from synthkit.errors import DataError
 from synthkit.generator import BaseGenerator
+from synthkit.image_sizes import scaled_epochs
 from synthkit.parameters import Interval, Options
 from synthkit_plugins.diffusion.denoising import DenoisingMixin
 from synthkit_plugins.diffusion.fine_tuning import FineTuningMixin
@@ -30,6 +31,9 @@ DEFAULTS = {
     "table": {"epochs": None, "ae_epochs": 0, "denoiser_epochs": 0, "batch_size": 256, "learning_rate": 1e-3,
               "steps": 50, "guidance": 1.0, "widths": (256,)},
 }
+# Images: each network's default epochs fall in proportion to the pixels above 32x32, and give at
+# least these many batches on small sets (synthkit.image_sizes.scaled_epochs).
+IMAGE_MIN_STEPS = {"epochs": 1000, "ae_epochs": 300, "denoiser_epochs": 0}
 TABLE_EPOCHS = 60  # tables without ``epochs``: at least this many passes ...
 TABLE_TRAIN_STEPS = 3000  # ... and at least this many batches, so that a small table trains long enough
 IMAGE_ARRAYS = ("latent_mean_", "latent_std_", "noise_levels_", "noise_stats_", "latent_error_")
@@ -52,7 +56,8 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
     """Denoising diffusion (v-prediction, cosine schedule, DDIM sampling, classifier-free guidance).
 
     ``kind`` is ``auto`` (from the data), ``image`` or ``table``. Settings left at None take the
-    per-kind defaults in ``DEFAULTS``: ``epochs`` (diffusion training), ``ae_epochs`` (images: the
+    per-kind defaults in ``DEFAULTS`` (on images larger than 32x32 pixels, the three epoch counts
+    fall in proportion to the pixels, and give at least ``IMAGE_MIN_STEPS`` batches): ``epochs`` (diffusion training), ``ae_epochs`` (images: the
     autoencoder), ``denoiser_epochs`` (images: the pixel denoiser behind ``denoise``; 0 leaves it
     out, and ``denoise`` then decodes the denoising autoencoder's code), ``denoiser`` (images: when
     the pixel denoiser trains; ``"lazy"``, the default: at the first ``denoise`` call, on the
@@ -124,9 +129,15 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
 
     # -- settings ------------------------------------------------------------------------------
     def _setting(self, name: str):
-        """A setting's value, or the fitted kind's default when it is None."""
+        """A setting's value, or the fitted kind's default when it is None; on images the default
+        epochs of each network fall with the pixels above 32x32 (``IMAGE_MIN_STEPS``)."""
         value = getattr(self, name)
-        return DEFAULTS[self.kind_][name] if value is None else value
+        if value is not None:
+            return value
+        if self.kind_ == "image" and name in IMAGE_MIN_STEPS:
+            return scaled_epochs(DEFAULTS["image"][name], self.adapter_.shape, getattr(self, "n_images_", 0),
+                                 int(self._setting("batch_size")), IMAGE_MIN_STEPS[name])
+        return DEFAULTS[self.kind_][name]
 
     def _epochs(self, n_rows: int) -> int:
         """``epochs``, or its default: for images a fixed count; for tables ``TABLE_EPOCHS``, or
@@ -153,6 +164,7 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
         from synthkit_plugins.diffusion import model as dm
 
         self.kind_ = self.adapter_.kind
+        self.n_images_ = int(len(X))
         self.n_classes_ = 0 if y is None else len(self.classes_)
         codes = np.zeros(len(X), np.int32) if y is None else y.astype(np.int32)
         dm.set_seed(self.seed)

@@ -7,9 +7,11 @@ import numpy as np
 from synthkit.base import bad_state, network_weights, pop_weights, restore_network
 from synthkit.errors import DataError, PluginError
 from synthkit.generator import BaseGenerator
+from synthkit.image_sizes import scaled_epochs
 from synthkit.parameters import Interval, Options
 
 KINDS = ("auto", "image", "table")
+IMAGE_MIN_STEPS = 1500  # epochs=None on images: at least this many batches (scaled_epochs)
 DEFAULTS = {  # per kind: epochs, batch_size, latent_dim, learning_rate
     "image": {"epochs": 60, "batch_size": 128, "latent_dim": 64, "learning_rate": 4e-4},
     "table": {"epochs": 100, "batch_size": 500, "latent_dim": 128, "learning_rate": 2e-4},
@@ -20,7 +22,9 @@ class GANGenerator(BaseGenerator):
     """Conditional GAN: an AC-GAN DCGAN for images, a CTGAN-style WGAN-GP for tables.
 
     ``kind`` is ``auto`` (from the data), ``image`` or ``table``. ``epochs``, ``batch_size``,
-    ``latent_dim`` and ``learning_rate`` default per kind (None). ``max_seconds`` stops training
+    ``latent_dim`` and ``learning_rate`` default per kind (None); on images larger than 32x32
+    pixels the default epochs fall in proportion to the pixels, and small image sets train at least
+    ``IMAGE_MIN_STEPS`` batches (see ``synthkit.image_sizes``). ``max_seconds`` stops training
     after the epoch that crosses it. ``seed`` fixes the weights' initialisation and the training
     noise; ``sample(n, seed=...)`` with a given seed returns the same samples every time.
     ``ema_decay``: the generator used for sampling is an exponential moving average of the trained
@@ -68,6 +72,15 @@ class GANGenerator(BaseGenerator):
     def _setting(self, name: str, kind: str):
         value = getattr(self, name)
         return DEFAULTS[kind][name] if value is None else value
+
+    def _epochs(self, kind: str, data_shape) -> int:
+        """``epochs``, or its default: on images (``data_shape`` (n, h, w, c)) 60 up to 32x32
+        pixels, proportionally fewer on larger ones, and at least IMAGE_MIN_STEPS batches
+        (``synthkit.image_sizes.scaled_epochs``); on tables a fixed count."""
+        if self.epochs is not None or kind != "image":
+            return int(self._setting("epochs", kind))
+        return scaled_epochs(DEFAULTS["image"]["epochs"], data_shape[1:], data_shape[0],
+                             int(self._setting("batch_size", kind)), IMAGE_MIN_STEPS)
 
     def _validate_params(self, data_kind: str) -> None:
         """The parameter table (``_parameter_constraints``), then ``kind`` against the data's kind."""
@@ -123,7 +136,7 @@ class GANGenerator(BaseGenerator):
         kind = self.adapter_.kind
         self.kind_ = kind
         self.n_classes_ = 0 if y is None else len(self.classes_)
-        common = dict(epochs=int(self._setting("epochs", kind)), batch_size=int(self._setting("batch_size", kind)),
+        common = dict(epochs=self._epochs(kind, X.shape), batch_size=int(self._setting("batch_size", kind)),
                       learning_rate=float(self._setting("learning_rate", kind)), seed=self.seed,
                       verbose=int(self.verbose), max_seconds=self.max_seconds)
         self.latent_dim_ = int(self._setting("latent_dim", kind))

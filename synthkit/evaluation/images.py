@@ -1,8 +1,10 @@
-"""Quality of synthetic images against real ones, measured with a dataset's feature model.
+"""Quality of synthetic images against real ones, measured with a feature model.
 
-synthkit knows no image model: a dataset supplies one (``Dataset.feature_model``; the ``mnist``
-dataset's is a small classifier it ships), and ``image_report`` takes it as ``features=``, the
-model itself or the name of the dataset. The measures:
+A dataset may supply its feature model (``Dataset.feature_model``; the ``mnist`` dataset's is a
+small classifier it ships), and ``image_report`` takes it as ``features=``, the model itself or
+the name of the dataset. Without one, a feature model is trained on the real images
+(``learned_features``: a classifier on their labels, with its held-out accuracy reported, else an
+autoencoder). The measures:
 
 - classifier accuracy on conditional samples against the labels asked for (when the feature
   model can ``predict`` classes);
@@ -130,7 +132,10 @@ def image_report(real, synthetic, labels=None, train=None, holdout=None, real_la
     """Measures of ``synthetic`` images against ``real`` ones.
 
     - ``features``: the feature model (see ``synthkit.Dataset.feature_model``), or the name of the
-      dataset whose feature model to use (``"mnist"``); without one this raises ``DataError``;
+      dataset whose feature model to use (``"mnist"``); None trains one on ``real`` (see
+      ``synthkit.evaluation.learned_features``): a classifier when ``real_labels`` give two or more
+      classes, with its held-out accuracy in ``feature_model_quality`` and
+      ``feature_model_holdout_accuracy``, else an autoencoder;
     - ``classifier_accuracy``: with ``labels`` (the class asked for, one per synthetic image) and a
       feature model that can ``predict``, the share it reads as that class;
     - ``fid`` and ``kid``: against every real image; ``fid_reference`` and ``kid_reference``: the
@@ -146,26 +151,35 @@ def image_report(real, synthetic, labels=None, train=None, holdout=None, real_la
     - ``memorisation``: when ``train`` (the generator's training images) and ``holdout`` (real
       images it did not see) are given.
     """
-    model = feature_model_of(features)
     real_u, synth_u = as_unit_images(real), as_unit_images(synthetic)
     _same_shape(real_u, synthetic=synth_u)
     if len(real_u) < 4 or len(synth_u) < 2:
         raise DataError("FID needs at least 4 real and 2 synthetic images")
+    if features is None:
+        from synthkit.evaluation.learned_features import learned_feature_model
+
+        if real_labels is not None and len(real_labels) != len(real_u):
+            raise DataError(f"got {len(real_labels)} labels for {len(real_u)} real images")
+        model = learned_feature_model(real_u, real_labels, seed)
+    else:
+        model = feature_model_of(features)
     fr, fs = _features(model, real_u), _features(model, synth_u)
     rng = np.random.default_rng(seed)
     report = {"images_real": int(len(real_u)), "images_synthetic": int(len(synth_u)),
               "feature_model": str(getattr(model, "name", "") or type(model).__name__)}
+    if getattr(model, "quality", None):
+        report["feature_model_quality"] = str(model.quality)
+    for name in ("holdout_accuracy", "holdout_error"):
+        if getattr(model, name, None) is not None:
+            report[f"feature_model_{name}"] = float(getattr(model, name))
     if labels is not None:
         labels = np.asarray(labels)
         if len(labels) != len(synth_u):
             raise DataError(f"got {len(labels)} labels for {len(synth_u)} synthetic images")
         if callable(getattr(model, "predict", None)):
-            try:
-                asked = labels.astype(float).astype(int)
-            except (TypeError, ValueError):
-                raise DataError("the labels of the synthetic images must be class numbers, "
-                                "the classes the feature model predicts") from None
-            report["classifier_accuracy"] = float((np.asarray(model.predict(synth_u)) == asked).mean())
+            read = np.asarray(model.predict(synth_u))
+            report["classifier_accuracy"] = float(np.mean([label_key(a) == label_key(r)
+                                                           for a, r in zip(labels, read)]))
     report.update(_distances_with_reference(fr, fs, rng))
     if labels is not None and real_labels is not None:
         real_labels = np.asarray(real_labels)
@@ -218,6 +232,8 @@ def image_report_rows(report: dict) -> list[tuple[str, str]]:
     """The classifier accuracy first, then FID and KID, each beside its real-vs-real reference (per
     class when both sets are labelled), then memorisation."""
     rows = [("images (real / synthetic)", f"{report['images_real']} / {report['images_synthetic']}")]
+    if "feature_model_quality" in report:
+        rows.append((f"features: {report['feature_model']}", report["feature_model_quality"]))
     if "classifier_accuracy" in report:
         rows.append(("classifier accuracy on labels", _fmt(report["classifier_accuracy"])))
     by_class = report.get("by_class") or {}
