@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from synthkit.evaluation.images import as_unit_images
 from synthkit.image_folders import image_rows
 
 
@@ -20,8 +21,6 @@ def _pyplot():
 
 def image_grid(images, labels=None, per_row: int = 10, title: str | None = None):
     """Images of any size, grey or colour, on one scale; with labels, a row per class (``per_row`` each)."""
-    from synthkit.evaluation.images import as_unit_images
-
     plt = _pyplot()
     images = as_unit_images(images) if len(images) else np.zeros((0, 1, 1), np.float32)
     if images.ndim == 4 and images.shape[-1] == 1:

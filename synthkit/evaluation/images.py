@@ -155,11 +155,13 @@ def image_report(real, synthetic, labels=None, train=None, holdout=None, real_la
     _same_shape(real_u, synthetic=synth_u)
     if len(real_u) < 4 or len(synth_u) < 2:
         raise DataError("FID needs at least 4 real and 2 synthetic images")
+    if real_labels is not None:
+        real_labels = np.asarray(real_labels)
+        if len(real_labels) != len(real_u):
+            raise DataError(f"got {len(real_labels)} labels for {len(real_u)} real images")
     if features is None:
         from synthkit.evaluation.learned_features import learned_feature_model
 
-        if real_labels is not None and len(real_labels) != len(real_u):
-            raise DataError(f"got {len(real_labels)} labels for {len(real_u)} real images")
         model = learned_feature_model(real_u, real_labels, seed)
     else:
         model = feature_model_of(features)
@@ -182,9 +184,6 @@ def image_report(real, synthetic, labels=None, train=None, holdout=None, real_la
                                                            for a, r in zip(labels, read)]))
     report.update(_distances_with_reference(fr, fs, rng))
     if labels is not None and real_labels is not None:
-        real_labels = np.asarray(real_labels)
-        if len(real_labels) != len(real_u):
-            raise DataError(f"got {len(real_labels)} labels for {len(real_u)} real images")
         report.update(_per_class(fr, fs, real_labels, labels, rng))
     if train is not None and holdout is not None:
         tr, ho = as_unit_images(train), as_unit_images(holdout)
