@@ -275,7 +275,7 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
         state = {**network_weights(self.network_, "net_w"), **network_weights(self.ema_network_, "ema_w")}
         state.update(kind_=self.kind_, n_classes_=self.n_classes_, history_=self.history_,
                      epochs_trained_=self.epochs_trained_, n_features_in_=self.n_features_in_,
-                     data_lo_=self.data_lo_, data_hi_=self.data_hi_)
+                     n_images_=self.n_images_, data_lo_=self.data_lo_, data_hi_=self.data_hi_)
         state.update(self._classes_state())
         if self.kind_ == "image":
             from synthkit_plugins.diffusion import image
@@ -297,6 +297,7 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
             raise bad_state("kind_", f"must be the schema's kind ({self.adapter_.kind!r}), got {self.kind_!r}")
         self.n_classes_, self.epochs_trained_, self.n_features_in_ = (
             int(state.pop(name)) for name in ("n_classes_", "epochs_trained_", "n_features_in_"))
+        self.n_images_ = int(state.pop("n_images_", 0))  # 0 in models saved before it was kept
         self.data_lo_, self.data_hi_ = (np.asarray(state.pop(name), np.float32) for name in ("data_lo_", "data_hi_"))
         self._restore_classes(state)
         classes = 0 if self.classes_ is None else len(self.classes_)
