@@ -121,11 +121,11 @@ def test_users_install_first_and_development_holds_the_commands_ci_runs():
     assert "`bench`" in install and "`test`" in install  # the extras are explained
     development = section(README, "## Development")
     assert 'pip install -e ".[test,dask]"' in development
-    assert "SYNTHKIT_DATA_DIR=../shared/datasets python -m pytest -q" in development
+    assert "SYNTHKIT_DATA_DIR=../shared/datasets python -m pytest -q -n 2 --dist loadfile" in development
     # .ci/run says it runs the README's install and test commands: keep the two in step.
     assert re.search(r'^pip install (--quiet )?-e "\.\[test,dask\]"$', CI_SCRIPT, re.M)
     assert re.search(r"^export SYNTHKIT_DATA_DIR=\.\./shared/datasets$", CI_SCRIPT, re.M)
-    assert re.search(r"^python -m pytest -q( |$)", CI_SCRIPT, re.M)
+    assert re.search(r"^python -m pytest -q .*-n 2 --dist loadfile$", CI_SCRIPT, re.M)
 
 
 def test_every_built_in_plugin_has_a_parameter_table():
