@@ -48,7 +48,8 @@ def main() -> None:
     parser.add_argument("--per-class", type=int, default=1000)
     parser.add_argument("-n", type=int, default=200, help="images each generator makes")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--generators", nargs="+", default=["gan", "diffusion"])
+    parser.add_argument("--generators", nargs="*", default=["gan", "diffusion"],
+                        help="the generators to run (none: detection only)")
     parser.add_argument("--keep", type=Path, help="write the folders and grids here instead of a temporary folder")
     args = parser.parse_args()
     from synthkit_datasets.make_photo_patches import write_photo_folder

@@ -10,6 +10,11 @@ rather than their epochs:
   least ``min_steps`` batches, scaled by the pixels in the same way: 300 images at 3 batches an
   epoch would otherwise train too few steps to learn anything. The channels do not count: they
   change only the first and last layers' cost.
+  (The conv autoencoder's own floor, ``IMAGE_MIN_STEPS`` in ``plugins/autoencoder/training.py``,
+  is not scaled down by the pixels: it measured better with more steps on 64x64 colour images.)
+- ``latent_size(shape)``: the conv autoencoder's bottleneck for ``latent_dim="auto"``: one code
+  number for about every 24 values of an image (h * w * c), as a power of two from 32 to 128: 32 on
+  MNIST's 28x28x1 and grey images up to 32x32, 128 on colour images from 28x28 and grey from 48x48.
 - ``strided_layers(shape)``: how many stride-2 convolutions bring the short side to 8 pixels or
   fewer (at least two): 2 up to 32 pixels, 3 up to 64, 4 up to 128.
 """
@@ -31,6 +36,13 @@ def scaled_epochs(base: int, shape, n_images: int = 0, batch_size: int = 1, min_
         per_epoch = max(1, math.ceil(int(n_images) / int(batch_size)))
         epochs = max(epochs, math.ceil(int(min_steps) * share / per_epoch))
     return epochs
+
+
+def latent_size(shape, values_per_code: int = 24, smallest: int = 32, largest: int = 128) -> int:
+    """The conv autoencoder's default bottleneck for images of ``shape`` (h, w, c): a power of two
+    near ``h * w * c / values_per_code``, between ``smallest`` and ``largest``."""
+    values = int(shape[0]) * int(shape[1]) * (int(shape[2]) if len(shape) > 2 else 1)
+    return int(min(largest, max(smallest, 2 ** round(math.log2(max(values, 1) / values_per_code)))))
 
 
 def strided_layers(shape, minimum: int = 2) -> int:

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from synthkit import evaluation as ev
 from synthkit.cli import cli
-from synthkit.image_sizes import scaled_epochs, strided_layers
+from synthkit.image_sizes import latent_size, scaled_epochs, strided_layers
 from synthkit_datasets.make_photo_patches import main as make_patches
 from synthkit_datasets.make_photo_patches import photo_patches, write_photo_folder
 
@@ -92,6 +92,7 @@ def test_image_defaults_follow_the_image_size():
     assert scaled_epochs(60, (32, 32), n_images=300, batch_size=128, min_steps=1500) == 500  # 3 batches an epoch
     assert scaled_epochs(60, (28, 28), n_images=10000, batch_size=128, min_steps=1500) == 60  # MNIST: unchanged
     assert [strided_layers(s) for s in ((16, 16), (28, 28), (32, 32), (64, 48), (128, 128))] == [2, 2, 2, 3, 4]
+    assert [latent_size(s) for s in ((28, 28, 1), (32, 32, 1), (40, 40, 1), (28, 28, 3), (64, 64, 3))] == [32, 32, 64, 128, 128]
     from synthkit_plugins.autoencoder.architecture import resolve_architecture
     from synthkit_plugins.autoencoder.detector import AutoencoderDetector
     from synthkit_plugins.autoencoder.training import schedule
@@ -99,7 +100,11 @@ def test_image_defaults_follow_the_image_size():
     mnist = resolve_architecture(AutoencoderDetector(), (28, 28, 1))
     big = resolve_architecture(AutoencoderDetector(), (64, 64, 3))
     assert mnist["filters"] == [16, 32] and big["filters"] == [16, 32, 64]
-    assert schedule("auto", mnist)[0] == 40 and schedule("auto", big)[0] == 10
+    assert mnist["latent_dim"] == 32 and big["latent_dim"] == 128
+    # (epochs, batches a round): MNIST's one-digit training sets (650 to 900 images) keep 40 full
+    # passes; where the passes make under 400 batches, as many rounds of 400 batches in all
+    assert schedule("auto", mnist, 900, 64) == (40, None) and schedule("auto", big, 3000, 64) == (10, None)
+    assert schedule("auto", big, 630, 64) == (10, 40) and schedule("auto", mnist, 100, 64) == (40, 10)
     from synthkit_plugins.gan.generator import GANGenerator
 
     assert GANGenerator()._epochs("image", (2000, 64, 64, 3)) == 24 and GANGenerator()._epochs("image", (10000, 28, 28, 1)) == 60

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from synthkit.errors import PluginError
-from synthkit.image_sizes import strided_layers
+from synthkit.image_sizes import latent_size, strided_layers
 
 KINDS = ("auto", "dense", "conv", "vae", "denoising")
 TABLE_TRIM = 0.2  # trim="auto" on tables: share of each batch's worst rows left out of the loss
@@ -102,7 +102,7 @@ def resolve_architecture(params, input_shape) -> dict:
     choices = resolve_choices(params, is_image)
     n = int(np.prod(input_shape))
     if params.latent_dim == "auto":
-        latent = 32 if is_image else int(np.clip(round(n / 4), 2, 32))
+        latent = latent_size(input_shape) if is_image else int(np.clip(round(n / 4), 2, 32))
     else:
         latent = int(params.latent_dim)
     if params.hidden_units == "auto":

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
+import math
+
 from synthkit.image_sizes import scaled_epochs
 from synthkit_plugins.autoencoder.architecture import member_count
 
-IMAGE_EPOCHS = 40  # epochs="auto" on images up to 32x32 pixels (fewer above: scaled_epochs)
+IMAGE_EPOCHS = 40  # epochs="auto" on images up to 32x32 pixels (fewer above: scaled_epochs) ...
+IMAGE_MIN_STEPS = 400  # ... and at least this many batches at any size (as rounds of batches)
 TABLE_ROUNDS, TABLE_ROUND_STEPS = 20, 25  # epochs="auto" on tables: 20 rounds of 25 batches
 
 
@@ -36,11 +39,15 @@ def compile_model(model, arch: dict, learning_rate: float) -> None:
     model.compile(optimizer=optimizer, loss=loss)
 
 
-def schedule(epochs, arch: dict) -> tuple[int, int | None]:
-    """(epochs, batches per epoch; None for full passes over the data).
+def schedule(epochs, arch: dict, n_rows: int = 0, batch_size: int = 1) -> tuple[int, int | None]:
+    """(epochs, batches per epoch; None for full passes over the data) for ``n_rows`` training rows.
 
     ``epochs="auto"`` on images: IMAGE_EPOCHS full passes up to 32x32 pixels, proportionally fewer
-    above (``synthkit.image_sizes.scaled_epochs``). On tables: TABLE_ROUNDS rounds of
+    above (``synthkit.image_sizes.scaled_epochs``). Where those passes make fewer than
+    IMAGE_MIN_STEPS batches of ``batch_size`` (a few hundred images, or larger images), as many
+    rounds of batches drawn from the reshuffled images as would have been passes, together
+    IMAGE_MIN_STEPS batches: shorter training stops while the reconstructions are still blurred
+    for every image alike. On tables: TABLE_ROUNDS rounds of
     TABLE_ROUND_STEPS batches each, drawn from the reshuffled rows, so training takes
     TABLE_ROUNDS * TABLE_ROUND_STEPS optimizer steps whatever the table's size: a table of a
     hundred rows is cycled through many times, a large one is sampled. An autoencoder learns the
@@ -50,7 +57,10 @@ def schedule(epochs, arch: dict) -> tuple[int, int | None]:
     if epochs != "auto":
         return int(epochs), None
     if len(arch["input_shape"]) == 3:
-        return scaled_epochs(IMAGE_EPOCHS, arch["input_shape"]), None
+        passes = scaled_epochs(IMAGE_EPOCHS, arch["input_shape"])
+        if n_rows and passes * math.ceil(n_rows / batch_size) < IMAGE_MIN_STEPS:
+            return passes, math.ceil(IMAGE_MIN_STEPS / passes)
+        return passes, None
     return TABLE_ROUNDS, TABLE_ROUND_STEPS
 
 
@@ -75,7 +85,7 @@ def train(model, X: np.ndarray, arch: dict, params, epochs, batch_size: int) -> 
     order = np.random.default_rng(params.seed).permutation(len(X))
     train_rows, val = X[order[n_val:]], X[order[:n_val]]
     batch_size = int(min(batch_size, len(train_rows)))
-    epochs, steps = schedule(epochs, arch)
+    epochs, steps = schedule(epochs, arch, len(train_rows), batch_size)
     callbacks = []
     if n_val and params.patience:
         callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=int(params.patience),
