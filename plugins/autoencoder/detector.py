@@ -32,10 +32,11 @@ class AutoencoderDetector(BaseDetector):
     Parameters: ``kind`` (see ``architecture``); ``hidden_units`` (dense layers of the encoder,
     mirrored in the decoder; ``"auto"`` scales them with the number of features); ``filters``
     (convolution channels, one strided layer each; ``"auto"``: 16, 32, ... for as many layers as
-    bring the short side to 8 pixels or fewer, see ``synthkit.image_sizes``); ``latent_dim`` (bottleneck size, ``"auto"``:
-    on images from 32 to 128 with the image's values, ``synthkit.image_sizes.latent_size``; about
-    a quarter of the features for tables, between 2 and 32); ``noise_std`` (denoising kind); ``beta`` (VAE weight of the KL term); ``scoring`` (the anomaly score; see
-    ``scores``; ``score=`` is its deprecated name); ``n_neighbors`` (hybrid score);
+    bring the short side to 8 pixels or fewer, see ``synthkit.image_sizes``); ``latent_dim``
+    (bottleneck size, ``"auto"``: on images from 32 to 128 with the image's values,
+    ``synthkit.image_sizes.latent_size``; about a quarter of the features for tables, between 2
+    and 32); ``noise_std`` (denoising kind); ``beta`` (VAE weight of the KL term); ``scoring`` (the
+    anomaly score; see ``scores``; ``score=`` is its deprecated name); ``n_neighbors`` (hybrid score);
     ``epochs`` (``"auto"``: 40 full passes on images up to 32x32 pixels, proportionally fewer on
     larger ones, and at least 400 batches; on tables 20 rounds of 25 batches, 500
     optimizer steps whatever the size; ``n_epochs_`` holds how many ran before early stopping),

@@ -8,9 +8,9 @@ as ``params``. Keras loads when they run, not when this module is imported.
 
 from __future__ import annotations
 
-import numpy as np
-
 import math
+
+import numpy as np
 
 from synthkit.image_sizes import scaled_epochs
 from synthkit_plugins.autoencoder.architecture import member_count
