@@ -24,6 +24,9 @@ def average_path_length(n) -> np.ndarray:
     return out
 
 
+SCORE_BLOCK = 2**18  # rows x trees walked at once: about 1 MB per node array
+
+
 class IsolationForestDetector(BaseDetector):
     """Isolation Forest; score = 2^(-mean path length / c(max_samples)), higher = more anomalous.
 
@@ -38,7 +41,7 @@ class IsolationForestDetector(BaseDetector):
                               "max_features": [Interval(float, 0, 1, closed="right")]}
 
     def __init__(self, n_estimators: int = 100, max_samples="auto", max_features: float = 1.0,
-                 contamination: float = 0.1, seed: int | None = 0, missing: str = "error"):
+                 contamination: float = 0.1, seed: int | None = 0, missing: str = "model"):
         self.n_estimators = n_estimators
         self.max_samples = max_samples
         self.max_features = max_features
@@ -71,20 +74,39 @@ class IsolationForestDetector(BaseDetector):
         self.max_samples_ = int(forest.max_samples_)
 
     def _score(self, X: np.ndarray) -> np.ndarray:
-        X = X.reshape(len(X), -1).astype(np.float32)
-        rows = np.arange(len(X))
-        depth = np.zeros(len(X))
-        leaf_correction = average_path_length(self.node_rows_)
-        for start in self.tree_offsets_[:-1]:
-            node = np.full(len(X), start, dtype=np.int64)
-            steps = np.zeros(len(X))
-            inner = self.left_[node] >= 0
-            while inner.any():
-                at = node[inner]
-                go_left = X[rows[inner], self.feature_[at]] <= self.split_[at]
-                node[inner] = np.where(go_left, self.left_[at], self.right_[at])
-                steps[inner] += 1.0
-                inner = self.left_[node] >= 0
-            depth += steps + leaf_correction[node]
-        n_trees = len(self.tree_offsets_) - 1
-        return 2.0 ** (-depth / (n_trees * average_path_length([self.max_samples_])[0]))
+        X = np.ascontiguousarray(X.reshape(len(X), -1), dtype=np.float32)
+        left, right, feature, split, leaf_depth, levels = self._walk()
+        roots = self.tree_offsets_[:-1].astype(np.int32)
+        depth = np.empty(len(X))
+        step = max(1, SCORE_BLOCK // len(roots))
+        for start in range(0, len(X), step):  # every tree at once, for a block of rows
+            block = X[start:start + step]
+            row_start = (np.arange(len(block), dtype=np.int32) * block.shape[1])[:, None]
+            flat = block.ravel()
+            node = np.broadcast_to(roots, (len(block), len(roots))).copy()
+            for _ in range(levels):
+                go_left = flat.take(row_start + feature.take(node)) <= split.take(node)
+                node = np.where(go_left, left.take(node), right.take(node))
+            depth[start:start + step] = leaf_depth.take(node).sum(axis=1)
+        return 2.0 ** (-depth / (len(roots) * average_path_length([self.max_samples_])[0]))
+
+    def _walk(self):
+        """The trees as tables for a walk of fixed length: a leaf is its own child (so a row that
+        reaches it stays), and a leaf's value is its depth plus the correction for the rows it held
+        at fit; returns (left, right, feature, split, leaf value, the deepest leaf's depth)."""
+        leaf = self.left_ < 0
+        nodes = np.arange(len(leaf))
+        left = np.where(leaf, nodes, self.left_).astype(np.int32)
+        right = np.where(leaf, nodes, self.right_).astype(np.int32)
+        feature = np.where(leaf, 0, self.feature_).astype(np.int32)
+        split = np.where(leaf, np.inf, self.split_)  # a row at a leaf goes "left", to the leaf itself
+        inner = nodes[~leaf]
+        depth = np.zeros(len(leaf))
+        for _ in range(len(leaf)):  # children sit one level below their parent; a few passes settle it
+            below = depth[inner] + 1.0
+            if np.array_equal(depth[self.left_[inner]], below) and np.array_equal(depth[self.right_[inner]], below):
+                break
+            depth[self.left_[inner]] = below
+            depth[self.right_[inner]] = below
+        leaf_depth = np.where(leaf, depth + average_path_length(self.node_rows_), 0.0)
+        return left, right, feature, split, leaf_depth, int(depth[leaf].max()) if leaf.any() else 0
