@@ -8,7 +8,10 @@ Rules every plugin can rely on:
   ``log1p``, so that a long tail does not swamp every other feature), booleans as 0/1 (an object
   column of True/False values, with missing ones as CSV readers give them, is boolean too),
   categorical columns (object, string or category dtype) one-hot encoded over the training levels
-  (at most ``MAX_LEVELS`` most frequent; rarer and unseen levels encode as all zeros).
+  (unseen levels encode as all zeros; a column with more than ``MAX_LEVELS`` levels keeps the most
+  frequent and pools the rest, and unseen ones, into one "other" level). A DataFrame's empty,
+  one-valued and identifier columns are left out and its text dates become numbers
+  (``synthkit.table_triage``; ``TableAdapter.notes`` says what was done).
 - Images (arrays of shape (n, h, w) or (n, h, w, c)) become 4-D float32 arrays in [0, 1]: integer
   images, and float images whose maximum exceeds 1, are divided by 255; other float images are
   taken as already in [0, 1]. The scale is decided for each array given (``image_scale``), at fit
@@ -17,9 +20,9 @@ Rules every plugin can rely on:
   dtype, scale and shape of ``X`` (what ``denoise`` and ``reconstruct`` give back); without
   ``like``, in the training images' (what ``sample`` gives).
 - Missing values and infinities follow the ``missing`` policy chosen at fit: ``"error"`` (the
-  default: a clear error naming the columns), ``"impute"`` (median for numeric, most frequent level
+  adapter's own default: a clear error naming the columns), ``"impute"`` (median for numeric, most frequent level
   for categorical and boolean columns, learned at fit), ``"drop"`` (rows are left out of fitting
-  and get no score) or ``"model"`` (tables, the built-in generators' default: missing values are
+  and get no score) or ``"model"`` (tables: missing values are
   data. A numeric or boolean column with missing values at fit gets one more encoded column, a
   boolean flag "value missing", and its value is encoded with the median or most frequent value
   filled in, its statistics fitted on the present values; a categorical column gets one more
@@ -27,7 +30,8 @@ Rules every plugin can rely on:
   the missing level is chosen, in the column's training dtype and with the marker its missing
   values had (None or NaN in object columns), so a generator reproduces which columns go missing
   and how often. Infinities are still an error, and so are missing pixels; a column without
-  missing values at fit imputes those new rows bring). Detectors take the first three.
+  missing values at fit imputes those new rows bring). Detectors take all four; the built-in
+  generators, and the built-in detectors but ``ensemble``, default to ``"model"``.
 
 - Sparse matrices and arrays (scipy.sparse, as ``OneHotEncoder`` gives them in a Pipeline) are
   densified, up to ``MAX_SPARSE_VALUES`` values; larger ones are refused in one line. A 2-D array

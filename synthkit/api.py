@@ -270,7 +270,7 @@ def _check_matches_model(generator, X, loaded, label_column):
             raise SchemaError(f"the model makes {made}, but INPUT {loaded.name} holds images of shape "
                               f"{tuple(np.shape(X)[1:])}")
         return X
-    names = {str(c["name"]) for c in adapter.columns}
+    names = {str(c["name"]) for c in adapter.input_columns}
     known = loaded.label_column
     if label_column is None and known in X.columns and known not in names:
         X = X.drop(columns=[known])  # the dataset's label column; the model was fitted without it

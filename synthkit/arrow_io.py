@@ -31,9 +31,16 @@ _CONVERSION = re.compile(r"In CSV column #(\d+): (.*)")
 
 
 def column_types(columns) -> dict:
-    """The Arrow type to read each model column with, from the adapter's column descriptions."""
+    """The Arrow type to read each model column with, from the adapter's column descriptions: text
+    dates, and text columns the model left out, as text."""
     kinds = {"categorical": pa.string(), "bool": pa.bool_(), "numeric": pa.float64()}
-    return {c["name"]: kinds[c["kind"]] for c in columns if "missing_of" not in c and c.get("kind") in kinds}
+    return {c["name"]: pa.string() if "date_format" in c or _left_out_text(c) else kinds[c["kind"]]
+            for c in columns if "missing_of" not in c and (c.get("kind") in kinds or _left_out_text(c))}
+
+
+def _left_out_text(col: dict) -> bool:
+    """A text column the model left out (``TableAdapter.left_out``): read as text, so its cells come out as they went in."""
+    return col.get("kind") == "left_out" and col.get("dtype") in ("object", "string", "str")
 
 
 def probe(path, gz: bool, chunksize: int) -> tuple[int, list]:
@@ -100,7 +107,7 @@ def conform(table: pa.Table, columns) -> pa.Table:
         table = table.rename_columns([n or f"Unnamed: {i}" for i, n in enumerate(table.column_names)])
     names = table.column_names
     for col in columns:
-        if col.get("kind") != "numeric" or "missing_of" in col or names.count(col["name"]) != 1:
+        if col.get("kind") != "numeric" or "missing_of" in col or "date_format" in col or names.count(col["name"]) != 1:
             continue
         i = names.index(col["name"])
         kind = table.schema.field(i).type

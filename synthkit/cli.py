@@ -227,6 +227,8 @@ def augment(input, plugin, n, params, label_column, label, output, overwrite, gr
                 click.echo(f"wrote {path}")
         if save_dir:
             click.echo(f"saved model to {save_dir}")
+    for line in getattr(generator.adapter_, "notes", []):  # what the table adapter did to the columns
+        click.echo(f"note: {line}", err=True)
 
 
 def _write_samples(samples, labels, output) -> None:

@@ -34,7 +34,7 @@ class ContaminationType(click.ParamType):
 @click.option("--plugin", "-p", default=None,
               help="Detector to use (see `synthkit plugins`); default: ensemble for tables, autoencoder for images.")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
-              help="A detector parameter; repeat for more. With --model only missing=error|impute|drop.")
+              help="A detector parameter; repeat for more. With --model only missing=model|error|impute|drop.")
 @click.option("--contamination", type=ContaminationType(), metavar="SHARE|auto",
               help="Expected share of anomalies, which sets the threshold (default 0.1), or auto: a threshold "
                    "from the training scores alone (median + 2 MADs).")
@@ -100,7 +100,7 @@ def detect(input, plugin, params, contamination, explain, label_column, positive
         missing = params.pop("missing", None)
         if params or contamination is not None:
             raise SynthkitError("--param and --contamination set up a new fit; a --model is used as saved "
-                                "(only --param missing=error|impute|drop applies to it)")
+                                "(only --param missing=model|error|impute|drop applies to it)")
     to_stdout = output == STDOUT
     if to_stdout and (chunksize or sample_rows):
         raise SynthkitError("-o - writes to standard output in one piece; --chunksize and --sample-rows stream "
@@ -231,7 +231,7 @@ def _dask_client(scheduler, workers):
 
 
 def _set_missing(model, missing) -> None:
-    """Apply a detector's missing-value policy (error, impute or drop) to a loaded detector (medians learned at fit)."""
+    """Apply a detector's missing-value policy (model, error, impute or drop) to a loaded detector (medians learned at fit)."""
     from synthkit.detector import MISSING_POLICIES
 
     if missing not in MISSING_POLICIES:
@@ -268,3 +268,5 @@ def _print_detect_summary(s: dict, elapsed: float, output, save_dir, plot_time: 
         click.echo(f"wrote {output}")
     if save_dir:
         click.echo(f"saved model to {save_dir}")
+    for line in s.get("table_notes", []):  # what the table adapter did to the columns
+        click.echo(f"note: {line}", err=True)

@@ -90,7 +90,7 @@ def detect_in_memory(data, model=None, plugin=None, contamination=None, label_co
         truth = None if truth is None else truth[~missing]
     summary = {"rows": int(len(out)), "flagged": int(out["is_anomaly"].sum()),
                "threshold": float(detector.threshold_), **threshold_summary(detector), "rows_dropped": dropped,
-               "rows_imputed": int(detector.adapter_.n_affected) if getattr(detector, "missing", "error") == "impute" else 0}
+               "rows_imputed": rows_imputed(detector), "table_notes": table_notes(detector)}
     summary["flagged_share"] = summary["flagged"] / summary["rows"] if summary["rows"] else 0.0
     if normal_class is not None:
         summary["normal_class"] = normal_class  # the rest are the anomalies (plots read it from attrs)
@@ -127,7 +127,19 @@ def detect_streamed(path, model=None, plugin=None, contamination=None, label_col
     summary = score_file(path, detector, output, chunksize=chunksize, label_column=label_column,
                          progress=bars, positive_label=positive_label, explain=explain)
     share = {"flagged_share": summary["flagged"] / summary["rows"] if summary.get("rows") else 0.0}
-    return DetectResult(None, detector, {**sampled, **threshold_summary(detector), **share, **summary})
+    notes = {"table_notes": table_notes(detector)}
+    return DetectResult(None, detector, {**sampled, **threshold_summary(detector), **share, **summary, **notes})
+
+
+def rows_imputed(detector) -> int:
+    """Rows of the last data encoded whose missing values were filled in ("impute") or flagged ("model")."""
+    adapter = detector.adapter_
+    return int(adapter.n_affected) if getattr(adapter, "missing", "error") in ("impute", "model") else 0
+
+
+def table_notes(model) -> list[str]:
+    """What the model's table adapter did to the table's columns, one line per kind (none for images)."""
+    return list(getattr(getattr(model, "adapter_", None), "notes", []))
 
 
 def threshold_summary(detector) -> dict:

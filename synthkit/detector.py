@@ -21,6 +21,13 @@ promises -1 for outliers and +1 for inliers, so detectors do not claim it
 (``sklearn.base.is_outlier_detector`` is False; ``1 - 2 * predict(X)`` converts), and
 scikit-learn's ``check_estimator`` passes in full (``tests/test_sklearn_checks.py``).
 
+Missing values follow the detector's ``missing`` parameter (``synthkit.adapters``): every built-in
+detector defaults to ``"model"``, the generators' encoding (a number's gap is its median plus an "is
+missing" flag column, a text gap a level of its own), so gaps are information a detector scores;
+``"error"``, ``"impute"`` and ``"drop"`` stay available. On a DataFrame the adapter also leaves out
+empty, one-valued and identifier columns, encodes text dates as numbers and pools rare levels
+(``synthkit.table_triage``); ``adapter_.notes`` says what it did.
+
 Pickling goes through the same fitted state as model directories (``synthkit.base.FittedModel``): a
 plugin's ``_get_state``/``_set_state`` serve both, so Keras networks travel as weight arrays.
 """
@@ -37,7 +44,7 @@ from synthkit.parameters import Interval, Options
 
 DEFAULT_CONTAMINATION = 0.1
 CONTAMINATION = [Interval(float, 0, 0.5, closed="right"), Options(("auto",))]
-MISSING_POLICIES = ("error", "impute", "drop")  # a detector's; "model" (the generators' default) is not one
+MISSING_POLICIES = ("model", "error", "impute", "drop")  # a detector's; "model" the built-in detectors' default
 
 
 class BaseDetector(FittedModel, BaseEstimator):
@@ -133,6 +140,7 @@ class BaseDetector(FittedModel, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True  # densified, up to synthkit.adapters.MAX_SPARSE_VALUES values
+        tags.input_tags.allow_nan = getattr(self, "missing", "error") != "error"  # gaps are data, imputed or dropped
         return tags
 
     def _validate_params(self, data_kind: str) -> None:
@@ -140,8 +148,8 @@ class BaseDetector(FittedModel, BaseEstimator):
         self._contamination()
         super()._validate_params(data_kind)
         if getattr(self, "missing", "error") not in MISSING_POLICIES:
-            raise PluginError(f"missing={self.missing!r} is not a detector's policy: 'model' learns where values go "
-                              "missing, for generators; choose missing='impute' or 'drop' (or 'error')")
+            raise PluginError(f"missing={self.missing!r} is not a detector's policy; choose one of "
+                              f"{', '.join(MISSING_POLICIES)}")
 
     def _check_state(self) -> None:
         """``threshold_`` a finite number; ``decision_scores_`` finite and ``labels_`` 0/1, one per

@@ -70,6 +70,8 @@ class BaseGenerator(FittedModel, BaseEstimator):
         Z = np.asarray(self._sample(int(n), codes, rng))
         if len(Z) != n:
             raise RuntimeError(f"{type(self).__name__}._sample returned {len(Z)} samples for n={n}")
+        if self.adapter_.kind == "table":  # rng draws the values pooled into a column's "other" level
+            return self.adapter_.inverse_transform(Z, rng=rng)
         return self.adapter_.inverse_transform(Z)
 
     def _validate_params(self, data_kind: str) -> None:

@@ -321,6 +321,38 @@ def _check_schema(path: Path, schema: dict) -> None:
                 bad(f"has malformed categories for column {name!r}")
             if "categories" in col and not set(levels) <= set(categories):
                 bad(f"has levels outside its categories for column {name!r}")
+            pooled, counts = col.get("pooled", []), col.get("pooled_counts", [])
+            if not (isinstance(pooled, list) and isinstance(counts, list) and len(pooled) == len(counts)
+                    and all(isinstance(v, str) for v in pooled)
+                    and all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in counts)):
+                bad(f"has malformed pooled levels for column {name!r}")
+    _check_left_out(schema, names, len(columns), bad)
+
+
+def _check_left_out(schema: dict, names: set, n_encoded: int, bad) -> None:
+    """The schema's ``left_out`` columns (absent from schemas saved before them): each named apart
+    from the others, with a dtype, a known reason and its own place among the input columns."""
+    from synthkit.table_adapter import MISSING_MARKERS
+    from synthkit.table_triage import LEFT_OUT_REASONS
+
+    left = schema.get("left_out", [])
+    if not isinstance(left, list) or (left and schema.get("from_array")):
+        bad("has a malformed 'left_out'")
+    places = set()
+    for entry in left:
+        index = entry.get("index") if isinstance(entry, dict) else None
+        if not (isinstance(entry, dict) and isinstance(entry.get("name"), str) and isinstance(entry.get("dtype"), str)
+                and entry.get("kind") == "left_out" and entry.get("reason") in LEFT_OUT_REASONS
+                and isinstance(index, int) and not isinstance(index, bool) and 0 <= index < n_encoded + len(left)
+                and index not in places and entry["name"] not in names
+                and entry.get("missing_value", "none") in MISSING_MARKERS):
+            bad("has a malformed 'left_out' column")
+        try:
+            pd.api.types.pandas_dtype(entry["dtype"])
+        except (TypeError, ValueError):
+            bad(f"gives column {entry['name']!r} an unknown dtype {entry['dtype']!r}")
+        places.add(index)
+        names.add(entry["name"])
 
 
 def _registered_name(kind: str, cls) -> str:

@@ -353,7 +353,7 @@ def _frame_source(frame, data, detector, label_column, normal_class, positive_la
         positive = positive_label if positive_label is not None else summary.get("anomaly_class")
         truth, _ = binary_labels(frame[label_column], positive, name=label_column)
     if detector is not None:
-        columns = [c["name"] for c in detector.adapter_.columns]
+        columns = [c["name"] for c in detector.adapter_.input_columns]
         missing = [str(c) for c in columns if c not in frame.columns]
         if missing:
             raise DataError(f"the frame lacks the detector's columns {', '.join(missing)}")
@@ -389,7 +389,7 @@ def _plot_inputs(frame, det, loaded, features=None):
             images = images[rows]
         return images, (frame["label"].to_numpy() if "label" in frame.columns else None)
     if features is None:
-        columns = [c["name"] for c in det.adapter_.columns]
+        columns = [c["name"] for c in det.adapter_.input_columns]
         features = frame[columns] if all(c in frame.columns for c in columns) else loaded.frame[columns]
     known = set(features.columns) if isinstance(features, pd.DataFrame) else set()
     labels = None

@@ -129,10 +129,10 @@ def score_file(path, detector, output=None, chunksize: int | None = None, label_
         raise InputFileError(f"cannot stream {path}: give an existing .csv, .csv.gz or .parquet file")
     if positive_label is not None and label_column is None:
         raise DataError("positive_label names the anomaly class of a label column; give label_column too")
-    columns = [c for c in adapter.columns if c["name"] != label_column]
+    columns = [c for c in adapter.columns + list(getattr(adapter, "left_out", [])) if c["name"] != label_column]
     reader = streaming.ChunkReader(path, streaming.DEFAULT_CHUNKSIZE if chunksize is None else chunksize,
                                    columns=columns)
-    imputing = getattr(adapter, "missing", "error") == "impute"
+    imputing = getattr(adapter, "missing", "error") in ("impute", "model")  # rows whose gaps were filled or flagged
     summary = StreamSummary(threshold=float(detector.threshold_))
     label_values: list = []  # the label values met so far (at most two); chunks keep int8 codes into it
     label_codes, kept_scores = [], []

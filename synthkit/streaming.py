@@ -223,8 +223,11 @@ def _one_line(exc: BaseException) -> str:
 
 # -- dtypes from the model's schema ------------------------------------------------------------
 def schema_dtypes(adapter) -> dict:
-    """The dtypes to read CSV columns with, from a fitted table adapter: categorical columns as strings."""
-    return {col["name"]: str for col in getattr(adapter, "columns", []) if col.get("kind") == "categorical"}
+    """The dtypes to read CSV columns with, from a fitted table adapter: categorical columns, text
+    dates and text columns left out as strings."""
+    columns = list(getattr(adapter, "columns", [])) + list(getattr(adapter, "left_out", []))
+    return {col["name"]: str for col in columns if col.get("kind") == "categorical" or "date_format" in col
+            or (col.get("kind") == "left_out" and col.get("dtype") in ("object", "string", "str"))}
 
 
 def normalise_chunk(chunk: pd.DataFrame, adapter) -> pd.DataFrame:
@@ -235,6 +238,8 @@ def normalise_chunk(chunk: pd.DataFrame, adapter) -> pd.DataFrame:
             continue  # the schema check names missing and duplicate columns
         s = chunk[name]
         kind = col.get("kind")
+        if "date_format" in col:
+            continue  # text dates: the adapter reads them
         if kind == "numeric" and pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
             if col.get("integer"):
                 if pd.api.types.is_float_dtype(s.dtype):

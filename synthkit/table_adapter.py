@@ -5,6 +5,12 @@
 missing values at fit is followed in ``columns`` by a boolean entry marked ``"missing_of": name``
 (its flag), a categorical one gets the level ``missing_level``; saved schemas (``to_dict``) list
 the input columns only, with those as keys of their column, so schemas written before load as they were.
+
+On a DataFrame, ``synthkit.table_triage`` first leaves out columns with no values, one value or an
+identifier's distinct values (``left_out``, saved under that key: the data must still hold them,
+generated rows get them back), encodes text dates as days (a numeric column with ``date_format``)
+and pools rare levels into one "other" level (``other_level``, kept apart from ``levels`` as the
+missing level is); ``notes`` says what was done. Schemas without these keys load as before.
 """
 
 from __future__ import annotations
@@ -15,8 +21,9 @@ import numpy as np
 import pandas as pd
 
 from synthkit.errors import DataError, SchemaError
+from synthkit.table_triage import (MAX_LEVELS, date_format, draw_pooled, from_days, left_out, left_out_column,
+                                   notes, pool_levels, to_days, whole_days)
 
-MAX_LEVELS = 100
 SKEW_FOR_LOG = 2.0
 MAX_DECIMALS = 6  # float columns with more decimals than this are not rounded on the way back
 MISSING_LEVEL = "\x00missing"  # a categorical column's missing level, lengthened at fit until no value holds it
@@ -30,7 +37,8 @@ class TableAdapter:
 
     def __init__(self, missing: str = "error"):
         self.missing = missing
-        self.columns: list[dict] = []  # the input columns, each followed by its missing flag if it has one
+        self.columns: list[dict] = []  # the encoded input columns, each followed by its missing flag if it has one
+        self.left_out: list[dict] = []  # input columns not encoded (synthkit.table_triage), with their position
         self.from_array = False
         self.text_names = False  # fitted on a DataFrame whose column names are all strings
         self.n_affected = 0  # rows with missing values in the last fit or transform
@@ -44,25 +52,41 @@ class TableAdapter:
                             "give at least one column")
         if len(df) == 0 or df.shape[1] == 0:
             raise DataError(f"the table is empty ({len(df)} rows, {df.shape[1]} columns); give at least one row and column")
-        absent, infinite = _missing_masks(df)
+        dates = {} if self.from_array else {n: f for n in df.columns if (f := date_format(df[n]))}
+        self.left_out, self.columns = ([] if self.from_array else left_out(df, dates)), []
+        work = self._encodable(df, dates)
+        if work.shape[1] == 0:
+            raise DataError(f"the table has no features to learn from: column(s) {', '.join(map(str, df.columns))} "
+                            "hold no values (only missing ones); give at least one column with values")
+        absent, infinite = _missing_masks(work)
         bad = absent | infinite
         self.n_affected = int(bad.any(axis=1).sum())
-        self._check_missing(df, absent, infinite)
-        clean = df[~bad.any(axis=1)] if self.missing == "drop" else df
+        self._check_missing(work, absent, infinite)
+        clean = work[~bad.any(axis=1)] if self.missing == "drop" else work
         if len(clean) == 0:
             raise DataError("every row has a missing or infinite value; nothing is left to fit on")
-        self.columns = []
-        for name in df.columns:
-            col = self._describe(name, clean[name])
+        for name in work.columns:
+            col = self._describe(name, clean[name], dates.get(name))
+            if name in dates:
+                col["dtype"] = str(df[name].dtype)
             self.columns.append(col)
             if self.missing == "model" and absent[name].any():
-                self._model_missing(col, clean[name], taken={str(c) for c in df.columns})
+                self._model_missing(col, df[name], taken={str(c) for c in df.columns})
         if not any(c["kind"] != "categorical" or set(c["levels"]) - {c.get("missing_level")} for c in self.input_columns):
             raise DataError(f"the table has no features to learn from: column(s) {', '.join(map(str, df.columns))} "
                             "hold no values (only missing ones); give at least one column with values")
         return self
 
-    def _describe(self, name, s: pd.Series) -> dict:
+    def _encodable(self, df: pd.DataFrame, dates: dict | None = None) -> pd.DataFrame:
+        """The columns of ``df`` that are encoded (not left out), text dates as days since 1970."""
+        if dates is None:
+            dates = {c["name"]: c["date_format"] for c in self.columns if "date_format" in c}
+        skip = {c["name"] for c in self.left_out}
+        work = df[[n for n in df.columns if n not in skip]] if skip else df
+        dates = {n: to_days(df[n], f) for n, f in dates.items() if n in work.columns}
+        return work.assign(**dates) if dates else work
+
+    def _describe(self, name, s: pd.Series, date: str | None = None) -> dict:
         col = {"name": name, "dtype": str(s.dtype)}
         if pd.api.types.is_bool_dtype(s.dtype) or _boolean_objects(s):
             valid = s.dropna().astype(bool)
@@ -72,16 +96,18 @@ class TableAdapter:
             finite = values[np.isfinite(values)]
             if finite.size == 0:
                 raise DataError(f"column {name!r} has no finite values; drop it, or give it values")
-            log = bool(finite.min() >= 0 and _skewness(finite) > SKEW_FOR_LOG)
+            log = bool(date is None and finite.min() >= 0 and _skewness(finite) > SKEW_FOR_LOG)
             scaled = _symlog(finite) if log else finite
             with np.errstate(over="ignore", invalid="ignore"):
                 mean, std = float(scaled.mean()), float(scaled.std())
             if not (np.isfinite(mean) and np.isfinite(std)):
                 raise DataError(f"column {name!r} has values too large to scale (up to {np.abs(finite).max():.3g}); rescale it first")
-            integer = bool(pd.api.types.is_integer_dtype(s.dtype))
+            integer = bool(pd.api.types.is_integer_dtype(s.dtype)) or (date is not None and whole_days(finite))
             col.update(kind="numeric", log=log, mean=mean, std=std if std > 0 else 1.0,
                        min=float(finite.min()), max=float(finite.max()), median=float(np.median(finite)),
-                       integer=integer, decimals=None if integer else _decimals(finite, s.dtype))
+                       integer=integer, decimals=None if integer or date else _decimals(finite, s.dtype))
+            if date is not None:
+                col["date_format"] = date
         elif _is_categorical(s):
             valid = s.dropna().astype(str)
             counts = valid.value_counts(sort=True)
@@ -93,6 +119,8 @@ class TableAdapter:
                     levels = categories
             col.update(kind="categorical", levels=levels,
                        fill=str(counts.index[0]) if len(counts) else (levels[0] if levels else ""))
+            if len(counts) > MAX_LEVELS:  # the most frequent levels, the rest pooled into "other"
+                pool_levels(col, counts, taken=set(counts.index))
         elif pd.api.types.is_complex_dtype(s.dtype):
             raise DataError(f"Complex data not supported: column {name!r} has dtype {s.dtype}; "
                             "split it into real and imaginary columns")
@@ -127,13 +155,23 @@ class TableAdapter:
             raise DataError(f"{rows} rows have infinite values in columns {cols}; replace them (with NaN to model "
                             "them as missing values), or choose missing='impute' or 'drop' (CLI: --param missing=impute)")
         raise DataError(f"{rows} rows have missing or infinite values in columns {cols}; clean them, or choose "
-                        "missing='impute' or 'drop', or for a generator 'model' (CLI: --param missing=impute)")
+                        "missing='model' (gaps as data: a flag or a level), 'impute' or 'drop' "
+                        "(CLI: --param missing=model, or missing=impute)")
 
     # -- transforming --------------------------------------------------------------------------
     @property
     def input_columns(self) -> list[dict]:
-        """The entries of ``columns`` that are the input's columns (not missing flags)."""
-        return [c for c in self.columns if "missing_of" not in c]
+        """The input's columns in order: the entries of ``columns`` that are not missing flags, and the
+        ``left_out`` ones (``"kind": "left_out"``) at their places."""
+        cols = [c for c in self.columns if "missing_of" not in c]
+        for entry in sorted(getattr(self, "left_out", []), key=lambda e: e["index"]):
+            cols.insert(entry["index"], entry)
+        return cols
+
+    @property
+    def notes(self) -> list[str]:
+        """What was done to the table's columns, one line per kind (``synthkit.table_triage.notes``)."""
+        return notes(self)
 
     @property
     def n_input_features(self) -> int:
@@ -151,7 +189,8 @@ class TableAdapter:
         names = []
         for col in self.columns:
             if col["kind"] == "categorical":
-                names += [f"{col['name']} is missing" if level == col.get("missing_level") else f"{col['name']}={level}"
+                names += [f"{col['name']} is missing" if level == col.get("missing_level")
+                          else f"{col['name']}=(other)" if level == col.get("other_level") else f"{col['name']}={level}"
                           for level in col["levels"]]
             else:
                 names.append(str(col["name"]))
@@ -163,6 +202,7 @@ class TableAdapter:
         ``owner`` names the estimator in the error for an array of the wrong width."""
         df = self._frame(X, fitting=False, owner=owner)
         self._check_schema(df)
+        df = self._encodable(df)
         absent, infinite = _missing_masks(df)
         bad = absent | infinite
         self.n_affected = int(bad.any(axis=1).sum())
@@ -187,15 +227,19 @@ class TableAdapter:
             else:
                 fill = col.get("missing_level", col["fill"])
                 values = s.astype(object).where(s.notna(), fill).astype(str).to_numpy()
+                if "other_level" in col:  # pooled and unseen levels are "other"
+                    values = np.where(pd.Series(values).isin(col["levels"]).to_numpy(), values, col["other_level"])
                 levels = np.asarray(col["levels"], dtype=object)
                 blocks.append((values[:, None] == levels[None, :]).astype(np.float64))
         out = np.hstack(blocks).astype(np.float32) if blocks else np.zeros((len(df), 0), np.float32)
         return out[kept], kept
 
-    def inverse_transform(self, Z: np.ndarray):
+    def inverse_transform(self, Z: np.ndarray, rng: np.random.Generator | None = None):
         """Decode model-space rows to a DataFrame (or a 2-D array for array input) with the input's
-        schema; missing values where a column's flag is on or its missing level is chosen."""
+        schema; missing values where a column's flag is on or its missing level is chosen. ``rng``
+        draws the pooled values where "other" is chosen (default: seeded with 0)."""
         Z = np.asarray(Z, dtype=np.float64)
+        rng = np.random.default_rng(0) if rng is None else rng
         out, absent, i = {}, {}, 0
         for col in self.columns:
             if "missing_of" in col:
@@ -210,7 +254,7 @@ class TableAdapter:
                 elif col.get("decimals") is not None:  # as many decimals as the training values had
                     with np.errstate(over="ignore", invalid="ignore"):
                         v = np.where(np.abs(v) < 2.0 ** 52, np.round(v, int(col["decimals"])), v)
-                out[col["name"]] = v
+                out[col["name"]] = from_days(v, col["date_format"], bool(col.get("integer"))) if "date_format" in col else v
                 i += 1
             elif col["kind"] == "bool":
                 out[col["name"]] = Z[:, i] > 0.5
@@ -221,10 +265,18 @@ class TableAdapter:
                 out[col["name"]] = np.asarray(col["levels"], dtype=object)[idx] if k else np.full(len(Z), col["fill"])
                 if "missing_level" in col:
                     absent[col["name"]] = out[col["name"]] == col["missing_level"]
+                if "other_level" in col:
+                    other = out[col["name"]] == col["other_level"]
+                    out[col["name"]][other] = draw_pooled(col, int(other.sum()), rng)
                 i += k
-        df = pd.DataFrame(out)
+        df = pd.DataFrame(out, index=pd.RangeIndex(len(Z)))
         for col in self.input_columns:
-            df[col["name"]] = _restore_dtype(df[col["name"]], col, absent.get(col["name"]))
+            if col["kind"] == "left_out":
+                df[col["name"]] = left_out_column(col, len(Z))
+            else:
+                df[col["name"]] = _restore_dtype(df[col["name"]], col, absent.get(col["name"]))
+        if self.left_out:
+            df = df[[c["name"] for c in self.input_columns]]
         if self.from_array:
             return df.to_numpy(dtype=np.dtype(self.columns[0]["dtype"]) if self.columns else np.float64)
         return df
@@ -271,7 +323,12 @@ class TableAdapter:
             s = df[col["name"]]
             numeric = (pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)
                        and not pd.api.types.is_complex_dtype(s.dtype))
-            if col["kind"] == "numeric" and not numeric:
+            if col["kind"] == "left_out":
+                continue  # not encoded: any dtype
+            if "date_format" in col:
+                if not _is_categorical(s):
+                    wrong.append(f"{col['name']} ({s.dtype}, expected text dates)")
+            elif col["kind"] == "numeric" and not numeric:
                 wrong.append(f"{col['name']} ({s.dtype}, expected numeric)")
             elif col["kind"] == "bool" and not pd.api.types.is_bool_dtype(s.dtype):
                 if not (s.dtype == object and s.dropna().map(lambda v: isinstance(v, (bool, np.bool_))).all()):
@@ -282,26 +339,37 @@ class TableAdapter:
             raise SchemaError(f"the data does not match the model's schema: wrong dtypes in {', '.join(wrong)}")
 
     def to_dict(self) -> dict:
-        """The schema as plain data: the input columns, a missing level kept apart from ``levels``."""
-        columns = [dict(c, levels=c["levels"][:-1]) if "missing_level" in c else dict(c) for c in self.input_columns]
-        return {"kind": "table", "missing": self.missing, "from_array": self.from_array,
-                "text_names": self.text_names, "columns": columns}
+        """The schema as plain data: the encoded input columns, a missing or "other" level kept apart
+        from ``levels``; the columns left out under ``left_out``."""
+        columns = []
+        for c in self.columns:
+            if "missing_of" not in c:
+                special = {c.get("missing_level"), c.get("other_level")} - {None}
+                columns.append(dict(c, levels=[v for v in c["levels"] if v not in special]) if special else dict(c))
+        out = {"kind": "table", "missing": self.missing, "from_array": self.from_array,
+               "text_names": self.text_names, "columns": columns}
+        if self.left_out:
+            out["left_out"] = [dict(c) for c in self.left_out]
+        return out
 
     @classmethod
     def from_dict(cls, d: dict) -> "TableAdapter":
         self = cls(missing=d.get("missing", "error"))
         self.from_array = bool(d.get("from_array", False))
         self.text_names = bool(d.get("text_names", not self.from_array))  # older schemas: frames had text names
-        names = {c.get("name") for c in d["columns"]}
+        names = {c.get("name") for c in d["columns"] + list(d.get("left_out", []))}
         for col in d["columns"]:
             col = dict(col)
             self.columns.append(col)
             _check_missing_keys(col, names)
+            if "other_level" in col:
+                col["levels"] = list(col["levels"]) + [col["other_level"]]
             if "missing_level" in col:
                 col["levels"] = list(col["levels"]) + [col["missing_level"]]
             if "missing_flag" in col:
                 names.add(col["missing_flag"])
                 self.columns.append(_flag_entry(col))
+        self.left_out = [dict(c) for c in d.get("left_out", [])]
         return self
 
     def describe(self) -> str:
@@ -316,7 +384,12 @@ def _flag_entry(col: dict) -> dict:
 def _check_missing_keys(col: dict, names: set) -> None:
     """Refuse a saved column whose missing-value keys the adapter could not use (a schema edited by hand)."""
     kind, flag, level = col.get("kind"), col.get("missing_flag"), col.get("missing_level")
+    other = col.get("other_level")
     for key, bad in (("missing_value", col.get("missing_value", "nan") not in tuple(MISSING_MARKERS)),
+                     ("other_level", "other_level" in col and (kind != "categorical" or not isinstance(other, str)
+                                                               or other in col.get("levels", [])
+                                                               or other == level)),
+                     ("date_format", "date_format" in col and (kind != "numeric" or not isinstance(col["date_format"], str))),
                      ("missing_flag", "missing_flag" in col and (kind not in ("numeric", "bool")
                                                                  or not isinstance(flag, str) or flag in names)),
                      ("missing_level", "missing_level" in col and (kind != "categorical" or not isinstance(level, str)

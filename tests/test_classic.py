@@ -99,9 +99,11 @@ def test_missing_values_policy_on_a_frame(name):
     df = pd.DataFrame({"a": rng.normal(size=100), "b": rng.normal(size=100), "c": rng.choice(["x", "y"], 100)})
     df.loc[3, "a"] = np.nan
     with pytest.raises(synthkit.SynthkitError, match="missing"):
-        synthkit.get_detector(name).fit(df)
-    det = synthkit.get_detector(name, missing="impute").fit(df)
-    assert np.isfinite(det.decision_function(df)).all()
+        synthkit.get_detector(name, missing="error").fit(df)
+    for missing in ("impute", "model"):  # "model", the default: the gap is a flag column
+        det = synthkit.get_detector(name, missing=missing).fit(df)
+        assert np.isfinite(det.decision_function(df)).all()
+    assert "a is missing" in synthkit.get_detector(name).fit(df).adapter_.feature_names
 
 
 @pytest.mark.parametrize("name, params", [("iforest", {"n_estimators": 0}), ("iforest", {"max_features": 2.0}),

@@ -171,7 +171,8 @@ def test_existing_output_needs_overwrite(small_csv, tmp_path):
 def test_missing_values_message_and_impute(tmp_path):
     path = tmp_path / "nan.csv"
     pd.DataFrame({"a": [1.0, np.nan, 3.0, 4.0], "b": [1, 2, 3, 4]}).to_csv(path, index=False)
-    assert_clean_error(run("detect", path, "--plugin", "kmeans"), "missing or infinite values in columns a")
+    assert_clean_error(run("detect", path, "--plugin", "kmeans", "--param", "missing=error"),
+                       "missing or infinite values in columns a")
     result = run("detect", path, "--plugin", "kmeans", "--param", "missing=impute", "--param", "n_clusters=2")
     assert result.exit_code == 0 and "rows with imputed values: 1" in result.output
 

@@ -113,9 +113,19 @@ def test_error_policy_still_raises_and_infinities_always_do():
             synthkit.get_generator(name).fit(table)
 
 
-def test_detectors_refuse_model():
-    with pytest.raises(PluginError, match="not a detector's policy.*'impute' or 'drop'"):
-        synthkit.get_detector("knn", missing="model").fit(holed_table(50)[["x", "k"]])
+def test_detectors_model_missing_values_by_default():
+    """Detectors take "model", the built-in ones by default (issue 29): a gap is a flag column they
+    score, so a row with a gap scores differently from the same row with the median filled in."""
+    table = holed_table(50)[["x", "k"]]
+    det = synthkit.get_detector("knn")
+    assert det.missing == "model"
+    det.fit(table)
+    assert "x is missing" in det.adapter_.feature_names
+    row = pd.DataFrame({"x": [np.nan, table["x"].median()], "k": [2, 2]})
+    scores = det.decision_function(row)
+    assert np.isfinite(scores).all() and scores[0] != scores[1]
+    with pytest.raises((PluginError, DataError), match="missing='ignore' is not a"):
+        synthkit.get_detector("knn", missing="ignore").fit(table)
 
 
 def test_adapter_round_trip_of_every_missing_dtype():
@@ -171,7 +181,7 @@ def test_cli_augment_models_missing_values_by_default(tmp_path):
     assert synthetic[["x", "c", "b"]].isna().any().all() and not synthetic["k"].isna().any()
     result = CliRunner().invoke(cli, ["augment", str(tmp_path / "holed.csv"), "-n", "5", "--param", "missing=error"])
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert "choose missing='impute' or 'drop', or for a generator 'model'" in result.stderr
+    assert "choose missing='model' (gaps as data: a flag or a level), 'impute' or 'drop'" in result.stderr
 
 
 def test_cli_evaluate_reports_on_tables_with_gaps(fitted, tmp_path):

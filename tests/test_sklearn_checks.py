@@ -104,8 +104,12 @@ def _quiet():
 # -- check_estimator ---------------------------------------------------------------------------
 @pytest.mark.parametrize("name", sorted(CHECKED))
 def test_check_estimator(name):
-    results = run_checks(synthkit.get_detector(name, **CHECKED[name]), {})
-    assert sum(r["status"] == "passed" for r in results) >= 40
+    detector = synthkit.get_detector(name, **CHECKED[name])
+    results = run_checks(detector, {})
+    # missing="model" (the built-in detectors' default) takes NaN, so allow_nan is set and
+    # scikit-learn leaves out its check that NaN is refused: one check fewer
+    allow_nan = detector.__sklearn_tags__().input_tags.allow_nan
+    assert sum(r["status"] == "passed" for r in results) >= (39 if allow_nan else 40)
     assert not is_outlier_detector(synthkit.get_detector(name))  # PyOD's 0/1 labels, not OutlierMixin's -1/+1
 
 

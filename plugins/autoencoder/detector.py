@@ -87,7 +87,7 @@ class AutoencoderDetector(BaseDetector):
                  learning_rate: float = 1e-3,
                  validation_split: float = 0.1, patience: int = 5, average_weights: float = 0.4,
                  dropout: float = 0.0,
-                 contamination: float = 0.1, seed: int | None = 0, verbose: int = 0, missing: str = "error"):
+                 contamination: float = 0.1, seed: int | None = 0, verbose: int = 0, missing: str = "model"):
         self.kind = kind
         self.hidden_units = hidden_units
         self.filters = filters

@@ -18,7 +18,7 @@ class ECODDetector(BaseDetector):
     uniform interface; nothing is random.
     """
 
-    def __init__(self, contamination: float = 0.1, seed: int | None = 0, missing: str = "error"):
+    def __init__(self, contamination: float = 0.1, seed: int | None = 0, missing: str = "model"):
         self.contamination = contamination
         self.seed = seed
         self.missing = missing

@@ -24,7 +24,7 @@ class KNNDetector(BaseDetector):
     _parameter_constraints = {"n_neighbors": [Interval(int, 1, None)], "method": [Options(METHODS)]}
 
     def __init__(self, n_neighbors: int = 5, method: str = "largest", contamination: float = 0.1,
-                 seed: int | None = 0, missing: str = "error"):
+                 seed: int | None = 0, missing: str = "model"):
         self.n_neighbors = n_neighbors
         self.method = method
         self.contamination = contamination

@@ -23,7 +23,7 @@ class LOFDetector(BaseDetector):
     _parameter_constraints = {"n_neighbors": [Interval(int, 1, None)]}
 
     def __init__(self, n_neighbors: int = 20, contamination: float = 0.1, seed: int | None = 0,
-                 missing: str = "error"):
+                 missing: str = "model"):
         self.n_neighbors = n_neighbors
         self.contamination = contamination
         self.seed = seed

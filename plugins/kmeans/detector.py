@@ -53,7 +53,7 @@ class KMeansDetector(BaseDetector):
 
     def __init__(self, n_clusters: int = 8, contamination: float = 0.1, algorithm: str = "auto",
                  n_init: int | str = 3, max_iter: int = 300, batch_size: int = 4096, seed: int | None = 0,
-                 missing: str = "error", features: str = "raw", ae_epochs: int | str = 30, ae_latent_dim="auto"):
+                 missing: str = "model", features: str = "raw", ae_epochs: int | str = 30, ae_latent_dim="auto"):
         self.n_clusters = n_clusters
         self.contamination = contamination
         self.algorithm = algorithm
