@@ -2,11 +2,16 @@
 
 A plugin that fails to import or to register is recorded in ``failures()`` and skipped; every other
 plugin keeps working.
+
+Thread-safe: ``get_registry()`` publishes the registry only once its entry points have loaded, and
+``entries()`` collects under a lock and publishes the full answer at once, so threads that ask at the
+same time (a Dask worker with several threads) all see every installed plugin.
 """
 
 from __future__ import annotations
 
 import importlib
+import threading
 import warnings
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -49,10 +54,16 @@ class Registry:
         self.infos: dict[str, PluginInfo] = {}
         self.failures: list[PluginFailure] = []
         self._entries: dict[str, dict[str, tuple[object, str]]] | None = None
+        self._lock = threading.RLock()
 
     # -- loading -------------------------------------------------------------------------------
     def load_entry_points(self) -> None:
         """Import every plugin module of the entry-point group; record the ones that fail."""
+        with self._lock:
+            self._load_entry_points()
+            self._entries = None
+
+    def _load_entry_points(self) -> None:
         for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
             dist = getattr(ep, "dist", None)
             package = dist.metadata["Name"] if dist is not None else None
@@ -70,17 +81,19 @@ class Registry:
 
     def register_plugin(self, obj, name: str | None = None) -> str:
         """Register a plugin object in-process (a module or any object with hook implementations)."""
-        name = self.pm.register(obj, name=name)
-        self.infos[name] = PluginInfo(name, getattr(obj, "__name__", None), None)
-        self._entries = None
+        with self._lock:
+            name = self.pm.register(obj, name=name)
+            self.infos[name] = PluginInfo(name, getattr(obj, "__name__", None), None)
+            self._entries = None
         return name
 
     def unregister_plugin(self, name: str) -> None:
         """Remove a plugin registered with ``register_plugin``."""
-        self.pm.unregister(name=name)
-        self.infos.pop(name, None)
-        self.failures = [f for f in self.failures if f.name != name]
-        self._entries = None
+        with self._lock:
+            self.pm.unregister(name=name)
+            self.infos.pop(name, None)
+            self.failures = [f for f in self.failures if f.name != name]
+            self._entries = None
 
     def _fail(self, name: str, package: str | None, error: str) -> None:
         self.failures.append(PluginFailure(name, package, error))
@@ -89,14 +102,18 @@ class Registry:
     # -- what plugins registered --------------------------------------------------------------
     def entries(self, kind: str) -> dict[str, tuple[object, str]]:
         """``{name: (object, plugin_name)}`` for ``kind`` in detectors, generators, datasets."""
-        if self._entries is None:
-            self._collect()
-        return self._entries[kind]
+        entries = self._entries
+        if entries is None:
+            with self._lock:
+                if self._entries is None:
+                    self._entries = self._collect()  # published whole, never half-collected
+                entries = self._entries
+        return entries[kind]
 
-    def _collect(self) -> None:
+    def _collect(self) -> dict[str, dict[str, tuple[object, str]]]:
         from synthkit.dataset import Dataset
 
-        self._entries = {k: {} for k in KINDS}
+        collected: dict[str, dict[str, tuple[object, str]]] = {k: {} for k in KINDS}
         for info in self.infos.values():
             info.registered = {k: [] for k in KINDS}
         failed: set[str] = set()
@@ -122,18 +139,19 @@ class Registry:
                                f"synthkit_register_{kind} failed: {type(exc).__name__}: {exc}")
                     continue
                 for name, obj in found.items():
-                    if name in self._entries[kind]:
-                        other = self._entries[kind][name][1]
+                    if name in collected[kind]:
+                        other = collected[kind][name][1]
                         warnings.warn(f"synthkit plugin {plugin_name!r} registers {kind[:-1]} {name!r}, which "
                                       f"{other!r} already registered; keeping {other!r}'s", stacklevel=2)
                         continue
-                    self._entries[kind][name] = (obj, plugin_name)
+                    collected[kind][name] = (obj, plugin_name)
                     self.infos.setdefault(plugin_name, PluginInfo(plugin_name)).registered[kind].append(name)
         # a plugin that failed in one hook is skipped altogether, so its half-registration never shows
         for kind in KINDS:
-            self._entries[kind] = {n: v for n, v in self._entries[kind].items() if v[1] not in failed}
+            collected[kind] = {n: v for n, v in collected[kind].items() if v[1] not in failed}
         for name in failed:
             self.infos.pop(name, None)
+        return collected
 
     def add_commands(self, cli) -> None:
         """Let every plugin add its click commands to ``cli``; a failing plugin is reported and skipped."""
@@ -175,15 +193,25 @@ def _check_registered(kind: str, name: str, obj, dataset_cls) -> None:
 
 
 _registry: Registry | None = None
+_registry_lock = threading.RLock()  # re-entrant: a plugin may ask for the registry while it loads
 
 
 def get_registry() -> Registry:
-    """The process-wide registry, with the installed entry points loaded on first use."""
+    """The process-wide registry, with the installed entry points loaded on first use.
+
+    The registry is published only after its entry points have loaded: a thread that asks while
+    another is loading waits for it rather than seeing an empty registry.
+    """
     global _registry
-    if _registry is None:
-        _registry = Registry()
-        _registry.load_entry_points()
-    return _registry
+    registry = _registry
+    if registry is None:
+        with _registry_lock:
+            registry = _registry
+            if registry is None:
+                registry = Registry()
+                registry.load_entry_points()
+                _registry = registry
+    return registry
 
 
 def get_detector(name: str, **params):

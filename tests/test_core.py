@@ -131,6 +131,44 @@ def test_broken_hook_is_isolated_and_reported(registry):
     assert "not a subclass of synthkit.BaseDetector" in failures["wrongbase"]
 
 
+def test_registry_under_threads_on_first_use(monkeypatch):
+    """Threads that ask a fresh process for a detector at once all get it (a Dask worker with 2+ threads)."""
+    import threading
+    import time
+
+    from synthkit import registry as registry_module
+
+    monkeypatch.setattr(registry_module, "_registry", None)
+    load = registry_module.Registry.load_entry_points
+
+    def slow_load(self):  # widen the window in which other threads ask while entry points load
+        time.sleep(0.2)
+        load(self)
+
+    monkeypatch.setattr(registry_module.Registry, "load_entry_points", slow_load)
+    barrier, results = threading.Barrier(4), []
+
+    def ask(i):
+        barrier.wait()
+        try:
+            if i % 2:
+                results.append(type(synthkit.get_detector("kmeans")).__name__)
+            else:
+                results.append(sorted(registry_module.get_registry().entries("detectors")))
+        except Exception as exc:
+            results.append(exc)
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(results) == 4 and not [r for r in results if isinstance(r, Exception)], results
+    assert all("kmeans" in r or r == "KMeansDetector" for r in results), results
+    registry = registry_module.get_registry()
+    assert "kmeans" in registry.entries("detectors")  # nothing empty was cached for later callers
+
+
 # -- detector contract -------------------------------------------------------------------------
 def test_detector_contract_on_a_dataframe(toy, table):
     det = MeanDistance(contamination=0.05).fit(table)

@@ -217,6 +217,21 @@ def test_cli_on_a_scheduler_equals_cli_in_one_process(data, client, tmp_path):
     assert_same_rows(read_parts(tmp_path / "out"), want)
 
 
+def test_cli_on_a_worker_with_two_threads_twice(data, tmp_path):
+    """A worker process with 2 threads loads the plugins once for both threads, and a second job works too."""
+    root, _ = data
+    cluster = distributed.LocalCluster(n_workers=1, processes=True, threads_per_worker=2, host="127.0.0.1",
+                                       dashboard_address=":0", silence_logs=40)
+    try:
+        for run in ("first", "second"):
+            code, output = run_cli("detect", root / "in", "--model", root / "km", "--engine", "dask", "--scheduler",
+                                   cluster.scheduler_address, "--label-column", "row_id", "-o", tmp_path / run)
+            assert code == 0, output
+            assert sorted(read_parts(tmp_path / run)["row_id"]) == list(range(ROWS))
+    finally:
+        cluster.close()
+
+
 def test_cli_local_cluster_fits_on_a_sample(data, tmp_path):
     root, _ = data
     code, output = run_cli("detect", root / "in" / "*.parquet", "--engine", "dask", "--workers", "2", "--plugin",
