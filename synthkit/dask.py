@@ -226,7 +226,9 @@ def _write_part(frame: pd.DataFrame, out_dir: str, i: int) -> tuple[int, int]:
         pq.write_table(pa.Table.from_pandas(frame, preserve_index=named), tmp)
         os.replace(tmp, os.path.join(out_dir, name))
     except OSError as exc:
-        raise OutputFileError(f"cannot write {os.path.join(out_dir, name)}: {exc.strerror or exc}") from None
+        from synthkit.io import write_error
+
+        raise write_error(os.path.join(out_dir, name), exc) from None
     return len(frame), int(frame["is_anomaly"].sum())
 
 

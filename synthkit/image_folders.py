@@ -140,6 +140,8 @@ def write_image_folder(images, labels, output) -> None:
     """Write ``images`` as PNGs (a subfolder per label, or flat), into a temporary folder renamed to ``output``."""
     from PIL import Image
 
+    from synthkit.io import write_error
+
     path = Path(output).resolve()
     images = np.asarray(images)
     if images.ndim == 3:
@@ -150,7 +152,7 @@ def write_image_folder(images, labels, output) -> None:
     try:
         tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent))
     except OSError as exc:
-        raise OutputFileError(f"cannot write {output}: {exc.strerror or type(exc).__name__}") from None
+        raise write_error(output, exc) from None
     try:
         os.chmod(tmp, 0o777 & ~_umask())
         width = len(str(max(len(images) - 1, 0)))
@@ -169,7 +171,7 @@ def write_image_folder(images, labels, output) -> None:
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         if isinstance(exc, OSError):
-            raise OutputFileError(f"cannot write {output}: {exc.strerror or type(exc).__name__}") from None
+            raise write_error(output, exc) from None
         raise
 
 

@@ -8,6 +8,7 @@ partial file; an existing output is refused unless ``overwrite``; an input is ne
 
 from __future__ import annotations
 
+import errno
 import gzip
 import os
 import shutil
@@ -302,6 +303,17 @@ def _same_file(path: Path, inputs) -> bool:
     return False
 
 
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})  # the disk, a quota or the file size is at its limit
+
+
+def write_error(path, exc: OSError) -> OutputFileError:
+    """The one-line error for ``exc``, met while writing ``path``; a full disk says what to do."""
+    if exc.errno in DISK_FULL:
+        return OutputFileError(f"cannot write {path}: {os.strerror(exc.errno)}; free some space or write "
+                               "to another disk (the partial output was removed)")
+    return OutputFileError(f"cannot write {path}: {exc.strerror or type(exc).__name__}")
+
+
 @contextmanager
 def atomic_path(path):
     """Yield a temporary path beside ``path``; rename it to ``path`` only if the block succeeds."""
@@ -310,7 +322,7 @@ def atomic_path(path):
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part",
                                    dir=path.parent if str(path.parent) else ".")
     except OSError as exc:
-        raise OutputFileError(f"cannot write {path}: {exc.strerror or type(exc).__name__}") from None
+        raise write_error(path, exc) from None
     os.close(fd)
     try:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; the output gets the usual permissions
@@ -318,14 +330,15 @@ def atomic_path(path):
         try:
             os.replace(tmp, path)
         except OSError as exc:
-            raise OutputFileError(f"cannot write {path}: {exc.strerror or type(exc).__name__}") from None
+            raise write_error(path, exc) from None
     except BaseException as exc:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
-        if isinstance(exc, OSError) and str(getattr(exc, "filename", None)) == tmp:  # writing failed (disk full)
-            raise OutputFileError(f"cannot write {path}: {exc.strerror or type(exc).__name__}") from None
+        # writing failed: the temporary file named, or a full disk (a write() error names no file)
+        if isinstance(exc, OSError) and (str(getattr(exc, "filename", None)) == tmp or exc.errno in DISK_FULL):
+            raise write_error(path, exc) from None
         raise
 
 

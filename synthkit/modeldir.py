@@ -57,8 +57,13 @@ def save_model(model, path) -> None:
     path = Path(path)
     if path.exists() and not (path / MANIFEST).is_file():
         raise ModelFileError(f"{path} exists and is not a synthkit model directory; choose another path")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    from synthkit.io import write_error
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    except OSError as exc:
+        raise write_error(path, exc) from None
     try:
         mask = os.umask(0o022)
         os.umask(mask)
@@ -81,8 +86,10 @@ def save_model(model, path) -> None:
         if path.exists():
             shutil.rmtree(path)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError):  # a full disk, a folder that vanished: one line, nothing left behind
+            raise write_error(path, exc) from None
         raise
 
 

@@ -4,8 +4,10 @@ before anything trains, and a failed run leaves no output behind."""
 from __future__ import annotations
 
 import atexit
+import errno
 import functools
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -202,6 +204,41 @@ def test_writing_that_fails_late_is_one_line(small_csv, tmp_path, monkeypatch):
 
     with pytest.raises(SynthkitError, match="cannot write .*o.csv: No space left on device"):
         write_table(pd.DataFrame({"a": [1]}), tmp_path / "o.csv")
+
+
+def _disk_full(*args, **kwargs):
+    raise OSError(errno.ENOSPC, "No space left on device")  # as write() raises it: no file name
+
+
+@pytest.mark.parametrize("where", ["in-memory -o", "streamed -o", "--save-model", "--plot"])
+def test_a_full_disk_is_one_line_and_leaves_nothing(small_csv, tmp_path, monkeypatch, where):
+    """Issue 32, item 3: ENOSPC met mid-write (its OSError names no file) is one line, not a traceback."""
+    import matplotlib.figure
+
+    import synthkit.arrow_io
+    import synthkit.modeldir
+
+    out, model, plots = tmp_path / "o.csv", tmp_path / "m", tmp_path / "plots"
+    args = ["-o", out]
+    if where == "in-memory -o":
+        monkeypatch.setattr(pd.DataFrame, "to_csv", _disk_full)
+    elif where == "streamed -o":
+        monkeypatch.setattr(synthkit.arrow_io.CsvSink, "write", _disk_full)
+        args += ["--chunksize", 10]
+    elif where == "--save-model":
+        monkeypatch.setattr(synthkit.modeldir.np, "savez", _disk_full)
+        args += ["--save-model", model]
+    else:
+        monkeypatch.setattr(matplotlib.figure.Figure, "savefig", _disk_full)
+        args += ["--plot", plots]
+    before = {p.name for p in tmp_path.iterdir()}
+    shown = "o.csv" if "-o" in where else where.strip("-").replace("save-model", "m").replace("plot", "plots")
+    result = run("detect", small_csv, "-p", "kmeans", *args)
+    assert result.exit_code == 1 and "Traceback" not in result.output + result.stderr, result.stderr
+    lines = result.stderr.strip().splitlines()  # --plot shows its progress line first
+    assert lines[-1].startswith("Error: ") and all(line.startswith("plotting ") for line in lines[:-1]), lines
+    assert re.search(rf"cannot write .*{shown}\S*: No space left on device; free some space", lines[-1]), lines
+    assert leftovers(tmp_path, before) == set()
 
 
 # -- 5. every output path checked before fitting; outputs written last -------------------------------
