@@ -24,13 +24,33 @@ from synthkit.errors import DataError, SynthkitError
 
 
 class SynthkitGroup(click.Group):
-    """A click group that turns every SynthkitError into a one-line message and exit status 1."""
+    """A click group that turns every SynthkitError into a one-line message and exit status 1, and
+    Ctrl-C into one line and exit status 130 (128 + the signal, as shells report it)."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except SynthkitError as exc:
             raise click.ClickException(" ".join(str(exc).split())) from None
+        except KeyboardInterrupt as exc:
+            raise interrupted(exc) from None
+
+
+def interrupted(exc: KeyboardInterrupt) -> click.exceptions.Exit:
+    """Say on one line that the run was stopped; exit 130 for Ctrl-C, 128 + N for signal N (SIGTERM, as
+    ``synthkit.streaming.terminate_as_interrupt`` raises it)."""
+    import signal
+
+    what, number = "interrupted (Ctrl-C)", int(signal.SIGINT)
+    reason = str(exc.args[0]) if exc.args else ""
+    if reason.startswith("signal ") and reason[len("signal "):].isdigit():
+        number = int(reason[len("signal "):])
+        try:
+            what = f"stopped by {signal.Signals(number).name}"
+        except ValueError:
+            what = f"stopped by signal {number}"
+    click.echo(f"Error: {what}", err=True)
+    return click.exceptions.Exit(128 + number)
 
 
 @click.group(cls=SynthkitGroup)

@@ -241,6 +241,21 @@ def test_a_full_disk_is_one_line_and_leaves_nothing(small_csv, tmp_path, monkeyp
     assert leftovers(tmp_path, before) == set()
 
 
+def test_ctrl_c_exits_130_with_one_line(small_csv, tmp_path, monkeypatch):
+    """Issue 32, item 4: Ctrl-C is one line and exit status 130 (the shell's 128 + SIGINT), not 1."""
+    from synthkit.detector import BaseDetector
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(BaseDetector, "fit", interrupt)
+    before = {p.name for p in tmp_path.iterdir()}
+    result = run("detect", small_csv, "-p", "kmeans", "-o", tmp_path / "o.csv")
+    assert result.exit_code == 130, (result.exit_code, result.output)
+    assert result.stderr.strip().splitlines() == ["Error: interrupted (Ctrl-C)"], result.stderr
+    assert leftovers(tmp_path, before) == set()
+
+
 # -- 5. every output path checked before fitting; outputs written last -------------------------------
 def test_output_paths_under_a_file_are_refused_before_fitting(small_csv, images_npz, tmp_path, no_training):
     out = tmp_path / "o.csv"

@@ -223,7 +223,7 @@ def _big_csv(path, rows=120_000):
     make_table(rows, seed=5).to_csv(path, index=False)
 
 
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
 def test_killed_run_leaves_no_partial_output(fitted, tmp_path, sig):
     big = tmp_path / "big.csv"
     _big_csv(big)
@@ -243,9 +243,12 @@ def test_killed_run_leaves_no_partial_output(fitted, tmp_path, sig):
     proc.wait(timeout=60)
     assert proc.returncode != 0
     assert not target.exists()
-    if sig == signal.SIGTERM:  # caught: the temporary file is removed too
+    if sig != signal.SIGKILL:  # caught: the temporary file is removed too, and the exit status is 128 + sig
         assert not list(tmp_path.glob(".out.csv.*")), list(tmp_path.iterdir())
-        assert b"Traceback" not in proc.stderr.read()
+        stderr = proc.stderr.read().decode()
+        assert "Traceback" not in stderr and proc.returncode == 128 + sig, (proc.returncode, stderr)
+        want = "Error: interrupted (Ctrl-C)" if sig == signal.SIGINT else "Error: stopped by SIGTERM"
+        assert stderr.strip().splitlines()[-1] == want, stderr
 
 
 # -- model directories -------------------------------------------------------------------------
