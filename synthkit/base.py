@@ -12,7 +12,8 @@ import numbers
 import numpy as np
 
 from synthkit.errors import NotFittedError
-from synthkit.parameters import check_annotated_types, check_missing_policy, check_parameter_constraints
+from synthkit.parameters import (check_annotated_types, check_missing_policy, check_parameter_constraints, check_seed,
+                                 parameter_names)
 
 PICKLE_FORMAT = 1  # version of the state __getstate__ writes
 
@@ -77,6 +78,8 @@ class FittedModel:
         the ``__init__`` annotations declare (text where a number is declared, a number or a list
         where text is), and the class's ``_parameter_constraints`` table (``synthkit.parameters``).
         Plugins extend it for checks that depend on the data's kind (call ``super()``)."""
+        if "seed" in parameter_names(type(self)):
+            check_seed(self.seed)  # one rule for every plugin, before its own checks
         check_missing_policy(getattr(self, "missing", "error"))
         check_annotated_types(self)
         check_parameter_constraints(self)

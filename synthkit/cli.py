@@ -77,6 +77,23 @@ def parse_params(pairs) -> dict:
 STDOUT = "-"  # -o -: the rows, as CSV, to standard output
 
 
+class SeedType(click.ParamType):
+    """--seed: an integer under the one rule for seeds (``synthkit.parameters.check_seed``); a seed out
+    of range is one line and exit 1, as the same seed given to the Python API is refused."""
+
+    name = "integer"
+
+    def convert(self, value, param, ctx):
+        from synthkit.parameters import check_seed
+
+        seed = click.INT.convert(value, param, ctx)
+        check_seed(seed, "--seed")  # a PluginError: SynthkitGroup prints it on one line
+        return seed
+
+
+SEED = SeedType()
+
+
 def quiet_tensorflow(verbose: bool = False) -> None:
     """First thing in every command that may load TensorFlow (before it is imported)."""
     from synthkit.quiet import quiet_tensorflow as _quiet
@@ -169,7 +186,7 @@ def _summary_stream(to_stderr: bool):
                                                         "images: DIR/ for PNGs; tables: - for CSV on stdout).")
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 @click.option("--grid", type=click.Path(), help="Images: write a PNG grid of samples.")
-@click.option("--seed", type=int, help="Random seed, for repeatable fitting and sampling.")
+@click.option("--seed", type=SEED, help="Random seed, for repeatable fitting and sampling.")
 @click.option("--filter", "filter_rows", is_flag=True, help="Keep only samples a detector fitted on the real rows "
               "of the class finds plausible and that are not near copies of training rows; sample more until N pass.")
 @click.option("--filter-model", type=click.Path(), help="The detector model directory --filter scores with "
@@ -281,7 +298,7 @@ def _write_samples(samples, labels, output) -> None:
                    "yes/no pair, else the rarer value in REAL).")
 @click.option("--holdout", default=None, help="Real rows or images the generator did not see (default: 20% of REAL for "
                                               "tables; no memorisation check for images).")
-@click.option("--seed", type=int, default=0, show_default=True,
+@click.option("--seed", type=SEED, default=0, show_default=True,
               help="Seed of the holdout split, of the real-vs-real reference draw and of the measures.")
 @click.option("--features", "features_from", default=None, metavar="DATASET",
               help="Images: measure with this dataset's feature model (e.g. mnist) (default: REAL's own "

@@ -11,7 +11,7 @@ import time
 
 import click
 
-from synthkit.cli import (STDOUT, _check_stdout_output, _model_options, _summary_stream, check_folder_options,
+from synthkit.cli import (SEED, STDOUT, _check_stdout_output, _model_options, _summary_stream, check_folder_options,
                           image_folder_options, parse_params, progress_to_stderr, quiet_tensorflow, verbose_option)
 from synthkit.errors import SynthkitError
 
@@ -50,7 +50,7 @@ class ContaminationType(click.ParamType):
                                                         "- for CSV on stdout).")
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 @click.option("--plot", "plot_dir", type=click.Path(), help="Write diagnostic plots (PNG) to this folder.")
-@click.option("--seed", type=int, help="Random seed, for a repeatable fit (and fitting sample).")
+@click.option("--seed", type=SEED, help="Random seed, for a repeatable fit (and fitting sample).")
 @click.option("--chunksize", type=click.IntRange(min=1), metavar="ROWS",
               help="Stream a CSV/Parquet INPUT in chunks of this many rows (default 100000 when streaming).")
 @click.option("--sample-rows", type=click.IntRange(min=1), metavar="ROWS",
@@ -129,6 +129,13 @@ def detect(input, plugin, params, contamination, explain, label_column, positive
         model = model_for(model_dir, "detector", "detect")
         if missing is not None:
             _set_missing(model, missing)
+    if explain:  # more reasons than columns: refused before anything fits (reason_columns checks it again)
+        from synthkit.explaining import check_reasons
+
+        if model is not None and getattr(model.adapter_, "kind", None) == "table":
+            check_reasons(explain, len(model.adapter_.input_columns))
+        elif model is None and not streamed and data.is_table:
+            check_reasons(explain, len([c for c in data.frame.columns if c != label_column]))
     plot_time = None
     with removed_on_failure(None if to_stdout else output, save_dir, plot_dir), progress_to_stderr():
         # the model is saved, then OUT written, then the plots drawn; a failure leaves none of them

@@ -163,12 +163,21 @@ def top_reasons(explanation: pd.DataFrame, k: int = 3) -> pd.DataFrame:
     return pd.DataFrame(reasons, index=explanation.index, columns=[f"reason_{r + 1}" for r in range(int(k))])
 
 
+def check_reasons(k: int, n_columns: int) -> None:
+    """Refuse asking for more reasons than there are columns to name (each reason is one column)."""
+    if int(k) > n_columns:
+        raise DataError(f"--explain {k} (explain={k}) asks for more reasons than the {n_columns} column"
+                        f"{'s' if n_columns != 1 else ''} the model scores; give at most {n_columns}")
+
+
 def reason_columns(detector, features, rows: np.ndarray, k: int) -> pd.DataFrame:
     """``reason_1`` .. ``reason_k`` (``top_reasons``) for the rows of ``features`` that ``rows`` marks
-    (the flagged ones: only they are explained), and "" for the others; one row per feature row."""
+    (the flagged ones: only they are explained), and "" for the others; one row per feature row.
+    ``k`` is at most the model's number of input columns (``check_reasons``)."""
     top_reasons(pd.DataFrame(np.zeros((0, 1))), k)  # checks k before anything is scored
     if getattr(getattr(detector, "adapter_", None), "kind", None) != "table":
         raise DataError("reasons name a table's columns; images have none: leave out --explain (explain=)")
+    check_reasons(k, len(detector.adapter_.input_columns))
     rows = np.asarray(rows, dtype=bool)
     out = pd.DataFrame({f"reason_{i}": np.full(len(rows), "", dtype=object) for i in range(1, int(k) + 1)})
     if rows.any():

@@ -21,6 +21,7 @@ from sklearn.base import BaseEstimator
 from synthkit.adapters import as_dense, make_adapter
 from synthkit.base import FittedModel, bad_state, fitted_attributes
 from synthkit.errors import DataError, PluginError
+from synthkit.parameters import check_seed
 
 
 class BaseGenerator(FittedModel, BaseEstimator):
@@ -65,6 +66,7 @@ class BaseGenerator(FittedModel, BaseEstimator):
         self._check_is_fitted()
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise PluginError(f"n must be a positive integer, got {n!r}")
+        check_seed(seed)
         codes = self._codes(int(n), y)
         rng = np.random.default_rng(seed)
         Z = np.asarray(self._sample(int(n), codes, rng))

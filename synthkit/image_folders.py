@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from synthkit.errors import InputFileError, OutputFileError
+from synthkit.errors import DataError, InputFileError, OutputFileError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
@@ -36,6 +36,23 @@ def image_files(folder: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.relative_to(folder).parts)
 
 
+MAX_IMAGE_SIDE = 4096  # pixels: a 4096 x 4096 colour image is 48 MiB; larger asks are refused, not tried
+
+
+def check_image_size(size) -> None:
+    """Refuse an image size (height, width) that is not two whole numbers from 1 to MAX_IMAGE_SIDE."""
+    if size is None:
+        return
+    try:
+        h, w = size
+        ok = all(not isinstance(v, bool) and int(v) == v and 1 <= v <= MAX_IMAGE_SIDE for v in (h, w))
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise DataError(f"--image-size {' '.join(map(str, size)) if isinstance(size, (tuple, list)) else size} "
+                        f"(image_size=) must be a height and a width, each from 1 to {MAX_IMAGE_SIDE} pixels")
+
+
 def read_image_folder(folder, size=None, skip_bad: bool = False) -> tuple[np.ndarray, np.ndarray | None, list[str]]:
     """(images ``(n, h, w, c)`` uint8, labels from the first-level subfolders or None, relative paths).
 
@@ -44,6 +61,7 @@ def read_image_folder(folder, size=None, skip_bad: bool = False) -> tuple[np.nda
     """
     from PIL import Image, UnidentifiedImageError
 
+    check_image_size(size)
     folder = Path(folder)
     files = image_files(folder)
     if not files:
@@ -189,8 +207,6 @@ def _umask() -> int:
 def image_rows(frame, loaded) -> np.ndarray | None:
     """Where a scored frame's rows sit in ``loaded.images``: its ``index`` column, or its ``path`` column
     matched to ``loaded.paths``; None when it has neither (it scores a table)."""
-    from synthkit.errors import DataError
-
     if "index" in frame.columns:
         return frame["index"].to_numpy()
     if "path" not in frame.columns or getattr(loaded, "paths", None) is None:

@@ -120,6 +120,19 @@ def check_fine_tune_arguments(unfreeze_last, epochs) -> None:
         raise PluginError(f"epochs must be a positive integer, got {epochs!r}")
 
 
+SEED_MAX = 2**32 - 1  # numpy's RandomState and scikit-learn's random_state take seeds in [0, 2**32 - 1]
+
+
+def check_seed(seed, name: str = "seed") -> None:
+    """The one rule for seeds everywhere (every detector, generator, ``sample`` and the CLI's --seed):
+    None or a whole number in [0, 2**32 - 1]; anything else is one PluginError."""
+    if seed is None:
+        return
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral) or not 0 <= seed <= SEED_MAX:
+        none = "" if name.startswith("-") else " or null"  # a CLI option given is a number
+        raise PluginError(f"{name} must be an integer in [0, {SEED_MAX}] (0 to 2**32 - 1){none}, got {seed!r}")
+
+
 def check_missing_policy(missing) -> None:
     """Refuse a ``missing`` value that is not one of the adapters' policies."""
     from synthkit.adapters import MISSING_POLICIES

@@ -149,7 +149,7 @@ def test_bad_parameters_raise_plugin_error(params, message, table):
     ({"validation_split": 1.0}, r"validation_split must be a number in \[0, 1\)"),
     ({"dropout": 1.0}, r"dropout must be a number in \[0, 1\)"),
     ({"patience": -1}, r"patience must be a non-negative integer"),
-    ({"seed": -1}, r"seed must be a non-negative integer or null"),
+    ({"seed": -1}, r"seed must be an integer in \[0, 4294967295\] \(0 to 2\*\*32 - 1\) or null, got -1"),
     ({"kind": 3}, r"kind must be one of auto, dense, conv, vae, denoising, got 3"),
 ])
 def test_each_parameter_is_checked_before_anything_trains(params, message):

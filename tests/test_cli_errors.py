@@ -397,3 +397,80 @@ def test_label_not_in_the_data_is_refused_before_training(small_csv, images_npz,
     assert not out.exists() and not (tmp_path / "o.npz").exists()
     with pytest.raises(SynthkitError, match="not among the classes in the data"):
         synthkit.augment(tiny_table(), plugin="gan", n=3, label_column="label", label="yes")
+
+
+# -- 8. bounds on sizes, reasons and seeds (issue 32, item 5) -------------------------------------------
+def test_an_absurd_image_size_is_refused_before_reading(tmp_path, no_training, monkeypatch):
+    from PIL import Image
+
+    from synthkit.io import read_input
+
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    for i in range(3):
+        Image.fromarray(np.full((8, 8), 40 * i, np.uint8)).save(folder / f"{i}.png")
+    monkeypatch.setattr(Image.Image, "resize", lambda *a, **k: pytest.fail("resized before the size was checked"))
+    for size in (["100000", "100000"], ["8", "4097"]):
+        assert_clean_error(run("detect", folder, "-p", "kmeans", "--image-size", *size, "-o", tmp_path / "o.csv"),
+                           rf"--image-size {' '.join(size)} \(image_size=\) must be a height and a width, each "
+                           r"from 1 to 4096 pixels")
+    with pytest.raises(SynthkitError, match="each from 1 to 4096 pixels"):
+        read_input(folder, image_size=(5000, 8))
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_explain_asks_for_at_most_one_reason_per_column(small_csv, models, tmp_path, no_training):
+    out = tmp_path / "o.csv"
+    # small.csv: x, y, colour and label; with --label-column label, three columns to explain
+    assert_clean_error(run("detect", small_csv, "-p", "kmeans", "--label-column", "label", "--explain", 1000,
+                           "-o", out), r"--explain 1000 \(explain=1000\) asks for more reasons than the 3 columns "
+                                       r"the model scores; give at most 3$")
+    assert_clean_error(run("detect", small_csv, "--model", models / "kmeans", "--label-column", "label",
+                           "--explain", 4, "-o", out), r"more reasons than the 3 columns the model scores")
+    assert not out.exists()
+
+
+def test_explain_limit_in_the_api(small_csv, models):
+    frame = pd.read_csv(small_csv).drop(columns="label")
+    with pytest.raises(SynthkitError, match="more reasons than the 3 columns"):
+        synthkit.detect(frame, model=str(models / "kmeans"), explain=12)
+    out = synthkit.detect(frame, model=str(models / "kmeans"), explain=3)
+    assert [c for c in out.columns if c.startswith("reason_")] == ["reason_1", "reason_2", "reason_3"]
+
+
+BAD_SEEDS = (-1, 2**32, 99999999999999999999, 1.5, "7", True)
+
+
+@pytest.mark.parametrize("kind", ["detectors", "generators"])
+def test_one_rule_for_seeds_in_every_plugin(kind, monkeypatch):
+    """Every detector and generator with a seed refuses one outside [0, 2**32 - 1] with the same line,
+    before anything trains; the bounds themselves are taken."""
+    from synthkit.registry import get_registry
+
+    make = synthkit.get_detector if kind == "detectors" else synthkit.get_generator
+    seeded = [n for n, (cls, _) in sorted(get_registry().entries(kind).items()) if "seed" in cls().get_params()]
+    assert len(seeded) >= (6 if kind == "detectors" else 2), seeded
+    for name in seeded:
+        cls = get_registry().get(kind, name)
+        monkeypatch.setattr(cls, "_fit", lambda *a, **k: pytest.fail(f"{name} trained with a bad seed"))
+        for seed in BAD_SEEDS:
+            with pytest.raises(PluginError, match=r"^seed must be an integer in \[0, 4294967295\] \(0 to 2\*\*32 - 1\) "
+                                                  rf"or null, got {re.escape(repr(seed))}$"):
+                make(name, seed=seed).fit(tiny_table(12).drop(columns="label"))
+        for seed in (0, 2**32 - 1, None):
+            make(name, seed=seed)._validate_params("table")
+
+
+def test_one_rule_for_seeds_in_sample_and_the_cli(models, small_csv, tmp_path, no_training):
+    gan = synthkit.load_model(models / "gan")
+    for seed in (-1, 2**32):
+        with pytest.raises(PluginError, match=r"seed must be an integer in \[0, 4294967295\]"):
+            gan.sample(2, y=1, seed=seed)
+    assert len(gan.sample(2, y=1, seed=2**32 - 1)) == 2
+    for seed in ("-1", "99999999999999999999"):
+        assert_clean_error(run("detect", small_csv, "-p", "kmeans", "--seed", seed, "-o", tmp_path / "o.csv"),
+                           rf"^Error: --seed must be an integer in \[0, 4294967295\] \(0 to 2\*\*32 - 1\), got {seed}$")
+        assert_clean_error(run("augment", small_csv, "--model", models / "gan", "-n", 2, "--label-column", "label",
+                               "--label", 1, "--seed", seed, "-o", tmp_path / "o.csv"), r"--seed must be an integer")
+        assert_clean_error(run("evaluate", small_csv, small_csv, "--seed", seed), r"--seed must be an integer")
+    assert not (tmp_path / "o.csv").exists()

@@ -241,7 +241,7 @@ def test_cli_param_score_is_deprecated_not_unknown(tmp_path):
     (dict(ae_latent_dim=0), "ae_latent_dim must be a positive integer or 'auto'"),
     (dict(ae_epochs="many"), "ae_epochs must be a positive integer or 'auto'"),
     (dict(features="pca"), "features must be one of raw, autoencoder"),
-    (dict(seed="0"), "seed must be an integer or null"),
+    (dict(seed="0"), r"seed must be an integer in \[0, 4294967295\] \(0 to 2\*\*32 - 1\) or null"),
 ])
 def test_kmeans_checks_every_parameter_before_training(params, message, monkeypatch):
     from sklearn import cluster

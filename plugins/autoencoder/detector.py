@@ -16,7 +16,7 @@ import numpy as np
 from synthkit.base import bad_state, finite_number, network_weights, pop_weights, restore_network
 from synthkit.detector import BaseDetector
 from synthkit.errors import DataError
-from synthkit.parameters import Interval, Options, check_fine_tune_arguments, renamed_parameters
+from synthkit.parameters import SEED_MAX, Interval, Options, check_fine_tune_arguments, renamed_parameters
 from synthkit_plugins.autoencoder import scores
 from synthkit_plugins.autoencoder.architecture import (KINDS, LayerSizes, build_networks, member_count,
                                                        model_input_shape, resolve_architecture, resolve_choices)
@@ -74,7 +74,7 @@ class AutoencoderDetector(BaseDetector):
         "hidden_units": [LayerSizes("hidden_units"), AUTO],
         "latent_dim": [Interval(int, 1, None), AUTO],
         "patience": [Interval(int, 0, None)],
-        "seed": [Interval(int, 0, None), None],
+        "seed": [Interval(int, 0, SEED_MAX), None],
         "verbose": [Interval(int, 0, None), bool],
     }
 

@@ -10,6 +10,7 @@ import time
 
 import click
 
+from synthkit.cli import SEED
 from synthkit.errors import DataError, SynthkitError
 
 QUICK_FIT = {"denoiser_epochs": 5, "ae_epochs": 5, "epochs": 1}
@@ -33,7 +34,7 @@ QUICK_FIT = {"denoiser_epochs": 5, "ae_epochs": 5, "epochs": 1}
               "when INPUT has labels).")
 @click.option("--grid", type=click.Path(), help="Write a PNG grid: original / noisy / denoised rows.")
 @click.option("--overwrite", is_flag=True, help="Replace outputs that exist.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the added noise and of the quick fit.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the added noise and of the quick fit.")
 @click.option("--verbose", "-v", is_flag=True,
               help="Also show TensorFlow's own start-up lines, log messages and warnings (stderr).")
 def denoise(input, noise_std, model_dir, save_dir, params, limit, output, grid, overwrite, seed, verbose):

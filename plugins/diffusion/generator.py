@@ -19,7 +19,7 @@ from synthkit.base import bad_state, network_weights, pop_weights, restore_netwo
 from synthkit.errors import DataError
 from synthkit.generator import BaseGenerator
 from synthkit.image_sizes import scaled_epochs
-from synthkit.parameters import Interval, Options
+from synthkit.parameters import SEED_MAX, Interval, Options
 from synthkit_plugins.diffusion.denoising import DenoisingMixin
 from synthkit_plugins.diffusion.fine_tuning import FineTuningMixin
 
@@ -96,7 +96,7 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
         "class_quantiles": [bool],
         "denoise_steps": [Interval(int, 0, None)],
         "max_seconds": [Interval(float, 0, None), None],
-        "seed": [Interval(int, 0, None), None],
+        "seed": [Interval(int, 0, SEED_MAX), None],
         "verbose": [Interval(int, 0, None), bool],
     }
 

@@ -8,7 +8,7 @@ from synthkit.base import bad_state, network_weights, pop_weights, restore_netwo
 from synthkit.errors import DataError, PluginError
 from synthkit.generator import BaseGenerator
 from synthkit.image_sizes import scaled_epochs
-from synthkit.parameters import Interval, Options
+from synthkit.parameters import SEED_MAX, Interval, Options
 
 KINDS = ("auto", "image", "table")
 IMAGE_MIN_STEPS = 1500  # epochs=None on images: at least this many batches (scaled_epochs)
@@ -46,7 +46,7 @@ class GANGenerator(BaseGenerator):
         "mismatch_weight": [Interval(float, 0, None)],
         "learning_rate": [Interval(float, 0, None, closed="neither"), None],
         "max_seconds": [Interval(float, 0, None), None],
-        "seed": [Interval(int, 0, None), None],
+        "seed": [Interval(int, 0, SEED_MAX), None],
         "verbose": [Interval(int, 0, None), bool],
     }
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from synthkit.base import bad_state
 from synthkit.detector import BaseDetector
-from synthkit.parameters import Interval, Options
+from synthkit.parameters import SEED_MAX, Interval, Options
 
 MINIBATCH_ROWS = 50_000
 SMALL_CLUSTER_SHARE = 0.25  # a cluster holding under a quarter of the average share is "small"
@@ -48,7 +48,7 @@ class KMeansDetector(BaseDetector):
         "batch_size": [Interval(int, 1, None)],
         "ae_epochs": [Interval(int, 1, None), Options(("auto",))],
         "ae_latent_dim": [Interval(int, 1, None), Options(("auto",))],
-        "seed": [Interval(int, None, None), None],
+        "seed": [Interval(int, 0, SEED_MAX), None],
     }
 
     def __init__(self, n_clusters: int = 8, contamination: float = 0.1, algorithm: str = "auto",
