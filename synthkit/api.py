@@ -41,7 +41,7 @@ def detect(data, plugin: str | None = None, contamination: float | str | None = 
            **params):
     """Fit a detector on ``data`` and score every row: ``anomaly_score``, ``is_anomaly`` (and ``segment``).
 
-    ``plugin`` names the detector; by default ``ensemble`` for tables and ``autoencoder`` for
+    ``plugin`` names the detector; by default ``iforest`` for tables and ``autoencoder`` for
     images (``default_detector``). ``contamination`` is the expected share of anomalies, which sets
     the threshold (None: the detector's own, 0.1 for the built-in ones), or ``"auto"``, a threshold
     from the training scores alone (``synthkit.thresholds``); the summary gives ``flagged_share``

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 import synthkit
 from synthkit.cli import cli
+from synthkit import thresholds
 from synthkit.errors import DataError
 
 
@@ -42,7 +43,7 @@ def test_cli_explain_and_auto_threshold(table, tmp_path):
                                       "--contamination", "auto", "--explain", "3", "-o", str(out),
                                       "--plot", str(tmp_path / "plots")])
     assert result.exit_code == 0, result.output
-    assert "(auto: mad(k=2))" in result.output
+    assert f"(auto: {thresholds.AUTO_RULE})" in result.output
     scores = pd.read_csv(out, keep_default_na=False)
     assert {"reason_1", "reason_2", "reason_3"} <= set(scores.columns)
     share = scores["is_anomaly"].mean()
@@ -50,7 +51,7 @@ def test_cli_explain_and_auto_threshold(table, tmp_path):
     assert (scores.loc[scores["is_anomaly"] == 1, "reason_1"] != "").all()
     assert (tmp_path / "plots" / "explanations.png").stat().st_size > 0
     model = synthkit.get_detector("ecod", contamination="auto").fit(table.drop(columns=["is_fraud"]))
-    assert model.threshold_method_ == "mad(k=2)"
+    assert model.threshold_method_ == thresholds.AUTO_RULE
     assert np.isclose(float(result.output.split("threshold: ")[1].split()[0]), model.threshold_, rtol=1e-5)
 
 

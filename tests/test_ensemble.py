@@ -148,24 +148,25 @@ def test_screening_holds_out_the_rows_the_first_pass_ranks_highest(data):
     assert not off.screened_out_.any() and len(off.members_[0].reference_) == len(X)
 
 
-def test_default_detector_is_the_ensemble_for_tables_and_the_autoencoder_for_images():
+def test_default_detector_is_isolation_forest_for_tables_and_the_autoencoder_for_images():
     from synthkit.api import default_detector
 
-    assert default_detector(pd.DataFrame({"a": [1.0, 2.0]})) == "ensemble"
-    assert default_detector(np.zeros((4, 3))) == "ensemble"
+    assert default_detector(pd.DataFrame({"a": [1.0, 2.0]})) == "iforest"
+    assert default_detector(np.zeros((4, 3))) == "iforest"
     assert default_detector(np.zeros((4, 8, 8), dtype=np.uint8)) == "autoencoder"
     frame = synthkit.detect(pd.DataFrame({"a": np.r_[np.zeros(50), 9.0], "b": np.arange(51.0) % 3}))
     assert frame["anomaly_score"].idxmax() == 50
 
 
-def test_default_on_a_real_contaminated_table():
-    """ADBench's thyroid: the default ensemble, fitted on contaminated rows, ranks held-out anomalies first."""
+@pytest.mark.parametrize("plugin", ["iforest", "ensemble"])
+def test_default_and_ensemble_on_a_real_contaminated_table(plugin):
+    """ADBench's thyroid: fitted on contaminated rows, the detector ranks held-out anomalies first."""
     from test_classic import load_anomaly_set
 
     X, y = load_anomaly_set("thyroid")
     order = np.random.default_rng(0).permutation(len(X))
     train, test = order[:2000], order[2000:]
-    det = synthkit.get_detector("ensemble").fit(pd.DataFrame(X[train]))
+    det = synthkit.get_detector(plugin).fit(pd.DataFrame(X[train]))
     assert roc_auc_score(y[test], det.decision_function(pd.DataFrame(X[test]))) > 0.95
 
 

@@ -91,7 +91,16 @@ def test_a_fixed_contamination_keeps_the_quantile(name):
     assert det.threshold_method_ == "quantile"
     assert det.threshold_ == float(np.quantile(det.decision_scores_, 0.95))
     assert det.labels_.mean() == pytest.approx(0.05, abs=0.005)
-    assert synthkit.get_detector(name).fit(X).threshold_ == float(np.quantile(det.decision_scores_, 0.9))
+    assert synthkit.get_detector(name, contamination=0.1).fit(X).threshold_ == float(
+        np.quantile(det.decision_scores_, 0.9))
+
+
+def test_the_default_table_detector_thresholds_by_the_auto_rule_and_others_by_0_1():
+    """Isolation Forest defaults to contamination="auto", as in scikit-learn; the rest keep 0.1."""
+    X, _ = table()
+    det = synthkit.get_detector("iforest").fit(X)
+    assert det.contamination == "auto" and det.threshold_method_ == thresholds.AUTO_RULE
+    assert synthkit.get_detector("knn").contamination == 0.1
 
 
 def test_ensemble_members_record_the_ensemble_method():
@@ -148,5 +157,6 @@ def test_detect_takes_auto_and_reports_the_share_flagged():
     assert summary["flagged_share"] == pytest.approx(summary["flagged"] / summary["rows"])
     fixed = synthkit.detect(X, plugin="iforest", contamination=0.05).attrs["synthkit"]
     assert fixed["threshold_method"] == "quantile" and fixed["flagged_share"] == pytest.approx(0.05, abs=0.005)
-    default = synthkit.detect(X, plugin="iforest").attrs["synthkit"]
+    default = synthkit.detect(X, plugin="knn").attrs["synthkit"]
     assert default["threshold_method"] == "quantile" and default["flagged_share"] == pytest.approx(0.1, abs=0.005)
+    assert synthkit.detect(X).attrs["synthkit"]["threshold_method"] == thresholds.AUTO_RULE  # the table default

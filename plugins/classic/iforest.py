@@ -32,7 +32,8 @@ class IsolationForestDetector(BaseDetector):
 
     Parameters as scikit-learn's ``IsolationForest``: ``n_estimators`` trees (100), each grown on
     ``max_samples`` rows (``"auto"``: min(256, n)) and ``max_features`` (a share of the columns,
-    1.0 = all); ``seed`` makes the forest repeatable. ``explain`` uses the base's ablation
+    1.0 = all); ``seed`` makes the forest repeatable. ``contamination`` defaults to ``"auto"``, as
+    in scikit-learn: the threshold comes from the training scores (``synthkit.thresholds``). ``explain`` uses the base's ablation
     (``synthkit.explaining``): a path length does not split over the columns.
     """
 
@@ -41,7 +42,7 @@ class IsolationForestDetector(BaseDetector):
                               "max_features": [Interval(float, 0, 1, closed="right")]}
 
     def __init__(self, n_estimators: int = 100, max_samples="auto", max_features: float = 1.0,
-                 contamination: float = 0.1, seed: int | None = 0, missing: str = "model"):
+                 contamination="auto", seed: int | None = 0, missing: str = "model"):
         self.n_estimators = n_estimators
         self.max_samples = max_samples
         self.max_features = max_features
