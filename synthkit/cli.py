@@ -19,6 +19,7 @@ import warnings
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from synthkit.errors import DataError, SynthkitError
 
@@ -184,7 +185,7 @@ def _summary_stream(to_stderr: bool):
 @click.option("--label", help="The class every synthetic row or image should have.")
 @click.option("-o", "--output", type=click.Path(), help="Write the samples here (.csv, .parquet or .npz; "
                                                         "images: DIR/ for PNGs; tables: - for CSV on stdout).")
-@click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
+@click.option("--overwrite", is_flag=True, help="Replace outputs that exist (-o, --grid, a --save-model directory).")
 @click.option("--grid", type=click.Path(), help="Images: write a PNG grid of samples.")
 @click.option("--seed", type=SEED, help="Random seed, for repeatable fitting and sampling.")
 @click.option("--filter", "filter_rows", is_flag=True, help="Keep only samples a detector fitted on the real rows "
@@ -210,6 +211,9 @@ def augment(input, plugin, n, params, label_column, label, output, overwrite, gr
     check_n(n)
     if save_dir and model_dir:
         raise SynthkitError("give either --save-model or --model, not both")
+    if model_dir and click.get_current_context().get_parameter_source("plugin") != ParameterSource.DEFAULT:
+        raise SynthkitError(f"--plugin {plugin} sets up a new fit; --model {model_dir} is used as saved, with its "
+                            "own generator: leave out --plugin")
     if not model_dir:
         get_registry().get("generators", plugin)  # fail fast, naming what is installed
     inputs: set = set()
@@ -230,7 +234,7 @@ def augment(input, plugin, n, params, label_column, label, output, overwrite, gr
             raise SynthkitError("--grid draws images; this input is a table")
         check_output(grid, overwrite, suffixes=(".png",), inputs=inputs)
     if save_dir:
-        check_output_dir(save_dir, model=True, inputs=inputs)
+        check_output_dir(save_dir, model=True, inputs=inputs, overwrite=overwrite)
     check_distinct(output=None if to_stdout else output, grid=grid, save_model=save_dir)
     from synthkit.api import run_augment
 

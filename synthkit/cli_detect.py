@@ -48,7 +48,8 @@ class ContaminationType(click.ParamType):
 @click.option("--normal-class", help="Images: fit on this class only and score all (other classes = anomalies).")
 @click.option("-o", "--output", type=click.Path(), help="Write rows with scores here (.csv, .parquet, .npz; "
                                                         "- for CSV on stdout).")
-@click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
+@click.option("--overwrite", is_flag=True,
+              help="Replace outputs that exist (-o, a --save-model directory, the plots in --plot).")
 @click.option("--plot", "plot_dir", type=click.Path(), help="Write diagnostic plots (PNG) to this folder.")
 @click.option("--seed", type=SEED, help="Random seed, for a repeatable fit (and fitting sample).")
 @click.option("--chunksize", type=click.IntRange(min=1), metavar="ROWS",
@@ -101,6 +102,9 @@ def detect(input, plugin, params, contamination, explain, label_column, positive
         if params or contamination is not None:
             raise SynthkitError("--param and --contamination set up a new fit; a --model is used as saved "
                                 "(only --param missing=model|error|impute|drop applies to it)")
+        if plugin:
+            raise SynthkitError(f"--plugin {plugin} sets up a new fit; --model {model_dir} is used as saved, with "
+                                "its own detector: leave out --plugin")
     to_stdout = output == STDOUT
     if to_stdout and (chunksize or sample_rows):
         raise SynthkitError("-o - writes to standard output in one piece; --chunksize and --sample-rows stream "
@@ -120,9 +124,11 @@ def detect(input, plugin, params, contamination, explain, label_column, positive
     elif output:
         check_output(output, overwrite, inputs=inputs)
     if save_dir:
-        check_output_dir(save_dir, model=True, inputs=inputs)
+        check_output_dir(save_dir, model=True, inputs=inputs, overwrite=overwrite)
     if plot_dir:
-        check_output_dir(plot_dir, inputs=inputs)
+        from synthkit.plots import DETECTION_PLOTS
+
+        check_output_dir(plot_dir, inputs=inputs, overwrite=overwrite, names=DETECTION_PLOTS)
     check_distinct(output=None if to_stdout else output, save_model=save_dir, plot=plot_dir)
     model = None
     if model_dir:
@@ -176,7 +182,7 @@ def _detect_dask(input, model_dir, output, overwrite, scheduler, workers, label_
 
     sdask.check_out_dir(output, overwrite)
     if save_dir:
-        check_output_dir(save_dir, model=True)
+        check_output_dir(save_dir, model=True, overwrite=overwrite)
     exclude = [label_column] if label_column else []
     started = time.perf_counter()
     with _dask_client(scheduler, workers), removed_on_failure(save_dir), progress_to_stderr():

@@ -193,12 +193,14 @@ def check_output(path, overwrite: bool = False, suffixes=OUTPUT_SUFFIXES, inputs
     return path
 
 
-def check_output_dir(path, model: bool = False, inputs: set | None = None) -> Path:
+def check_output_dir(path, model: bool = False, inputs: set | None = None, overwrite: bool = False,
+                     names=()) -> Path:
     """Validate a folder output (``model``: a model directory; else a folder of plots) before any work.
 
     The folder may be missing (it is created, with its parents); an existing one must be a folder,
-    and for a model a synthkit model directory (it is replaced); nothing above it may be a file, and
-    the place it is written in must be writable.
+    and for a model a synthkit model directory, replaced only with ``overwrite``; in a folder of
+    plots, the files ``names`` it would write must not exist unless ``overwrite`` (its other files are
+    kept). Nothing above it may be a file, and the place it is written in must be writable.
     """
     path = Path(path)
     if inputs and path.resolve() in {Path(i).resolve() for i in inputs}:
@@ -207,6 +209,13 @@ def check_output_dir(path, model: bool = False, inputs: set | None = None) -> Pa
         raise OutputFileError(f"cannot write {'a model' if model else 'plots'} to {path}: it is a file; give a folder")
     if model and path.exists() and not (path / "manifest.json").is_file():
         raise OutputFileError(f"{path} exists and is not a synthkit model directory; choose another path")
+    if model and path.exists() and not overwrite:
+        raise OutputFileError(f"{path} already holds a saved model; remove it, choose another folder or pass "
+                              "--overwrite")
+    existing = [name for name in names if (path / name).exists()] if path.is_dir() and not overwrite else []
+    if existing:
+        raise OutputFileError(f"{path / existing[0]} already exists; remove it, choose another folder or pass "
+                              "--overwrite")
     above = _existing_ancestor(path if (path.exists() and not model) else path.parent)
     if not above.is_dir():
         raise OutputFileError(f"cannot write {path}: {above} is a file, not a folder")

@@ -206,6 +206,10 @@ def explanation_plot(explanation, folder, scores=None, n: int = 10, top: int = 8
     return str(folder / "explanations.png")
 
 
+# the files detection_plots may write (which of them depends on the detector and the data)
+DETECTION_PLOTS = ("scores.png", "most_anomalous.png", "tsne.png", "clusters.png", "explanations.png")
+
+
 def detection_plots(result, data, folder, *, detector=None, label_column=None, normal_class=None,
                     positive_label=None, progress: bool = False) -> list[str]:
     """Write the diagnostic plots of a detection to ``folder``; return the file paths.

@@ -474,3 +474,54 @@ def test_one_rule_for_seeds_in_sample_and_the_cli(models, small_csv, tmp_path, n
                                "--label", 1, "--seed", seed, "-o", tmp_path / "o.csv"), r"--seed must be an integer")
         assert_clean_error(run("evaluate", small_csv, small_csv, "--seed", seed), r"--seed must be an integer")
     assert not (tmp_path / "o.csv").exists()
+
+
+# -- 9. no output replaced without --overwrite (issue 32, item 6) ---------------------------------------
+def test_an_existing_model_directory_needs_overwrite(small_csv, models, images_npz, tmp_path, no_training):
+    model = tmp_path / "m"
+    shutil.copytree(models / "gan", model)  # a model of another plugin and kind
+    before = sorted(p.name for p in model.iterdir())
+    for command in (["detect", small_csv, "-p", "kmeans"],
+                    ["augment", small_csv, "-p", "gan", "-n", 2, "--label-column", "label", "--label", 1]):
+        assert_clean_error(run(*command, "--save-model", model, "-o", tmp_path / "o.csv"),
+                           rf"{re.escape(str(model))} already holds a saved model; remove it, choose another folder "
+                           r"or pass --overwrite$")
+    assert_clean_error(run_plugin_command("denoise", images_npz, "--save-model", model), "already holds a saved model")
+    assert sorted(p.name for p in model.iterdir()) == before and not (tmp_path / "o.csv").exists()
+    assert synthkit.load_model(model).model_kind == "generator"
+
+
+def test_overwrite_replaces_a_model_directory(small_csv, models, tmp_path):
+    model = tmp_path / "m"
+    shutil.copytree(models / "gan", model)
+    result = run("detect", small_csv, "-p", "kmeans", "--save-model", model, "--overwrite")
+    assert result.exit_code == 0, result.output
+    assert synthkit.load_model(model).model_kind == "detector"
+
+
+def test_existing_plots_need_overwrite(small_csv, tmp_path, monkeypatch):
+    plots = tmp_path / "plots"
+    plots.mkdir()
+    (plots / "scores.png").write_bytes(b"mine")
+    (plots / "notes.txt").write_text("keep")
+    import synthkit.plots
+
+    monkeypatch.setattr(synthkit.plots, "detection_plots", lambda *a, **k: pytest.fail("plotted over scores.png"))
+    assert_clean_error(run("detect", small_csv, "-p", "kmeans", "--plot", plots),
+                       r"plots/scores.png already exists; remove it, choose another folder or pass --overwrite$")
+    assert (plots / "scores.png").read_bytes() == b"mine"
+    monkeypatch.undo()
+    result = run("detect", small_csv, "-p", "kmeans", "--plot", plots, "--overwrite")
+    assert result.exit_code == 0, result.output
+    assert (plots / "scores.png").read_bytes()[:4] == b"\x89PNG" and (plots / "notes.txt").read_text() == "keep"
+
+
+def test_plugin_with_a_saved_model_is_refused(small_csv, models, tmp_path, no_training):
+    out = tmp_path / "o.csv"
+    for plugin in ("kmeans", "iforest"):
+        assert_clean_error(run("detect", small_csv, "--model", models / "kmeans", "--plugin", plugin, "-o", out),
+                           rf"--plugin {plugin} sets up a new fit; --model .*kmeans is used as saved, with its own "
+                           r"detector: leave out --plugin$")
+    assert_clean_error(run("augment", small_csv, "--model", models / "gan", "--plugin", "gan", "-n", 2,
+                           "--label-column", "label", "--label", 1, "-o", out), r"leave out --plugin$")
+    assert not out.exists()

@@ -66,7 +66,7 @@ def denoise(input, noise_std, model_dir, save_dir, params, limit, output, grid, 
     if grid:
         check_output(grid, overwrite, suffixes=(".png",), inputs=inputs)
     if save_dir:
-        check_output_dir(save_dir, model=True, inputs=inputs)
+        check_output_dir(save_dir, model=True, inputs=inputs, overwrite=overwrite)
     check_distinct(output=output, grid=grid, save_model=save_dir)
     images = np.asarray(data.images)
     labels = data.labels
