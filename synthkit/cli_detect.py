@@ -32,12 +32,13 @@ class ContaminationType(click.ParamType):
 @click.command()
 @click.argument("input")
 @click.option("--plugin", "-p", default=None,
-              help="Detector to use (see `synthkit plugins`); default: ensemble for tables, autoencoder for images.")
+              help="Detector to use (see `synthkit plugins`); default: iforest for tables, autoencoder for images.")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
               help="A detector parameter; repeat for more. With --model only missing=model|error|impute|drop.")
 @click.option("--contamination", type=ContaminationType(), metavar="SHARE|auto",
-              help="Expected share of anomalies, which sets the threshold (default 0.1), or auto: a threshold "
-                   "from the training scores alone (median + 2 MADs).")
+              help="Expected share of anomalies, which sets the threshold, or auto: a threshold from the "
+                   "training scores alone (median + 1.5 MADs). Default: the detector's own (auto for iforest, "
+                   "0.1 for the others).")
 @click.option("--explain", type=click.IntRange(min=1), metavar="K",
               help="Add reason_1..K to flagged rows: the K columns with the largest part of the score (tables).")
 @click.option("--label-column", help="A two-valued label column (1/0, Y/N, yes/no, true/false, >50K/<=50K, ...) "
@@ -254,6 +255,10 @@ def _set_missing(model, missing) -> None:
     model.adapter_.missing = missing
 
 
+AUTO_SHARE_CAVEAT = ("the flagged share is estimated from the scores alone: where anomalies are rare (under a few "
+                     "percent) it can be several times too many; rank by anomaly_score, or give --contamination")
+
+
 def _print_detect_summary(s: dict, elapsed: float, output, save_dir, plot_time: float | None = None) -> None:
     """The summary lines of a detect run (stdout, or stderr with -o -)."""
     if "sampled_rows" in s:
@@ -266,6 +271,8 @@ def _print_detect_summary(s: dict, elapsed: float, output, save_dir, plot_time: 
     rule = f" (auto: {method})" if method != "quantile" else ""
     click.echo(f"rows: {s['rows']}  flagged: {s['flagged']} ({share:.1%})  threshold: {s['threshold']:.6g}{rule}  "
                f"time: {elapsed:.1f}s{plots}{speed}")
+    if method != "quantile":
+        click.echo(AUTO_SHARE_CAVEAT)
     if s.get("rows_dropped"):
         click.echo(f"rows dropped for missing values: {s['rows_dropped']}")
     if s.get("rows_imputed"):

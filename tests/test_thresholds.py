@@ -160,3 +160,19 @@ def test_detect_takes_auto_and_reports_the_share_flagged():
     default = synthkit.detect(X, plugin="knn").attrs["synthkit"]
     assert default["threshold_method"] == "quantile" and default["flagged_share"] == pytest.approx(0.1, abs=0.005)
     assert synthkit.detect(X).attrs["synthkit"]["threshold_method"] == thresholds.AUTO_RULE  # the table default
+
+
+def test_the_cli_says_an_auto_share_is_an_estimate(tmp_path):
+    """The default run thresholds by the auto rule; its summary says how far to trust the flagged count."""
+    from click.testing import CliRunner
+
+    from synthkit.cli import cli
+
+    X, _ = table()
+    X.to_csv(tmp_path / "t.csv", index=False)
+    auto = CliRunner().invoke(cli, ["detect", str(tmp_path / "t.csv"), "-o", str(tmp_path / "a.csv")])
+    assert auto.exit_code == 0, auto.output
+    assert f"(auto: {thresholds.AUTO_RULE})" in auto.output and "estimated from the scores alone" in auto.output
+    fixed = CliRunner().invoke(cli, ["detect", str(tmp_path / "t.csv"), "--contamination", "0.05"])
+    assert fixed.exit_code == 0, fixed.output
+    assert "estimated from the scores alone" not in fixed.output
