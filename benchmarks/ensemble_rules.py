@@ -69,6 +69,8 @@ def main():
     ap.add_argument("--rules", default="rank,zmean,zclip,zmax,agree,agree2")
     ap.add_argument("--min-size", type=int, default=2)
     ap.add_argument("--top", type=int, default=30)
+    ap.add_argument("--max-loss", type=float, help="keep configurations whose worst per-set loss to "
+                    "IsolationForest on half A is at most this (e.g. 0.05)")
     args = ap.parse_args()
     files = sorted(Path(args.dump).glob("*__*.npz"))
     by_set = defaultdict(list)
@@ -97,21 +99,41 @@ def main():
     for s in sets:
         oracle[s] = max(np.mean(auc[(m, None), s]) for m in pool)
     rows = []
+    base = {s: np.mean(auc[("iforest", None), s]) for s in sets} if "iforest" in pool else None
     for config in configs:
         per = {s: np.mean(auc[config, s]) for s in sets}
-        a = np.mean([per[s] for s in sets if half[s] == "A"])
-        b = np.mean([per[s] for s in sets if half[s] == "B"])
-        wins = sum(per[s] > np.mean(auc[("iforest", None), s]) for s in sets) if "iforest" in pool else -1
-        rows.append((a, b, np.mean(list(per.values())), wins, config))
-    print(f"half A: {', '.join(s for s in sets if half[s] == 'A')}")
-    print(f"half B: {', '.join(s for s in sets if half[s] == 'B')}")
-    print(f"{'members':<48}{'rule':<8}{'A':>7}{'B':>7}{'all':>7}{'>IF':>5}")
-    for a, b, mean, wins, (members, rule) in sorted(rows, key=lambda r: -r[0])[: args.top]:
-        print(f"{members:<48}{rule or '-':<8}{a:>7.4f}{b:>7.4f}{mean:>7.4f}{wins:>5}")
+        row = {"config": config, "all": np.mean(list(per.values()))}
+        for h in "AB":
+            mine = [s for s in sets if half[s] == h]
+            row[h] = np.mean([per[s] for s in mine])
+            if base is not None:
+                worst = min(mine, key=lambda s: per[s] - base[s])
+                row["worst" + h] = (per[worst] - base[worst], worst)
+                row["wins" + h] = sum(per[s] > base[s] for s in mine)
+        rows.append(row)
+    print(f"half A (chosen on): {', '.join(s for s in sets if half[s] == 'A')}")
+    print(f"half B (confirmed on): {', '.join(s for s in sets if half[s] == 'B')}")
+
+    def show(row):
+        members, rule = row["config"]
+        line = f"{members:<48}{rule or '-':<8}{row['A']:>7.4f}{row['B']:>7.4f}{row['all']:>7.4f}"
+        if base is not None:
+            line += "".join(f"{row['worst' + h][0]:>+8.3f} {row['worst' + h][1]:<16}{row['wins' + h]:>4}" for h in "AB")
+        print(line)
+
+    print(f"{'members':<48}{'rule':<8}{'A':>7}{'B':>7}{'all':>7}" + ("".join(
+        f"{'worst vs IF ' + h:>25}{'>IF':>4}" for h in "AB") if base is not None else ""))
+    if base is not None and args.max_loss is not None:
+        print(f"(only those whose worst loss to IsolationForest on half A is at most {args.max_loss})")
+    ranked = sorted(rows, key=lambda r: -r["A"])
+    if base is not None and args.max_loss is not None:
+        ranked = [r for r in ranked if r["worstA"][0] >= -args.max_loss]
+    for row in ranked[: args.top]:
+        show(row)
     print("members alone:")
-    for a, b, mean, wins, (members, rule) in rows:
-        if rule is None:
-            print(f"{members:<48}{'-':<8}{a:>7.4f}{b:>7.4f}{mean:>7.4f}{wins:>5}")
+    for row in rows:
+        if row["config"][1] is None:
+            show(row)
     oa = np.mean([oracle[s] for s in sets if half[s] == "A"])
     ob = np.mean([oracle[s] for s in sets if half[s] == "B"])
     print(f"{'per-set oracle of ' + args.members:<56}{oa:>7.4f}{ob:>7.4f}{np.mean(list(oracle.values())):>7.4f}")
