@@ -91,7 +91,7 @@ def compare(name: str, ours: list[str], theirs: list[str], repeats: int, env: di
     print(f"{name:<14}" + "".join(f"{result['synthkit_' + k]:>10.1f}{result['baseline_' + k]:>10.1f}"
                                   f"{result['synthkit_' + k] / result['baseline_' + k]:>7.2f}"
                                   for k in ("wall", "cpu", "mb"))
-          + f"{result['synthkit_auc']:>8.3f}{result['baseline_auc']:>8.3f}", flush=True)
+          + f"{result['synthkit_auc']:>10.3f}{result['baseline_auc']:>8.3f}", flush=True)
     return result
 
 
@@ -108,8 +108,8 @@ def main():
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     synthkit = [sys.executable, "-m", "synthkit.cli", "detect", "--overwrite"]
     baseline = [sys.executable, str(BASELINE.resolve())]
-    print(f"{'':<14}" + "".join(f"{k:>27}" for k in ("wall s", "CPU s", "peak MB")) + f"{'ROC-AUC':>16}")
-    print(f"{'data':<14}" + f"{'synthkit':>10}{'baseline':>10}{'ratio':>7}" * 3 + f"{'synthkit':>8}{'base':>8}")
+    print(f"{'':<14}" + "".join(f"{k:>27}" for k in ("wall s", "CPU s", "peak MB")) + f"{'ROC-AUC':>18}")
+    print(f"{'data':<14}" + f"{'synthkit':>10}{'baseline':>10}{'ratio':>7}" * 3 + f"{'synthkit':>10}{'base':>8}")
     if args.transactions:
         from synthkit.api import load_dataset
 
