@@ -196,6 +196,20 @@ def test_help_does_not_import_tensorflow():
     assert proc.returncode == 0, proc.stderr
 
 
+def test_the_default_table_run_does_not_import_tensorflow(tmp_path):
+    """`synthkit detect TABLE` with no --plugin (Isolation Forest), saved and scored again, never loads TensorFlow."""
+    table = tmp_path / "t.csv"
+    pd.DataFrame({"amount": np.arange(200.0) % 17, "kind": ["a", "b"] * 100}).to_csv(table, index=False)
+    code = ("import sys; from synthkit.cli import main\n"
+            f"for args in (['detect', {str(table)!r}, '--save-model', {str(tmp_path / 'm')!r}],\n"
+            f"             ['detect', {str(table)!r}, '--model', {str(tmp_path / 'm')!r}]):\n"
+            "    try: main(args)\n"
+            "    except SystemExit as exc: assert not exc.code, exc.code\n"
+            "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TensorFlow was imported'\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+
+
 def test_plugin_commands_are_added_and_listed(registry):
     import click
 
