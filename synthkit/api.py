@@ -9,6 +9,7 @@ from synthkit.detecting import (IMAGE_DETECTOR, TABLE_DETECTOR, DetectResult, cl
                                 progress_verbosity)
 from synthkit.errors import DataError, PluginError
 from synthkit.io import as_data
+from synthkit.labels import label_index, label_mask, require_label_column
 from synthkit.modeldir import model_for
 from synthkit.parameters import parameter_names
 from synthkit.registry import get_detector, get_generator, get_registry
@@ -173,8 +174,8 @@ def run_augment(data, plugin="gan", n=1000, label_column=None, label=None, seed=
         label_column = label_column or (loaded.label_column if label is not None else None)
         if label is not None and label_column is None:
             raise DataError("label needs label_column (the column to condition on)")
-        if label_column is not None and label_column not in frame.columns:
-            raise DataError(f"label column {label_column!r} is not in the data; columns: {', '.join(map(str, frame.columns))}")
+        if label_column is not None:
+            require_label_column(frame, label_column)
         if label_column is not None and label is None:
             raise DataError(f"the generator is conditional on {label_column!r}: pass label (e.g. --label 1)")
         X = frame.drop(columns=[label_column]) if label_column else frame
@@ -220,21 +221,20 @@ def _fitted_filter(filter, filter_model, X, y, label, seed, progress):
     if not filter and filter_model is None:
         return None
     from synthkit.filtering import RowFilter
-    from synthkit.generator import _key
 
     in_class = None
     if label is not None and y is not None:
-        in_class = np.array([_key(v) == _key(label) for v in np.asarray(y, dtype=object)], dtype=bool)
+        in_class = label_mask(y, label)
     return RowFilter(model=filter_model, seed=seed, progress=progress).fit(X, in_class)
 
 
 def _match_label(label, classes, seen="seen in fit"):
-    """The class equal to ``label`` (a CLI string such as "1" matches the integer class 1)."""
-    from synthkit.generator import _key
-
-    for c in classes:
-        if _key(c) == _key(label):
-            return c.item() if isinstance(c, np.generic) else c
+    """The class that is the same label as ``label`` (``synthkit.labels``: a CLI string such as "1" matches the
+    integer class 1, "y" the class "Y")."""
+    i = label_index(label, classes)
+    if i >= 0:
+        c = list(classes)[i]
+        return c.item() if isinstance(c, np.generic) else c
     shown = ", ".join(map(str, list(classes)[:20])) + (f" ... ({len(classes)} in all)" if len(classes) > 20 else "")
     raise DataError(f"label {label!r} is not among the classes {seen}: {shown}")
 

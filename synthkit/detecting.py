@@ -55,9 +55,12 @@ def progress_verbosity() -> int:
 
 
 def class_mask(labels, normal_class) -> np.ndarray:
-    """The rows of ``labels`` in ``normal_class`` (compared as text); an error when there are none."""
+    """The rows of ``labels`` in ``normal_class`` (the same label by ``synthkit.labels``' rule, so "1"
+    matches the integer 1 and 1.0, "y" matches "Y"); an error when there are none."""
+    from synthkit.labels import label_mask  # belongs with the imports at the top, being edited meanwhile
+
     labels = np.asarray(labels)
-    mask = labels.astype(str) == str(normal_class)
+    mask = label_mask(labels, normal_class)
     if not mask.any():
         raise DataError(f"no rows of normal class {normal_class!r}; classes present: "
                         f"{', '.join(map(str, np.unique(labels)[:20]))}")

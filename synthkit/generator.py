@@ -21,6 +21,7 @@ from sklearn.base import BaseEstimator
 from synthkit.adapters import as_dense, make_adapter
 from synthkit.base import FittedModel, bad_state, fitted_attributes
 from synthkit.errors import DataError, PluginError
+from synthkit.labels import label_index
 from synthkit.parameters import check_seed
 
 
@@ -106,12 +107,13 @@ class BaseGenerator(FittedModel, BaseEstimator):
         y = np.full(n, y.item(), dtype=y.dtype) if y.ndim == 0 else y
         if len(y) != n:
             raise PluginError(f"y must be one label or {n} labels, got {len(y)}")
-        lookup = {_key(c): i for i, c in enumerate(self.classes_)}
-        unknown = sorted({str(v) for v in y if _key(v) not in lookup})
+        codes, uniques = _distinct(y)
+        index = np.array([label_index(v, self.classes_) for v in uniques], dtype=np.int64)
+        unknown = sorted({str(v) for v, i in zip(uniques, index) if i < 0})
         if unknown:
             raise PluginError(f"label {', '.join(unknown)} was not seen in fit; known labels: "
                               f"{', '.join(str(c) for c in self.classes_)}")
-        return np.array([lookup[_key(v)] for v in y], dtype=np.int64)
+        return index[codes]
 
     def _get_state(self) -> dict:
         """Fitted state to save: by default every public trailing-underscore attribute."""
@@ -144,13 +146,11 @@ class BaseGenerator(FittedModel, BaseEstimator):
         self.class_freq_ = np.asarray(state.pop("class_freq_"), dtype=np.float64)
 
 
-def _key(v):
-    """Compare labels across types: 1, 1.0, '1' and np.int64(1) are the same label."""
-    try:
-        f = float(v)
-        return repr(int(f)) if f.is_integer() else repr(f)
-    except (TypeError, ValueError):
-        return str(v)
+def _distinct(y: np.ndarray) -> tuple[np.ndarray, list]:
+    """(codes, distinct values) of the labels ``y``, so that each distinct label is looked up once."""
+    seen: dict = {}
+    codes = np.array([seen.setdefault((type(v), v), len(seen)) for v in y.tolist()], dtype=np.int64)
+    return codes, [v for _, v in seen]
 
 
 def _has_missing(y: np.ndarray) -> bool:

@@ -8,6 +8,7 @@ import numpy as np
 
 from synthkit.evaluation.images import as_unit_images
 from synthkit.image_folders import image_rows
+from synthkit.labels import require_label_column
 
 
 def _pyplot():
@@ -352,8 +353,7 @@ def _frame_source(frame, data, detector, label_column, normal_class, positive_la
     label_column = label_column or summary.get("label_column")
     truth = None
     if label_column is not None:
-        if label_column not in frame.columns:
-            raise DataError(f"label column {label_column!r} is not in the frame")
+        require_label_column(frame, label_column, "the frame")
         positive = positive_label if positive_label is not None else summary.get("anomaly_class")
         truth, _ = binary_labels(frame[label_column], positive, name=label_column)
     if detector is not None:

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from synthkit.errors import DataError, InputFileError, SynthkitError
+from synthkit.labels import require_label_column
 
 
 # -- one frame ---------------------------------------------------------------------------------
@@ -146,9 +147,8 @@ def score_file(path, detector, output=None, chunksize: int | None = None, label_
             with streaming._read_errors(path, first_row):
                 chunk = table.to_pandas()
             chunk = streaming.normalise_chunk(chunk, adapter)
-            if label_column is not None and label_column not in chunk.columns:
-                raise DataError(f"label column {label_column!r} is not in the data; columns: "
-                                f"{', '.join(map(str, chunk.columns))}")
+            if label_column is not None:
+                require_label_column(chunk, label_column)
             features = chunk.drop(columns=[label_column]) if label_column is not None else chunk
             try:  # the score columns go to a frame of their own, joined to the rows as read (Arrow)
                 scored = score_frame(detector, features, pd.DataFrame(index=chunk.index), explain=explain)

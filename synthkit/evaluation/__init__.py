@@ -10,7 +10,6 @@ from synthkit.evaluation.detection import (
     binary_labels,
     describe_labels,
     detection_report,
-    label_key,
     label_summary,
     precision_at_k,
 )
@@ -35,6 +34,7 @@ from synthkit.evaluation.tables import (
     table_report_rows,
     utility,
 )
+from synthkit.labels import label_key
 
 __all__ = [
     "as_unit_images", "binary_labels", "column_similarity", "correlation_similarity", "describe_labels",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from synthkit.errors import DataError
+from synthkit.labels import label_index, label_key
 
 
 def detection_report(y_true, scores) -> dict:
@@ -53,9 +54,10 @@ def binary_labels(values, positive_label=None, name=None, reference=None) -> tup
     of any kind: 1/0 (ints, floats, strings), booleans, Y/N, yes/no, true/false (any case),
     ``>50K``/``<=50K``, fraud/legit... The anomaly (positive) class is:
 
-    - ``positive_label`` when given, matched robustly: the same value, or the same text, or the
-      same label ignoring case and number formatting (the string "1" matches the integer 1 and
-      1.0, "true" matches True), or the same yes/no meaning ("yes" matches True or "Y");
+    - ``positive_label`` when given: the same label by ``synthkit.labels``' rule, used everywhere
+      (equal numbers whatever their type or text, so "1" matches 1 and 1.0; booleans as 1 and 0,
+      so "true" matches True; other text ignoring case and spaces, so "y" matches "Y"), else the
+      same yes/no meaning ("yes" matches True or "Y");
     - else, for a yes/no pair (1/0, true/false, yes/no, y/n, t/f in any case, booleans, 1.0/0.0),
       the yes value;
     - else the rarer value; on a tie, the value whose text sorts last.
@@ -104,25 +106,6 @@ def describe_labels(summary: dict, rows: str = "rows") -> str:
             f"({summary['anomaly_class_share']:.1%} of {rows})")
 
 
-def label_key(value) -> str:
-    """A label compared across types and spellings: 1, 1.0, "1" and np.int64(1) give "1"; True and
-    "TRUE" give "true"; text is stripped and case-folded."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    text = str(value).strip()
-    try:
-        number = float(text)
-    except ValueError:
-        return text.casefold()
-    return str(int(number)) if number.is_integer() else repr(number)
-
-
 def _label_codes(s, what: str):
     """(codes, distinct values as Python scalars) of a label Series; missing values are an error."""
     import pandas as pd
@@ -151,19 +134,14 @@ def _check_two(classes, counts, what: str) -> None:
 
 
 def _match(value, classes) -> int:
-    """The index of the class ``value`` names, or -1: the same value, else the same text, else the
-    same ``label_key``, else the same yes/no meaning (True, 1, "y", "yes")."""
+    """The index of the class ``value`` names, or -1: the same label (``synthkit.labels.label_index``),
+    else the same yes/no meaning (True, 1, "y", "yes")."""
+    i = label_index(value, classes)
+    if i >= 0:
+        return i
     meaning = lambda v: "yes" if label_key(v) in _YES else "no" if label_key(v) in _NO else None  # noqa: E731
-    for same in (lambda c: type(c) is type(value) and c == value,
-                 lambda c: str(c) == str(value),
-                 lambda c: label_key(c) == label_key(value),
-                 lambda c: meaning(value) is not None and meaning(c) == meaning(value)):
-        hits = [i for i, c in enumerate(classes) if same(c)]
-        if len(hits) == 1:
-            return hits[0]
-        if len(hits) > 1:
-            break
-    return -1
+    hits = [i for i, c in enumerate(classes) if meaning(value) is not None and meaning(c) == meaning(value)]
+    return hits[0] if len(hits) == 1 else -1
 
 
 def _positive(classes, counts, positive_label, what: str) -> int:

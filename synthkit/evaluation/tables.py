@@ -23,6 +23,7 @@ import numpy as np
 from synthkit.errors import DataError
 from synthkit.evaluation.detection import binary_labels, describe_labels, label_summary
 from synthkit.evaluation.rows import format_value as _fmt
+from synthkit.labels import require_label_column
 
 
 def as_text(values):
@@ -185,8 +186,7 @@ def utility(real_train, synthetic, real_test, label_column: str, seed: int = 0, 
     import pandas as pd
 
     for what, frame in (("real", real_train), ("synthetic", synthetic), ("test", real_test)):
-        if label_column not in frame.columns:
-            raise DataError(f"label column {label_column!r} is not in the {what} table")
+        require_label_column(frame, label_column, f"the {what} table")
     reference = pd.concat([real_train[label_column], real_test[label_column]], ignore_index=True)
     args = (seed, max_iter, positive_label, reference)
     base = gbm_scores(real_train, real_test, label_column, *args)
@@ -310,9 +310,8 @@ def table_report(real, synthetic, label_column: str | None = None, holdout=None,
     else:
         _check_tables(real, holdout)
         train = real
-    if label_column is not None and label_column not in real.columns:
-        raise DataError(f"label column {label_column!r} is not in the data; columns: {', '.join(map(str, real.columns))}")
     if label_column is not None:
+        require_label_column(real, label_column)
         truth, positive = binary_labels(real[label_column], positive_label, label_column)
     if label_column is not None:  # the label's own distribution is reported apart from the features'
         cols = column_similarity(real.drop(columns=[label_column]), synthetic.drop(columns=[label_column]))
