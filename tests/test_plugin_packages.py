@@ -1,4 +1,4 @@
-"""Third-party plugin packages, really installed with pip: the README's example, and a broken one."""
+"""Third-party plugin packages, really installed with pip: docs/writing-a-plugin.md's example, and a broken one."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+PLUGIN_PAGE = Path(__file__).resolve().parents[1] / "docs" / "writing-a-plugin.md"
 
 
-def readme_block(marker: str) -> str:
-    """The fenced code block that follows ``<!-- marker -->`` in the README."""
-    match = re.search(rf"<!-- {marker} -->\n```\w*\n(.*?)```", README.read_text(), re.S)
-    assert match, f"README has no block after <!-- {marker} -->"
+def manual_block(marker: str) -> str:
+    """The fenced code block that follows ``<!-- marker -->`` in docs/writing-a-plugin.md."""
+    match = re.search(rf"<!-- {marker} -->\n```\w*\n(.*?)```", PLUGIN_PAGE.read_text(), re.S)
+    assert match, f"docs/writing-a-plugin.md has no block after <!-- {marker} -->"
     return match.group(1)
 
 
@@ -34,16 +34,16 @@ def synthkit(site: Path, *args, timeout=300):
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    """A folder with two plugin packages installed by pip: the README's zscore, and a broken one."""
+    """A folder with two plugin packages installed by pip: the manual's zscore, and a broken one."""
     root = tmp_path_factory.mktemp("plugins")
     good = root / "zscore"
     good.mkdir()
-    (good / "pyproject.toml").write_text(readme_block("plugin-pyproject"))
-    (good / "synthkit_zscore.py").write_text(readme_block("plugin-module"))
+    (good / "pyproject.toml").write_text(manual_block("plugin-pyproject"))
+    (good / "synthkit_zscore.py").write_text(manual_block("plugin-module"))
     broken = root / "broken"
     broken.mkdir()
     (broken / "pyproject.toml").write_text(
-        readme_block("plugin-pyproject").replace("synthkit-zscore", "synthkit-broken")
+        manual_block("plugin-pyproject").replace("synthkit-zscore", "synthkit-broken")
         .replace("zscore = \"synthkit_zscore\"", "broken = \"synthkit_broken\"").replace("synthkit_zscore", "synthkit_broken"))
     (broken / "synthkit_broken.py").write_text("import a_module_that_does_not_exist\n")
     target = root / "site"

@@ -1,4 +1,5 @@
-"""The README says what a new user needs where they need it, and cannot drift from the code or the benchmarks."""
+"""The README and the manual in docs/ say what a new user needs where they need it, and cannot drift from
+the code or the benchmarks."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
+DOCS = {f"docs/{path.name}": path.read_text() for path in sorted((ROOT / "docs").glob("*.md"))}
+PAGES = {"README.md": README, **DOCS}  # the README and every page of the manual, by path from the root
 BENCHMARKS = (ROOT / "benchmarks" / "README.md").read_text()
 CI_SCRIPT = (ROOT / ".ci" / "run").read_text()
 BUILT_IN_PLUGINS = {"kmeans", "autoencoder", "iforest", "knn", "lof", "ecod", "ensemble", "gan", "diffusion"}
@@ -31,10 +34,10 @@ def section(text: str, heading: str) -> str:
     return text[start:start + following.start()] if following else text[start:]
 
 
-def table_after(marker: str) -> list[list[str]]:
+def table_after(marker: str, text: str = README, where: str = "README") -> list[list[str]]:
     """The body rows of the Markdown table that follows ``<!-- marker -->``, as stripped cells."""
-    match = re.search(rf"<!-- {re.escape(marker)} -->\n((?:\|.*\n)+)", README)
-    assert match, f"README has no table after <!-- {marker} -->"
+    match = re.search(rf"<!-- {re.escape(marker)} -->\n((?:\|.*\n)+)", text)
+    assert match, f"{where} has no table after <!-- {marker} -->"
     rows = [line.strip().strip("|").split("|") for line in match.group(1).splitlines()]
     return [[cell.strip() for cell in row] for row in rows[2:]]  # past the header and its --- line
 
@@ -57,12 +60,20 @@ def built_in_plugins() -> dict[str, type]:
     return classes
 
 
+def plugin_page(name: str) -> str:
+    """The manual page that holds a built-in plugin's parameter table."""
+    from synthkit.detector import BaseDetector
+
+    return "docs/detectors.md" if issubclass(built_in_plugins()[name], BaseDetector) else "docs/generators.md"
+
+
 def example_commands() -> list[list[str]]:
-    """Every ``synthkit ...`` command of the README, from its shell blocks and inline code, as words."""
+    """Every ``synthkit ...`` command of the README and the manual, from shell blocks and inline code, as words."""
     lines = []
-    for block in re.findall(r"```bash\n(.*?)```", README, re.S):
-        lines += [line.split("  #")[0] for line in block.replace("\\\n", " ").splitlines()]
-    lines += [usage.replace("[", " ").replace("]", " ") for usage in re.findall(r"`(synthkit [^`]+)`", README)]
+    for text in PAGES.values():
+        for block in re.findall(r"```bash\n(.*?)```", text, re.S):
+            lines += [line.split("  #")[0] for line in block.replace("\\\n", " ").splitlines()]
+        lines += [usage.replace("[", " ").replace("]", " ") for usage in re.findall(r"`(synthkit [^`]+)`", text)]
     commands = []
     for line in lines:
         words = shlex.split(line)
@@ -71,21 +82,23 @@ def example_commands() -> list[list[str]]:
     return commands
 
 
-def test_the_first_mnist_example_says_where_the_data_comes_from():
-    lines = README.splitlines()
+@pytest.mark.parametrize("page", [page for page, text in PAGES.items() if re.search(r"synthkit \w+ mnist", text)])
+def test_the_first_mnist_example_says_where_the_data_comes_from(page):
+    lines = PAGES[page].splitlines()
     first = next(i for i, line in enumerate(lines) if re.search(r"synthkit \w+ mnist", line))
     near = "\n".join(lines[max(0, first - 10):first + 10])
-    assert "SYNTHKIT_DATA_DIR" in near, near
+    assert "SYNTHKIT_DATA_DIR" in near, f"{page}: {near}"
 
 
 def test_scoring_with_a_saved_model_says_label_column_keeps_the_label_out():
-    paragraphs = re.split(r"\n\s*\n|\n- ", README)
+    paragraphs = re.split(r"\n\s*\n|\n- ", DOCS["docs/cli.md"])
     assert any("--model" in p and "--label-column" in p and "out of the features" in p for p in paragraphs)
 
 
-def test_the_readme_says_what_a_diffusion_fit_trains_and_how_plots_are_reached():
-    assert "What a fit trains" in README and "train_denoiser" in README and "denoiser=fit" in README
-    plots = README[README.index("### Plots"):README.index("### Big files")]
+def test_the_manual_says_what_a_diffusion_fit_trains_and_how_plots_are_reached():
+    generators = DOCS["docs/generators.md"]
+    assert "What a fit trains" in generators and "train_denoiser" in generators and "denoiser=fit" in generators
+    plots = DOCS["docs/plots.md"]
     assert "detection_plots(det, df" in plots and "synthkit.detect" in plots and "DetectResult" not in plots
 
 
@@ -119,19 +132,27 @@ def test_users_install_first_and_development_holds_the_commands_ci_runs():
     user_commands = re.search(r"```bash\n(.*?)```", install, re.S).group(1)
     assert "pip install ." in user_commands and "pip install -e ." in user_commands and "[test]" not in user_commands
     assert "`bench`" in install and "`test`" in install  # the extras are explained
-    development = section(README, "## Development")
-    assert 'pip install -e ".[test,dask]"' in development
-    assert "SYNTHKIT_DATA_DIR=../shared/datasets python -m pytest -q -n 2 --dist loadfile" in development
-    # .ci/run says it runs the README's install and test commands: keep the two in step.
-    assert re.search(r'^pip install (--quiet )?-e "\.\[test,dask\]"$', CI_SCRIPT, re.M)
+    install_page = section(DOCS["docs/index.md"], "## Install")
+    assert all(f"| `{extra}` |" in install_page for extra in ("bench", "dask", "docs", "test"))  # and in full here
+    for page, development in (("README.md", section(README, "## Development")), ("docs/development.md", DOCS["docs/development.md"])):
+        assert 'pip install -e ".[test,dask,docs]"' in development, page
+        assert "SYNTHKIT_DATA_DIR=../shared/datasets python -m pytest -q -n 2 --dist loadfile" in development, page
+        assert "mkdocs build --strict" in development, page
+    # .ci/run says it runs the README's install and test commands and builds the manual: keep them in step.
+    assert re.search(r'^pip install (--quiet )?-e "\.\[test,dask,docs\]"$', CI_SCRIPT, re.M)
     assert re.search(r"^export SYNTHKIT_DATA_DIR=\.\./shared/datasets$", CI_SCRIPT, re.M)
-    assert re.search(r"^python -m pytest -q .*-n 2 --dist loadfile$", CI_SCRIPT, re.M)
+    tests = re.search(r"^python -m pytest -q .*-n 2 --dist loadfile$", CI_SCRIPT, re.M)
+    build = re.search(r"^mkdocs build --strict( .*)?$", CI_SCRIPT, re.M)
+    assert tests and build and tests.start() < build.start()  # the manual is built after the tests
 
 
-def test_every_built_in_plugin_has_a_parameter_table():
-    documented = set(re.findall(r"<!-- parameters: (\w+) -->", README))
+def test_every_built_in_plugin_has_a_parameter_table_on_its_page():
     assert set(built_in_plugins()) == BUILT_IN_PLUGINS
-    assert documented == BUILT_IN_PLUGINS
+    documented = {page: set(re.findall(r"<!-- parameters: (\w+) -->", text)) for page, text in PAGES.items()}
+    for name in BUILT_IN_PLUGINS:
+        assert name in documented[plugin_page(name)], f"{name}: no parameter table in {plugin_page(name)}"
+    assert set().union(*documented.values()) == BUILT_IN_PLUGINS
+    assert sum(len(names) for names in documented.values()) == len(BUILT_IN_PLUGINS)  # each table once
 
 
 @pytest.mark.parametrize("name", sorted(BUILT_IN_PLUGINS))
@@ -139,12 +160,44 @@ def test_the_parameter_table_lists_every_parameter_with_the_code_default(name):
     signature = inspect.signature(built_in_plugins()[name])
     in_code = {p.name: written_default(p.default) for p in signature.parameters.values()
                if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
-    rows = table_after(f"parameters: {name}")
+    page = plugin_page(name)
+    rows = table_after(f"parameters: {name}", PAGES[page], page)
     names = [row[0].strip("`") for row in rows]
     assert len(names) == len(set(names)), f"{name}: a parameter listed twice: {names}"
     in_table = {row[0].strip("`"): row[1].strip("`") for row in rows}
     assert in_table == in_code
     assert all(len(row) >= 3 and row[2] for row in rows), f"{name}: a parameter without its meaning"
+
+
+def test_the_readme_lists_every_built_in_plugin_with_a_link_to_its_page():
+    rows = [line.strip().strip("|").split("|") for line in section(README, "## Plugins").splitlines()
+            if line.startswith("| `")]
+    listed = {row[0].strip().strip("`"): row for row in rows}
+    assert BUILT_IN_PLUGINS <= set(listed)
+    for name in BUILT_IN_PLUGINS:
+        kind = "detector" if plugin_page(name) == "docs/detectors.md" else "generator"
+        assert listed[name][1].strip() == kind, listed[name]
+        assert f"]({plugin_page(name)}" in listed[name][-1], f"{name}: no link to {plugin_page(name)}"
+
+
+def github_anchor(heading: str) -> str:
+    """A heading's anchor as GitHub (and the manual's toc) writes it."""
+    text = re.sub(r"[`*]", "", heading.strip()).lower()
+    return re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
+
+
+@pytest.mark.parametrize("page", sorted(PAGES))
+def test_every_relative_link_points_to_a_file_and_heading_that_exist(page):
+    text = re.sub(r"```.*?```", "", PAGES[page], flags=re.S)
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        if re.match(r"[a-z]+:", target):
+            continue  # a web address
+        path, _, anchor = target.partition("#")
+        file = (ROOT / page).parent / path if path else ROOT / page
+        assert file.exists(), f"{page}: the link {target} points to no file"
+        if anchor and file.suffix == ".md":
+            headings = re.findall(r"^#+ (.+)$", re.sub(r"```.*?```", "", file.read_text(), flags=re.S), re.M)
+            assert anchor in {github_anchor(h) for h in headings}, f"{page}: {target} names no heading of {path}"
 
 
 def test_measured_figures_live_in_the_benchmarks_readme():
@@ -156,9 +209,9 @@ def test_measured_figures_live_in_the_benchmarks_readme():
             assert number in BENCHMARKS, f"the headline figure {number} is not in benchmarks/README.md: {row}"
     start = README.index("<!-- headline-results -->")
     end = README.index("\n\n", start)
-    rest = README[:start] + README[end:]
-    found = [m.group(0) for m in MEASURED_FIGURE.finditer(rest)]
-    assert not found, f"measured figures outside the headline table (move them to benchmarks/README.md): {found}"
+    for page, text in {**PAGES, "README.md": README[:start] + README[end:]}.items():
+        found = [m.group(0) for m in MEASURED_FIGURE.finditer(text)]
+        assert not found, f"measured figures in {page} (move them to benchmarks/README.md): {found}"
 
 
 def test_every_measured_figure_in_the_benchmarks_readme_names_its_command():
