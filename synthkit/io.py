@@ -87,6 +87,7 @@ def _read_file(path: Path, image_size=None, skip_bad_files: bool = False) -> Dat
     try:
         if suffix in (".csv", ".csv.gz"):
             frame = pd.read_csv(path)
+            check_separator(path, frame.columns)
         elif suffix in (".parquet", ".pq"):
             frame = pd.read_parquet(path)
         elif suffix == ".npz":
@@ -107,6 +108,22 @@ def _read_file(path: Path, image_size=None, skip_bad_files: bool = False) -> Dat
             raise InputFileError(f"cannot read {path}: {_one_line(exc)}") from None
         raise
     return Data(path.name, frame=frame)
+
+
+OTHER_SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "pipes"}
+
+
+def check_separator(path, columns) -> None:
+    """Refuse a CSV read as one column whose header holds another separator: its rows would all be
+    one text value, and every row would score alike."""
+    if len(columns) != 1:
+        return
+    header = str(columns[0])
+    for sep, name in OTHER_SEPARATORS.items():
+        if sep in header:
+            raise InputFileError(f"{path} was read as one column, and its header holds {name}: synthkit reads "
+                                 f"comma-separated files; convert it, e.g. pandas.read_csv(path, sep={sep!r})"
+                                 ".to_csv(new_path, index=False)")
 
 
 def _read_npz(path: Path) -> Data:

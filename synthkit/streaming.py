@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from synthkit.errors import DataError, InputFileError, OutputFileError, SynthkitError
+from synthkit.io import atomic_path, check_separator
 
 DEFAULT_CHUNKSIZE = 100_000
 DEFAULT_SAMPLE_ROWS = 500_000
@@ -147,6 +148,7 @@ class ChunkReader:
             self._raw = pa.OSFile(str(self.path))
             reader = arrow_io.open_csv(pa.CompressedInputStream(self._raw, "gzip") if gz else self._raw, block, types)
         names = reader.schema.names
+        check_separator(self.path, names)
         chunks = arrow_io.rebatch(reader, self.chunksize)
         while True:
             with _read_errors(self.path, self.rows_read, arrow=(names, types)):
@@ -169,6 +171,8 @@ class ChunkReader:
                         chunk = next(reader)
                     except StopIteration:
                         return
+                if not self.rows_read:
+                    check_separator(self.path, chunk.columns)
                 self.rows_read += len(chunk)
                 yield chunk
 
@@ -269,7 +273,6 @@ def scored_rows(table, frame, scored):
 def chunk_sink(output):
     """An atomic chunk writer for ``output`` (or one that discards rows when output is None); its
     ``write`` takes an Arrow table or a DataFrame."""
-    from synthkit.io import atomic_path
 
     if output is None:
         yield None

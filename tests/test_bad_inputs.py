@@ -630,3 +630,18 @@ def test_cli_messages_for_missing_and_odd_paths(files_dir, tmp_path):
                                "-o", tmp_path / "o.csv"])
     finally:
         os.chmod(tmp_path, 0o700)
+
+
+@pytest.mark.parametrize("extra", [[], ["--chunksize", "10"]])
+def test_a_semicolon_csv_is_refused_naming_the_separator(tmp_path, extra):
+    """Read as one text column, a semicolon file would exit 0 and flag nothing; it is refused in one line."""
+    from click.testing import CliRunner
+
+    from synthkit.cli import cli
+
+    path = tmp_path / "semi.csv"
+    path.write_text("amount;kind\n1.5;a\n2.5;b\n3.0;a\n")
+    result = CliRunner().invoke(cli, ["detect", str(path), "-o", str(tmp_path / "out.csv"), *extra])
+    assert result.exit_code == 1
+    assert "holds semicolons" in result.output and "sep=';'" in result.output
+    assert not (tmp_path / "out.csv").exists()
