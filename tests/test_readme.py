@@ -169,6 +169,11 @@ def test_the_parameter_table_lists_every_parameter_with_the_code_default(name):
     assert all(len(row) >= 3 and row[2] for row in rows), f"{name}: a parameter without its meaning"
 
 
+def test_the_readme_is_a_front_page_and_the_manual_is_in_docs():
+    assert len(README.encode()) <= 12 * 1024, "README.md is over 12 KB: move the detail to a page in docs/"
+    assert set(re.findall(r"\]\((docs/[\w-]+\.md)", README)) == set(DOCS), "the README links to every page of docs/"
+
+
 def test_the_readme_lists_every_built_in_plugin_with_a_link_to_its_page():
     rows = [line.strip().strip("|").split("|") for line in section(README, "## Plugins").splitlines()
             if line.startswith("| `")]
