@@ -21,6 +21,7 @@ import pandas as pd
 
 from synthkit.errors import DataError
 from synthkit.io import as_data
+from synthkit.labels import label_mask, require_label_column
 from synthkit.modeldir import model_for
 from synthkit.scoring import score_frame, training_scores
 
@@ -57,8 +58,6 @@ def progress_verbosity() -> int:
 def class_mask(labels, normal_class) -> np.ndarray:
     """The rows of ``labels`` in ``normal_class`` (the same label by ``synthkit.labels``' rule, so "1"
     matches the integer 1 and 1.0, "y" matches "Y"); an error when there are none."""
-    from synthkit.labels import label_mask  # belongs with the imports at the top, being edited meanwhile
-
     labels = np.asarray(labels)
     mask = label_mask(labels, normal_class)
     if not mask.any():
@@ -162,9 +161,7 @@ def _fit_on_sample(path, plugin, contamination, label_column, seed, chunksize, s
     n = streaming.DEFAULT_SAMPLE_ROWS if sample_rows is None else sample_rows
     frame = streaming.sample_rows(path, n, seed=seed, chunksize=chunksize, progress=None if progress else False)
     if label_column is not None:
-        if label_column not in frame.columns:
-            raise DataError(f"label column {label_column!r} is not in the data; columns: "
-                            f"{', '.join(map(str, frame.columns))}")
+        require_label_column(frame, label_column)
         frame = frame.drop(columns=[label_column])
     return new_detector(plugin, contamination, seed, progress, params).fit(frame), len(frame)
 
@@ -199,8 +196,7 @@ def detect_frames(loaded, label_column, normal_class, positive_label=None):
             if positive_label is not None:
                 raise DataError("positive_label names the anomaly class of a label column; give label_column too")
             return frame, frame.copy(), None, None
-        if label_column not in frame.columns:
-            raise DataError(f"label column {label_column!r} is not in the data; columns: {', '.join(map(str, frame.columns))}")
+        require_label_column(frame, label_column)
         truth, positive = binary_labels(frame[label_column], positive_label, name=label_column)
         return frame.drop(columns=[label_column]), frame.copy(), truth, (label_column, positive)
     if positive_label is not None:
