@@ -44,8 +44,9 @@ def detect(data, plugin: str | None = None, contamination: float | str | None = 
 
     ``plugin`` names the detector; by default ``iforest`` for tables and ``autoencoder`` for
     images (``default_detector``). ``contamination`` is the expected share of anomalies, which sets
-    the threshold (None: the detector's own, 0.1 for the built-in ones), or ``"auto"``, a threshold
-    from the training scores alone (``synthkit.thresholds``); the summary gives ``flagged_share``
+    the threshold (None: the detector's own, ``"auto"`` for ``iforest`` and 0.1 for the other
+    built-in ones), or ``"auto"``, a threshold from the training scores alone
+    (``synthkit.thresholds``); the summary gives ``flagged_share``
     and ``threshold_method``. ``explain`` (K) adds ``reason_1`` .. ``reason_K`` to the flagged rows:
     their K columns with the largest part of the score and its share, e.g. "amount (62%)"
     (``detector.explain``; tables only).
