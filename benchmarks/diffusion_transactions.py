@@ -87,7 +87,7 @@ def main() -> None:
     for key in ("mean KS (numeric)", "mean TV (categorical)", "correlation similarity", "exact copies",
                 "DCR median synth / holdout", "closer than holdout p5", "GBM AP real + synthetic", "schema kept"):
         print(f"| {key} | " + " | ".join(fmt(results[p][key]) for p in names) + f" | {fmt(floor_rows.get(key, ''))} |")
-    print(f"| GBM AP real only | " + " | ".join(fmt(real_ap["average_precision"]) for _ in names) + " | |")
+    print("| GBM AP real only | " + " | ".join(fmt(real_ap["average_precision"]) for _ in names) + " | |")
     print("\ntargets: mean KS and TV <= 0.1, no copies, AP with synthetic rows >= AP real only")
 
 

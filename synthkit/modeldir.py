@@ -272,7 +272,7 @@ def _check_schema(path: Path, schema: dict) -> None:
             dtype = np.dtype(schema["dtype"])
         except TypeError:
             bad(f"names an unknown dtype {schema['dtype']!r}")
-        if not (np.issubdtype(dtype, np.number) or dtype == bool) or np.issubdtype(dtype, np.complexfloating):
+        if not (np.issubdtype(dtype, np.number) or dtype.kind == "b") or np.issubdtype(dtype, np.complexfloating):
             bad(f"names a dtype images cannot have, {schema['dtype']!r}")
         if "squeeze" not in schema:
             bad("has a malformed 'squeeze'")

@@ -123,8 +123,13 @@ class AutoencoderDetector(BaseDetector):
         super()._check_state()
         arch = self.arch_
         shape = [int(v) for v in getattr(self.adapter_, "shape", None) or ()] or [len(self.adapter_.feature_names)]
-        sizes = lambda v: isinstance(v, list) and all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in v)
-        number = lambda v, lo, hi: isinstance(v, (int, float)) and finite_number(v) and lo <= v < hi
+
+        def sizes(v):
+            return isinstance(v, list) and all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in v)
+
+        def number(v, lo, hi):
+            return isinstance(v, (int, float)) and finite_number(v) and lo <= v < hi
+
         problems = {
             "kind": arch.get("kind") in KINDS[1:],
             "backbone": arch.get("backbone") in ("dense", "conv"),

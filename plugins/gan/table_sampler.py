@@ -24,15 +24,15 @@ class CondSampler:
         n_disc = len(ks)
         self.counts = np.zeros((self.n_classes, n_disc, max(ks, default=1)))
         self.rows = {}
-        for l in range(self.n_classes):
-            in_label = codes == l
+        for label in range(self.n_classes):
+            in_label = codes == label
             for j, k in enumerate(ks):
                 for v in range(k):
                     idx = np.flatnonzero(in_label & (levels[:, j] == v))
-                    self.counts[l, j, v] = len(idx)
+                    self.counts[label, j, v] = len(idx)
                     if len(idx):
-                        self.rows[(l, j, v)] = idx
-        self.label_rows = [np.flatnonzero(codes == l) for l in range(self.n_classes)]
+                        self.rows[(label, j, v)] = idx
+        self.label_rows = [np.flatnonzero(codes == label) for label in range(self.n_classes)]
         label_counts = np.array([len(r) for r in self.label_rows], dtype=np.float64)
         self.train_label_p = np.log1p(label_counts) / np.log1p(label_counts).sum()
         self.label_freq = label_counts / label_counts.sum()
@@ -72,15 +72,15 @@ class CondSampler:
         """One training row per condition, drawn among the rows that have its label and level."""
         out = np.empty(len(labels), np.int64)
         if not self.ks:
-            for l in np.unique(labels):
-                where = np.flatnonzero(labels == l)
-                out[where] = rng.choice(self.label_rows[l], len(where))
+            for label in np.unique(labels):
+                where = np.flatnonzero(labels == label)
+                out[where] = rng.choice(self.label_rows[label], len(where))
             return out
         keys = labels * 1_000_000 + cols * 1000 + levels
         for key in np.unique(keys):
             where = np.flatnonzero(keys == key)
-            l, j, v = int(key // 1_000_000), int(key // 1000 % 1000), int(key % 1000)
-            out[where] = rng.choice(self.rows[(l, j, v)], len(where))
+            label, j, v = int(key // 1_000_000), int(key // 1000 % 1000), int(key % 1000)
+            out[where] = rng.choice(self.rows[(label, j, v)], len(where))
         return out
 
     def cond_matrix(self, cols, levels, n_classes: int, labels, offsets: list[int], cond_dim: int) -> np.ndarray:
