@@ -46,7 +46,8 @@ def main() -> None:
     features = [c for c in df.columns if c != "is_fraud"]
     fraud_train = train[train.is_fraud == 1][features]
     fraud_test = test[test.is_fraud == 1][features]
-    mean = lambda c, k: float(np.mean([v for kk, v in c.values() if kk == k]))  # noqa: E731
+    def mean(c, k):
+        return float(np.mean([v for kk, v in c.values() if kk == k]))
     floor = ev.column_similarity(fraud_train, fraud_test)
     real_ap = ev.gbm_scores(train, test, "is_fraud", args.seed)
 
@@ -76,7 +77,8 @@ def main() -> None:
         print(plugin, results[plugin]["time"], flush=True)
 
     names = list(results)
-    fmt = lambda v: f"{v:.4f}" if isinstance(v, float) else str(v)  # noqa: E731
+    def fmt(v):
+        return f"{v:.4f}" if isinstance(v, float) else str(v)
     print("\n| measure | " + " | ".join(names) + " | real test fraud rows |")
     print("|---" * (len(names) + 2) + "|")
     print(f"| fit + sample {args.n} fraud rows | " + " | ".join(results[p]["time"] for p in names) + " | |")

@@ -50,7 +50,8 @@ def main() -> None:
     fraud_test = test[test.is_fraud == 1][features]
     cols = ev.column_similarity(fraud_train, synth[features])
     floor = ev.column_similarity(fraud_train, fraud_test)
-    mean = lambda c, k: float(np.mean([v for kk, v in c.values() if kk == k]))  # noqa: E731
+    def mean(c, k):
+        return float(np.mean([v for kk, v in c.values() if kk == k]))
     # privacy of fraud rows: distance to the closest real training row, beside real held-out fraud rows
     priv = ev.privacy(train, synth, test[test.is_fraud == 1])
     corr = ev.correlation_similarity(fraud_train, synth[features])

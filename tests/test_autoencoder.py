@@ -306,7 +306,8 @@ def test_structural_score_weighs_missing_strokes_over_shifts():
     shifted = np.roll(clean, 1, axis=2)             # the same stroke, one pixel to the right
     broken = clean.copy()
     broken[0, 5:11, 7:9] = 0.0                      # half of the stroke missing
-    squared = lambda r: float(((clean - r) ** 2).mean())  # noqa: E731
+    def squared(r):
+        return float(((clean - r) ** 2).mean())
     assert squared(shifted) == 2 * squared(broken)  # plain squared error calls the shift worse
     assert structural_error(clean, broken)[0] > 1.5 * structural_error(clean, shifted)[0]
 

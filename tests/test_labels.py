@@ -204,7 +204,8 @@ def test_cli_saved_model_keeps_the_label_out_of_the_features(yn_csv, tmp_path):
                  "-o", tmp_path / "b.csv")
     assert scored.exit_code == 0, scored.output
     assert "label column: fraud_reported, anomaly class: 'Y' (10.0% of rows)" in scored.stdout
-    roc = lambda out: out.split("ROC-AUC: ")[1].split()[0]  # noqa: E731
+    def roc(out):
+        return out.split("ROC-AUC: ")[1].split()[0]
     assert roc(scored.stdout) == roc(fitted.stdout)
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "a.csv"), pd.read_csv(tmp_path / "b.csv"))
     # a third value in a later chunk stops the run with the values listed, and leaves no output

@@ -134,7 +134,8 @@ def test_adapter_round_trip_of_every_missing_dtype():
     None or NaN; the schema survives JSON."""
     rng = np.random.default_rng(1)
     n = 40
-    gap = lambda: rng.random(n) < 0.3  # noqa: E731
+    def gap():
+        return rng.random(n) < 0.3
     df = pd.DataFrame({
         "f": np.where(gap(), np.nan, rng.normal(size=n)).round(3),
         "i": pd.array(np.where(gap(), None, rng.integers(0, 9, n)), dtype="Int64"),

@@ -228,9 +228,11 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
         from synthkit_plugins.diffusion import image, table
 
         if self.kind_ == "image":
-            build = lambda: image.build_denoiser(shape, self.n_classes_, self._widths())  # noqa: E731
+            def build():
+                return image.build_denoiser(shape, self.n_classes_, self._widths())
         else:
-            build = lambda: table.build_denoiser(shape[0], self.n_classes_, self._widths())  # noqa: E731
+            def build():
+                return table.build_denoiser(shape[0], self.n_classes_, self._widths())
         self.network_ = build()
         self.ema_network_ = build()
         self._predict = None

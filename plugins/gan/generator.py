@@ -110,7 +110,8 @@ class GANGenerator(BaseGenerator):
         n_labels = 0 if self.classes_ is None else len(self.classes_)
         if not _integer(self.n_classes_) or self.n_classes_ != n_labels:
             raise bad_state("n_classes_", f"must be the number of classes_, {n_labels}, got {self.n_classes_!r}")
-        number = lambda x: isinstance(x, (int, float)) and not isinstance(x, bool)  # noqa: E731 (NaN: a diverged loss)
+        def number(x):  # NaN counts: a diverged loss
+            return isinstance(x, (int, float)) and not isinstance(x, bool)
         if not isinstance(self.history_, dict) or not all(
                 isinstance(k, str) and isinstance(v, list) and all(map(number, v)) for k, v in self.history_.items()):
             raise bad_state("history_", "must map loss names to their values per epoch")

@@ -139,7 +139,8 @@ def _match(value, classes) -> int:
     i = label_index(value, classes)
     if i >= 0:
         return i
-    meaning = lambda v: "yes" if label_key(v) in _YES else "no" if label_key(v) in _NO else None  # noqa: E731
+    def meaning(v):
+        return "yes" if label_key(v) in _YES else "no" if label_key(v) in _NO else None
     hits = [i for i, c in enumerate(classes) if meaning(value) is not None and meaning(c) == meaning(value)]
     return hits[0] if len(hits) == 1 else -1
 

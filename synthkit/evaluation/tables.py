@@ -269,7 +269,8 @@ def privacy(real_train, synthetic, real_holdout) -> dict:
     _check_tables(real_train, synthetic)
     columns = list(real_train.columns)
     kinds = _kinds(real_train)
-    key = lambda f: set(map(tuple, as_text(f[columns]).to_numpy().tolist()))  # noqa: E731
+    def key(f):
+        return set(map(tuple, as_text(f[columns]).to_numpy().tolist()))
     train_rows = key(real_train)
     synth_keys = list(map(tuple, as_text(synthetic[columns]).to_numpy().tolist()))
     copies = sum(k in train_rows for k in synth_keys)

@@ -195,7 +195,8 @@ def augmentation_gain(real_train, synthetic, real_test, label_column: str, posit
         raise DataError(f"the test rows must have the training rows' columns: {', '.join(map(str, columns))}")
     augmented = pd.concat([real_train, synthetic[columns].astype(real_train.dtypes.to_dict())], ignore_index=True)
     reference = pd.concat([real_train[label_column], real_test[label_column]], ignore_index=True)
-    labels = lambda f: binary_labels(f[label_column], positive_label, label_column, reference=reference)[0]  # noqa: E731
+    def labels(f):
+        return binary_labels(f[label_column], positive_label, label_column, reference=reference)[0]
     y_test = labels(real_test)
     if len(np.unique(labels(real_train))) < 2 or len(np.unique(y_test)) < 2:
         raise DataError(f"the downstream check needs both classes of {label_column!r} in the training and test rows")
