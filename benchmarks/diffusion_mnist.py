@@ -31,7 +31,9 @@ def load() -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--guidance", type=float, nargs="*", default=[], help="extra guidance weights to measure")
+    ap.add_argument(
+        "--guidance", type=float, nargs="*", default=[], help="extra guidance weights to measure"
+    )
     ap.add_argument("--save-model")
     ap.add_argument("--model", help="a saved model directory: skip the fit")
     ap.add_argument("--grid", help="write a PNG grid of the conditional samples")
@@ -58,7 +60,12 @@ def main() -> None:
         t = time.perf_counter()
         gen.fit(train_x, train_y)
         fit_s = time.perf_counter() - t
-        rows.append(("fit time (8,000 digits)", f"{fit_s / 60:.1f} min ({gen.epochs_trained_} diffusion epochs; {load()})"))
+        rows.append(
+            (
+                "fit time (8,000 digits)",
+                f"{fit_s / 60:.1f} min ({gen.epochs_trained_} diffusion epochs; {load()})",
+            )
+        )
         print(rows[-1], flush=True)
         if args.save_model:
             gen.save(args.save_model)
@@ -68,7 +75,9 @@ def main() -> None:
     # images[:1000]: the test split's first 5,000 digits are the cleaner NIST writers, so those
     # alone sit further (FID 8.5 against 5.6) from the last 2,000 and flatter the ratio.
     base_idx = np.random.default_rng(args.seed).choice(8000, 1000, replace=False)
-    mnist = ev.feature_model_of("mnist")  # the mnist dataset's feature model: its shipped classifier
+    mnist = ev.feature_model_of(
+        "mnist"
+    )  # the mnist dataset's feature model: its shipped classifier
     base_feats = mnist.features(ev.as_unit_images(train_x[base_idx]))
     ref_feats = mnist.features(ev.as_unit_images(ref_x))
     fid_real = ev.frechet_distance(base_feats, ref_feats)
@@ -79,15 +88,22 @@ def main() -> None:
         t = time.perf_counter()
         samples = gen.sample(1000, y=asked, seed=args.seed)
         sample_s = time.perf_counter() - t
-        rep = ev.image_report(ref_x, samples, labels=asked, train=train_x, holdout=ref_x, features=mnist)
+        rep = ev.image_report(
+            ref_x, samples, labels=asked, train=train_x, holdout=ref_x, features=mnist
+        )
         tag = f"guidance {g:g}" + (" (default)" if g == default_g else "")
         rows.append((f"[{tag}] 1,000 samples time", f"{sample_s:.1f} s ({load()})"))
         rows.append((f"[{tag}] classifier accuracy", f"{rep['classifier_accuracy']:.3f}"))
         rows.append((f"[{tag}] FID / ratio", f"{rep['fid']:.3f} / {rep['fid'] / fid_real:.2f}"))
         m = rep["memorisation"]
-        rows.append((f"[{tag}] memorisation", f"near copies {m['near_copies']}, below holdout p5 "
-                                                 f"{m['share_below_p5']:.3f}, median distance synth/holdout "
-                                                 f"{m['median_distance_synthetic']:.2f}/{m['median_distance_holdout']:.2f}"))
+        rows.append(
+            (
+                f"[{tag}] memorisation",
+                f"near copies {m['near_copies']}, below holdout p5 "
+                f"{m['share_below_p5']:.3f}, median distance synth/holdout "
+                f"{m['median_distance_synthetic']:.2f}/{m['median_distance_holdout']:.2f}",
+            )
+        )
         print(rows[-4:], flush=True)
         if args.grid and g == default_g:
             from synthkit.io import save_figure
@@ -98,17 +114,27 @@ def main() -> None:
 
     unit = ref_x.astype(np.float32)[..., None] / 255.0
     noisy_unit = add_noise(unit, 0.3, np.random.default_rng(args.seed))
-    noisy = np.round(noisy_unit[..., 0] * 255).astype(np.uint8)  # stored as uint8, like any image file
+    noisy = np.round(noisy_unit[..., 0] * 255).astype(
+        np.uint8
+    )  # stored as uint8, like any image file
     base = psnr(unit, noisy.astype(np.float32)[..., None] / 255.0)
     est = gen.estimate_noise_std(noisy)
     rows.append(("noise std 0.3: estimated", f"{est:.3f}"))
-    for label, std, steps in (("known std, pixel denoiser", 0.3, 0), ("estimated std, pixel denoiser", None, 0),
-                              ("known std, latent autoencoder + 5 DDIM steps", 0.3, 5)):
+    for label, std, steps in (
+        ("known std, pixel denoiser", 0.3, 0),
+        ("estimated std, pixel denoiser", None, 0),
+        ("known std, latent autoencoder + 5 DDIM steps", 0.3, 5),
+    ):
         t = time.perf_counter()
         den = gen.denoise(noisy, noise_std=std, steps=steps)
         dt = time.perf_counter() - t
         gain = psnr(unit, den.astype(np.float32)[..., None] / 255.0) - base
-        rows.append((f"denoise PSNR gain ({label})", f"{gain:+.2f} dB (noisy {base:.2f} dB; {dt:.1f} s for 2,000)"))
+        rows.append(
+            (
+                f"denoise PSNR gain ({label})",
+                f"{gain:+.2f} dB (noisy {base:.2f} dB; {dt:.1f} s for 2,000)",
+            )
+        )
         print(rows[-1], flush=True)
 
     width = max(len(r[0]) for r in rows)

@@ -27,8 +27,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=2000, help="synthetic fraud rows")
-    parser.add_argument("--plugins", nargs="+", default=["diffusion"], help="plugins to compare (e.g. diffusion gan)")
-    parser.add_argument("--param", action="append", default=[], help="diffusion parameter key=value")
+    parser.add_argument(
+        "--plugins",
+        nargs="+",
+        default=["diffusion"],
+        help="plugins to compare (e.g. diffusion gan)",
+    )
+    parser.add_argument(
+        "--param", action="append", default=[], help="diffusion parameter key=value"
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
@@ -41,13 +48,17 @@ def main() -> None:
     from synthkit.cli import parse_params
 
     df = synthkit.load_dataset("transactions")
-    train, test = train_test_split(df, test_size=0.25, stratify=df["is_fraud"], random_state=args.seed)
+    train, test = train_test_split(
+        df, test_size=0.25, stratify=df["is_fraud"], random_state=args.seed
+    )
     train, test = train.reset_index(drop=True), test.reset_index(drop=True)
     features = [c for c in df.columns if c != "is_fraud"]
     fraud_train = train[train.is_fraud == 1][features]
     fraud_test = test[test.is_fraud == 1][features]
+
     def mean(c, k):
         return float(np.mean([v for kk, v in c.values() if kk == k]))
+
     floor = ev.column_similarity(fraud_train, fraud_test)
     real_ap = ev.gbm_scores(train, test, "is_fraud", args.seed)
 
@@ -56,8 +67,15 @@ def main() -> None:
         params = parse_params(args.param) if plugin == "diffusion" else {}
         load = "%.2f %.2f %.2f" % os.getloadavg()
         started = time.perf_counter()
-        synth = synthkit.augment(train, plugin=plugin, n=args.n, label_column="is_fraud", label=1, seed=args.seed,
-                                 **params)
+        synth = synthkit.augment(
+            train,
+            plugin=plugin,
+            n=args.n,
+            label_column="is_fraud",
+            label=1,
+            seed=args.seed,
+            **params,
+        )
         elapsed = time.perf_counter() - started
         cols = ev.column_similarity(fraud_train, synth[features])
         priv = ev.privacy(train, synth, test)
@@ -71,25 +89,56 @@ def main() -> None:
             "exact copies": priv["exact_copies"],
             "DCR median synth / holdout": f"{priv['median_distance_synthetic']:.3f} / {priv['median_distance_holdout']:.3f}",
             "closer than holdout p5": priv["share_below_p5"],
-            "GBM AP real + synthetic": ev.gbm_scores(both, test, "is_fraud", args.seed)["average_precision"],
+            "GBM AP real + synthetic": ev.gbm_scores(both, test, "is_fraud", args.seed)[
+                "average_precision"
+            ],
             "schema kept": bool((synth.dtypes == df.dtypes).all() and (synth.is_fraud == 1).all()),
         }
         print(plugin, results[plugin]["time"], flush=True)
 
     names = list(results)
+
     def fmt(v):
         return f"{v:.4f}" if isinstance(v, float) else str(v)
+
     print("\n| measure | " + " | ".join(names) + " | real test fraud rows |")
     print("|---" * (len(names) + 2) + "|")
-    print(f"| fit + sample {args.n} fraud rows | " + " | ".join(results[p]["time"] for p in names) + " | |")
+    print(
+        f"| fit + sample {args.n} fraud rows | "
+        + " | ".join(results[p]["time"] for p in names)
+        + " | |"
+    )
     for col, (kind, value) in floor.items():
-        print(f"| {kind} {col} | " + " | ".join(fmt(results[p]["cols"][col][1]) for p in names) + f" | {value:.4f} |")
-    floor_rows = {"mean KS (numeric)": mean(floor, "KS"), "mean TV (categorical)": mean(floor, "TV"),
-                  "correlation similarity": ev.correlation_similarity(fraud_train, fraud_test)}
-    for key in ("mean KS (numeric)", "mean TV (categorical)", "correlation similarity", "exact copies",
-                "DCR median synth / holdout", "closer than holdout p5", "GBM AP real + synthetic", "schema kept"):
-        print(f"| {key} | " + " | ".join(fmt(results[p][key]) for p in names) + f" | {fmt(floor_rows.get(key, ''))} |")
-    print("| GBM AP real only | " + " | ".join(fmt(real_ap["average_precision"]) for _ in names) + " | |")
+        print(
+            f"| {kind} {col} | "
+            + " | ".join(fmt(results[p]["cols"][col][1]) for p in names)
+            + f" | {value:.4f} |"
+        )
+    floor_rows = {
+        "mean KS (numeric)": mean(floor, "KS"),
+        "mean TV (categorical)": mean(floor, "TV"),
+        "correlation similarity": ev.correlation_similarity(fraud_train, fraud_test),
+    }
+    for key in (
+        "mean KS (numeric)",
+        "mean TV (categorical)",
+        "correlation similarity",
+        "exact copies",
+        "DCR median synth / holdout",
+        "closer than holdout p5",
+        "GBM AP real + synthetic",
+        "schema kept",
+    ):
+        print(
+            f"| {key} | "
+            + " | ".join(fmt(results[p][key]) for p in names)
+            + f" | {fmt(floor_rows.get(key, ''))} |"
+        )
+    print(
+        "| GBM AP real only | "
+        + " | ".join(fmt(real_ap["average_precision"]) for _ in names)
+        + " | |"
+    )
     print("\ntargets: mean KS and TV <= 0.1, no copies, AP with synthetic rows >= AP real only")
 
 

@@ -43,7 +43,9 @@ def combine(rule: str, members: list[str], data: dict) -> tuple[np.ndarray, np.n
         if rule == "zmax":
             return tr.max(0), te.max(0)
         return tr.mean(0), te.mean(0)
-    if rule.startswith("agree"):  # weights from agreement with the others' consensus on training rows
+    if rule.startswith(
+        "agree"
+    ):  # weights from agreement with the others' consensus on training rows
         from scipy.stats import spearmanr
 
         tr = np.stack([robust_z(data[m, "train"], data[m, "train"]) for m in members])
@@ -51,9 +53,11 @@ def combine(rule: str, members: list[str], data: dict) -> tuple[np.ndarray, np.n
         weights = np.ones(len(members))
         for _ in range(2):
             consensus = (weights[:, None] * tr).sum(0) / weights.sum()
-            weights = np.array([max(spearmanr(tr[i], consensus)[0], 0.0) for i in range(len(members))])
+            weights = np.array(
+                [max(spearmanr(tr[i], consensus)[0], 0.0) for i in range(len(members))]
+            )
             if rule == "agree2":
-                weights = weights ** 4
+                weights = weights**4
             if weights.sum() == 0:
                 weights = np.ones(len(members))
         return (weights[:, None] * tr).sum(0), (weights[:, None] * te).sum(0)
@@ -69,8 +73,12 @@ def main():
     ap.add_argument("--rules", default="rank,zmean,zclip,zmax,agree,agree2")
     ap.add_argument("--min-size", type=int, default=2)
     ap.add_argument("--top", type=int, default=30)
-    ap.add_argument("--max-loss", type=float, help="keep configurations whose worst per-set loss to "
-                    "IsolationForest on half A is at most this (e.g. 0.05)")
+    ap.add_argument(
+        "--max-loss",
+        type=float,
+        help="keep configurations whose worst per-set loss to "
+        "IsolationForest on half A is at most this (e.g. 0.05)",
+    )
     args = ap.parse_args()
     files = sorted(Path(args.dump).glob("*__*.npz"))
     by_set = defaultdict(list)
@@ -118,13 +126,20 @@ def main():
         members, rule = row["config"]
         line = f"{members:<48}{rule or '-':<8}{row['A']:>7.4f}{row['B']:>7.4f}{row['all']:>7.4f}"
         if base is not None:
-            line += "".join(f"{row['worst' + h][0]:>+8.3f} {row['worst' + h][1]:<16}{row['wins' + h]:>4}" for h in "AB")
+            line += "".join(
+                f"{row['worst' + h][0]:>+8.3f} {row['worst' + h][1]:<16}{row['wins' + h]:>4}"
+                for h in "AB"
+            )
         print(line)
 
-    print(f"{'members':<48}{'rule':<8}{'A':>7}{'B':>7}{'all':>7}" + ("".join(
-        f"{'worst vs IF ' + h:>25}{'>IF':>4}" for h in "AB") if base is not None else ""))
+    print(
+        f"{'members':<48}{'rule':<8}{'A':>7}{'B':>7}{'all':>7}"
+        + ("".join(f"{'worst vs IF ' + h:>25}{'>IF':>4}" for h in "AB") if base is not None else "")
+    )
     if base is not None and args.max_loss is not None:
-        print(f"(only those whose worst loss to IsolationForest on half A is at most {args.max_loss})")
+        print(
+            f"(only those whose worst loss to IsolationForest on half A is at most {args.max_loss})"
+        )
     ranked = sorted(rows, key=lambda r: -r["A"])
     if base is not None and args.max_loss is not None:
         ranked = [r for r in ranked if r["worstA"][0] >= -args.max_loss]
@@ -136,7 +151,9 @@ def main():
             show(row)
     oa = np.mean([oracle[s] for s in sets if half[s] == "A"])
     ob = np.mean([oracle[s] for s in sets if half[s] == "B"])
-    print(f"{'per-set oracle of ' + args.members:<56}{oa:>7.4f}{ob:>7.4f}{np.mean(list(oracle.values())):>7.4f}")
+    print(
+        f"{'per-set oracle of ' + args.members:<56}{oa:>7.4f}{ob:>7.4f}{np.mean(list(oracle.values())):>7.4f}"
+    )
 
 
 if __name__ == "__main__":

@@ -28,7 +28,16 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-DETECTORS = ("autoencoder", "autoencoder:decomposition", "kmeans", "iforest", "knn", "lof", "ecod", "ensemble")
+DETECTORS = (
+    "autoencoder",
+    "autoencoder:decomposition",
+    "kmeans",
+    "iforest",
+    "knn",
+    "lof",
+    "ecod",
+    "ensemble",
+)
 ANOMALY_SETS = ("cardio", "fault", "glass", "letter", "pima", "thyroid", "vowels", "wilt", "yeast")
 TABLES = ANOMALY_SETS + ("adult", "transactions")
 N_PLANTED = 50
@@ -38,7 +47,9 @@ def load_table(name: str, rows: int, seed: int) -> pd.DataFrame:
     """The real rows of ``name``, a random sample of at most ``rows`` of them (same seed, same rows)."""
     root = Path(os.environ.get("SYNTHKIT_DATA_DIR", "../shared/datasets"))
     if name == "adult":
-        df = pd.read_csv(root / "tables" / "adult.csv.gz", skipinitialspace=True).drop(columns=["class"])
+        df = pd.read_csv(root / "tables" / "adult.csv.gz", skipinitialspace=True).drop(
+            columns=["class"]
+        )
     elif name == "transactions":
         import synthkit
 
@@ -47,7 +58,11 @@ def load_table(name: str, rows: int, seed: int) -> pd.DataFrame:
     else:
         from tabular_detection import load_set  # run as a script: benchmarks/ is on the path
 
-        path = next(p for p in (root / "anomaly" / f"{name}.npz", root / "anomaly" / f"{name}.mat") if p.exists())
+        path = next(
+            p
+            for p in (root / "anomaly" / f"{name}.npz", root / "anomaly" / f"{name}.mat")
+            if p.exists()
+        )
         X, y = load_set(path)
         df = pd.DataFrame(X[y == 0], columns=[f"x{i}" for i in range(X.shape[1])])
     if len(df) > rows:
@@ -58,10 +73,17 @@ def load_table(name: str, rows: int, seed: int) -> pd.DataFrame:
 def plant(df: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """(a copy of df with N_PLANTED rows changed, their positions, the column planted in each)."""
     rng = np.random.default_rng(1000 + seed)
-    numeric = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c].dtype)
-               and not pd.api.types.is_bool_dtype(df[c].dtype) and df[c].max() > df[c].min()]
+    numeric = [
+        c
+        for c in df.columns
+        if pd.api.types.is_numeric_dtype(df[c].dtype)
+        and not pd.api.types.is_bool_dtype(df[c].dtype)
+        and df[c].max() > df[c].min()
+    ]
     rows = np.sort(rng.permutation(len(df))[:N_PLANTED])
-    columns = np.asarray(numeric, dtype=object)[rng.permutation(np.resize(np.arange(len(numeric)), N_PLANTED))]
+    columns = np.asarray(numeric, dtype=object)[
+        rng.permutation(np.resize(np.arange(len(numeric)), N_PLANTED))
+    ]
     out = df.copy()
     for row, col in zip(rows, columns):
         lo, hi = float(df[col].min()), float(df[col].max())
@@ -81,8 +103,11 @@ def run_one(name: str, table: pd.DataFrame, seed: int) -> dict:
     explained = explain(det, planted.iloc[rows], method or "auto")
     hit = top_column(explained).to_numpy() == columns
     flagged = det.labels_[rows].astype(bool)
-    return {"hit": float(hit.mean()), "flagged": float(flagged.mean()),
-            "flagged_hit": float(hit[flagged].mean()) if flagged.any() else np.nan}
+    return {
+        "hit": float(hit.mean()),
+        "flagged": float(flagged.mean()),
+        "flagged_hit": float(hit[flagged].mean()) if flagged.any() else np.nan,
+    }
 
 
 def main() -> None:
@@ -101,21 +126,42 @@ def main() -> None:
             for d in detectors:
                 for key, value in run_one(d, table, seed).items():
                     results[key][d].setdefault(table_name, []).append(value)
-        print(f"# {table_name}: {len(table)} rows, {table.shape[1]} columns "
-              f"({time.perf_counter() - started:.0f}s so far)", flush=True)
-    print(f"\nplanted column ranked first (share of the {N_PLANTED} planted rows, mean over {args.seeds} seeds); "
-          "then the mean and lowest over tables, the share of planted rows flagged, and the share ranked "
-          "first among the planted rows flagged\n")
+        print(
+            f"# {table_name}: {len(table)} rows, {table.shape[1]} columns "
+            f"({time.perf_counter() - started:.0f}s so far)",
+            flush=True,
+        )
+    print(
+        f"\nplanted column ranked first (share of the {N_PLANTED} planted rows, mean over {args.seeds} seeds); "
+        "then the mean and lowest over tables, the share of planted rows flagged, and the share ranked "
+        "first among the planted rows flagged\n"
+    )
     print("| table | " + " | ".join(detectors) + " |")
     print("| --- |" + " --- |" * len(detectors))
-    per_table = {key: {d: {t: np.nanmean(v) for t, v in by.items()} for d, by in r.items()} for key, r in results.items()}
+    per_table = {
+        key: {d: {t: np.nanmean(v) for t, v in by.items()} for d, by in r.items()}
+        for key, r in results.items()
+    }
     for t in tables:
-        print(f"| {t} | " + " | ".join(f"{100 * per_table['hit'][d][t]:.0f}%" for d in detectors) + " |")
-    rows = (("**mean**", "hit", np.nanmean), ("**lowest**", "hit", np.nanmin), ("flagged (mean)", "flagged", np.nanmean),
-            ("ranked first when flagged (mean)", "flagged_hit", np.nanmean),
-            ("ranked first when flagged (lowest)", "flagged_hit", np.nanmin))
+        print(
+            f"| {t} | "
+            + " | ".join(f"{100 * per_table['hit'][d][t]:.0f}%" for d in detectors)
+            + " |"
+        )
+    rows = (
+        ("**mean**", "hit", np.nanmean),
+        ("**lowest**", "hit", np.nanmin),
+        ("flagged (mean)", "flagged", np.nanmean),
+        ("ranked first when flagged (mean)", "flagged_hit", np.nanmean),
+        ("ranked first when flagged (lowest)", "flagged_hit", np.nanmin),
+    )
     for label, key, f in rows:
-        print(f"| {label} | " + " | ".join(f"{100 * f(list(per_table[key][d].values())):.0f}%" for d in detectors) + " |")
+        print(
+            f"| {label} | "
+            + " | ".join(f"{100 * f(list(per_table[key][d].values())):.0f}%" for d in detectors)
+            + " |"
+        )
+
 
 if __name__ == "__main__":
     main()

@@ -21,9 +21,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--param", action="append", default=[], help="plugin parameter key=value (JSON value)")
+    parser.add_argument(
+        "--param", action="append", default=[], help="plugin parameter key=value (JSON value)"
+    )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--grid", default=None, help="write a sample grid (one row per digit) to this PNG")
+    parser.add_argument(
+        "--grid", default=None, help="write a sample grid (one row per digit) to this PNG"
+    )
     args = parser.parse_args()
     params = {k: json.loads(v) for k, _, v in (p.partition("=") for p in args.param)}
 
@@ -43,17 +47,23 @@ def main() -> None:
     samples = gen.sample(1000, y=asked, seed=args.seed)
     total_s = time.perf_counter() - started
 
-    mnist = ev.feature_model_of("mnist")  # the mnist dataset's feature model: its shipped classifier
+    mnist = ev.feature_model_of(
+        "mnist"
+    )  # the mnist dataset's feature model: its shipped classifier
     f_test = mnist.features(ev.as_unit_images(test_x))
     f_synth = mnist.features(ev.as_unit_images(samples))
     rng = np.random.default_rng(args.seed)
-    base_idx = rng.choice(8000, 1000, replace=False)  # 1,000 other real digits (not in the last 2,000)
+    base_idx = rng.choice(
+        8000, 1000, replace=False
+    )  # 1,000 other real digits (not in the last 2,000)
     f_base = mnist.features(ev.as_unit_images(train_x[base_idx]))
     fid, fid_base = ev.frechet_distance(f_synth, f_test), ev.frechet_distance(f_base, f_test)
     kid, kid_base = ev.kernel_distance(f_synth, f_test), ev.kernel_distance(f_base, f_test)
     acc = float((mnist.predict(ev.as_unit_images(samples)) == asked).mean())
-    mem = ev.memorisation_summary(ev.nearest_distances(ev.as_unit_images(samples), ev.as_unit_images(train_x)),
-                                  ev.nearest_distances(ev.as_unit_images(test_x), ev.as_unit_images(train_x)))
+    mem = ev.memorisation_summary(
+        ev.nearest_distances(ev.as_unit_images(samples), ev.as_unit_images(train_x)),
+        ev.nearest_distances(ev.as_unit_images(test_x), ev.as_unit_images(train_x)),
+    )
     h = gen.history_
     rows = [
         ("load average at start (1/5/15 min)", " / ".join(f"{v:.2f}" for v in load), ""),
@@ -64,12 +74,19 @@ def main() -> None:
         ("FID vs last 2,000 (1,000 real)", f"{fid_base:.3f}", ""),
         ("FID ratio synthetic / real", f"{fid / fid_base:.2f}", "<= 3"),
         ("KID synthetic / real", f"{kid:.4f} / {kid_base:.4f}", ""),
-        ("nearest-train L2 median synth / holdout", f"{mem['median_distance_synthetic']:.3f} / "
-                                                    f"{mem['median_distance_holdout']:.3f}", ""),
+        (
+            "nearest-train L2 median synth / holdout",
+            f"{mem['median_distance_synthetic']:.3f} / {mem['median_distance_holdout']:.3f}",
+            "",
+        ),
         ("samples closer than holdout p5", f"{mem['share_below_p5']:.3f}", "about 0.05"),
         ("near copies (closer than any holdout)", str(mem["near_copies"]), "0"),
         ("last epoch d_loss / g_loss", f"{h['d_loss'][-1]:.3f} / {h['g_loss'][-1]:.3f}", ""),
-        ("last epoch D acc real / fake", f"{h['d_acc_real'][-1]:.3f} / {h['d_acc_fake'][-1]:.3f}", "~0.5 = balance"),
+        (
+            "last epoch D acc real / fake",
+            f"{h['d_acc_real'][-1]:.3f} / {h['d_acc_fake'][-1]:.3f}",
+            "~0.5 = balance",
+        ),
     ]
     w = max(len(r[0]) for r in rows)
     print(f"{'measure':<{w}}  {'value':<24}  target")

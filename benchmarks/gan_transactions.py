@@ -25,7 +25,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=2000, help="synthetic fraud rows")
-    parser.add_argument("--param", action="append", default=[], help="plugin parameter key=value (JSON value)")
+    parser.add_argument(
+        "--param", action="append", default=[], help="plugin parameter key=value (JSON value)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     params = {k: json.loads(v) for k, _, v in (p.partition("=") for p in args.param)}
@@ -38,11 +40,15 @@ def main() -> None:
     from synthkit.evaluation import tables as ev
 
     df = synthkit.load_dataset("transactions")
-    train, test = train_test_split(df, test_size=0.25, stratify=df["is_fraud"], random_state=args.seed)
+    train, test = train_test_split(
+        df, test_size=0.25, stratify=df["is_fraud"], random_state=args.seed
+    )
     train, test = train.reset_index(drop=True), test.reset_index(drop=True)
     load = os.getloadavg()
     started = time.perf_counter()
-    synth = synthkit.augment(train, plugin="gan", n=args.n, label_column="is_fraud", label=1, seed=args.seed, **params)
+    synth = synthkit.augment(
+        train, plugin="gan", n=args.n, label_column="is_fraud", label=1, seed=args.seed, **params
+    )
     elapsed = time.perf_counter() - started
 
     features = [c for c in df.columns if c != "is_fraud"]
@@ -50,8 +56,10 @@ def main() -> None:
     fraud_test = test[test.is_fraud == 1][features]
     cols = ev.column_similarity(fraud_train, synth[features])
     floor = ev.column_similarity(fraud_train, fraud_test)
+
     def mean(c, k):
         return float(np.mean([v for kk, v in c.values() if kk == k]))
+
     # privacy of fraud rows: distance to the closest real training row, beside real held-out fraud rows
     priv = ev.privacy(train, synth, test[test.is_fraud == 1])
     corr = ev.correlation_similarity(fraud_train, synth[features])
@@ -68,15 +76,24 @@ def main() -> None:
     except ImportError:
         SMOTENC = None
     for k in sizes:
-        ap[f"real + {k} GAN fraud rows"] = ev.gbm_scores(pd.concat([train, synth_typed.iloc[:k]], ignore_index=True),
-                                                         test, "is_fraud", args.seed)
+        ap[f"real + {k} GAN fraud rows"] = ev.gbm_scores(
+            pd.concat([train, synth_typed.iloc[:k]], ignore_index=True), test, "is_fraud", args.seed
+        )
         ros = fraud_rows.iloc[rng.integers(0, len(fraud_rows), k)]
-        ap[f"real + {k} oversampled rows"] = ev.gbm_scores(pd.concat([train, ros], ignore_index=True), test,
-                                                           "is_fraud", args.seed)
+        ap[f"real + {k} oversampled rows"] = ev.gbm_scores(
+            pd.concat([train, ros], ignore_index=True), test, "is_fraud", args.seed
+        )
         if SMOTENC is not None:
-            cat = [i for i, c in enumerate(features)
-                   if not pd.api.types.is_numeric_dtype(train[c]) or train[c].dtype == bool]
-            sm = SMOTENC(categorical_features=cat, sampling_strategy={1: len(fraud_rows) + k}, random_state=args.seed)
+            cat = [
+                i
+                for i, c in enumerate(features)
+                if not pd.api.types.is_numeric_dtype(train[c]) or train[c].dtype == bool
+            ]
+            sm = SMOTENC(
+                categorical_features=cat,
+                sampling_strategy={1: len(fraud_rows) + k},
+                random_state=args.seed,
+            )
             Xs, ys = sm.fit_resample(train[features], train["is_fraud"])
             both = Xs.assign(is_fraud=ys)[list(train.columns)].astype(train.dtypes.to_dict())
             ap[f"real + {k} SMOTE-NC rows"] = ev.gbm_scores(both, test, "is_fraud", args.seed)
@@ -90,17 +107,25 @@ def main() -> None:
     print(f"{'mean TV':<30} {mean(cols, 'TV'):>12.4f} {mean(floor, 'TV'):>18.4f}   target <= 0.1")
     print(f"{'correlation similarity':<30} {corr:>12.4f} {corr_floor:>18.4f}")
     print(f"\nexact copies of training rows: {priv['exact_copies']} of {args.n}   target 0")
-    print(f"distance to closest record, median: synthetic {priv['median_distance_synthetic']:.3f}, "
-          f"real held-out fraud rows {priv['median_distance_holdout']:.3f}; synthetic closer than held-out p5: "
-          f"{priv['share_below_p5']:.3f}")
-    print(f"\n{'GBM trained on':<30} {'average precision':>18} {'ROC-AUC':>9}   (test: {len(test)} rows, "
-          f"{int(test.is_fraud.sum())} fraud)")
+    print(
+        f"distance to closest record, median: synthetic {priv['median_distance_synthetic']:.3f}, "
+        f"real held-out fraud rows {priv['median_distance_holdout']:.3f}; synthetic closer than held-out p5: "
+        f"{priv['share_below_p5']:.3f}"
+    )
+    print(
+        f"\n{'GBM trained on':<30} {'average precision':>18} {'ROC-AUC':>9}   (test: {len(test)} rows, "
+        f"{int(test.is_fraud.sum())} fraud)"
+    )
     for name, s in ap.items():
         print(f"{name:<30} {s['average_precision']:>18.4f} {s['roc_auc']:>9.4f}")
     if SMOTENC is None:
         print("(SMOTE: install imbalanced-learn to compare)")
-    print("all rows is_fraud == 1:", bool((synth.is_fraud == 1).all()), "| dtypes kept:",
-          bool((synth.dtypes == df.dtypes).all()))
+    print(
+        "all rows is_fraud == 1:",
+        bool((synth.is_fraud == 1).all()),
+        "| dtypes kept:",
+        bool((synth.dtypes == df.dtypes).all()),
+    )
 
 
 if __name__ == "__main__":

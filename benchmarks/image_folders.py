@@ -30,7 +30,9 @@ from pathlib import Path
 def synthkit(*args) -> tuple[float, str]:
     """(seconds, stdout + stderr) of one ``synthkit`` command; stops the run when it fails."""
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "synthkit", *map(str, args)], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "synthkit", *map(str, args)], capture_output=True, text=True
+    )
     seconds = time.perf_counter() - start
     if done.returncode:
         sys.exit(f"synthkit {' '.join(map(str, args))} failed:\n{done.stderr[-2000:]}")
@@ -48,9 +50,15 @@ def main() -> None:
     parser.add_argument("--per-class", type=int, default=1000)
     parser.add_argument("-n", type=int, default=200, help="images each generator makes")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--generators", nargs="*", default=["gan", "diffusion"],
-                        help="the generators to run (none: detection only)")
-    parser.add_argument("--keep", type=Path, help="write the folders and grids here instead of a temporary folder")
+    parser.add_argument(
+        "--generators",
+        nargs="*",
+        default=["gan", "diffusion"],
+        help="the generators to run (none: detection only)",
+    )
+    parser.add_argument(
+        "--keep", type=Path, help="write the folders and grids here instead of a temporary folder"
+    )
     args = parser.parse_args()
     from synthkit_datasets.make_photo_patches import write_photo_folder
 
@@ -60,24 +68,64 @@ def main() -> None:
         images = write_photo_folder(work / "images", args.per_class, args.size, args.seed)
         print(f"{2 * args.per_class} images {args.size}x{args.size}x3 in {images}", file=sys.stderr)
         rows = []
-        seconds, out = synthkit("detect", images, "--plugin", "autoencoder", "--normal-class", "china",
-                                "-o", work / "scores.csv", "--overwrite", "--seed", args.seed)
-        rows.append(("detect --plugin autoencoder --normal-class china", f"{seconds:.0f}",
-                     f"ROC-AUC {found(r'ROC-AUC: ([0-9.]+)', out)}, average precision "
-                     f"{found(r'average precision: ([0-9.]+)', out)}"))
+        seconds, out = synthkit(
+            "detect",
+            images,
+            "--plugin",
+            "autoencoder",
+            "--normal-class",
+            "china",
+            "-o",
+            work / "scores.csv",
+            "--overwrite",
+            "--seed",
+            args.seed,
+        )
+        rows.append(
+            (
+                "detect --plugin autoencoder --normal-class china",
+                f"{seconds:.0f}",
+                f"ROC-AUC {found(r'ROC-AUC: ([0-9.]+)', out)}, average precision "
+                f"{found(r'average precision: ([0-9.]+)', out)}",
+            )
+        )
         for plugin in args.generators:
             target = work / f"out_{plugin}"
-            seconds, out = synthkit("augment", images, "--plugin", plugin, "-n", args.n, "--label", "flower",
-                                    "-o", f"{target}/", "--grid", work / f"grid_{plugin}.png", "--overwrite",
-                                    "--seed", args.seed)
-            rows.append((f"augment --plugin {plugin} -n {args.n} --label flower", f"{seconds:.0f}",
-                         f"generated in {found(r'time: ([0-9.]+s)', out)} of it"))
+            seconds, out = synthkit(
+                "augment",
+                images,
+                "--plugin",
+                plugin,
+                "-n",
+                args.n,
+                "--label",
+                "flower",
+                "-o",
+                f"{target}/",
+                "--grid",
+                work / f"grid_{plugin}.png",
+                "--overwrite",
+                "--seed",
+                args.seed,
+            )
+            rows.append(
+                (
+                    f"augment --plugin {plugin} -n {args.n} --label flower",
+                    f"{seconds:.0f}",
+                    f"generated in {found(r'time: ([0-9.]+s)', out)} of it",
+                )
+            )
             seconds, out = synthkit("evaluate", images, f"{target}/", "--seed", args.seed)
-            rows.append((f"evaluate (the {plugin} images)", f"{seconds:.0f}",
-                         f"feature classifier held-out accuracy {found(r'held-out accuracy ([0-9.]+)', out)}; "
-                         f"generated flowers read as flowers {found(r'classifier accuracy on labels +([0-9.]+)', out)}; "
-                         f"FID {found(r'class flower +([0-9.]+)', out)} (real vs real "
-                         f"{found(r'class flower +[0-9.]+ +.real vs real: ([0-9.]+)', out)})"))
+            rows.append(
+                (
+                    f"evaluate (the {plugin} images)",
+                    f"{seconds:.0f}",
+                    f"feature classifier held-out accuracy {found(r'held-out accuracy ([0-9.]+)', out)}; "
+                    f"generated flowers read as flowers {found(r'classifier accuracy on labels +([0-9.]+)', out)}; "
+                    f"FID {found(r'class flower +([0-9.]+)', out)} (real vs real "
+                    f"{found(r'class flower +[0-9.]+ +.real vs real: ([0-9.]+)', out)})",
+                )
+            )
     print(f"| step ({2 * args.per_class} images, {args.size}x{args.size} RGB) | seconds | result |")
     print("| --- | --- | --- |")
     for step, seconds, result in rows:

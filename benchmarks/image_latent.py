@@ -40,15 +40,23 @@ def one_class_auc(images, labels, normal: str, latent, epochs, seed: int) -> tup
     seconds = time.perf_counter() - start
     test = np.concatenate([held, anomalies])
     scores = detector.decision_function(images[test])
-    return float(roc_auc_score(np.r_[np.zeros(len(held)), np.ones(len(anomalies))], scores)), seconds
+    return float(
+        roc_auc_score(np.r_[np.zeros(len(held)), np.ones(len(anomalies))], scores)
+    ), seconds
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[32, 64])
-    parser.add_argument("--latent", nargs="+", default=["16", "32", "64", "128"],
-                        help="latent_dim values (integers, or auto)")
-    parser.add_argument("--epochs", nargs="+", default=["auto"], help="epochs values (integers, or auto)")
+    parser.add_argument(
+        "--latent",
+        nargs="+",
+        default=["16", "32", "64", "128"],
+        help="latent_dim values (integers, or auto)",
+    )
+    parser.add_argument(
+        "--epochs", nargs="+", default=["auto"], help="epochs values (integers, or auto)"
+    )
     parser.add_argument("--per-class", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
@@ -56,14 +64,22 @@ def main() -> None:
 
     latents = [value if value == "auto" else int(value) for value in args.latent]
     epoch_counts = [value if value == "auto" else int(value) for value in args.epochs]
-    print("| size | latent_dim | epochs | " + " | ".join(f"AUC, {c} normal ({'pick' if i == 0 else 'confirm'})"
-                                              for i, c in enumerate(CLASSES)) + " | fit s |")
+    print(
+        "| size | latent_dim | epochs | "
+        + " | ".join(
+            f"AUC, {c} normal ({'pick' if i == 0 else 'confirm'})" for i, c in enumerate(CLASSES)
+        )
+        + " | fit s |"
+    )
     print("|---|---|---|" + "---|" * len(CLASSES) + "---|")
     for size in args.sizes:
         images, labels = photo_patches(args.per_class, size, args.seed)
         for latent in latents:
             for epochs in epoch_counts:
-                results = [one_class_auc(images, labels, normal, latent, epochs, args.seed) for normal in CLASSES]
+                results = [
+                    one_class_auc(images, labels, normal, latent, epochs, args.seed)
+                    for normal in CLASSES
+                ]
                 aucs = " | ".join(f"{auc:.3f}" for auc, _ in results)
                 seconds = " / ".join(f"{s:.0f}" for _, s in results)
                 print(f"| {size}x{size}x3 | {latent} | {epochs} | {aucs} | {seconds} |", flush=True)

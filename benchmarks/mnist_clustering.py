@@ -29,18 +29,29 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     images, labels = synthkit.load_dataset(f"mnist:{args.split}")
-    images, labels = images[:args.n], labels[:args.n]
+    images, labels = images[: args.n], labels[: args.n]
     print(f"mnist:{args.split}, {len(images)} images, k=10, seed {args.seed}")
     print(f"{'features':<34}{'NMI':>8}{'ARI':>8}{'seconds':>9}")
-    for name, params in (("raw pixels", {"features": "raw"}),
-                         (f"autoencoder bottleneck ({args.latent_dim}-d)",
-                          {"features": "autoencoder", "ae_epochs": args.ae_epochs, "ae_latent_dim": args.latent_dim})):
+    for name, params in (
+        ("raw pixels", {"features": "raw"}),
+        (
+            f"autoencoder bottleneck ({args.latent_dim}-d)",
+            {
+                "features": "autoencoder",
+                "ae_epochs": args.ae_epochs,
+                "ae_latent_dim": args.latent_dim,
+            },
+        ),
+    ):
         t = time.perf_counter()
         det = get_detector("kmeans", n_clusters=10, n_init=10, seed=args.seed, **params).fit(images)
         seg = det.segment(images)
         seconds = time.perf_counter() - t
-        print(f"{name:<34}{normalized_mutual_info_score(labels, seg):>8.4f}{adjusted_rand_score(labels, seg):>8.4f}"
-              f"{seconds:>9.1f}", flush=True)
+        print(
+            f"{name:<34}{normalized_mutual_info_score(labels, seg):>8.4f}{adjusted_rand_score(labels, seg):>8.4f}"
+            f"{seconds:>9.1f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -69,8 +69,10 @@ def main():
     x_fit, y_fit, x_eval, y_eval = data(args.form)
     kinds = [k for k in args.kinds.split(",") if k]
     methods = [f"ae:{k}" for k in kinds] + ["iforest", "pca"]
-    print(f"form {args.form}: fit on {len(x_fit)} images (one digit at a time), score {len(x_eval)}; "
-          f"params {params or 'defaults'}, seed {args.seed}")
+    print(
+        f"form {args.form}: fit on {len(x_fit)} images (one digit at a time), score {len(x_eval)}; "
+        f"params {params or 'defaults'}, seed {args.seed}"
+    )
     print(f"{'digit':<6}" + "".join(f"{m:>16}" for m in methods) + "   (AUC / fit+score s)")
     table = {m: [] for m in methods}
     for digit in (int(d) for d in args.digits.split(",")):
@@ -91,8 +93,15 @@ def main():
             table[m].append((auc, seconds))
             cells.append(f"{auc:.4f}/{seconds:5.1f}")
         print(f"{digit:<6}" + "".join(f"{c:>16}" for c in cells), flush=True)
-    print(f"{'mean':<6}" + "".join(f"{np.mean([a for a, _ in table[m]]):.4f}/{np.mean([s for _, s in table[m]]):5.1f}".rjust(16)
-                                   for m in methods))
+    print(
+        f"{'mean':<6}"
+        + "".join(
+            f"{np.mean([a for a, _ in table[m]]):.4f}/{np.mean([s for _, s in table[m]]):5.1f}".rjust(
+                16
+            )
+            for m in methods
+        )
+    )
 
 
 if __name__ == "__main__":

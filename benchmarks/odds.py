@@ -35,7 +35,9 @@ def split(X, y, seed, how="pyod"):
     if how == "pyod":
         from sklearn.model_selection import train_test_split
 
-        tr, te = train_test_split(np.arange(len(X)), test_size=0.4, random_state=np.random.RandomState(seed))
+        tr, te = train_test_split(
+            np.arange(len(X)), test_size=0.4, random_state=np.random.RandomState(seed)
+        )
     else:
         order = np.random.default_rng(seed).permutation(len(X))
         n_train = int(round(0.6 * len(X)))
@@ -70,14 +72,21 @@ def main():
     ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--splits", choices=["pyod", "permutation"], default="pyod")
     ap.add_argument("--param", action="append", default=[], help="autoencoder parameter key=value")
-    ap.add_argument("--data-dir", default=os.path.join(os.environ.get("SYNTHKIT_DATA_DIR", "datasets"), "anomaly"))
+    ap.add_argument(
+        "--data-dir",
+        default=os.path.join(os.environ.get("SYNTHKIT_DATA_DIR", "datasets"), "anomaly"),
+    )
     args = ap.parse_args()
     params = parse_params(args.param)
     files = sorted(Path(args.data_dir).glob("*.mat"))
     if not files:
         raise SystemExit(f"no .mat files in {args.data_dir}; set SYNTHKIT_DATA_DIR or --data-dir")
-    print(f"autoencoder params: {params or 'defaults'}; seeds 0..{args.seeds - 1}; {args.splits} splits")
-    print(f"{'data set':<12}{'n':>6}{'d':>5}  {'AE AUC':>7} {'AE s':>6}  {'IF AUC':>7} {'IF s':>6}  {'KNN AUC':>7}")
+    print(
+        f"autoencoder params: {params or 'defaults'}; seeds 0..{args.seeds - 1}; {args.splits} splits"
+    )
+    print(
+        f"{'data set':<12}{'n':>6}{'d':>5}  {'AE AUC':>7} {'AE s':>6}  {'IF AUC':>7} {'IF s':>6}  {'KNN AUC':>7}"
+    )
     rows = []
     for path in files:
         X, y = load_mat(path)
@@ -95,8 +104,11 @@ def main():
             distances, _ = NearestNeighbors(n_neighbors=5).fit(Xtr).kneighbors(Xte)
             knn.append(roc_auc_score(yte, distances[:, -1]))
         rows.append((np.mean(ae), np.mean(iso), np.mean(knn)))
-        print(f"{path.stem:<12}{len(X):>6}{X.shape[1]:>5}  {np.mean(ae):>7.4f} {t_ae / args.seeds:>6.1f}  "
-              f"{np.mean(iso):>7.4f} {t_if / args.seeds:>6.2f}  {np.mean(knn):>7.4f}", flush=True)
+        print(
+            f"{path.stem:<12}{len(X):>6}{X.shape[1]:>5}  {np.mean(ae):>7.4f} {t_ae / args.seeds:>6.1f}  "
+            f"{np.mean(iso):>7.4f} {t_if / args.seeds:>6.2f}  {np.mean(knn):>7.4f}",
+            flush=True,
+        )
     ae_mean, if_mean, knn_mean = np.mean(rows, axis=0)
     print(f"{'mean':<23}  {ae_mean:>7.4f}         {if_mean:>7.4f}          {knn_mean:>7.4f}")
 

@@ -53,8 +53,15 @@ def write_table(path: Path, rows: int, seed: int = 0) -> None:
         X = rng.normal(size=(n, COLUMNS)) @ mixing
         label = rng.random(n) < OUTLIER_SHARE
         direction = rng.normal(size=(int(label.sum()), COLUMNS))
-        X[label] += 4 * direction / np.linalg.norm(direction, axis=1, keepdims=True) * np.sqrt(COLUMNS) / 2
-        table = pa.table({**{f"x{i}": np.round(X[:, i], 5) for i in range(COLUMNS)}, "label": label.astype(np.int8)})
+        X[label] += (
+            4 * direction / np.linalg.norm(direction, axis=1, keepdims=True) * np.sqrt(COLUMNS) / 2
+        )
+        table = pa.table(
+            {
+                **{f"x{i}": np.round(X[:, i], 5) for i in range(COLUMNS)},
+                "label": label.astype(np.int8),
+            }
+        )
         if writer is None:
             writer = pv.CSVWriter(str(tmp), table.schema)
         writer.write_table(table)
@@ -65,15 +72,21 @@ def write_table(path: Path, rows: int, seed: int = 0) -> None:
 def run(cmd: list[str], env: dict) -> dict:
     """Wall s, CPU s and peak MB of one whole process, and the ROC-AUC it printed (if any)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True
+    )
     out = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{out}")
     found = re.search(r"ROC-AUC:\s*([0-9.]+)", out)
-    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "mb": usage.ru_maxrss / 1024,
-            "auc": float(found.group(1)) if found else float("nan")}
+    return {
+        "wall": wall,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "mb": usage.ru_maxrss / 1024,
+        "auc": float(found.group(1)) if found else float("nan"),
+    }
 
 
 def median(runs: list[dict], key: str) -> float:
@@ -86,12 +99,21 @@ def compare(name: str, ours: list[str], theirs: list[str], repeats: int, env: di
     for _ in range(repeats):
         a.append(run(ours, env))
         b.append(run(theirs, env))
-    result = {f"{who}_{k}": median(runs, k) for who, runs in (("synthkit", a), ("baseline", b))
-              for k in ("wall", "cpu", "mb", "auc")}
-    print(f"{name:<14}" + "".join(f"{result['synthkit_' + k]:>10.1f}{result['baseline_' + k]:>10.1f}"
-                                  f"{result['synthkit_' + k] / result['baseline_' + k]:>7.2f}"
-                                  for k in ("wall", "cpu", "mb"))
-          + f"{result['synthkit_auc']:>10.3f}{result['baseline_auc']:>8.3f}", flush=True)
+    result = {
+        f"{who}_{k}": median(runs, k)
+        for who, runs in (("synthkit", a), ("baseline", b))
+        for k in ("wall", "cpu", "mb", "auc")
+    }
+    print(
+        f"{name:<14}"
+        + "".join(
+            f"{result['synthkit_' + k]:>10.1f}{result['baseline_' + k]:>10.1f}"
+            f"{result['synthkit_' + k] / result['baseline_' + k]:>7.2f}"
+            for k in ("wall", "cpu", "mb")
+        )
+        + f"{result['synthkit_auc']:>10.3f}{result['baseline_auc']:>8.3f}",
+        flush=True,
+    )
     return result
 
 
@@ -100,7 +122,9 @@ def main():
     ap.add_argument("--rows", default="10000,100000,1000000")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--transactions", action="store_true")
-    ap.add_argument("--stream", type=int, default=0, help="rows of a file scored through detect --model")
+    ap.add_argument(
+        "--stream", type=int, default=0, help="rows of a file scored through detect --model"
+    )
     ap.add_argument("--work", default="/tmp/synthkit-scaling")
     args = ap.parse_args()
     work = Path(args.work)
@@ -108,46 +132,98 @@ def main():
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     synthkit = [sys.executable, "-m", "synthkit.cli", "detect", "--overwrite"]
     baseline = [sys.executable, str(BASELINE.resolve())]
-    print(f"{'':<14}" + "".join(f"{k:>27}" for k in ("wall s", "CPU s", "peak MB")) + f"{'ROC-AUC':>18}")
-    print(f"{'data':<14}" + f"{'synthkit':>10}{'baseline':>10}{'ratio':>7}" * 3 + f"{'synthkit':>10}{'base':>8}")
+    print(
+        f"{'':<14}"
+        + "".join(f"{k:>27}" for k in ("wall s", "CPU s", "peak MB"))
+        + f"{'ROC-AUC':>18}"
+    )
+    print(
+        f"{'data':<14}"
+        + f"{'synthkit':>10}{'baseline':>10}{'ratio':>7}" * 3
+        + f"{'synthkit':>10}{'base':>8}"
+    )
     if args.transactions:
         from synthkit.api import load_dataset
 
         table = work / "transactions.csv"
         load_dataset("transactions").to_csv(table, index=False)
-        compare("transactions", [*synthkit, "transactions", "--contamination", "0.02", "-o", str(work / "a.csv")],
-                [*baseline, str(table), str(work / "b.csv"), "--label-column", "is_fraud"], args.repeats, env)
+        compare(
+            "transactions",
+            [*synthkit, "transactions", "--contamination", "0.02", "-o", str(work / "a.csv")],
+            [*baseline, str(table), str(work / "b.csv"), "--label-column", "is_fraud"],
+            args.repeats,
+            env,
+        )
     per_row = {}
     for rows in [int(r) for r in args.rows.split(",") if r]:
         data = work / f"rows{rows}.csv"
         if not data.exists():
             write_table(data, rows)
-        result = compare(f"{rows:,} rows", [*synthkit, str(data), "--label-column", "label", "-o", str(work / "a.csv")],
-                         [*baseline, str(data), str(work / "b.csv"), "--label-column", "label"], args.repeats, env)
+        result = compare(
+            f"{rows:,} rows",
+            [*synthkit, str(data), "--label-column", "label", "-o", str(work / "a.csv")],
+            [*baseline, str(data), str(work / "b.csv"), "--label-column", "label"],
+            args.repeats,
+            env,
+        )
         per_row[rows] = result["synthkit_wall"] / rows
     if len(per_row) > 1:
         first = min(per_row)
-        print("synthkit wall time per row, relative to the smallest size: "
-              + ", ".join(f"{rows:,}: {per_row[rows] / per_row[first]:.2f}x" for rows in sorted(per_row)))
+        print(
+            "synthkit wall time per row, relative to the smallest size: "
+            + ", ".join(
+                f"{rows:,}: {per_row[rows] / per_row[first]:.2f}x" for rows in sorted(per_row)
+            )
+        )
     if args.stream:
         data = work / f"rows{args.stream}.csv"
         if not data.exists():
             write_table(data, args.stream)
         model = work / "model"
-        sample = work / f"rows{STREAM_SAMPLE_ROWS}.csv"  # the same seeded rows as the big file's first ones
+        sample = (
+            work / f"rows{STREAM_SAMPLE_ROWS}.csv"
+        )  # the same seeded rows as the big file's first ones
         if not sample.exists():
             write_table(sample, STREAM_SAMPLE_ROWS)
         if model.exists():
             import shutil
 
             shutil.rmtree(model)
-        fit = run([*synthkit, str(sample), "--label-column", "label", "--save-model", str(model), "-o",
-                   str(work / "fit.csv")], env)
-        score = run([*synthkit, str(data), "--model", str(model), "--label-column", "label", "-o",
-                     str(work / "scored.csv")], env)
-        for what, r in ((f"fit on its first {STREAM_SAMPLE_ROWS:,} rows", fit), ("--model, streamed", score)):
-            print(f"{args.stream:,} rows, {what}: wall {r['wall']:.1f} s, CPU {r['cpu']:.1f} s, "
-                  f"peak {r['mb']:.0f} MB, ROC-AUC {r['auc']:.3f}", flush=True)
+        fit = run(
+            [
+                *synthkit,
+                str(sample),
+                "--label-column",
+                "label",
+                "--save-model",
+                str(model),
+                "-o",
+                str(work / "fit.csv"),
+            ],
+            env,
+        )
+        score = run(
+            [
+                *synthkit,
+                str(data),
+                "--model",
+                str(model),
+                "--label-column",
+                "label",
+                "-o",
+                str(work / "scored.csv"),
+            ],
+            env,
+        )
+        for what, r in (
+            (f"fit on its first {STREAM_SAMPLE_ROWS:,} rows", fit),
+            ("--model, streamed", score),
+        ):
+            print(
+                f"{args.stream:,} rows, {what}: wall {r['wall']:.1f} s, CPU {r['cpu']:.1f} s, "
+                f"peak {r['mb']:.0f} MB, ROC-AUC {r['auc']:.3f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -26,7 +26,11 @@ import numpy as np  # noqa: E402
 
 from tabular_detection import load_set, set_paths, split  # noqa: E402
 
-KNN_VARIANTS = {"knn": {}, "knnm": {"method": "mean"}, "knnm10": {"method": "mean", "n_neighbors": 10}}
+KNN_VARIANTS = {
+    "knn": {},
+    "knnm": {"method": "mean"},
+    "knnm10": {"method": "mean", "n_neighbors": 10},
+}
 
 
 def robust_z(train: np.ndarray, scores: np.ndarray) -> np.ndarray:
@@ -42,7 +46,11 @@ def candidates(Xtr, Xte, seed):
     from synthkit.api import get_detector
 
     base = {}
-    for label, name, params in [("knnm", "knn", {"method": "mean"}), ("ecod", "ecod", {}), ("if", "iforest", {})]:
+    for label, name, params in [
+        ("knnm", "knn", {"method": "mean"}),
+        ("ecod", "ecod", {}),
+        ("if", "iforest", {}),
+    ]:
         det = get_detector(name, seed=seed, **params).fit(Xtr)
         base[label] = det.decision_scores_, det.decision_function(Xte)
     z_test = {k: robust_z(tr, te) for k, (tr, te) in base.items()}
@@ -70,7 +78,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--top", type=int, default=40)
-    ap.add_argument("--data-dir", default=os.path.join(os.environ.get("SYNTHKIT_DATA_DIR", "datasets"), "anomaly"))
+    ap.add_argument(
+        "--data-dir",
+        default=os.path.join(os.environ.get("SYNTHKIT_DATA_DIR", "datasets"), "anomaly"),
+    )
     args = ap.parse_args()
     paths = set_paths(Path(args.data_dir), None, None)
     sets = [p.stem for p in paths]
@@ -90,9 +101,18 @@ def main():
     for key in sorted({k for k, _ in auc}):
         per = {s: np.mean(auc[key, s]) for s in sets}
         wins = sum(per[s] > np.mean(auc["if", s]) for s in sets)
-        rows.append((np.mean([per[s] for s in sets if half[s] == "A"]),
-                     np.mean([per[s] for s in sets if half[s] == "B"]), np.mean(list(per.values())), wins, key))
-    print(f"half A: {', '.join(s for s in sets if half[s] == 'A')}\nhalf B: {', '.join(s for s in sets if half[s] == 'B')}")
+        rows.append(
+            (
+                np.mean([per[s] for s in sets if half[s] == "A"]),
+                np.mean([per[s] for s in sets if half[s] == "B"]),
+                np.mean(list(per.values())),
+                wins,
+                key,
+            )
+        )
+    print(
+        f"half A: {', '.join(s for s in sets if half[s] == 'A')}\nhalf B: {', '.join(s for s in sets if half[s] == 'B')}"
+    )
     print(f"{'candidate':<28}{'A':>8}{'B':>8}{'all':>8}{'>IF':>5}")
     for a, b, mean, wins, key in sorted(rows, reverse=True)[: args.top]:
         print(f"{key:<28}{a:>8.4f}{b:>8.4f}{mean:>8.4f}{wins:>5}")

@@ -7,7 +7,11 @@ import warnings
 
 import numpy as np
 
-SDV = {"ctgan": "CTGANSynthesizer", "tvae": "TVAESynthesizer", "copula": "GaussianCopulaSynthesizer"}
+SDV = {
+    "ctgan": "CTGANSynthesizer",
+    "tvae": "TVAESynthesizer",
+    "copula": "GaussianCopulaSynthesizer",
+}
 
 
 def sdv_rows(name: str, seen, n: int, seed: int, params: dict):
@@ -23,8 +27,9 @@ def sdv_rows(name: str, seen, n: int, seed: int, params: dict):
     data = {"minority": seen}  # SDV 2 takes and gives a dict of tables
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        synthesizer = getattr(sdv.single_table, SDV[name])(Metadata.detect_from_dataframes(data, infer_keys=None),
-                                                           **params)
+        synthesizer = getattr(sdv.single_table, SDV[name])(
+            Metadata.detect_from_dataframes(data, infer_keys=None), **params
+        )
         started = time.perf_counter()
         synthesizer.fit(data)
         fit_s, started = time.perf_counter() - started, time.perf_counter()

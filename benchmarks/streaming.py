@@ -33,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-BASELINE = r'''
+BASELINE = r"""
 import sys, time
 import numpy as np, pandas as pd
 from sklearn.cluster import KMeans
@@ -61,7 +61,7 @@ t2 = time.perf_counter()
 df.to_csv(out, index=False)
 t3 = time.perf_counter()
 print(f"{t1 - t0:.3f} {t2 - t1:.3f} {t3 - t2:.3f}")
-'''
+"""
 
 
 def make_csv(path: Path, rows: int, seed: int = 0, block: int = 500_000) -> None:
@@ -74,28 +74,32 @@ def make_csv(path: Path, rows: int, seed: int = 0, block: int = 500_000) -> None
     with open(path, "w", newline="") as f:
         while written < rows:
             n = min(block, rows - written)
-            df = pd.DataFrame({
-                "amount": np.round(rng.lognormal(3.0, 1.0, n), 2),
-                **{f"f{i}": rng.normal(size=n) for i in range(1, 7)},
-                "count": rng.poisson(3, n),
-                "merchant": merchants[rng.integers(0, 20, n)],
-                "online": rng.random(n) < 0.3,
-            })
+            df = pd.DataFrame(
+                {
+                    "amount": np.round(rng.lognormal(3.0, 1.0, n), 2),
+                    **{f"f{i}": rng.normal(size=n) for i in range(1, 7)},
+                    "count": rng.poisson(3, n),
+                    "merchant": merchants[rng.integers(0, 20, n)],
+                    "online": rng.random(n) < 0.3,
+                }
+            )
             df.to_csv(f, index=False, header=written == 0, lineterminator="\n")
             written += n
 
 
 #: (label, file name ending, function name) of the steps the profile breakdown reports, cumulative.
-STEPS = [("score_file (all)", "scoring.py", "score_file"),
-         ("loading the model", "modeldir.py", "model_for"),
-         ("reading CSV chunks", "streaming.py", "tables"),
-         ("reading CSV chunks (pandas)", "streaming.py", "_csv"),
-         ("Arrow to pandas", "pandas_compat.py", "table_to_dataframe"),
-         ("normalise_chunk", "streaming.py", "normalise_chunk"),
-         ("score_frame", "scoring.py", "score_frame"),
-         ("  adapter.transform", "table_adapter.py", "transform"),
-         ("writing (sink.write)", "arrow_io.py", "write"),
-         ("writing (sink.write, pandas)", "streaming.py", "write")]
+STEPS = [
+    ("score_file (all)", "scoring.py", "score_file"),
+    ("loading the model", "modeldir.py", "model_for"),
+    ("reading CSV chunks", "streaming.py", "tables"),
+    ("reading CSV chunks (pandas)", "streaming.py", "_csv"),
+    ("Arrow to pandas", "pandas_compat.py", "table_to_dataframe"),
+    ("normalise_chunk", "streaming.py", "normalise_chunk"),
+    ("score_frame", "scoring.py", "score_frame"),
+    ("  adapter.transform", "table_adapter.py", "transform"),
+    ("writing (sink.write)", "arrow_io.py", "write"),
+    ("writing (sink.write, pandas)", "streaming.py", "write"),
+]
 
 
 def profile(big: Path, model_dir: Path, out: Path, chunksize: int) -> None:
@@ -109,9 +113,15 @@ def profile(big: Path, model_dir: Path, out: Path, chunksize: int) -> None:
     profiler.runcall(scoring.score_file, big, str(model_dir), out, chunksize=chunksize)
     stats = pstats.Stats(profiler).stats
     total = max(ct for (f, _, name), (_, _, _, ct, _) in stats.items() if name == "score_file")
-    print(f"\nprofile of the kmeans streaming run (cProfile, cumulative seconds; {total:.1f}s in score_file):")
+    print(
+        f"\nprofile of the kmeans streaming run (cProfile, cumulative seconds; {total:.1f}s in score_file):"
+    )
     for label, ending, function in STEPS:
-        seconds = sum(ct for (f, _, name), (_, _, _, ct, _) in stats.items() if name == function and f.endswith(ending))
+        seconds = sum(
+            ct
+            for (f, _, name), (_, _, _, ct, _) in stats.items()
+            if name == function and f.endswith(ending)
+        )
         if seconds:
             print(f"  {label:<30} {seconds:7.2f}s  {seconds / total:6.1%}")
 
@@ -137,9 +147,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=3_000_000)
     parser.add_argument("--chunksize", type=int, default=100_000)
-    parser.add_argument("--keep", help="keep the data and outputs in this folder instead of a temporary one")
+    parser.add_argument(
+        "--keep", help="keep the data and outputs in this folder instead of a temporary one"
+    )
     parser.add_argument("--skip-autoencoder", action="store_true")
-    parser.add_argument("--profile", action="store_true", help="then profile the kmeans streaming run")
+    parser.add_argument(
+        "--profile", action="store_true", help="then profile the kmeans streaming run"
+    )
     args = parser.parse_args()
 
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="synthkit-bench-"))
@@ -151,42 +165,88 @@ def main() -> None:
         if not big.exists():
             t = time.perf_counter()
             make_csv(big, args.rows)
-            print(f"made {big} ({big.stat().st_size / 2**20:.0f} MiB, {args.rows:,} rows) in {time.perf_counter() - t:.0f}s")
+            print(
+                f"made {big} ({big.stat().st_size / 2**20:.0f} MiB, {args.rows:,} rows) in {time.perf_counter() - t:.0f}s"
+            )
         if not fit.exists():
             make_csv(fit, 200_000, seed=1)
         models = {"kmeans": (folder / "km", ["-p", "kmeans", "--seed", "0"])}
         if not args.skip_autoencoder:
-            models["autoencoder (dense)"] = (folder / "ae", ["-p", "autoencoder", "--param", "kind=dense",
-                                                             "--param", "epochs=3", "--seed", "0"])
+            models["autoencoder (dense)"] = (
+                folder / "ae",
+                [
+                    "-p",
+                    "autoencoder",
+                    "--param",
+                    "kind=dense",
+                    "--param",
+                    "epochs=3",
+                    "--seed",
+                    "0",
+                ],
+            )
         for name, (model_dir, fit_args) in models.items():
             if not model_dir.exists():
-                subprocess.run([*synthkit, "detect", str(fit), *fit_args, "--save-model", str(model_dir)],
-                               check=True, env=env, stdout=subprocess.DEVNULL)
+                subprocess.run(
+                    [*synthkit, "detect", str(fit), *fit_args, "--save-model", str(model_dir)],
+                    check=True,
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                )
         baseline_script = folder / "baseline.py"
         baseline_script.write_text(BASELINE)
 
         load = os.getloadavg()
-        print(f"load average before the timed runs: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
-              f"({os.cpu_count()} CPUs)")
+        print(
+            f"load average before the timed runs: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
+            f"({os.cpu_count()} CPUs)"
+        )
         rows = []
-        wall, rss, out = measured([sys.executable, str(baseline_script), str(big), str(folder / "base.csv"), str(fit)])
+        wall, rss, out = measured(
+            [sys.executable, str(baseline_script), str(big), str(folder / "base.csv"), str(fit)]
+        )
         read_s, predict_s, write_s = map(float, out.split())
         base_time = read_s + predict_s + write_s
-        rows.append(("pandas + sklearn in memory (kmeans)", base_time, rss,
-                     f"read {read_s:.1f}s, predict {predict_s:.1f}s, to_csv {write_s:.1f}s; process {wall:.1f}s"))
+        rows.append(
+            (
+                "pandas + sklearn in memory (kmeans)",
+                base_time,
+                rss,
+                f"read {read_s:.1f}s, predict {predict_s:.1f}s, to_csv {write_s:.1f}s; process {wall:.1f}s",
+            )
+        )
         for name, (model_dir, _) in models.items():
             target = folder / f"out-{model_dir.name}.csv"
-            wall, rss, out = measured([*synthkit, "detect", str(big), "--model", str(model_dir), "-o", str(target),
-                                       "--overwrite", "--chunksize", str(args.chunksize)], env=env)
+            wall, rss, out = measured(
+                [
+                    *synthkit,
+                    "detect",
+                    str(big),
+                    "--model",
+                    str(model_dir),
+                    "-o",
+                    str(target),
+                    "--overwrite",
+                    "--chunksize",
+                    str(args.chunksize),
+                ],
+                env=env,
+            )
             rows.append((f"synthkit detect --model ({name})", wall, rss, "whole process"))
         load_after = os.getloadavg()
 
         print()
-        print(f"{'run':<42} {'seconds':>8} {'rows/s':>10} {'peak RSS MiB':>13} {'time vs baseline':>17}  notes")
+        print(
+            f"{'run':<42} {'seconds':>8} {'rows/s':>10} {'peak RSS MiB':>13} {'time vs baseline':>17}  notes"
+        )
         for name, seconds, rss, note in rows:
-            print(f"{name:<42} {seconds:8.1f} {args.rows / seconds:10,.0f} {rss:13.0f} {seconds / base_time:16.2f}x  {note}")
-        print(f"\nrows: {args.rows:,}  chunksize: {args.chunksize:,}  load average after: "
-              f"{load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}")
+            print(
+                f"{name:<42} {seconds:8.1f} {args.rows / seconds:10,.0f} {rss:13.0f} {seconds / base_time:16.2f}x  {note}"
+            )
+        print(
+            f"\nrows: {args.rows:,}  chunksize: {args.chunksize:,}  load average after: "
+            f"{load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}"
+        )
         if args.profile:
             profile(big, models["kmeans"][0], folder / "out-profile.csv", args.chunksize)
     finally:

@@ -39,7 +39,9 @@ import numpy as np  # noqa: E402
 
 MAX_ROWS = 20_000
 HEAVY_SHARE = 0.2
-MCD_MAX_FEATURES = 100  # PyOD's MCD took 35 s on 292 rows x 512 features and over 10 minutes on internetads
+MCD_MAX_FEATURES = (
+    100  # PyOD's MCD took 35 s on 292 rows x 512 features and over 10 minutes on internetads
+)
 FAILED_AUC = 0.5  # what a fit that raises counts as: a random ranking
 DEFAULT_DETECTORS = ("autoencoder", "kmeans", "iforest", "knn", "lof", "ecod", "ensemble")
 
@@ -77,7 +79,9 @@ def split(X, y, seed):
     from sklearn.model_selection import train_test_split
 
     if len(X) > MAX_ROWS:
-        keep, _ = train_test_split(np.arange(len(X)), train_size=MAX_ROWS, stratify=y, random_state=seed)
+        keep, _ = train_test_split(
+            np.arange(len(X)), train_size=MAX_ROWS, stratify=y, random_state=seed
+        )
         X, y = X[keep], y[keep]
     Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.4, stratify=y, random_state=seed)
     mean, std = Xtr.mean(0), Xtr.std(0)
@@ -141,11 +145,14 @@ def pyod_runners(with_autoencoder: bool = True):
     runners["pyod_copod"] = wrap(lambda seed: COPOD())
     runners["pyod_hbos"] = wrap(lambda seed: HBOS())
     runners["pyod_lof"] = wrap(lambda seed: LOF())
+
     def mcd(seed):
         def fit_guard(Xtr):
             if Xtr.shape[1] > MCD_MAX_FEATURES:
-                raise ValueError(f"not run: {Xtr.shape[1]} features (a robust covariance of more than "
-                                 f"{MCD_MAX_FEATURES} takes hours here)")
+                raise ValueError(
+                    f"not run: {Xtr.shape[1]} features (a robust covariance of more than "
+                    f"{MCD_MAX_FEATURES} takes hours here)"
+                )
             return MCD(random_state=seed).fit(Xtr)
 
         return type("GuardedMCD", (), {"fit": staticmethod(fit_guard)})
@@ -167,11 +174,16 @@ def print_halves(sets, labels, table, base, failures):
     """Per half (A: the 1st, 3rd, ... set by name, where defaults are chosen; B: the others, where they
     are confirmed): each detector's mean ROC-AUC, its worst per-set loss to IsolationForest (the set
     named), and its wins against it."""
-    halves = {"A": [i for i in range(len(sets)) if i % 2 == 0], "B": [i for i in range(len(sets)) if i % 2 == 1]}
+    halves = {
+        "A": [i for i in range(len(sets)) if i % 2 == 0],
+        "B": [i for i in range(len(sets)) if i % 2 == 1],
+    }
     if len(sets) > 1 and all(halves.values()):
         print(f"\nhalf A (chosen on): {', '.join(sets[i] for i in halves['A'])}")
         print(f"half B (confirmed on): {', '.join(sets[i] for i in halves['B'])}")
-    head = "".join(f"{'mean ' + h:>9}{'worst vs IF ' + h:>28}{'>IF':>5}" for h in halves if halves[h])
+    head = "".join(
+        f"{'mean ' + h:>9}{'worst vs IF ' + h:>28}{'>IF':>5}" for h in halves if halves[h]
+    )
     print(f"\n{'detector':<22}{head}{'fails':>7}")
     for j, lab in enumerate(labels):
         line = f"{lab:<22}"
@@ -204,14 +216,24 @@ def main():
     ap.add_argument("--no-pyod-autoencoder", action="store_true", help="PyOD's fast detectors only")
     ap.add_argument("--csv", default="tabular_detection.csv")
     ap.add_argument("--dump-scores", help="directory for each fit's training and test scores")
-    ap.add_argument("--duplicate-anomalies", type=int, default=0, metavar="K",
-                    help="a stress test: K exact copies of every training anomaly added to the training part")
-    ap.add_argument("--data-dir", default=os.path.join(os.environ.get("SYNTHKIT_DATA_DIR", "datasets"), "anomaly"))
+    ap.add_argument(
+        "--duplicate-anomalies",
+        type=int,
+        default=0,
+        metavar="K",
+        help="a stress test: K exact copies of every training anomaly added to the training part",
+    )
+    ap.add_argument(
+        "--data-dir",
+        default=os.path.join(os.environ.get("SYNTHKIT_DATA_DIR", "datasets"), "anomaly"),
+    )
     args = ap.parse_args()
 
     paths = set_paths(Path(args.data_dir), args.half, args.sets.split(",") if args.sets else None)
     if not paths:
-        raise SystemExit(f"no .mat or .npz sets in {args.data_dir}; set SYNTHKIT_DATA_DIR or --data-dir")
+        raise SystemExit(
+            f"no .mat or .npz sets in {args.data_dir}; set SYNTHKIT_DATA_DIR or --data-dir"
+        )
     runners = {}
     for spec in args.detector or DEFAULT_DETECTORS:
         label, name, params = parse_detector(spec)
@@ -221,7 +243,9 @@ def main():
     labels = list(runners)
     if args.dump_scores:
         Path(args.dump_scores).mkdir(parents=True, exist_ok=True)
-    print(f"{len(paths)} sets, seeds 0..{args.seeds - 1}, detectors: {', '.join(labels)}", flush=True)
+    print(
+        f"{len(paths)} sets, seeds 0..{args.seeds - 1}, detectors: {', '.join(labels)}", flush=True
+    )
 
     records, auc, apr, shares, failures = [], {}, {}, {}, {}
     for path in paths:
@@ -242,16 +266,38 @@ def main():
                     if not np.isfinite(scores).all():
                         raise ValueError("non-finite scores")
                     auc_, ap_ = roc_auc_score(yte, scores), average_precision_score(yte, scores)
-                except Exception as exc:  # a fit that fails counts as a random ranking (AUC 0.5) and is counted
-                    print(f"  {path.stem} seed {seed}: {lab} failed ({type(exc).__name__}: {str(exc)[:80]})")
-                    train_scores, scores, t_fit, t_score = np.zeros(len(Xtr)), np.zeros(len(Xte)), np.nan, np.nan
+                except (
+                    Exception
+                ) as exc:  # a fit that fails counts as a random ranking (AUC 0.5) and is counted
+                    print(
+                        f"  {path.stem} seed {seed}: {lab} failed ({type(exc).__name__}: {str(exc)[:80]})"
+                    )
+                    train_scores, scores, t_fit, t_score = (
+                        np.zeros(len(Xtr)),
+                        np.zeros(len(Xte)),
+                        np.nan,
+                        np.nan,
+                    )
                     auc_, ap_ = FAILED_AUC, float(yte.mean())
                     failures[lab] = failures.get(lab, 0) + 1
-                row = dict(set=path.stem, n=len(X), d=X.shape[1], outliers=round(float(y.mean()), 4), seed=seed,
-                           detector=lab, auc=auc_, ap=ap_, fit_s=t_fit, score_s=t_score)
+                row = dict(
+                    set=path.stem,
+                    n=len(X),
+                    d=X.shape[1],
+                    outliers=round(float(y.mean()), 4),
+                    seed=seed,
+                    detector=lab,
+                    auc=auc_,
+                    ap=ap_,
+                    fit_s=t_fit,
+                    score_s=t_score,
+                )
                 records.append(row)
                 per[lab].append(row)
-                dump[f"{lab}__train"], dump[f"{lab}__test"] = np.asarray(train_scores), np.asarray(scores)
+                dump[f"{lab}__train"], dump[f"{lab}__test"] = (
+                    np.asarray(train_scores),
+                    np.asarray(scores),
+                )
             if args.dump_scores:
                 np.savez(Path(args.dump_scores) / f"{path.stem}__{seed}.npz", **dump)
         line = f"{path.stem:<17}{len(X):>6}{X.shape[1]:>5}{y.mean():>6.1%}"
@@ -268,17 +314,31 @@ def main():
     rank = ranks(table).mean(axis=0)
     heavy = [i for i, s in enumerate(sets) if shares[s] >= HEAVY_SHARE]
     base = labels.index("iforest") if "iforest" in labels else None
-    print(f"\n{'detector':<22}{'AUC':>7}{'AP':>7}{'rank':>6}{'>IF':>5}{'heavy AUC':>11}{'median s':>10}{'max s':>8}")
+    print(
+        f"\n{'detector':<22}{'AUC':>7}{'AP':>7}{'rank':>6}{'>IF':>5}{'heavy AUC':>11}{'median s':>10}{'max s':>8}"
+    )
     for j, lab in enumerate(labels):
-        times = [np.nanmean([r["fit_s"] + r["score_s"] for r in records if r["set"] == s and r["detector"] == lab])
-                 for s in sets]
+        times = [
+            np.nanmean(
+                [
+                    r["fit_s"] + r["score_s"]
+                    for r in records
+                    if r["set"] == s and r["detector"] == lab
+                ]
+            )
+            for s in sets
+        ]
         wins = "" if base is None else str(int((table[:, j] > table[:, base]).sum()))
         heavy_auc = table[heavy, j].mean() if heavy else float("nan")
-        print(f"{lab:<22}{table[:, j].mean():>7.4f}{ap_table[:, j].mean():>7.4f}{rank[j]:>6.2f}{wins:>5}"
-              f"{heavy_auc:>11.4f}{np.nanmedian(times):>10.1f}{np.nanmax(times):>8.1f}")
+        print(
+            f"{lab:<22}{table[:, j].mean():>7.4f}{ap_table[:, j].mean():>7.4f}{rank[j]:>6.2f}{wins:>5}"
+            f"{heavy_auc:>11.4f}{np.nanmedian(times):>10.1f}{np.nanmax(times):>8.1f}"
+        )
     if base is not None:
         print_halves(sets, labels, table, base, failures)
-    print(f"heavily contaminated sets (>= {HEAVY_SHARE:.0%} outliers): {', '.join(sets[i] for i in heavy) or 'none'}")
+    print(
+        f"heavily contaminated sets (>= {HEAVY_SHARE:.0%} outliers): {', '.join(sets[i] for i in heavy) or 'none'}"
+    )
     with open(args.csv, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(records[0]))
         writer.writeheader()

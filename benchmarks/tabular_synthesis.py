@@ -59,11 +59,15 @@ MAX_MAJORITY = 20_000
 TEST_SHARE, HOLD_BACK, MIN_HOLD_BACK, MIN_SEEN = 0.25, 0.3, 10, 10
 DRAWS, N_BOOT = 5, 1000
 SYNTHKIT = ("gan", "diffusion")
-FILTERED = tuple(f"{name}+filter" for name in SYNTHKIT)  # the same fit's rows through augment --filter
+FILTERED = tuple(
+    f"{name}+filter" for name in SYNTHKIT
+)  # the same fit's rows through augment --filter
 GENERATORS = (*SYNTHKIT, *FILTERED, "random", "smote", *SDV)
 TABLES = {"transactions": ("is_fraud", 1), "adult": ("class", ">50K")}
-TARGETS = ("column shapes vs held-back <= 1.25x real vs real; two-sample AUC <= 0.65; "
-           "AP change interval upper end >= 0; fit <= 120 s")
+TARGETS = (
+    "column shapes vs held-back <= 1.25x real vs real; two-sample AUC <= 0.65; "
+    "AP change interval upper end >= 0; fit <= 120 s"
+)
 log = partial(print, file=sys.stderr, flush=True)  # progress and skipped generators go to stderr
 
 
@@ -73,19 +77,35 @@ def load_table(name: str):
     if name == "transactions":
         return load_dataset("transactions"), *TABLES[name]
     if name not in TABLES and not name.startswith("anomaly/"):
-        raise DataError(f"unknown table {name!r}: pass transactions, adult or anomaly/NAME (e.g. anomaly/cardio)")
+        raise DataError(
+            f"unknown table {name!r}: pass transactions, adult or anomaly/NAME (e.g. anomaly/cardio)"
+        )
     if not os.environ.get("SYNTHKIT_DATA_DIR"):
-        raise DataError(f"{name} is read from $SYNTHKIT_DATA_DIR: set it to the folder holding tables/ and anomaly/")
+        raise DataError(
+            f"{name} is read from $SYNTHKIT_DATA_DIR: set it to the folder holding tables/ and anomaly/"
+        )
     if name == "adult":
         path = data_dir / "tables" / "adult.csv.gz"
         if not path.is_file():
-            raise DataError(f"{path} is missing: point SYNTHKIT_DATA_DIR at the folder holding tables/adult.csv.gz")
-        return pd.read_csv(path), *TABLES[name]  # text values as written; '?' (unknown) is a category of its own
+            raise DataError(
+                f"{path} is missing: point SYNTHKIT_DATA_DIR at the folder holding tables/adult.csv.gz"
+            )
+        return pd.read_csv(path), *TABLES[
+            name
+        ]  # text values as written; '?' (unknown) is a category of its own
     stem = name.split("/", 1)[1]
-    paths = [p for p in (data_dir / "anomaly" / f"{stem}.mat", data_dir / "anomaly" / f"{stem}.npz") if p.is_file()]
+    paths = [
+        p
+        for p in (data_dir / "anomaly" / f"{stem}.mat", data_dir / "anomaly" / f"{stem}.npz")
+        if p.is_file()
+    ]
     if not paths:
-        known = sorted(p.stem for ext in ("mat", "npz") for p in (data_dir / "anomaly").glob(f"*.{ext}"))
-        raise DataError(f"no anomaly set {stem!r} in {data_dir / 'anomaly'}; sets there: {', '.join(known) or 'none'}")
+        known = sorted(
+            p.stem for ext in ("mat", "npz") for p in (data_dir / "anomaly").glob(f"*.{ext}")
+        )
+        raise DataError(
+            f"no anomaly set {stem!r} in {data_dir / 'anomaly'}; sets there: {', '.join(known) or 'none'}"
+        )
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from tabular_detection import load_set
 
@@ -101,36 +121,59 @@ def make_case(frame, label: str, minority, size, seed: int) -> dict:
     rare, common = np.flatnonzero(is_minority), np.flatnonzero(~is_minority)
     size = len(rare) if size == "all" else size
     if size > len(rare):
-        raise DataError(f"--minority {size}: the table has {len(rare)} rows of class {minority!r}; "
-                        f"ask for at most {len(rare)}, or 'all'")
+        raise DataError(
+            f"--minority {size}: the table has {len(rare)} rows of class {minority!r}; "
+            f"ask for at most {len(rare)}, or 'all'"
+        )
     rare = rng.choice(rare, size, replace=False)
     if len(common) > MAX_MAJORITY:
         common = rng.choice(common, MAX_MAJORITY, replace=False)
     data = frame.iloc[np.sort(np.r_[rare, common])].reset_index(drop=True)
-    train, test = train_test_split(data, test_size=TEST_SHARE, stratify=data[label], random_state=seed)
+    train, test = train_test_split(
+        data, test_size=TEST_SHARE, stratify=data[label], random_state=seed
+    )
     pool = train.index[(train[label] == minority).to_numpy()]
     hold = max(MIN_HOLD_BACK, int(round(HOLD_BACK * len(pool))))
     if len(pool) - hold < MIN_SEEN:
-        raise DataError(f"--minority {size} leaves {len(pool) - hold} training minority rows once {hold} are held "
-                        f"back, too few to fit on; ask for a larger --minority")
+        raise DataError(
+            f"--minority {size} leaves {len(pool) - hold} training minority rows once {hold} are held "
+            f"back, too few to fit on; ask for a larger --minority"
+        )
     held = rng.permutation(pool)[:hold]
-    heldback, train = train.loc[held].reset_index(drop=True), train.drop(index=held).reset_index(drop=True)
+    heldback, train = (
+        train.loc[held].reset_index(drop=True),
+        train.drop(index=held).reset_index(drop=True),
+    )
     features = [c for c in frame.columns if c != label]
     seen = train[train[label] == minority][features].reset_index(drop=True)
-    return {"train": train, "test": test.reset_index(drop=True), "heldback": heldback[features], "seen": seen,
-            "features": features, "label": label, "minority": minority, "size": size}
+    return {
+        "train": train,
+        "test": test.reset_index(drop=True),
+        "heldback": heldback[features],
+        "seen": seen,
+        "features": features,
+        "label": label,
+        "minority": minority,
+        "size": size,
+    }
 
 
 def available(asked: list[str] | None) -> list[str]:
     """The generators to run: those asked for (each must be installed), else every installed one."""
     needs = [("smote", "imblearn", "imbalanced-learn"), *((n, "sdv", "SDV") for n in SDV)]
-    missing = {name: f"{package} is not installed (pip install -e '.[bench]')"
-               for name, module, package in needs if not find_spec(module)}
+    missing = {
+        name: f"{package} is not installed (pip install -e '.[bench]')"
+        for name, module, package in needs
+        if not find_spec(module)
+    }
     if asked:
         for name in asked:
             if name not in GENERATORS or name in missing:
-                raise PluginError(f"{name}: {missing[name]}" if name in missing else
-                                  f"unknown generator {name!r}; pass some of: {' '.join(GENERATORS)}")
+                raise PluginError(
+                    f"{name}: {missing[name]}"
+                    if name in missing
+                    else f"unknown generator {name!r}; pass some of: {' '.join(GENERATORS)}"
+                )
         return list(dict.fromkeys(asked))
     for name, why in missing.items():
         log(f"skipped {name}: {why}")
@@ -143,7 +186,9 @@ def parse_generator_params(pairs: list[str], names: list[str]) -> dict:
     for pair in pairs:
         name, dot, rest = pair.partition(".")
         if not dot or name not in out or "=" not in rest:
-            raise PluginError(f"--param {pair!r}: write NAME.key=value, NAME one of {' '.join(names)}")
+            raise PluginError(
+                f"--param {pair!r}: write NAME.key=value, NAME one of {' '.join(names)}"
+            )
         out[name].update(parse_params([rest]))
     return out
 
@@ -151,7 +196,9 @@ def parse_generator_params(pairs: list[str], names: list[str]) -> dict:
 def check_params(name: str, params: dict) -> None:
     """Refuse, before anything trains, a parameter the generator does not take."""
     if name.removesuffix("+filter") in SYNTHKIT:
-        get_generator(name.removesuffix("+filter"), **params)  # refuses unknown names; fit checks the values
+        get_generator(
+            name.removesuffix("+filter"), **params
+        )  # refuses unknown names; fit checks the values
         return
     if name == "smote":
         from imblearn.over_sampling import SMOTENC as target
@@ -159,11 +206,22 @@ def check_params(name: str, params: dict) -> None:
         import sdv.single_table
 
         target = getattr(sdv.single_table, SDV[name])
-    fixed = ("categorical_features", "sampling_strategy", "random_state", "metadata")  # the script sets these
-    valid = [] if name == "random" else [p for p in inspect.signature(target).parameters if p not in fixed]
+    fixed = (
+        "categorical_features",
+        "sampling_strategy",
+        "random_state",
+        "metadata",
+    )  # the script sets these
+    valid = (
+        []
+        if name == "random"
+        else [p for p in inspect.signature(target).parameters if p not in fixed]
+    )
     if set(params) - set(valid):
-        raise PluginError(f"{name} takes no parameter {', '.join(sorted(set(params) - set(valid)))}; "
-                          f"it takes: {', '.join(valid) or 'none'}")
+        raise PluginError(
+            f"{name} takes no parameter {', '.join(sorted(set(params) - set(valid)))}; "
+            f"it takes: {', '.join(valid) or 'none'}"
+        )
 
 
 def cast_like(out, dtypes):
@@ -178,7 +236,12 @@ def cast_like(out, dtypes):
 def generate(name: str, case: dict, n: int, seed: int, params: dict, fitted: dict):
     """(N synthetic rows with the label column, fit seconds, sample seconds, filter counts); NaN where one call
     does both. ``fitted`` keeps synthkit's fits, so that NAME and NAME+filter share one."""
-    train, label, minority, features = case["train"], case["label"], case["minority"], case["features"]
+    train, label, minority, features = (
+        case["train"],
+        case["label"],
+        case["minority"],
+        case["features"],
+    )
     base, counts = name.removesuffix("+filter"), "-"
     if base in SYNTHKIT:
         if base not in fitted:  # NAME+filter has NAME's parameters when both run
@@ -186,13 +249,17 @@ def generate(name: str, case: dict, n: int, seed: int, params: dict, fitted: dic
             if "seed" in parameter_names(get_registry().get("generators", base)):
                 kwargs.setdefault("seed", seed)
             started = time.perf_counter()
-            fitted[base] = (get_generator(base, **kwargs).fit(train[features], train[label].to_numpy()),
-                            time.perf_counter() - started)
+            fitted[base] = (
+                get_generator(base, **kwargs).fit(train[features], train[label].to_numpy()),
+                time.perf_counter() - started,
+            )
         (generator, fit_s), started = fitted[base], time.perf_counter()
         if name == base:
             rows = generator.sample(n, y=minority, seed=seed)
         else:
-            row_filter = RowFilter(seed=seed).fit(train[features], (train[label] == minority).to_numpy())
+            row_filter = RowFilter(seed=seed).fit(
+                train[features], (train[label] == minority).to_numpy()
+            )
             rows, r = row_filter.run(lambda k, s: generator.sample(k, y=minority, seed=s), n, seed)
             counts = f"{r['generated']} / {r['rejected_implausible']} / {r['rejected_copies']} ({r['rounds']} rounds)"
         sample_s = time.perf_counter() - started
@@ -203,7 +270,9 @@ def generate(name: str, case: dict, n: int, seed: int, params: dict, fitted: dic
     elif name == "smote":
         from imblearn.over_sampling import SMOTE, SMOTEN, SMOTENC
 
-        cats = [i for i, c in enumerate(features) if train[c].dtype.kind not in "iuf"]  # booleans too
+        cats = [
+            i for i, c in enumerate(features) if train[c].dtype.kind not in "iuf"
+        ]  # booleans too
         strategy = {minority: len(case["seen"]) + n}
         kind = SMOTE if not cats else SMOTEN if len(cats) == len(features) else SMOTENC
         extra = {"categorical_features": cats} if kind is SMOTENC else {}
@@ -211,12 +280,18 @@ def generate(name: str, case: dict, n: int, seed: int, params: dict, fitted: dic
         started = time.perf_counter()
         X, _ = sampler.fit_resample(train[features], train[label])
         fit_s, sample_s = time.perf_counter() - started, float("nan")  # one call fits and samples
-        rows = X.iloc[len(train):]  # imbalanced-learn appends the new rows to the input rows
+        rows = X.iloc[len(train) :]  # imbalanced-learn appends the new rows to the input rows
     else:  # in a process of its own: torch training after TensorFlow's in one process crashes it
         with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
-            rows, fit_s, sample_s = pool.submit(sdv_rows, name, case["seen"], n, seed, params).result()
-    rows = cast_like(pd.DataFrame(rows, columns=features).reset_index(drop=True), train[features].dtypes)
-    rows.insert(list(train.columns).index(label), label, pd.Series([minority] * n, dtype=train[label].dtype))
+            rows, fit_s, sample_s = pool.submit(
+                sdv_rows, name, case["seen"], n, seed, params
+            ).result()
+    rows = cast_like(
+        pd.DataFrame(rows, columns=features).reset_index(drop=True), train[features].dtypes
+    )
+    rows.insert(
+        list(train.columns).index(label), label, pd.Series([minority] * n, dtype=train[label].dtype)
+    )
     return rows[list(train.columns)], fit_s, sample_s, counts
 
 
@@ -232,8 +307,14 @@ def shapes(real, samples) -> tuple[float, float]:
 
 def subsamples(frame, k: int, seed: int):
     """``DRAWS`` seeded samples of ``k`` rows (or the frame once, when it has only ``k``)."""
-    return [frame] if len(frame) <= k else [frame.iloc[np.random.default_rng(seed + d).permutation(len(frame))[:k]]
-                                            for d in range(DRAWS)]
+    return (
+        [frame]
+        if len(frame) <= k
+        else [
+            frame.iloc[np.random.default_rng(seed + d).permutation(len(frame))[:k]]
+            for d in range(DRAWS)
+        ]
+    )
 
 
 def floor_figures(case: dict, n: int, seed: int) -> dict:
@@ -241,47 +322,81 @@ def floor_figures(case: dict, n: int, seed: int) -> dict:
     compared at) against the held-back rows."""
     seen, held = case["seen"], case["heldback"]
     ks, tv = shapes(held, subsamples(seen, min(n, len(seen)), seed))
-    return {"ks_floor": ks, "tv_floor": tv, "correlation_floor": correlation_similarity(seen, held),
-            "c2st_floor": c2st_auc(held, seen, seed=seed, draws=DRAWS)}
+    return {
+        "ks_floor": ks,
+        "tv_floor": tv,
+        "correlation_floor": correlation_similarity(seen, held),
+        "c2st_floor": c2st_auc(held, seen, seed=seed, draws=DRAWS),
+    }
 
 
 def figures(case: dict, rows, floor: dict, seed: int) -> dict:
     """Every figure of one generator's rows (see the module docstring)."""
     seen, held, synth = case["seen"], case["heldback"], rows[case["features"]]
     draws = subsamples(synth, min(len(synth), len(seen)), seed)
-    out = dict(zip(("ks_train", "tv_train", "ks_heldback", "tv_heldback"),
-                   (*shapes(seen, draws), *shapes(held, draws))))
-    out["shape_ratio"] = float(np.nanmean([out["ks_heldback"], out["tv_heldback"]])
-                               / np.nanmean([floor["ks_floor"], floor["tv_floor"]]))
+    out = dict(
+        zip(
+            ("ks_train", "tv_train", "ks_heldback", "tv_heldback"),
+            (*shapes(seen, draws), *shapes(held, draws)),
+        )
+    )
+    out["shape_ratio"] = float(
+        np.nanmean([out["ks_heldback"], out["tv_heldback"]])
+        / np.nanmean([floor["ks_floor"], floor["tv_floor"]])
+    )
     out["correlation"] = float(np.mean([correlation_similarity(seen, s) for s in draws]))
     out["c2st_auc"] = c2st_auc(held, synth, seed=seed, draws=DRAWS)
     p = privacy(seen, synth, held)
-    out.update(exact_copies=p["exact_copy_share"], heldback_copies=p["holdout_exact_copy_share"],
-               dcr_synthetic=p["median_distance_synthetic"], dcr_heldback=p["median_distance_holdout"],
-               share_below_p5=p["share_below_p5"])
-    out.update(augmentation_gain(case["train"], rows, case["test"], case["label"], positive_label=case["minority"],
-                                 seed=seed, n_boot=N_BOOT))
+    out.update(
+        exact_copies=p["exact_copy_share"],
+        heldback_copies=p["holdout_exact_copy_share"],
+        dcr_synthetic=p["median_distance_synthetic"],
+        dcr_heldback=p["median_distance_holdout"],
+        share_below_p5=p["share_below_p5"],
+    )
+    out.update(
+        augmentation_gain(
+            case["train"],
+            rows,
+            case["test"],
+            case["label"],
+            positive_label=case["minority"],
+            seed=seed,
+            n_boot=N_BOOT,
+        )
+    )
     return out
 
 
 def met(r: dict) -> str:
     """Which targets one generator's figures meet."""
-    checks = [("shapes", r["shape_ratio"] <= 1.25), ("two-sample AUC", r["c2st_auc"] <= 0.65),
-              ("AP change", r["ap_change_hi"] >= 0), ("fit", not r["fit_s"] > 120)]
+    checks = [
+        ("shapes", r["shape_ratio"] <= 1.25),
+        ("two-sample AUC", r["c2st_auc"] <= 0.65),
+        ("AP change", r["ap_change_hi"] >= 0),
+        ("fit", not r["fit_s"] > 120),
+    ]
     return ", ".join(f"{what} {'met' if ok else 'MISSED'}" for what, ok in checks)
 
 
 ROWS = [  # (figure, key in a generator's results, what the real-vs-real column shows: a key or a text)
-    ("KS vs training minority", "ks_train", ""), ("TV vs training minority", "tv_train", ""),
-    ("KS vs held-back", "ks_heldback", "ks_floor"), ("TV vs held-back", "tv_heldback", "tv_floor"),
+    ("KS vs training minority", "ks_train", ""),
+    ("TV vs training minority", "tv_train", ""),
+    ("KS vs held-back", "ks_heldback", "ks_floor"),
+    ("TV vs held-back", "tv_heldback", "tv_floor"),
     ("shape ratio (held-back / real vs real)", "shape_ratio", ""),
     ("correlation similarity", "correlation", "correlation_floor"),
     ("two-sample AUC vs held-back", "c2st_auc", "c2st_floor"),
     ("exact copies of training rows (share)", "exact_copies", "heldback_copies"),
-    ("DCR median", "dcr_synthetic", "dcr_heldback"), ("closer than held-back p5", "share_below_p5", "0.05 expected"),
-    ("AP real only", "ap_real", ""), ("AP real + synthetic", "ap_augmented", ""),
-    ("AP change [95% interval]", "ap_change", ""), ("fit s", "fit_s", ""), ("sample s", "sample_s", ""),
-    ("filter: generated / implausible / near copies", "filter_counts", "")]
+    ("DCR median", "dcr_synthetic", "dcr_heldback"),
+    ("closer than held-back p5", "share_below_p5", "0.05 expected"),
+    ("AP real only", "ap_real", ""),
+    ("AP real + synthetic", "ap_augmented", ""),
+    ("AP change [95% interval]", "ap_change", ""),
+    ("fit s", "fit_s", ""),
+    ("sample s", "sample_s", ""),
+    ("filter: generated / implausible / near copies", "filter_counts", ""),
+]
 
 
 def cell(r: dict, key: str) -> str:
@@ -296,12 +411,19 @@ def cell(r: dict, key: str) -> str:
 def print_table(results: dict, floor: dict) -> None:
     """The markdown table (figures by generator, then the real-vs-real floor) and the targets."""
     names = list(results)
-    reference = {**floor, "heldback_copies": results[names[0]]["heldback_copies"],
-                 "dcr_heldback": results[names[0]]["dcr_heldback"]}
+    reference = {
+        **floor,
+        "heldback_copies": results[names[0]]["heldback_copies"],
+        "dcr_heldback": results[names[0]]["dcr_heldback"],
+    }
     print("| figure | " + " | ".join(names) + " | real vs real |")
     print("|---" * (len(names) + 2) + "|")
     for title, key, other in (row for row in ROWS if row[1] in results[names[0]]):
-        print(f"| {title} | " + " | ".join(cell(results[n], key) for n in names) + f" | {cell(reference, other)} |")
+        print(
+            f"| {title} | "
+            + " | ".join(cell(results[n], key) for n in names)
+            + f" | {cell(reference, other)} |"
+        )
     print(f"\ntargets: {TARGETS}")
     for name, r in results.items():
         print(f"  {name}: {met(r)}")
@@ -311,7 +433,9 @@ def write_csv(path: Path, rows: list[dict]) -> None:
     """Append ``rows`` to ``path`` (header once); refuse a file whose header differs."""
     exists = path.is_file() and path.stat().st_size > 0
     if exists and list(pd.read_csv(path, nrows=0).columns) != list(rows[0]):
-        raise OutputFileError(f"{path} has other columns than this script writes; pass a new --csv file")
+        raise OutputFileError(
+            f"{path} has other columns than this script writes; pass a new --csv file"
+        )
     pd.DataFrame(rows).to_csv(path, mode="a", header=not exists, index=False)
 
 
@@ -326,17 +450,25 @@ def run(args) -> None:
     if {name.removesuffix("+filter") for name in names} & set(SYNTHKIT):
         quiet_tensorflow()
     params = parse_generator_params(args.param, names)
-    params.update({f: params[f[:-7]] for f in FILTERED if f in names and f[:-7] in names})  # NAME+filter: NAME's
+    params.update(
+        {f: params[f[:-7]] for f in FILTERED if f in names and f[:-7] in names}
+    )  # NAME+filter: NAME's
     for name in names:
         check_params(name, params[name])
     frame, label, minority = load_table(args.table)
     case = make_case(frame, label, minority, args.minority, args.seed)
     n = args.n or len(case["seen"])
     train, test = case["train"], case["test"]
-    sizes = {"train_rows": len(train), "train_minority_rows": len(case["seen"]),
-             "heldback_rows": len(case["heldback"]), "test_rows": len(test),
-             "test_minority_rows": int((test[label] == minority).sum())}
-    with threadpool_limits(1):  # many small gradient-boosting fits: threads cost more than they save here
+    sizes = {
+        "train_rows": len(train),
+        "train_minority_rows": len(case["seen"]),
+        "heldback_rows": len(case["heldback"]),
+        "test_rows": len(test),
+        "test_minority_rows": int((test[label] == minority).sum()),
+    }
+    with threadpool_limits(
+        1
+    ):  # many small gradient-boosting fits: threads cost more than they save here
         floor = floor_figures(case, n, args.seed)
     results, failed, fitted = {}, [], {}
     for name in names:
@@ -348,30 +480,62 @@ def run(args) -> None:
             log(f"{name} failed: {type(exc).__name__}: {exc}")
             continue
         with threadpool_limits(1):
-            results[name] = {**figures(case, rows, floor, args.seed), "fit_s": fit_s, "sample_s": sample_s,
-                             **({"filter_counts": counts} if set(names) & set(FILTERED) else {})}  # CSV: as before
-        log(f"{name}: fit {fit_s:.1f} s" + ("" if np.isnan(sample_s) else f", sample {sample_s:.1f} s"))
+            results[name] = {
+                **figures(case, rows, floor, args.seed),
+                "fit_s": fit_s,
+                "sample_s": sample_s,
+                **({"filter_counts": counts} if set(names) & set(FILTERED) else {}),
+            }  # CSV: as before
+        log(
+            f"{name}: fit {fit_s:.1f} s"
+            + ("" if np.isnan(sample_s) else f", sample {sample_s:.1f} s")
+        )
     if not results:
         raise SystemExit(f"every generator failed ({', '.join(failed)}); see the messages above")
-    print(f"{args.table}, class {minority!r}: {case['size']} kept; generators saw {sizes['train_minority_rows']} among "
-          f"{sizes['train_rows']} rows, {sizes['heldback_rows']} held back; test {sizes['test_rows']} rows "
-          f"({sizes['test_minority_rows']} minority); {n} synthetic rows each; seed {args.seed}\n")
+    print(
+        f"{args.table}, class {minority!r}: {case['size']} kept; generators saw {sizes['train_minority_rows']} among "
+        f"{sizes['train_rows']} rows, {sizes['heldback_rows']} held back; test {sizes['test_rows']} rows "
+        f"({sizes['test_minority_rows']} minority); {n} synthetic rows each; seed {args.seed}\n"
+    )
     print_table(results, floor)
     if failed:
         print(f"failed: {', '.join(failed)} (messages on stderr)")
     if args.csv:
-        base = {"table": args.table, "label": label, "minority_class": minority, "minority": args.minority,
-                "minority_rows": case["size"], "seed": args.seed, "n": n, **sizes}
-        write_csv(Path(args.csv), [{**base, "generator": g, **floor, **r} for g, r in results.items()])
+        base = {
+            "table": args.table,
+            "label": label,
+            "minority_class": minority,
+            "minority": args.minority,
+            "minority_rows": case["size"],
+            "seed": args.seed,
+            "n": n,
+            **sizes,
+        }
+        write_csv(
+            Path(args.csv), [{**base, "generator": g, **floor, **r} for g, r in results.items()]
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--table", required=True, help="transactions, adult or anomaly/NAME (e.g. anomaly/cardio)")
-    parser.add_argument("--minority", required=True, type=minority_size, help="minority rows to keep (e.g. 300) or all")
-    parser.add_argument("--generators", nargs="+", help=f"some of: {' '.join(GENERATORS)} (default: all installed)")
-    parser.add_argument("--param", action="append", default=[], help="NAME.key=value: a parameter of generator NAME")
-    parser.add_argument("--n", type=int, help="synthetic rows per generator (default: the minority rows they saw)")
+    parser.add_argument(
+        "--table", required=True, help="transactions, adult or anomaly/NAME (e.g. anomaly/cardio)"
+    )
+    parser.add_argument(
+        "--minority",
+        required=True,
+        type=minority_size,
+        help="minority rows to keep (e.g. 300) or all",
+    )
+    parser.add_argument(
+        "--generators", nargs="+", help=f"some of: {' '.join(GENERATORS)} (default: all installed)"
+    )
+    parser.add_argument(
+        "--param", action="append", default=[], help="NAME.key=value: a parameter of generator NAME"
+    )
+    parser.add_argument(
+        "--n", type=int, help="synthetic rows per generator (default: the minority rows they saw)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--csv", help="CSV file to append one row per generator to")
     args = parser.parse_args()

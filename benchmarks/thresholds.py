@@ -38,14 +38,26 @@ DETECTORS = ("ensemble", "iforest", "ecod", "knn", "kmeans", "lof")
 BASELINE = "quantile(0.1)"
 ORACLE = "quantile(true share)"  # not a rule (it needs the labels): the F1 a share known exactly would give
 CANDIDATES = {  # label: (rule name, options)
-    "mad(k=1.5)": ("mad", {"k": 1.5}), "mad(k=2)": ("mad", {"k": 2.0}), "mad_yj(k=2)": ("mad_yj", {"k": 2.0}), "tukey(k=1)": ("tukey", {"k": 1.0}),
-    "mad(k=2.5)": ("mad", {"k": 2.5}), "mad(k=3)": ("mad", {"k": 3.0}), "mad(k=3.5)": ("mad", {"k": 3.5}),
-    "mad_yj(k=2.5)": ("mad_yj", {"k": 2.5}), "mad_yj(k=3)": ("mad_yj", {"k": 3.0}),
+    "mad(k=1.5)": ("mad", {"k": 1.5}),
+    "mad(k=2)": ("mad", {"k": 2.0}),
+    "mad_yj(k=2)": ("mad_yj", {"k": 2.0}),
+    "tukey(k=1)": ("tukey", {"k": 1.0}),
+    "mad(k=2.5)": ("mad", {"k": 2.5}),
+    "mad(k=3)": ("mad", {"k": 3.0}),
+    "mad(k=3.5)": ("mad", {"k": 3.5}),
+    "mad_yj(k=2.5)": ("mad_yj", {"k": 2.5}),
+    "mad_yj(k=3)": ("mad_yj", {"k": 3.0}),
     "mad_yj(k=3.5)": ("mad_yj", {"k": 3.5}),
-    "tukey(k=1.5)": ("tukey", {"k": 1.5}), "tukey(k=3)": ("tukey", {"k": 3.0}),
-    "tukey_yj(k=1.5)": ("tukey_yj", {"k": 1.5}), "tukey_yj(k=3)": ("tukey_yj", {"k": 3.0}),
-    "gmm": ("gmm", {}), "gmm_yj": ("gmm_yj", {}), "otsu": ("otsu", {}), "otsu_yj": ("otsu_yj", {}),
-    "chauvenet": ("chauvenet", {}), "chauvenet_yj": ("chauvenet_yj", {}),
+    "tukey(k=1.5)": ("tukey", {"k": 1.5}),
+    "tukey(k=3)": ("tukey", {"k": 3.0}),
+    "tukey_yj(k=1.5)": ("tukey_yj", {"k": 1.5}),
+    "tukey_yj(k=3)": ("tukey_yj", {"k": 3.0}),
+    "gmm": ("gmm", {}),
+    "gmm_yj": ("gmm_yj", {}),
+    "otsu": ("otsu", {}),
+    "otsu_yj": ("otsu_yj", {}),
+    "chauvenet": ("chauvenet", {}),
+    "chauvenet_yj": ("chauvenet_yj", {}),
 }
 
 
@@ -58,14 +70,23 @@ def load_tables(data_dir: Path, only: list[str] | None):
         for path in set_paths(data_dir / "anomaly", half, only):
             X, y = load_set(path)
             if len(X) > MAX_ROWS:
-                keep, _ = train_test_split(np.arange(len(X)), train_size=MAX_ROWS, stratify=y, random_state=0)
+                keep, _ = train_test_split(
+                    np.arange(len(X)), train_size=MAX_ROWS, stratify=y, random_state=0
+                )
                 X, y = X[keep], y[keep]
             out.append((path.stem, half, X, y))
     if not only or "transactions" in only:
         from synthkit.api import load_dataset
 
         frame = load_dataset("transactions")
-        out.append(("transactions", "B", frame.drop(columns=["is_fraud"]), frame["is_fraud"].to_numpy().astype(int)))
+        out.append(
+            (
+                "transactions",
+                "B",
+                frame.drop(columns=["is_fraud"]),
+                frame["is_fraud"].to_numpy().astype(int),
+            )
+        )
     return out
 
 
@@ -83,7 +104,11 @@ def cached_scores(cache: Path, name: str, detector: str, X, y) -> np.ndarray:
         scores = get_detector(detector).fit(X).decision_scores_
     cache.mkdir(parents=True, exist_ok=True)
     np.savez(path, scores=scores, y=y)
-    print(f"  fitted {detector} on {name} ({len(y)} rows) in {time.perf_counter() - t:.1f}s", file=sys.stderr, flush=True)
+    print(
+        f"  fitted {detector} on {name} ({len(y)} rows) in {time.perf_counter() - t:.1f}s",
+        file=sys.stderr,
+        flush=True,
+    )
     return scores
 
 
@@ -112,26 +137,41 @@ def evaluate(scores: np.ndarray, y: np.ndarray, label: str) -> tuple[float, floa
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data-dir", default=os.path.join(os.environ.get("SYNTHKIT_DATA_DIR", "../shared/datasets")))
+    ap.add_argument(
+        "--data-dir",
+        default=os.path.join(os.environ.get("SYNTHKIT_DATA_DIR", "../shared/datasets")),
+    )
     ap.add_argument("--cache", default=os.path.expanduser("~/.cache/synthkit/threshold_scores"))
     ap.add_argument("--detectors", default=",".join(DETECTORS))
-    ap.add_argument("--autoencoder", action="store_true", help="also the autoencoder (slow on few cores), last")
+    ap.add_argument(
+        "--autoencoder", action="store_true", help="also the autoencoder (slow on few cores), last"
+    )
     ap.add_argument("--sets", help="comma-separated set names (default: all, and transactions)")
-    ap.add_argument("--fit-only", action="store_true", help="fit and cache the scores, report nothing")
-    ap.add_argument("--per-set", help="print the per-set table of this rule (default: the one picked on A)")
+    ap.add_argument(
+        "--fit-only", action="store_true", help="fit and cache the scores, report nothing"
+    )
+    ap.add_argument(
+        "--per-set", help="print the per-set table of this rule (default: the one picked on A)"
+    )
     args = ap.parse_args()
     detectors = args.detectors.split(",") + (["autoencoder"] if args.autoencoder else [])
     tables = load_tables(Path(args.data_dir), args.sets.split(",") if args.sets else None)
     cache = Path(args.cache)
     scores = {}
-    for det in detectors:  # a detector over every set before the next, so an interrupted run keeps whole detectors
+    for det in (
+        detectors
+    ):  # a detector over every set before the next, so an interrupted run keeps whole detectors
         for name, _, X, y in tables:
             scores[name, det] = cached_scores(cache, name, det, X, y)
     if args.fit_only:
         return
     labels = [ORACLE, BASELINE, *CANDIDATES]
-    res = {(lab, name, det): evaluate(scores[name, det], y, lab)
-           for lab in labels for name, _, _, y in tables for det in detectors}
+    res = {
+        (lab, name, det): evaluate(scores[name, det], y, lab)
+        for lab in labels
+        for name, _, _, y in tables
+        for det in detectors
+    }
     truth = {name: float(y.mean()) for name, _, _, y in tables}
     half_of = {name: half for name, half, _, _ in tables}
 
@@ -141,16 +181,27 @@ def main():
         base = np.array([res[BASELINE, n, d][0] for n, d in keys])
         gap = np.mean([abs(res[lab, n, d][1] - truth[n]) for n, d in keys])
         within = sum(within_3x(res[lab, n, d][1], truth[n]) for n, d in keys)
-        return f.mean(), gap, int((f > base + 1e-9).sum()), int((f < base - 1e-9).sum()), within, len(keys)
+        return (
+            f.mean(),
+            gap,
+            int((f > base + 1e-9).sum()),
+            int((f < base - 1e-9).sum()),
+            within,
+            len(keys),
+        )
 
     print(f"## Halves: mean over {', '.join(detectors)} and the sets of each half\n")
-    print("| rule | A: F1 | A: abs(flagged - true share) | A: within 3x | A: wins/losses vs 0.1 | B: F1 "
-          "| B: abs(flagged - true share) | B: within 3x | B: wins/losses vs 0.1 |")
+    print(
+        "| rule | A: F1 | A: abs(flagged - true share) | A: within 3x | A: wins/losses vs 0.1 | B: F1 "
+        "| B: abs(flagged - true share) | B: within 3x | B: wins/losses vs 0.1 |"
+    )
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for lab in labels:
         a, b = summary(lab, "A"), summary(lab, "B")
-        print(f"| {lab} | {a[0]:.3f} | {a[1]:.3f} | {a[4]}/{a[5]} | {a[2]}/{a[3]} | {b[0]:.3f} | {b[1]:.3f} "
-              f"| {b[4]}/{b[5]} | {b[2]}/{b[3]} |")
+        print(
+            f"| {lab} | {a[0]:.3f} | {a[1]:.3f} | {a[4]}/{a[5]} | {a[2]}/{a[3]} | {b[0]:.3f} | {b[1]:.3f} "
+            f"| {b[4]}/{b[5]} | {b[2]}/{b[3]} |"
+        )
     baseline_f1 = summary(BASELINE, "A")[0]
     fair = [lab for lab in CANDIDATES if summary(lab, "A")[0] >= baseline_f1] or list(CANDIDATES)
     picked = max(fair, key=lambda lab: (summary(lab, "A")[4], -summary(lab, "A")[1]))
@@ -158,20 +209,26 @@ def main():
     chosen = args.per_set or picked
 
     print(f"## Per detector: {chosen} against quantile(0.1)\n")
-    print("| detector | A: F1 | A: F1 at 0.1 | A: share gap | A: gap at 0.1 | B: F1 | B: F1 at 0.1 | B: share gap "
-          "| B: gap at 0.1 |")
+    print(
+        "| detector | A: F1 | A: F1 at 0.1 | A: share gap | A: gap at 0.1 | B: F1 | B: F1 at 0.1 | B: share gap "
+        "| B: gap at 0.1 |"
+    )
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for d in detectors:
         a, a0, b, b0 = (summary(lab, h, [d]) for h in ("A", "B") for lab in (chosen, BASELINE))
-        print(f"| {d} | {a[0]:.3f} | {a0[0]:.3f} | {a[1]:.3f} | {a0[1]:.3f} | {b[0]:.3f} | {b0[0]:.3f} | {b[1]:.3f} "
-              f"| {b0[1]:.3f} |")
+        print(
+            f"| {d} | {a[0]:.3f} | {a0[0]:.3f} | {a[1]:.3f} | {a0[1]:.3f} | {b[0]:.3f} | {b0[0]:.3f} | {b[1]:.3f} "
+            f"| {b0[1]:.3f} |"
+        )
 
     print(f"\n## Per set: F1 and share flagged, {chosen} / quantile(0.1)\n")
     print("| set | half | true share | " + " | ".join(detectors) + " |")
     print("| --- | --- | ---: | " + " | ".join("---:" for _ in detectors) + " |")
     for name in truth:
-        cells = [f"{res[chosen, name, d][0]:.2f} ({res[chosen, name, d][1]:.1%}) / {res[BASELINE, name, d][0]:.2f}"
-                 for d in detectors]
+        cells = [
+            f"{res[chosen, name, d][0]:.2f} ({res[chosen, name, d][1]:.1%}) / {res[BASELINE, name, d][0]:.2f}"
+            for d in detectors
+        ]
         print(f"| {name} | {half_of[name]} | {truth[name]:.1%} | " + " | ".join(cells) + " |")
 
 

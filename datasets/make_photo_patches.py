@@ -24,7 +24,9 @@ import numpy as np
 CLASSES = ("china", "flower")
 
 
-def photo_patches(per_class: int = 150, size: int = 32, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def photo_patches(
+    per_class: int = 150, size: int = 32, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """(images uint8 (n, size, size, 3), labels ``china``/``flower``): ``per_class`` patches of each
     photograph, their top-left corners drawn uniformly with ``seed``."""
     from sklearn.datasets import load_sample_images
@@ -34,10 +36,12 @@ def photo_patches(per_class: int = 150, size: int = 32, seed: int = 0) -> tuple[
     images, labels = [], []
     for name, photo in zip(CLASSES, photos):
         if size > min(photo.shape[:2]):
-            raise ValueError(f"--size {size} is larger than the photographs ({photo.shape[0]}x{photo.shape[1]})")
+            raise ValueError(
+                f"--size {size} is larger than the photographs ({photo.shape[0]}x{photo.shape[1]})"
+            )
         rows = rng.integers(0, photo.shape[0] - size + 1, per_class)
         cols = rng.integers(0, photo.shape[1] - size + 1, per_class)
-        images += [photo[r:r + size, c:c + size] for r, c in zip(rows, cols)]
+        images += [photo[r : r + size, c : c + size] for r, c in zip(rows, cols)]
         labels += [name] * per_class
     return np.stack(images).astype(np.uint8), np.array(labels)
 
@@ -61,17 +65,25 @@ def write_photo_folder(out, per_class: int = 150, size: int = 32, seed: int = 0)
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", help="the folder to create")
-    parser.add_argument("--size", type=int, default=32, help="patch height and width in pixels (default 32)")
-    parser.add_argument("--per-class", type=int, default=150, help="patches of each photograph (default 150)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the patch positions (default 0)")
+    parser.add_argument(
+        "--size", type=int, default=32, help="patch height and width in pixels (default 32)"
+    )
+    parser.add_argument(
+        "--per-class", type=int, default=150, help="patches of each photograph (default 150)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the patch positions (default 0)"
+    )
     args = parser.parse_args(argv)
     try:
         out = write_photo_folder(args.out, args.per_class, args.size, args.seed)
     except (ValueError, FileExistsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(f"wrote {2 * args.per_class} {args.size}x{args.size} patches to {out}/{{{','.join(CLASSES)}}}",
-          file=sys.stderr)
+    print(
+        f"wrote {2 * args.per_class} {args.size}x{args.size} patches to {out}/{{{','.join(CLASSES)}}}",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -90,18 +90,39 @@ N_CUSTOMERS = 4_000
 DAYS = np.array(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])
 CATEGORIES = np.array(
     [
-        "grocery", "restaurant", "fuel", "retail", "digital", "electronics", "travel", "jewelry",
+        "grocery",
+        "restaurant",
+        "fuel",
+        "retail",
+        "digital",
+        "electronics",
+        "travel",
+        "jewelry",
         "cash",
     ]
 )
 # per-category median amount (USD) and lognormal sigma
 CAT_MEDIAN = dict(
-    grocery=45.0, restaurant=32.0, fuel=42.0, retail=55.0, digital=12.0,
-    electronics=180.0, travel=320.0, jewelry=240.0, cash=80.0,
+    grocery=45.0,
+    restaurant=32.0,
+    fuel=42.0,
+    retail=55.0,
+    digital=12.0,
+    electronics=180.0,
+    travel=320.0,
+    jewelry=240.0,
+    cash=80.0,
 )
 CAT_SIGMA = dict(
-    grocery=0.6, restaurant=0.55, fuel=0.35, retail=0.8, digital=0.9,
-    electronics=0.9, travel=0.7, jewelry=0.9, cash=0.6,
+    grocery=0.6,
+    restaurant=0.55,
+    fuel=0.35,
+    retail=0.8,
+    digital=0.9,
+    electronics=0.9,
+    travel=0.7,
+    jewelry=0.9,
+    cash=0.6,
 )
 # channel probabilities per category: (pos, contactless, online, atm)
 CHANNELS = np.array(["pos", "contactless", "online", "atm"])
@@ -261,17 +282,28 @@ def _legit(rng: np.random.Generator, cust: pd.DataFrame, n: int) -> pd.DataFrame
 
     return pd.DataFrame(
         dict(
-            amount=amount, hour=hour, day_of_week=day, merchant_category=cat, channel=channel,
-            country=country, card_present=card_present, new_device=new_dev,
-            distance_from_home_km=dist, txn_count_24h=count, account_age_days=c.acct.to_numpy(),
-            customer_age=age, is_fraud=0, pattern="legit",
+            amount=amount,
+            hour=hour,
+            day_of_week=day,
+            merchant_category=cat,
+            channel=channel,
+            country=country,
+            card_present=card_present,
+            new_device=new_dev,
+            distance_from_home_km=dist,
+            txn_count_24h=count,
+            account_age_days=c.acct.to_numpy(),
+            customer_age=age,
+            is_fraud=0,
+            pattern="legit",
         )
     )
 
 
 def _fraud(rng: np.random.Generator, cust: pd.DataFrame, n: int) -> pd.DataFrame:
-    sizes = dict(card_testing=round(0.35 * n), account_takeover=round(0.25 * n),
-                 atm_cashout=round(0.15 * n))
+    sizes = dict(
+        card_testing=round(0.35 * n), account_takeover=round(0.25 * n), atm_cashout=round(0.15 * n)
+    )
     sizes["cnp_high_value"] = n - sum(sizes.values())
     parts = []
     for pattern, m in sizes.items():
@@ -339,20 +371,42 @@ def _fraud(rng: np.random.Generator, cust: pd.DataFrame, n: int) -> pd.DataFrame
             dist = np.where(foreign, _km_abroad(rng, country), rng.lognormal(3.5, 1.3, m))
             new_dev = rng.random(m) < 0.35
             count = 1 + rng.poisson(2.2, m)
-        parts.append(pd.DataFrame(dict(
-            amount=np.asarray(amount, dtype=np.float64), hour=np.asarray(hour, dtype=np.int64),
-            day_of_week=day, merchant_category=cat, channel=channel, country=country,
-            card_present=channel != "online", new_device=np.asarray(new_dev, dtype=bool),
-            distance_from_home_km=dist, txn_count_24h=np.asarray(count, dtype=np.int64),
-            account_age_days=np.asarray(acct, dtype=np.int64), customer_age=age, is_fraud=1,
-            pattern=pattern,
-        )))
+        parts.append(
+            pd.DataFrame(
+                dict(
+                    amount=np.asarray(amount, dtype=np.float64),
+                    hour=np.asarray(hour, dtype=np.int64),
+                    day_of_week=day,
+                    merchant_category=cat,
+                    channel=channel,
+                    country=country,
+                    card_present=channel != "online",
+                    new_device=np.asarray(new_dev, dtype=bool),
+                    distance_from_home_km=dist,
+                    txn_count_24h=np.asarray(count, dtype=np.int64),
+                    account_age_days=np.asarray(acct, dtype=np.int64),
+                    customer_age=age,
+                    is_fraud=1,
+                    pattern=pattern,
+                )
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 
 COLUMNS = [
-    "amount", "hour", "day_of_week", "merchant_category", "channel", "country", "card_present",
-    "new_device", "distance_from_home_km", "txn_count_24h", "account_age_days", "customer_age",
+    "amount",
+    "hour",
+    "day_of_week",
+    "merchant_category",
+    "channel",
+    "country",
+    "card_present",
+    "new_device",
+    "distance_from_home_km",
+    "txn_count_24h",
+    "account_age_days",
+    "customer_age",
     "is_fraud",
 ]
 

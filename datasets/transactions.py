@@ -25,8 +25,18 @@ INT_COLUMNS = ("hour", "txn_count_24h", "account_age_days", "customer_age", "is_
 STR_COLUMNS = ("day_of_week", "merchant_category", "channel", "country")
 BOOL_COLUMNS = ("card_present", "new_device")
 COLUMNS = (
-    "amount", "hour", "day_of_week", "merchant_category", "channel", "country", "card_present",
-    "new_device", "distance_from_home_km", "txn_count_24h", "account_age_days", "customer_age",
+    "amount",
+    "hour",
+    "day_of_week",
+    "merchant_category",
+    "channel",
+    "country",
+    "card_present",
+    "new_device",
+    "distance_from_home_km",
+    "txn_count_24h",
+    "account_age_days",
+    "customer_age",
     "is_fraud",
 )
 

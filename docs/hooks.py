@@ -16,7 +16,9 @@ LINK = re.compile(r"\]\(\.\./benchmarks/README\.md(#[^)]*)?\)")
 
 
 def on_files(files, config):
-    files.append(File.generated(config, "benchmarks.md", content=BENCHMARKS.read_text(encoding="utf-8")))
+    files.append(
+        File.generated(config, "benchmarks.md", content=BENCHMARKS.read_text(encoding="utf-8"))
+    )
     return files
 
 

@@ -54,19 +54,39 @@ import numpy as np
 import pandas as pd
 
 from synthkit.errors import DataError, DataTypeError, SchemaError
-from synthkit.table_adapter import MAX_DECIMALS, MAX_LEVELS, MISSING_LEVEL, SKEW_FOR_LOG, TableAdapter
+from synthkit.table_adapter import (
+    MAX_DECIMALS,
+    MAX_LEVELS,
+    MISSING_LEVEL,
+    SKEW_FOR_LOG,
+    TableAdapter,
+)
 
-__all__ = ["MAX_DECIMALS", "MAX_LEVELS", "MAX_SPARSE_VALUES", "MISSING_LEVEL", "MISSING_POLICIES", "SKEW_FOR_LOG",
-           "ImageAdapter", "TableAdapter", "adapter_from_dict", "as_dense", "image_scale", "make_adapter"]
+__all__ = [
+    "MAX_DECIMALS",
+    "MAX_LEVELS",
+    "MAX_SPARSE_VALUES",
+    "MISSING_LEVEL",
+    "MISSING_POLICIES",
+    "SKEW_FOR_LOG",
+    "ImageAdapter",
+    "TableAdapter",
+    "adapter_from_dict",
+    "as_dense",
+    "image_scale",
+    "make_adapter",
+]
 
 MISSING_POLICIES = ("error", "impute", "drop", "model")
-MAX_SPARSE_VALUES = 2 ** 27  # a sparse input is densified up to this many values (1 GiB of float64)
+MAX_SPARSE_VALUES = 2**27  # a sparse input is densified up to this many values (1 GiB of float64)
 
 
 def make_adapter(X, missing: str = "error"):
     """A fitted-to-be adapter for X: TableAdapter for frames and 2-D arrays, ImageAdapter for images."""
     if missing not in MISSING_POLICIES:
-        raise DataError(f"missing={missing!r} is not a policy; choose one of {', '.join(MISSING_POLICIES)}")
+        raise DataError(
+            f"missing={missing!r} is not a policy; choose one of {', '.join(MISSING_POLICIES)}"
+        )
     if isinstance(X, pd.DataFrame):
         return TableAdapter(missing=missing)
     if isinstance(X, pd.Series):
@@ -78,12 +98,16 @@ def make_adapter(X, missing: str = "error"):
         return TableAdapter(missing=missing)
     if arr.ndim in (3, 4):
         return ImageAdapter(missing=missing)
-    raise DataError(f"expected a table (2-D) or images (3-D or 4-D), got an array of shape {arr.shape}")
+    raise DataError(
+        f"expected a table (2-D) or images (3-D or 4-D), got an array of shape {arr.shape}"
+    )
 
 
 def _one_dimensional(arr: np.ndarray) -> str:
-    return (f"expected a 2-D table, got a 1-D array of shape {arr.shape}; Reshape your data: "
-            "X.reshape(-1, 1) for one column, X.reshape(1, -1) for one row")
+    return (
+        f"expected a 2-D table, got a 1-D array of shape {arr.shape}; Reshape your data: "
+        "X.reshape(-1, 1) for one column, X.reshape(1, -1) for one row"
+    )
 
 
 def adapter_from_dict(d: dict):
@@ -123,28 +147,35 @@ def _densified(X) -> np.ndarray:
     shape = tuple(int(v) for v in X.shape)
     size = int(np.prod(shape, dtype=np.float64))
     if size > MAX_SPARSE_VALUES:
-        raise DataError(f"sparse input of shape {shape} is too large to densify ({size:,} values, at most "
-                        f"{MAX_SPARSE_VALUES:,}); select fewer columns (OneHotEncoder(max_categories=...)) "
-                        "or score fewer rows at a time")
+        raise DataError(
+            f"sparse input of shape {shape} is too large to densify ({size:,} values, at most "
+            f"{MAX_SPARSE_VALUES:,}); select fewer columns (OneHotEncoder(max_categories=...)) "
+            "or score fewer rows at a time"
+        )
     return np.asarray(X.toarray())
 
 
 def _numeric_array(arr: np.ndarray) -> np.ndarray:
     """A 2-D array as numbers: numeric and boolean arrays as they are, object arrays of numbers as float64."""
     if np.issubdtype(arr.dtype, np.complexfloating):
-        raise DataError(f"Complex data not supported: the array has dtype {arr.dtype}; "
-                        "split it into real and imaginary columns")
+        raise DataError(
+            f"Complex data not supported: the array has dtype {arr.dtype}; "
+            "split it into real and imaginary columns"
+        )
     if np.issubdtype(arr.dtype, np.number) or arr.dtype == bool:
         return arr
     if arr.dtype == object:
         try:
             return arr.astype(np.float64)
         except TypeError as exc:
-            raise DataTypeError(f"a 2-D array must hold numbers: {exc}; "
-                                "pass a DataFrame for mixed columns") from None
+            raise DataTypeError(
+                f"a 2-D array must hold numbers: {exc}; pass a DataFrame for mixed columns"
+            ) from None
         except ValueError:
             pass
-    raise DataError(f"a 2-D array must be numeric, got dtype {arr.dtype}; pass a DataFrame for mixed columns")
+    raise DataError(
+        f"a 2-D array must be numeric, got dtype {arr.dtype}; pass a DataFrame for mixed columns"
+    )
 
 
 def image_scale(arr: np.ndarray) -> float:
@@ -179,10 +210,14 @@ class ImageAdapter:
         if arr.shape[0] == 0:
             raise DataError("no images given; give at least one")
         self.squeeze = arr.ndim == 3
-        self.shape = tuple(int(v) for v in (arr.shape[1:] if arr.ndim == 4 else (*arr.shape[1:], 1)))
+        self.shape = tuple(
+            int(v) for v in (arr.shape[1:] if arr.ndim == 4 else (*arr.shape[1:], 1))
+        )
         if 0 in self.shape:
-            raise DataError(f"images of shape {tuple(arr.shape[1:])} hold no pixels; give images of height, width "
-                            "and channels of at least 1")
+            raise DataError(
+                f"images of shape {tuple(arr.shape[1:])} hold no pixels; give images of height, width "
+                "and channels of at least 1"
+            )
         self.dtype = str(arr.dtype)
         self.scale = image_scale(arr)
         self.transform(arr)
@@ -200,15 +235,22 @@ class ImageAdapter:
         if arr.ndim == 3:
             arr = arr[..., None]
         if arr.ndim != 4 or tuple(arr.shape[1:]) != tuple(self.shape):
-            raise SchemaError(f"the model expects images of shape {tuple(self.shape)}, got {tuple(_as_array(X).shape[1:])}")
+            raise SchemaError(
+                f"the model expects images of shape {tuple(self.shape)}, got {tuple(_as_array(X).shape[1:])}"
+            )
         if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
             raise DataError(f"images must be numeric, got dtype {arr.dtype}")
         out = arr.astype(np.float32)
         bad = ~np.isfinite(out).reshape(len(out), -1).all(axis=1)
         self.n_affected = int(bad.sum())
-        if bad.any() and self.missing in ("error", "model"):  # "model" learns missing values of tables only
-            raise DataError(f"{int(bad.sum())} images have missing or infinite pixels; clean them, "
-                            "or choose missing='impute' (pixels set to 0) or 'drop'")
+        if bad.any() and self.missing in (
+            "error",
+            "model",
+        ):  # "model" learns missing values of tables only
+            raise DataError(
+                f"{int(bad.sum())} images have missing or infinite pixels; clean them, "
+                "or choose missing='impute' (pixels set to 0) or 'drop'"
+            )
         out = out / np.float32(image_scale(arr))  # this input's scale, not the training data's
         out = np.clip(np.nan_to_num(out, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
         kept = ~bad if self.missing == "drop" else np.ones(len(out), dtype=bool)
@@ -223,12 +265,22 @@ class ImageAdapter:
             dtype, scale, squeeze = str(arr.dtype), image_scale(arr), arr.ndim == 3
         Z = np.clip(np.asarray(Z, dtype=np.float32), 0.0, 1.0)
         Z = Z * np.float32(scale)
-        Z = np.round(Z).astype(dtype) if np.issubdtype(np.dtype(dtype), np.integer) else Z.astype(dtype)
+        Z = (
+            np.round(Z).astype(dtype)
+            if np.issubdtype(np.dtype(dtype), np.integer)
+            else Z.astype(dtype)
+        )
         return Z[..., 0] if squeeze else Z
 
     def to_dict(self) -> dict:
-        return {"kind": "image", "missing": self.missing, "shape": list(self.shape),
-                "squeeze": self.squeeze, "dtype": self.dtype, "scale": self.scale}
+        return {
+            "kind": "image",
+            "missing": self.missing,
+            "shape": list(self.shape),
+            "squeeze": self.squeeze,
+            "dtype": self.dtype,
+            "scale": self.scale,
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> "ImageAdapter":

@@ -5,8 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from synthkit.detecting import (IMAGE_DETECTOR, TABLE_DETECTOR, DetectResult, class_mask, default_detector,
-                                progress_verbosity)
+from synthkit.detecting import (
+    IMAGE_DETECTOR,
+    TABLE_DETECTOR,
+    DetectResult,
+    class_mask,
+    default_detector,
+    progress_verbosity,
+)
 from synthkit.errors import DataError, PluginError
 from synthkit.io import as_data
 from synthkit.labels import label_index, label_mask, require_label_column
@@ -14,9 +20,25 @@ from synthkit.modeldir import model_for
 from synthkit.parameters import parameter_names
 from synthkit.registry import get_detector, get_generator, get_registry
 
-__all__ = ["get_detector", "get_generator", "load_model", "load_dataset", "default_detector", "detect", "run_detect",
-           "detect_streams", "augment", "run_augment", "as_data", "DetectResult", "TABLE_DETECTOR", "IMAGE_DETECTOR",
-           "model_for", "class_mask", "parameter_names"]
+__all__ = [
+    "get_detector",
+    "get_generator",
+    "load_model",
+    "load_dataset",
+    "default_detector",
+    "detect",
+    "run_detect",
+    "detect_streams",
+    "augment",
+    "run_augment",
+    "as_data",
+    "DetectResult",
+    "TABLE_DETECTOR",
+    "IMAGE_DETECTOR",
+    "model_for",
+    "class_mask",
+    "parameter_names",
+]
 
 
 def load_model(path):
@@ -36,10 +58,22 @@ def load_dataset(name: str, split: str | None = None):
 
 
 # -- detect ------------------------------------------------------------------------------------
-def detect(data, plugin: str | None = None, contamination: float | str | None = None, label_column: str | None = None,
-           seed: int | None = None, normal_class=None, model=None, positive_label=None, output=None,
-           chunksize: int | None = None, sample_rows: int | None = None, save_model=None, explain: int | None = None,
-           **params):
+def detect(
+    data,
+    plugin: str | None = None,
+    contamination: float | str | None = None,
+    label_column: str | None = None,
+    seed: int | None = None,
+    normal_class=None,
+    model=None,
+    positive_label=None,
+    output=None,
+    chunksize: int | None = None,
+    sample_rows: int | None = None,
+    save_model=None,
+    explain: int | None = None,
+    **params,
+):
     """Fit a detector on ``data`` and score every row: ``anomaly_score``, ``is_anomaly`` (and ``segment``).
 
     ``plugin`` names the detector; by default ``iforest`` for tables and ``autoencoder`` for
@@ -75,19 +109,47 @@ def detect(data, plugin: str | None = None, contamination: float | str | None = 
     plus ``rows_read``, ``seconds``, ``rows_per_second`` and, after a sample fit, ``sampled_rows``
     and ``sample_seed``). Without ``output`` the rows come back as a DataFrame, in memory.
     """
-    result = run_detect(data, plugin=plugin, contamination=contamination, label_column=label_column, seed=seed,
-                        normal_class=normal_class, model=model, positive_label=positive_label, output=output,
-                        chunksize=chunksize, sample_rows=sample_rows, save_model=save_model, keep_rows=True,
-                        explain=explain, **params)
+    result = run_detect(
+        data,
+        plugin=plugin,
+        contamination=contamination,
+        label_column=label_column,
+        seed=seed,
+        normal_class=normal_class,
+        model=model,
+        positive_label=positive_label,
+        output=output,
+        chunksize=chunksize,
+        sample_rows=sample_rows,
+        save_model=save_model,
+        keep_rows=True,
+        explain=explain,
+        **params,
+    )
     if result.frame is None:
         return result.summary
     result.frame.attrs["synthkit"] = result.summary
     return result.frame
 
 
-def run_detect(data, plugin=None, contamination=None, label_column=None, seed=None, normal_class=None, model=None,
-               progress: bool = False, positive_label=None, output=None, chunksize=None, sample_rows=None,
-               save_model=None, keep_rows: bool = False, explain: int | None = None, **params) -> DetectResult:
+def run_detect(
+    data,
+    plugin=None,
+    contamination=None,
+    label_column=None,
+    seed=None,
+    normal_class=None,
+    model=None,
+    progress: bool = False,
+    positive_label=None,
+    output=None,
+    chunksize=None,
+    sample_rows=None,
+    save_model=None,
+    keep_rows: bool = False,
+    explain: int | None = None,
+    **params,
+) -> DetectResult:
     """``detect`` returning a ``DetectResult`` (used by the CLI and the plots); ``progress`` shows
     Keras progress lines and, on a terminal, the bars of a streamed run. ``keep_rows``: the caller
     wants the scored rows back, so a file is streamed only when they go to ``output``."""
@@ -96,27 +158,68 @@ def run_detect(data, plugin=None, contamination=None, label_column=None, seed=No
     if output is not None:
         _check_detect_output(data, output)
     if (output is not None or not keep_rows) and detect_streams(
-            data, output, model=model, chunksize=chunksize, sample_rows=sample_rows, normal_class=normal_class):
-        return detecting.detect_streamed(data, model=model, plugin=plugin, contamination=contamination,
-                                         label_column=label_column, seed=seed, positive_label=positive_label,
-                                         output=output, chunksize=chunksize, sample_rows=sample_rows,
-                                         save_model=save_model, progress=progress, params=params, explain=explain)
-    return detecting.detect_in_memory(data, model=model, plugin=plugin, contamination=contamination,
-                                      label_column=label_column, seed=seed, normal_class=normal_class,
-                                      positive_label=positive_label, output=output, save_model=save_model,
-                                      progress=progress, params=params, explain=explain)
+        data,
+        output,
+        model=model,
+        chunksize=chunksize,
+        sample_rows=sample_rows,
+        normal_class=normal_class,
+    ):
+        return detecting.detect_streamed(
+            data,
+            model=model,
+            plugin=plugin,
+            contamination=contamination,
+            label_column=label_column,
+            seed=seed,
+            positive_label=positive_label,
+            output=output,
+            chunksize=chunksize,
+            sample_rows=sample_rows,
+            save_model=save_model,
+            progress=progress,
+            params=params,
+            explain=explain,
+        )
+    return detecting.detect_in_memory(
+        data,
+        model=model,
+        plugin=plugin,
+        contamination=contamination,
+        label_column=label_column,
+        seed=seed,
+        normal_class=normal_class,
+        positive_label=positive_label,
+        output=output,
+        save_model=save_model,
+        progress=progress,
+        params=params,
+        explain=explain,
+    )
 
 
-def detect_streams(data, output=None, model=None, chunksize=None, sample_rows=None, normal_class=None) -> bool:
+def detect_streams(
+    data, output=None, model=None, chunksize=None, sample_rows=None, normal_class=None
+) -> bool:
     """Whether ``detect`` streams ``data``: a CSV or Parquet file, an output that takes rows chunk by
     chunk (.csv, .csv.gz, .parquet or None), no ``normal_class``, and a ``model`` to score with, a
     ``chunksize`` or ``sample_rows``, or a file over ``streaming.SAMPLE_ABOVE_BYTES``."""
     from synthkit import streaming
 
-    if not (isinstance(data, str) or hasattr(data, "__fspath__")) or not streaming.is_streamable(data):
+    if not (isinstance(data, str) or hasattr(data, "__fspath__")) or not streaming.is_streamable(
+        data
+    ):
         return False
-    return (streaming.output_streamable(output) and normal_class is None
-            and (model is not None or chunksize is not None or sample_rows is not None or streaming.is_large(data)))
+    return (
+        streaming.output_streamable(output)
+        and normal_class is None
+        and (
+            model is not None
+            or chunksize is not None
+            or sample_rows is not None
+            or streaming.is_large(data)
+        )
+    )
 
 
 def _check_detect_output(data, output) -> None:
@@ -126,12 +229,24 @@ def _check_detect_output(data, output) -> None:
     from synthkit.io import check_output
 
     source = Path(str(data)) if isinstance(data, str) or hasattr(data, "__fspath__") else None
-    check_output(output, overwrite=True, inputs={source} if source is not None and source.exists() else None)
+    check_output(
+        output, overwrite=True, inputs={source} if source is not None and source.exists() else None
+    )
 
 
 # -- augment -----------------------------------------------------------------------------------
-def augment(data, plugin: str = "gan", n: int = 1000, label_column: str | None = None, label=None,
-            seed: int | None = None, model=None, filter: bool = False, filter_model=None, **params):
+def augment(
+    data,
+    plugin: str = "gan",
+    n: int = 1000,
+    label_column: str | None = None,
+    label=None,
+    seed: int | None = None,
+    model=None,
+    filter: bool = False,
+    filter_model=None,
+    **params,
+):
     """Fit a generator on ``data`` (or use ``model``) and return ``n`` synthetic rows or images.
 
     ``n`` is an integer from 1 to ``MAX_SAMPLES`` (10,000,000), checked before anything trains, as
@@ -149,8 +264,18 @@ def augment(data, plugin: str = "gan", n: int = 1000, label_column: str | None =
     training row; more are sampled, in up to 10 rounds, until ``n`` pass, else a ``DataError``.
     ``run_augment`` returns the filter's counts.
     """
-    return run_augment(data, plugin=plugin, n=n, label_column=label_column, label=label, seed=seed,
-                       model=model, filter=filter, filter_model=filter_model, **params)[0]
+    return run_augment(
+        data,
+        plugin=plugin,
+        n=n,
+        label_column=label_column,
+        label=label,
+        seed=seed,
+        model=model,
+        filter=filter,
+        filter_model=filter_model,
+        **params,
+    )[0]
 
 
 MAX_SAMPLES = 10_000_000  # the most rows or images one augment call makes
@@ -163,8 +288,19 @@ def check_n(n) -> int:
     return int(n)
 
 
-def run_augment(data, plugin="gan", n=1000, label_column=None, label=None, seed=None, model=None,
-                progress: bool = False, filter: bool = False, filter_model=None, **params):
+def run_augment(
+    data,
+    plugin="gan",
+    n=1000,
+    label_column=None,
+    label=None,
+    seed=None,
+    model=None,
+    progress: bool = False,
+    filter: bool = False,
+    filter_model=None,
+    **params,
+):
     """``augment`` returning ``(samples, labels or None, generator, filter report or None)`` (used by
     the CLI); the report is ``RowFilter.run``'s: generated, rejected_implausible, rejected_copies,
     rounds, threshold, distance_floor."""
@@ -178,12 +314,16 @@ def run_augment(data, plugin="gan", n=1000, label_column=None, label=None, seed=
         if label_column is not None:
             require_label_column(frame, label_column)
         if label_column is not None and label is None:
-            raise DataError(f"the generator is conditional on {label_column!r}: pass label (e.g. --label 1)")
+            raise DataError(
+                f"the generator is conditional on {label_column!r}: pass label (e.g. --label 1)"
+            )
         X = frame.drop(columns=[label_column]) if label_column else frame
         y = frame[label_column].to_numpy() if label_column else None
     else:
         if label_column is not None:
-            raise DataError("label_column applies to tables; image labels come from the dataset or the NPZ 'y' array")
+            raise DataError(
+                "label_column applies to tables; image labels come from the dataset or the NPZ 'y' array"
+            )
         X, y = loaded.images, loaded.labels
         if label is not None and y is None:
             raise DataError("label needs labelled images (a dataset, or an NPZ with a 'y' array)")
@@ -200,7 +340,9 @@ def run_augment(data, plugin="gan", n=1000, label_column=None, label=None, seed=
         if progress and "verbose" in names:
             params.setdefault("verbose", progress_verbosity())
         generator = get_generator(plugin, **params)
-    row_filter = _fitted_filter(filter, filter_model, X, y, label, seed, progress)  # before the generator trains
+    row_filter = _fitted_filter(
+        filter, filter_model, X, y, label, seed, progress
+    )  # before the generator trains
     if model is None:
         generator.fit(X, y)
     if label is not None and getattr(generator, "classes_", None) is not None:
@@ -212,8 +354,13 @@ def run_augment(data, plugin="gan", n=1000, label_column=None, label=None, seed=
         samples, report = row_filter.run(lambda k, s: generator.sample(k, y=label, seed=s), n, seed)
     labels = None if label is None else np.full(n, label)
     if loaded.is_table and label_column is not None:
-        samples.insert(list(loaded.frame.columns).index(label_column), label_column,
-                       pd.Series(labels, dtype=loaded.frame[label_column].dtype) if _castable(labels, loaded.frame[label_column].dtype) else labels)
+        samples.insert(
+            list(loaded.frame.columns).index(label_column),
+            label_column,
+            pd.Series(labels, dtype=loaded.frame[label_column].dtype)
+            if _castable(labels, loaded.frame[label_column].dtype)
+            else labels,
+        )
     return samples, labels, generator, report
 
 
@@ -236,7 +383,9 @@ def _match_label(label, classes, seen="seen in fit"):
     if i >= 0:
         c = list(classes)[i]
         return c.item() if isinstance(c, np.generic) else c
-    shown = ", ".join(map(str, list(classes)[:20])) + (f" ... ({len(classes)} in all)" if len(classes) > 20 else "")
+    shown = ", ".join(map(str, list(classes)[:20])) + (
+        f" ... ({len(classes)} in all)" if len(classes) > 20 else ""
+    )
     raise DataError(f"label {label!r} is not among the classes {seen}: {shown}")
 
 
@@ -262,14 +411,18 @@ def _check_matches_model(generator, X, loaded, label_column):
     made = ("a " if adapter.kind == "table" else "") + adapter.describe()
     if adapter.kind != ("table" if loaded.is_table else "image"):
         given = "a table" if loaded.is_table else f"images of shape {tuple(np.shape(X)[1:])}"
-        raise SchemaError(f"the model makes {made}, but INPUT {loaded.name} holds {given}; "
-                          "give the data the model was fitted on (or one like it)")
+        raise SchemaError(
+            f"the model makes {made}, but INPUT {loaded.name} holds {given}; "
+            "give the data the model was fitted on (or one like it)"
+        )
     if adapter.kind == "image":
         shape = tuple(np.shape(X)[1:])
         shape = shape if len(shape) == 3 else (*shape, 1)
         if tuple(shape) != tuple(adapter.shape):
-            raise SchemaError(f"the model makes {made}, but INPUT {loaded.name} holds images of shape "
-                              f"{tuple(np.shape(X)[1:])}")
+            raise SchemaError(
+                f"the model makes {made}, but INPUT {loaded.name} holds images of shape "
+                f"{tuple(np.shape(X)[1:])}"
+            )
         return X
     names = {str(c["name"]) for c in adapter.input_columns}
     known = loaded.label_column
@@ -280,11 +433,19 @@ def _check_matches_model(generator, X, loaded, label_column):
     except SchemaError as exc:
         extra = [str(c) for c in X.columns if str(c) not in names]
         hint = ""
-        if label_column is None and len(extra) == 1 and getattr(generator, "classes_", None) is not None:
-            hint = (f"; if {extra[0]!r} is the column the model is conditional on, give it as label_column "
-                    f"(--label-column {extra[0]})")
-        raise SchemaError(f"INPUT {loaded.name} does not match the saved model: "
-                          f"{str(exc).split(': ', 1)[-1]}{hint}") from None
+        if (
+            label_column is None
+            and len(extra) == 1
+            and getattr(generator, "classes_", None) is not None
+        ):
+            hint = (
+                f"; if {extra[0]!r} is the column the model is conditional on, give it as label_column "
+                f"(--label-column {extra[0]})"
+            )
+        raise SchemaError(
+            f"INPUT {loaded.name} does not match the saved model: "
+            f"{str(exc).split(': ', 1)[-1]}{hint}"
+        ) from None
     return X
 
 

@@ -23,8 +23,27 @@ import pyarrow.csv as pacsv
 from synthkit.errors import DataError, InputFileError, SchemaError
 
 #: pandas' default missing-value markers (``read_csv``'s ``na_values``), so both readers agree.
-NULL_VALUES = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
-               "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]
+NULL_VALUES = [
+    "",
+    "#N/A",
+    "#N/A N/A",
+    "#NA",
+    "-1.#IND",
+    "-1.#QNAN",
+    "-NaN",
+    "-nan",
+    "1.#IND",
+    "1.#QNAN",
+    "<NA>",
+    "N/A",
+    "NA",
+    "NULL",
+    "NaN",
+    "None",
+    "n/a",
+    "nan",
+    "null",
+]
 TRUE_VALUES, FALSE_VALUES = ["True", "TRUE", "true"], ["False", "FALSE", "false"]
 _SAMPLE_BYTES = 1 << 18
 _CONVERSION = re.compile(r"In CSV column #(\d+): (.*)")
@@ -34,8 +53,11 @@ def column_types(columns) -> dict:
     """The Arrow type to read each model column with, from the adapter's column descriptions: text
     dates, and text columns the model left out, as text."""
     kinds = {"categorical": pa.string(), "bool": pa.bool_(), "numeric": pa.float64()}
-    return {c["name"]: pa.string() if "date_format" in c or _left_out_text(c) else kinds[c["kind"]]
-            for c in columns if "missing_of" not in c and (c.get("kind") in kinds or _left_out_text(c))}
+    return {
+        c["name"]: pa.string() if "date_format" in c or _left_out_text(c) else kinds[c["kind"]]
+        for c in columns
+        if "missing_of" not in c and (c.get("kind") in kinds or _left_out_text(c))
+    }
 
 
 def _left_out_text(col: dict) -> bool:
@@ -47,7 +69,7 @@ def probe(path, gz: bool, chunksize: int) -> tuple[int, list]:
     """Bytes per CSV block and the header's column names (to name a column whose first block fails to
     convert). A block holds about half a chunk's rows, so a parse error names the start of its chunk
     or of the one before, and at most 1 MiB, so the reader's read-ahead stays small."""
-    with (gzip.open(path, "rb") if gz else open(path, "rb")) as f:
+    with gzip.open(path, "rb") if gz else open(path, "rb") as f:
         head = f.read(_SAMPLE_BYTES)
     lines = head.split(b"\n")
     rows = max(len(lines) - 1, 1)
@@ -60,10 +82,17 @@ def open_csv(stream, block: int, types: dict):
     """A streaming pyarrow CSV reader with pandas' missing markers, booleans and quoted line breaks,
     ``types`` for model columns."""
     return pacsv.open_csv(
-        stream, read_options=pacsv.ReadOptions(block_size=block),
+        stream,
+        read_options=pacsv.ReadOptions(block_size=block),
         parse_options=pacsv.ParseOptions(newlines_in_values=True),
-        convert_options=pacsv.ConvertOptions(column_types=types, null_values=NULL_VALUES, true_values=TRUE_VALUES,
-                                             false_values=FALSE_VALUES, strings_can_be_null=True))
+        convert_options=pacsv.ConvertOptions(
+            column_types=types,
+            null_values=NULL_VALUES,
+            true_values=TRUE_VALUES,
+            false_values=FALSE_VALUES,
+            strings_can_be_null=True,
+        ),
+    )
 
 
 def conversion_error(exc: Exception, names: list, types: dict, path, row: int):
@@ -76,12 +105,18 @@ def conversion_error(exc: Exception, names: list, types: dict, path, row: int):
     if name in types and "invalid value " in detail:
         value = detail.split("invalid value ", 1)[1]
         expected = {pa.string(): "categorical", pa.bool_(): "bool"}.get(types[name], "numeric")
-        return SchemaError(f"the data does not match the model's schema: column {name!r} holds {value}{where}, "
-                           f"expected {expected}; fix the value, or refit the model on data like this")
+        return SchemaError(
+            f"the data does not match the model's schema: column {name!r} holds {value}{where}, "
+            f"expected {expected}; fix the value, or refit the model on data like this"
+        )
     if name in types:
-        return InputFileError(f"cannot read {path}{where}: column {name!r}: {detail}; save the file as UTF-8 text")
-    return InputFileError(f"cannot read {path}{where}: column {name!r}: {detail}; a column outside the model "
-                          "takes its type from the first rows, so give it one type throughout")
+        return InputFileError(
+            f"cannot read {path}{where}: column {name!r}: {detail}; save the file as UTF-8 text"
+        )
+    return InputFileError(
+        f"cannot read {path}{where}: column {name!r}: {detail}; a column outside the model "
+        "takes its type from the first rows, so give it one type throughout"
+    )
 
 
 def rebatch(batches, chunksize: int):
@@ -104,10 +139,17 @@ def conform(table: pa.Table, columns) -> pa.Table:
     numeric columns to float64 (so every chunk of a file has one type per column); a column with no
     name is called ``Unnamed: i`` as pandas calls it (a CSV written with its index)."""
     if "" in table.column_names:
-        table = table.rename_columns([n or f"Unnamed: {i}" for i, n in enumerate(table.column_names)])
+        table = table.rename_columns(
+            [n or f"Unnamed: {i}" for i, n in enumerate(table.column_names)]
+        )
     names = table.column_names
     for col in columns:
-        if col.get("kind") != "numeric" or "missing_of" in col or "date_format" in col or names.count(col["name"]) != 1:
+        if (
+            col.get("kind") != "numeric"
+            or "missing_of" in col
+            or "date_format" in col
+            or names.count(col["name"]) != 1
+        ):
             continue
         i = names.index(col["name"])
         kind = table.schema.field(i).type
@@ -127,9 +169,12 @@ def scored_table(table: pa.Table, frame: pd.DataFrame, scored: pd.DataFrame) -> 
     ``table`` and ``frame`` are the same rows; where their columns do not line up one to one (a
     Parquet index, a score column already in the input), the frame with the scores is converted."""
     names = [str(c) for c in frame.columns]
-    aligned = (len(set(table.column_names)) == table.num_columns and len(set(names)) == len(names)
-               and not set(names) & set(map(str, scored.columns))
-               and [n for n in table.column_names if n in set(names)] == names)
+    aligned = (
+        len(set(table.column_names)) == table.num_columns
+        and len(set(names)) == len(names)
+        and not set(names) & set(map(str, scored.columns))
+        and [n for n in table.column_names if n in set(names)] == names
+    )
     if not aligned:
         whole = frame.copy()
         for name in scored.columns:
@@ -166,7 +211,10 @@ class CsvSink:
                 self.writer = None
         if self.writer is None:
             options = pacsv.WriteOptions(include_header=self.header, quoting_style="needed")
-            self.writer, self.writer_schema = pacsv.CSVWriter(self.stream, table.schema, write_options=options), table.schema
+            self.writer, self.writer_schema = (
+                pacsv.CSVWriter(self.stream, table.schema, write_options=options),
+                table.schema,
+            )
             self.header = False
         self.writer.write_table(table)
 
@@ -197,8 +245,10 @@ class ParquetSink:
             try:
                 table = table.cast(self.writer.schema)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError) as exc:
-                raise DataError(f"a column changes type between chunks ({str(exc).strip().splitlines()[0]}); "
-                                "write CSV output, or make the column's values consistent") from None
+                raise DataError(
+                    f"a column changes type between chunks ({str(exc).strip().splitlines()[0]}); "
+                    "write CSV output, or make the column's values consistent"
+                ) from None
         self.writer.write_table(table)
 
     def close(self) -> None:

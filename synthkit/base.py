@@ -12,8 +12,13 @@ import numbers
 import numpy as np
 
 from synthkit.errors import NotFittedError
-from synthkit.parameters import (check_annotated_types, check_missing_policy, check_parameter_constraints, check_seed,
-                                 parameter_names)
+from synthkit.parameters import (
+    check_annotated_types,
+    check_missing_policy,
+    check_parameter_constraints,
+    check_seed,
+    parameter_names,
+)
 
 PICKLE_FORMAT = 1  # version of the state __getstate__ writes
 
@@ -47,11 +52,19 @@ class FittedModel:
     def __getstate__(self) -> dict:
         from synthkit import __version__
 
-        params = {k: v for k, v in vars(self).items() if not k.startswith("_") and not k.endswith("_")}
-        state = {"synthkit_pickle": PICKLE_FORMAT, "synthkit_version": __version__, "params": params}
+        params = {
+            k: v for k, v in vars(self).items() if not k.startswith("_") and not k.endswith("_")
+        }
+        state = {
+            "synthkit_pickle": PICKLE_FORMAT,
+            "synthkit_version": __version__,
+            "params": params,
+        }
         if hasattr(self, "adapter_"):
             fitted = dict(self._get_state())
-            extra = {k: v for k, v in fitted_attributes(self).items() if k not in fitted and _plain(v)}
+            extra = {
+                k: v for k, v in fitted_attributes(self).items() if k not in fitted and _plain(v)
+            }
             state.update(schema=self.adapter_.to_dict(), fitted=fitted, extra=extra)
         return state
 
@@ -60,8 +73,10 @@ class FittedModel:
             self.__dict__.update(state)  # a pickle written before this format: a plain __dict__
             return
         if state["synthkit_pickle"] > PICKLE_FORMAT:
-            raise ValueError(f"this {type(self).__name__} was pickled by synthkit {state.get('synthkit_version')}, "
-                             "in a newer format than this synthkit reads; upgrade synthkit")
+            raise ValueError(
+                f"this {type(self).__name__} was pickled by synthkit {state.get('synthkit_version')}, "
+                "in a newer format than this synthkit reads; upgrade synthkit"
+            )
         self.__dict__.update(self._upgrade_params(state["params"]))
         if "schema" in state:
             from synthkit.adapters import adapter_from_dict
@@ -139,8 +154,11 @@ def check_is_fitted(model) -> None:
 def fitted_attributes(model) -> dict:
     """A model's public trailing-underscore attributes (scikit-learn's fitted state), less the adapter
     and what the base classes derive from it (``n_features_in_``, ``feature_names_in_``)."""
-    return {k: v for k, v in vars(model).items() if k.endswith("_") and not k.startswith("_")
-            and k not in ("adapter_", "feature_names_in_")}
+    return {
+        k: v
+        for k, v in vars(model).items()
+        if k.endswith("_") and not k.startswith("_") and k not in ("adapter_", "feature_names_in_")
+    }
 
 
 def network_weights(network, prefix: str) -> dict:
@@ -150,13 +168,17 @@ def network_weights(network, prefix: str) -> dict:
 
 def pop_weights(state: dict, prefix: str) -> list:
     """Take the entries ``network_weights`` wrote under ``prefix`` out of ``state``, in order."""
-    return [state.pop(f"{prefix}{i}") for i in range(sum(k.startswith(prefix) for k in list(state)))]
+    return [
+        state.pop(f"{prefix}{i}") for i in range(sum(k.startswith(prefix) for k in list(state)))
+    ]
 
 
 def restore_network(network, weights: list, what: str) -> None:
     """Set a rebuilt network's weights from saved arrays, refusing ones of another count or shape."""
     expected = network.get_weights()
-    if len(weights) != len(expected) or any(np.shape(w) != np.shape(e) for w, e in zip(weights, expected)):
+    if len(weights) != len(expected) or any(
+        np.shape(w) != np.shape(e) for w, e in zip(weights, expected)
+    ):
         raise ValueError(f"the saved {what} weights do not fit the network")
     network.set_weights(weights)
 
@@ -176,7 +198,11 @@ def _plain(value) -> bool:
 
 def finite_number(value) -> bool:
     """A real number (not a bool), finite."""
-    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)) and bool(np.isfinite(value))
+    return (
+        isinstance(value, numbers.Real)
+        and not isinstance(value, (bool, np.bool_))
+        and bool(np.isfinite(value))
+    )
 
 
 def bad_state(name: str, what: str):

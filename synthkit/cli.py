@@ -44,8 +44,8 @@ def interrupted(exc: KeyboardInterrupt) -> click.exceptions.Exit:
 
     what, number = "interrupted (Ctrl-C)", int(signal.SIGINT)
     reason = str(exc.args[0]) if exc.args else ""
-    if reason.startswith("signal ") and reason[len("signal "):].isdigit():
-        number = int(reason[len("signal "):])
+    if reason.startswith("signal ") and reason[len("signal ") :].isdigit():
+        number = int(reason[len("signal ") :])
         try:
             what = f"stopped by {signal.Signals(number).name}"
         except ValueError:
@@ -103,8 +103,12 @@ def quiet_tensorflow(verbose: bool = False) -> None:
 
 
 def verbose_option(f):
-    return click.option("--verbose", "-v", is_flag=True,
-                        help="Also show TensorFlow's own start-up lines, log messages and warnings (stderr).")(f)
+    return click.option(
+        "--verbose",
+        "-v",
+        is_flag=True,
+        help="Also show TensorFlow's own start-up lines, log messages and warnings (stderr).",
+    )(f)
 
 
 def progress_to_stderr():
@@ -115,7 +119,9 @@ def progress_to_stderr():
 
 def _check_stdout_output(output, what: str) -> None:
     if output == STDOUT and what != "table":
-        raise SynthkitError("-o - writes a table as CSV to standard output; images need an .npz file")
+        raise SynthkitError(
+            "-o - writes a table as CSV to standard output; images need an .npz file"
+        )
 
 
 @cli.command()
@@ -126,7 +132,9 @@ def plugins():
     registry = get_registry()
     registry.entries("detectors")  # runs the registration hooks
     for info in sorted(registry.infos.values(), key=lambda i: i.name):
-        origin = f"{info.package} {info.version}" if info.version else (info.package or "in-process")
+        origin = (
+            f"{info.package} {info.version}" if info.version else (info.package or "in-process")
+        )
         click.echo(f"{info.name} ({origin})")
         for kind, names in info.registered.items():
             if names:
@@ -146,28 +154,52 @@ def datasets():
 
     for name, (dataset, plugin) in sorted(get_registry().entries("datasets").items()):
         splits = dataset.splits()
-        click.echo(f"{name} ({dataset.kind}) splits: {', '.join(splits) if splits else 'none available'}")
+        click.echo(
+            f"{name} ({dataset.kind}) splits: {', '.join(splits) if splits else 'none available'}"
+        )
         if dataset.description:
             click.echo(f"  {dataset.description}")
         click.echo(f"  {dataset.location()}")
 
 
 def image_folder_options(f):
-    f = click.option("--skip-bad-files", is_flag=True,
-                     help="Image folders: leave out files that do not decode (listed on stderr).")(f)
-    return click.option("--image-size", nargs=2, type=click.IntRange(min=1), metavar="H W",
-                        help="Image folders: resize every image to H x W pixels (default: the most common size).")(f)
+    f = click.option(
+        "--skip-bad-files",
+        is_flag=True,
+        help="Image folders: leave out files that do not decode (listed on stderr).",
+    )(f)
+    return click.option(
+        "--image-size",
+        nargs=2,
+        type=click.IntRange(min=1),
+        metavar="H W",
+        help="Image folders: resize every image to H x W pixels (default: the most common size).",
+    )(f)
 
 
 def check_folder_options(image_size, skip_bad_files, *loaded) -> None:
     """Refuse --image-size / --skip-bad-files when no input is a folder of images."""
-    if (image_size or skip_bad_files) and not any(getattr(d, "paths", None) is not None for d in loaded):
-        raise SynthkitError("--image-size and --skip-bad-files apply to a folder of images; no input is one")
+    if (image_size or skip_bad_files) and not any(
+        getattr(d, "paths", None) is not None for d in loaded
+    ):
+        raise SynthkitError(
+            "--image-size and --skip-bad-files apply to a folder of images; no input is one"
+        )
 
 
 def _model_options(f):
-    f = click.option("--model", "model_dir", type=click.Path(), help="Use a saved model directory instead of fitting.")(f)
-    f = click.option("--save-model", "save_dir", type=click.Path(), help="Save the fitted model to this directory.")(f)
+    f = click.option(
+        "--model",
+        "model_dir",
+        type=click.Path(),
+        help="Use a saved model directory instead of fitting.",
+    )(f)
+    f = click.option(
+        "--save-model",
+        "save_dir",
+        type=click.Path(),
+        help="Save the fitted model to this directory.",
+    )(f)
     return f
 
 
@@ -178,32 +210,86 @@ def _summary_stream(to_stderr: bool):
 
 @cli.command()
 @click.argument("input")
-@click.option("--plugin", "-p", default="gan", show_default=True, help="Generator to use (see `synthkit plugins`).")
-@click.option("-n", "n", type=int, required=True, help="Number of synthetic rows or images (1 to 10,000,000).")
-@click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="A generator parameter; repeat for more.")
+@click.option(
+    "--plugin",
+    "-p",
+    default="gan",
+    show_default=True,
+    help="Generator to use (see `synthkit plugins`).",
+)
+@click.option(
+    "-n", "n", type=int, required=True, help="Number of synthetic rows or images (1 to 10,000,000)."
+)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A generator parameter; repeat for more.",
+)
 @click.option("--label-column", help="Tables: the column to condition on.")
 @click.option("--label", help="The class every synthetic row or image should have.")
-@click.option("-o", "--output", type=click.Path(), help="Write the samples here (.csv, .parquet or .npz; "
-                                                        "images: DIR/ for PNGs; tables: - for CSV on stdout).")
-@click.option("--overwrite", is_flag=True, help="Replace outputs that exist (-o, --grid, a --save-model directory).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(),
+    help="Write the samples here (.csv, .parquet or .npz; "
+    "images: DIR/ for PNGs; tables: - for CSV on stdout).",
+)
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace outputs that exist (-o, --grid, a --save-model directory).",
+)
 @click.option("--grid", type=click.Path(), help="Images: write a PNG grid of samples.")
 @click.option("--seed", type=SEED, help="Random seed, for repeatable fitting and sampling.")
-@click.option("--filter", "filter_rows", is_flag=True, help="Keep only samples a detector fitted on the real rows "
-              "of the class finds plausible and that are not near copies of training rows; sample more until N pass.")
-@click.option("--filter-model", type=click.Path(), help="The detector model directory --filter scores with "
-                                                        "(implies --filter).")
+@click.option(
+    "--filter",
+    "filter_rows",
+    is_flag=True,
+    help="Keep only samples a detector fitted on the real rows "
+    "of the class finds plausible and that are not near copies of training rows; sample more until N pass.",
+)
+@click.option(
+    "--filter-model",
+    type=click.Path(),
+    help="The detector model directory --filter scores with (implies --filter).",
+)
 @_model_options
 @image_folder_options
 @verbose_option
-def augment(input, plugin, n, params, label_column, label, output, overwrite, grid, seed, filter_rows, filter_model,
-            save_dir, model_dir, image_size, skip_bad_files, verbose):
+def augment(
+    input,
+    plugin,
+    n,
+    params,
+    label_column,
+    label,
+    output,
+    overwrite,
+    grid,
+    seed,
+    filter_rows,
+    filter_model,
+    save_dir,
+    model_dir,
+    image_size,
+    skip_bad_files,
+    verbose,
+):
     """Make N synthetic rows or images like INPUT (a file, a folder of PNG/JPEG images, or a dataset name).
 
     -o - writes synthetic rows as CSV to stdout (and the summary to stderr).
     """
     from synthkit.api import check_n
     from synthkit.image_folders import check_image_folder_output, is_folder_output
-    from synthkit.io import check_distinct, check_output, check_output_dir, read_input, removed_on_failure
+    from synthkit.io import (
+        check_distinct,
+        check_output,
+        check_output_dir,
+        read_input,
+        removed_on_failure,
+    )
     from synthkit.registry import get_registry
 
     quiet_tensorflow(verbose)
@@ -211,9 +297,14 @@ def augment(input, plugin, n, params, label_column, label, output, overwrite, gr
     check_n(n)
     if save_dir and model_dir:
         raise SynthkitError("give either --save-model or --model, not both")
-    if model_dir and click.get_current_context().get_parameter_source("plugin") != ParameterSource.DEFAULT:
-        raise SynthkitError(f"--plugin {plugin} sets up a new fit; --model {model_dir} is used as saved, with its "
-                            "own generator: leave out --plugin")
+    if (
+        model_dir
+        and click.get_current_context().get_parameter_source("plugin") != ParameterSource.DEFAULT
+    ):
+        raise SynthkitError(
+            f"--plugin {plugin} sets up a new fit; --model {model_dir} is used as saved, with its "
+            "own generator: leave out --plugin"
+        )
     if not model_dir:
         get_registry().get("generators", plugin)  # fail fast, naming what is installed
     inputs: set = set()
@@ -226,8 +317,10 @@ def augment(input, plugin, n, params, label_column, label, output, overwrite, gr
         check_image_folder_output(output, overwrite, inputs=inputs)
     elif output:
         if not data.is_table and not str(output).lower().endswith(".npz"):
-            raise SynthkitError("images are written as .npz (arrays x and y) or as PNGs into a folder "
-                                "(-o DIR/); use --grid for a picture")
+            raise SynthkitError(
+                "images are written as .npz (arrays x and y) or as PNGs into a folder "
+                "(-o DIR/); use --grid for a picture"
+            )
         check_output(output, overwrite, inputs=inputs)
     if grid:
         if data.is_table:
@@ -242,8 +335,18 @@ def augment(input, plugin, n, params, label_column, label, output, overwrite, gr
         # outputs go last; a failure leaves none
         started = time.perf_counter()
         samples, labels, generator, report = run_augment(
-            data, plugin=plugin, n=n, label_column=label_column, label=label, seed=seed, model=model_dir,
-            progress=True, filter=filter_rows, filter_model=filter_model, **params)
+            data,
+            plugin=plugin,
+            n=n,
+            label_column=label_column,
+            label=label,
+            seed=seed,
+            model=model_dir,
+            progress=True,
+            filter=filter_rows,
+            filter_model=filter_model,
+            **params,
+        )
         elapsed = time.perf_counter() - started
         if save_dir:
             generator.save(save_dir)
@@ -268,7 +371,9 @@ def augment(input, plugin, n, params, label_column, label, output, overwrite, gr
                 click.echo(f"wrote {path}")
         if save_dir:
             click.echo(f"saved model to {save_dir}")
-    for line in getattr(generator.adapter_, "notes", []):  # what the table adapter did to the columns
+    for line in getattr(
+        generator.adapter_, "notes", []
+    ):  # what the table adapter did to the columns
         click.echo(f"note: {line}", err=True)
 
 
@@ -295,22 +400,53 @@ def _write_samples(samples, labels, output) -> None:
 @cli.command()
 @click.argument("real")
 @click.argument("synthetic")
-@click.option("--label-column", default=None, help="Tables: a two-valued label column (per-label similarity and "
-                                                   "GBM utility).")
-@click.option("--positive-label", default=None, metavar="VALUE",
-              help="The --label-column value GBM utility scores as positive (default: the yes value of a "
-                   "yes/no pair, else the rarer value in REAL).")
-@click.option("--holdout", default=None, help="Real rows or images the generator did not see (default: 20% of REAL for "
-                                              "tables; no memorisation check for images).")
-@click.option("--seed", type=SEED, default=0, show_default=True,
-              help="Seed of the holdout split, of the real-vs-real reference draw and of the measures.")
-@click.option("--features", "features_from", default=None, metavar="DATASET",
-              help="Images: measure with this dataset's feature model (e.g. mnist) (default: REAL's own "
-                   "dataset's; for a file or folder, one trained on REAL).")
+@click.option(
+    "--label-column",
+    default=None,
+    help="Tables: a two-valued label column (per-label similarity and GBM utility).",
+)
+@click.option(
+    "--positive-label",
+    default=None,
+    metavar="VALUE",
+    help="The --label-column value GBM utility scores as positive (default: the yes value of a "
+    "yes/no pair, else the rarer value in REAL).",
+)
+@click.option(
+    "--holdout",
+    default=None,
+    help="Real rows or images the generator did not see (default: 20% of REAL for "
+    "tables; no memorisation check for images).",
+)
+@click.option(
+    "--seed",
+    type=SEED,
+    default=0,
+    show_default=True,
+    help="Seed of the holdout split, of the real-vs-real reference draw and of the measures.",
+)
+@click.option(
+    "--features",
+    "features_from",
+    default=None,
+    metavar="DATASET",
+    help="Images: measure with this dataset's feature model (e.g. mnist) (default: REAL's own "
+    "dataset's; for a file or folder, one trained on REAL).",
+)
 @image_folder_options
 @verbose_option
-def evaluate(real, synthetic, label_column, positive_label, holdout, seed, features_from, image_size, skip_bad_files,
-             verbose):
+def evaluate(
+    real,
+    synthetic,
+    label_column,
+    positive_label,
+    holdout,
+    seed,
+    features_from,
+    image_size,
+    skip_bad_files,
+    verbose,
+):
     """Quality of a SYNTHETIC set against REAL data (each a file or a dataset name).
 
     Images: the features come from REAL's dataset (such as mnist:test) or the dataset --features
@@ -328,28 +464,46 @@ def evaluate(real, synthetic, label_column, positive_label, holdout, seed, featu
     real_d, synth_d = read_input(real, **folder_options), read_input(synthetic, **folder_options)
     hold_d = read_input(holdout, **folder_options) if holdout else None
     check_folder_options(image_size, skip_bad_files, real_d, synth_d, hold_d)
-    if real_d.is_table != synth_d.is_table or (hold_d is not None and hold_d.is_table != real_d.is_table):
+    if real_d.is_table != synth_d.is_table or (
+        hold_d is not None and hold_d.is_table != real_d.is_table
+    ):
         raise DataError("REAL and SYNTHETIC must both be tables or both be images")
     if real_d.is_table:
         if positive_label is not None and label_column is None:
-            raise DataError("--positive-label names a class of --label-column; give --label-column too")
-        report = evaluation.table_report(real_d.frame, synth_d.frame, label_column=label_column,
-                                         holdout=None if hold_d is None else hold_d.frame, seed=seed,
-                                         positive_label=positive_label)
+            raise DataError(
+                "--positive-label names a class of --label-column; give --label-column too"
+            )
+        report = evaluation.table_report(
+            real_d.frame,
+            synth_d.frame,
+            label_column=label_column,
+            holdout=None if hold_d is None else hold_d.frame,
+            seed=seed,
+            positive_label=positive_label,
+        )
         rows = evaluation.table_report_rows(report)
     else:
         if label_column is not None or positive_label is not None:
-            raise DataError("--label-column applies to tables; image labels come from a folder's subfolders or an NPZ's 'y' array")
-        report = evaluation.image_report(real_d.images, synth_d.images, labels=synth_d.labels,
-                                         train=real_d.images if hold_d is not None else None,
-                                         holdout=None if hold_d is None else hold_d.images,
-                                         real_labels=real_d.labels, seed=seed,
-                                         features=features_from or (None if Path(real).exists() else real))
+            raise DataError(
+                "--label-column applies to tables; image labels come from a folder's subfolders or an NPZ's 'y' array"
+            )
+        report = evaluation.image_report(
+            real_d.images,
+            synth_d.images,
+            labels=synth_d.labels,
+            train=real_d.images if hold_d is not None else None,
+            holdout=None if hold_d is None else hold_d.images,
+            real_labels=real_d.labels,
+            seed=seed,
+            features=features_from or (None if Path(real).exists() else real),
+        )
         rows = evaluation.image_report_rows(report)
     click.echo(evaluation.format_table([("measure", "value")] + rows))
 
 
-if __name__ != "__main__":  # run as python -m synthkit.cli, the block at the end imports this module anew
+if (
+    __name__ != "__main__"
+):  # run as python -m synthkit.cli, the block at the end imports this module anew
     from synthkit.cli_detect import detect  # it uses the helpers above
 
     cli.add_command(detect)
@@ -365,6 +519,8 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    from synthkit.cli import main as imported_main  # python -m synthkit.cli: the group cli_detect registered on
+    from synthkit.cli import (
+        main as imported_main,
+    )  # python -m synthkit.cli: the group cli_detect registered on
 
     imported_main(sys.argv[1:])

@@ -11,9 +11,21 @@ import time
 
 import click
 
-from synthkit.cli import (SEED, STDOUT, _check_stdout_output, _model_options, _summary_stream, check_folder_options,
-                          image_folder_options, parse_params, progress_to_stderr, quiet_tensorflow, verbose_option)
+from synthkit.cli import (
+    SEED,
+    STDOUT,
+    _check_stdout_output,
+    _model_options,
+    _summary_stream,
+    check_folder_options,
+    image_folder_options,
+    parse_params,
+    progress_to_stderr,
+    quiet_tensorflow,
+    verbose_option,
+)
 from synthkit.errors import SynthkitError
+
 
 class ContaminationType(click.ParamType):
     """--contamination: a share in (0, 0.5] as a number, or the word auto."""
@@ -31,46 +43,122 @@ class ContaminationType(click.ParamType):
 
 @click.command()
 @click.argument("input")
-@click.option("--plugin", "-p", default=None,
-              help="Detector to use (see `synthkit plugins`); default: iforest for tables, autoencoder for images.")
-@click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
-              help="A detector parameter; repeat for more. With --model only missing=model|error|impute|drop.")
-@click.option("--contamination", type=ContaminationType(), metavar="SHARE|auto",
-              help="Expected share of anomalies, which sets the threshold, or auto: a threshold from the "
-                   "training scores alone (median + 1.5 MADs). Default: the detector's own (auto for iforest, "
-                   "0.1 for the others).")
-@click.option("--explain", type=click.IntRange(min=1), metavar="K",
-              help="Add reason_1..K to flagged rows: the K columns with the largest part of the score (tables).")
-@click.option("--label-column", help="A two-valued label column (1/0, Y/N, yes/no, true/false, >50K/<=50K, ...) "
-                                     "kept out of the features and used to report ROC-AUC.")
-@click.option("--positive-label", metavar="VALUE",
-              help="The --label-column value that marks an anomaly (default: the yes value of a yes/no "
-                   "pair such as 1/0 or Y/N, else the rarer value).")
-@click.option("--normal-class", help="Images: fit on this class only and score all (other classes = anomalies).")
-@click.option("-o", "--output", type=click.Path(), help="Write rows with scores here (.csv, .parquet, .npz; "
-                                                        "- for CSV on stdout).")
-@click.option("--overwrite", is_flag=True,
-              help="Replace outputs that exist (-o, a --save-model directory, the plots in --plot).")
-@click.option("--plot", "plot_dir", type=click.Path(), help="Write diagnostic plots (PNG) to this folder.")
+@click.option(
+    "--plugin",
+    "-p",
+    default=None,
+    help="Detector to use (see `synthkit plugins`); default: iforest for tables, autoencoder for images.",
+)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A detector parameter; repeat for more. With --model only missing=model|error|impute|drop.",
+)
+@click.option(
+    "--contamination",
+    type=ContaminationType(),
+    metavar="SHARE|auto",
+    help="Expected share of anomalies, which sets the threshold, or auto: a threshold from the "
+    "training scores alone (median + 1.5 MADs). Default: the detector's own (auto for iforest, "
+    "0.1 for the others).",
+)
+@click.option(
+    "--explain",
+    type=click.IntRange(min=1),
+    metavar="K",
+    help="Add reason_1..K to flagged rows: the K columns with the largest part of the score (tables).",
+)
+@click.option(
+    "--label-column",
+    help="A two-valued label column (1/0, Y/N, yes/no, true/false, >50K/<=50K, ...) "
+    "kept out of the features and used to report ROC-AUC.",
+)
+@click.option(
+    "--positive-label",
+    metavar="VALUE",
+    help="The --label-column value that marks an anomaly (default: the yes value of a yes/no "
+    "pair such as 1/0 or Y/N, else the rarer value).",
+)
+@click.option(
+    "--normal-class",
+    help="Images: fit on this class only and score all (other classes = anomalies).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(),
+    help="Write rows with scores here (.csv, .parquet, .npz; - for CSV on stdout).",
+)
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace outputs that exist (-o, a --save-model directory, the plots in --plot).",
+)
+@click.option(
+    "--plot", "plot_dir", type=click.Path(), help="Write diagnostic plots (PNG) to this folder."
+)
 @click.option("--seed", type=SEED, help="Random seed, for a repeatable fit (and fitting sample).")
-@click.option("--chunksize", type=click.IntRange(min=1), metavar="ROWS",
-              help="Stream a CSV/Parquet INPUT in chunks of this many rows (default 100000 when streaming).")
-@click.option("--sample-rows", type=click.IntRange(min=1), metavar="ROWS",
-              help="Fit on a seeded random sample of this many rows of a CSV/Parquet INPUT, then stream "
-                   "the scoring (automatic, 500000 rows, for files over 256 MiB).")
-@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
-              help="dask: score INPUT (a glob or folder of CSV/Parquet parts) on a Dask cluster into the folder "
-                   "-o OUT_DIR, one Parquet part per input file, then _SUCCESS.")
-@click.option("--scheduler", metavar="tcp://HOST:PORT", help="--engine dask: use this running Dask scheduler "
-                                                             "(default: start a local cluster).")
-@click.option("--workers", type=click.IntRange(min=1), metavar="N",
-              help="--engine dask: worker processes of the local cluster (default: one per core).")
+@click.option(
+    "--chunksize",
+    type=click.IntRange(min=1),
+    metavar="ROWS",
+    help="Stream a CSV/Parquet INPUT in chunks of this many rows (default 100000 when streaming).",
+)
+@click.option(
+    "--sample-rows",
+    type=click.IntRange(min=1),
+    metavar="ROWS",
+    help="Fit on a seeded random sample of this many rows of a CSV/Parquet INPUT, then stream "
+    "the scoring (automatic, 500000 rows, for files over 256 MiB).",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="dask: score INPUT (a glob or folder of CSV/Parquet parts) on a Dask cluster into the folder "
+    "-o OUT_DIR, one Parquet part per input file, then _SUCCESS.",
+)
+@click.option(
+    "--scheduler",
+    metavar="tcp://HOST:PORT",
+    help="--engine dask: use this running Dask scheduler (default: start a local cluster).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="--engine dask: worker processes of the local cluster (default: one per core).",
+)
 @_model_options
 @image_folder_options
 @verbose_option
-def detect(input, plugin, params, contamination, explain, label_column, positive_label, normal_class, output,
-           overwrite, plot_dir, seed, chunksize, sample_rows, engine, scheduler, workers, save_dir, model_dir,
-           image_size, skip_bad_files, verbose):
+def detect(
+    input,
+    plugin,
+    params,
+    contamination,
+    explain,
+    label_column,
+    positive_label,
+    normal_class,
+    output,
+    overwrite,
+    plot_dir,
+    seed,
+    chunksize,
+    sample_rows,
+    engine,
+    scheduler,
+    workers,
+    save_dir,
+    model_dir,
+    image_size,
+    skip_bad_files,
+    verbose,
+):
     """Score INPUT (a CSV, Parquet, NPZ or IDX file, a folder of PNG/JPEG images, or a dataset name such as
     transactions or mnist:test).
 
@@ -82,17 +170,41 @@ def detect(input, plugin, params, contamination, explain, label_column, positive
     """
     from synthkit.api import detect_streams, run_detect
     from synthkit.modeldir import model_for
-    from synthkit.io import check_distinct, check_output, check_output_dir, read_input, removed_on_failure
+    from synthkit.io import (
+        check_distinct,
+        check_output,
+        check_output_dir,
+        read_input,
+        removed_on_failure,
+    )
 
     quiet_tensorflow(verbose)
     params = parse_params(params)
     if engine == "dask":
-        return _detect_dask(input, model_dir, output, overwrite, scheduler, workers, label_column, explain,
-                            plugin=plugin, params=params, contamination=contamination, seed=seed,
-                            sample_rows=sample_rows, save_dir=save_dir,
-                            local_only={"--positive-label": positive_label, "--normal-class": normal_class,
-                                        "--plot": plot_dir, "--chunksize": chunksize, "--image-size": image_size,
-                                        "--skip-bad-files": skip_bad_files or None})
+        return _detect_dask(
+            input,
+            model_dir,
+            output,
+            overwrite,
+            scheduler,
+            workers,
+            label_column,
+            explain,
+            plugin=plugin,
+            params=params,
+            contamination=contamination,
+            seed=seed,
+            sample_rows=sample_rows,
+            save_dir=save_dir,
+            local_only={
+                "--positive-label": positive_label,
+                "--normal-class": normal_class,
+                "--plot": plot_dir,
+                "--chunksize": chunksize,
+                "--image-size": image_size,
+                "--skip-bad-files": skip_bad_files or None,
+            },
+        )
     if scheduler or workers:
         raise SynthkitError("--scheduler and --workers are for --engine dask")
     if save_dir and model_dir:
@@ -101,18 +213,34 @@ def detect(input, plugin, params, contamination, explain, label_column, positive
     if model_dir:
         missing = params.pop("missing", None)
         if params or contamination is not None:
-            raise SynthkitError("--param and --contamination set up a new fit; a --model is used as saved "
-                                "(only --param missing=model|error|impute|drop applies to it)")
+            raise SynthkitError(
+                "--param and --contamination set up a new fit; a --model is used as saved "
+                "(only --param missing=model|error|impute|drop applies to it)"
+            )
         if plugin:
-            raise SynthkitError(f"--plugin {plugin} sets up a new fit; --model {model_dir} is used as saved, with "
-                                "its own detector: leave out --plugin")
+            raise SynthkitError(
+                f"--plugin {plugin} sets up a new fit; --model {model_dir} is used as saved, with "
+                "its own detector: leave out --plugin"
+            )
     to_stdout = output == STDOUT
     if to_stdout and (chunksize or sample_rows):
-        raise SynthkitError("-o - writes to standard output in one piece; --chunksize and --sample-rows stream "
-                            "to a file: give -o FILE.csv")
+        raise SynthkitError(
+            "-o - writes to standard output in one piece; --chunksize and --sample-rows stream "
+            "to a file: give -o FILE.csv"
+        )
     # the API streams a file by its rule; --plot and -o - need the scored rows, so they read it whole
-    streamed = not plot_dir and not to_stdout and detect_streams(
-        input, output, model=model_dir, chunksize=chunksize, sample_rows=sample_rows, normal_class=normal_class)
+    streamed = (
+        not plot_dir
+        and not to_stdout
+        and detect_streams(
+            input,
+            output,
+            model=model_dir,
+            chunksize=chunksize,
+            sample_rows=sample_rows,
+            normal_class=normal_class,
+        )
+    )
     inputs: set = set()
     if streamed:
         inputs.add(os.path.realpath(input))
@@ -136,7 +264,9 @@ def detect(input, plugin, params, contamination, explain, label_column, positive
         model = model_for(model_dir, "detector", "detect")
         if missing is not None:
             _set_missing(model, missing)
-    if explain:  # more reasons than columns: refused before anything fits (reason_columns checks it again)
+    if (
+        explain
+    ):  # more reasons than columns: refused before anything fits (reason_columns checks it again)
         from synthkit.explaining import check_reasons
 
         if model is not None and getattr(model.adapter_, "kind", None) == "table":
@@ -144,13 +274,29 @@ def detect(input, plugin, params, contamination, explain, label_column, positive
         elif model is None and not streamed and data.is_table:
             check_reasons(explain, len([c for c in data.frame.columns if c != label_column]))
     plot_time = None
-    with removed_on_failure(None if to_stdout else output, save_dir, plot_dir), progress_to_stderr():
+    with (
+        removed_on_failure(None if to_stdout else output, save_dir, plot_dir),
+        progress_to_stderr(),
+    ):
         # the model is saved, then OUT written, then the plots drawn; a failure leaves none of them
         started = time.perf_counter()
-        result = run_detect(data, plugin=plugin, contamination=contamination, label_column=label_column, seed=seed,
-                            normal_class=normal_class, model=model, positive_label=positive_label,
-                            output=None if to_stdout else output, chunksize=chunksize, sample_rows=sample_rows,
-                            save_model=save_dir, progress=True, explain=explain, **params)
+        result = run_detect(
+            data,
+            plugin=plugin,
+            contamination=contamination,
+            label_column=label_column,
+            seed=seed,
+            normal_class=normal_class,
+            model=model,
+            positive_label=positive_label,
+            output=None if to_stdout else output,
+            chunksize=chunksize,
+            sample_rows=sample_rows,
+            save_model=save_dir,
+            progress=True,
+            explain=explain,
+            **params,
+        )
         if plot_dir:  # counted in the printed time: t-SNE alone can take most of a run
             from synthkit.plots import detection_plots
 
@@ -164,20 +310,41 @@ def detect(input, plugin, params, contamination, explain, label_column, positive
     with _summary_stream(to_stdout):
         if plot_dir:
             click.echo(f"plots: {', '.join(written)}")
-        _print_detect_summary(result.summary, elapsed, None if to_stdout else output, save_dir, plot_time)
+        _print_detect_summary(
+            result.summary, elapsed, None if to_stdout else output, save_dir, plot_time
+        )
 
 
-def _detect_dask(input, model_dir, output, overwrite, scheduler, workers, label_column, explain, plugin, params,
-                 contamination, seed, sample_rows, save_dir, local_only) -> None:
+def _detect_dask(
+    input,
+    model_dir,
+    output,
+    overwrite,
+    scheduler,
+    workers,
+    label_column,
+    explain,
+    plugin,
+    params,
+    contamination,
+    seed,
+    sample_rows,
+    save_dir,
+    local_only,
+) -> None:
     """--engine dask: score the parts of INPUT on a Dask cluster (a local one unless --scheduler) into -o OUT_DIR."""
     given = [name for name, value in local_only.items() if value is not None]
     if given:
-        raise SynthkitError(f"{given[0]} is not available with --engine dask; leave it out or use --engine local")
+        raise SynthkitError(
+            f"{given[0]} is not available with --engine dask; leave it out or use --engine local"
+        )
     if not output or output == STDOUT:
         raise SynthkitError("--engine dask writes a folder of Parquet parts: give -o OUT_DIR")
     if model_dir and (params or contamination is not None or plugin or save_dir or sample_rows):
-        raise SynthkitError("--plugin, --param, --contamination, --save-model and --sample-rows set up a fit; "
-                            "with --model the saved model is used as it is")
+        raise SynthkitError(
+            "--plugin, --param, --contamination, --save-model and --sample-rows set up a fit; "
+            "with --model the saved model is used as it is"
+        )
     from synthkit import dask as sdask
     from synthkit.io import check_output_dir, removed_on_failure
 
@@ -204,14 +371,18 @@ def _detect_dask(input, model_dir, output, overwrite, scheduler, workers, label_
                 model.save(save_dir)
                 model = save_dir
         ddf = sdask.read_input(input, model)
-        summary = sdask.score_to_parquet(ddf, model, output, overwrite=overwrite, exclude=exclude, explain=explain)
+        summary = sdask.score_to_parquet(
+            ddf, model, output, overwrite=overwrite, exclude=exclude, explain=explain
+        )
     elapsed = time.perf_counter() - started
     if fitted_on is not None:
         click.echo(f"fitted on {fitted_on} sampled rows (seed {0 if seed is None else seed})")
     share = summary["flagged"] / summary["rows"] if summary["rows"] else 0.0
-    click.echo(f"rows: {summary['rows']}  flagged: {summary['flagged']} ({share:.1%})  threshold: "
-               f"{summary['threshold']:.6g}  parts: {summary['parts']}  time: {elapsed:.1f}s  "
-               f"({summary['rows'] / elapsed if elapsed > 0 else float('nan'):,.0f} rows/s)")
+    click.echo(
+        f"rows: {summary['rows']}  flagged: {summary['flagged']} ({share:.1%})  threshold: "
+        f"{summary['threshold']:.6g}  parts: {summary['parts']}  time: {elapsed:.1f}s  "
+        f"({summary['rows'] / elapsed if elapsed > 0 else float('nan'):,.0f} rows/s)"
+    )
     click.echo(f"wrote {output}")
     if save_dir:
         click.echo(f"saved model to {save_dir}")
@@ -229,14 +400,25 @@ def _dask_client(scheduler, workers):
     try:
         if scheduler:
             if workers:
-                raise SynthkitError("--workers sizes a local cluster; a --scheduler has its own workers")
+                raise SynthkitError(
+                    "--workers sizes a local cluster; a --scheduler has its own workers"
+                )
             try:
                 stack.enter_context(Client(scheduler, timeout=10))
             except (OSError, TimeoutError, ValueError) as exc:
-                raise SynthkitError(f"cannot reach the Dask scheduler at {scheduler} ({exc}); is it running?") from None
+                raise SynthkitError(
+                    f"cannot reach the Dask scheduler at {scheduler} ({exc}); is it running?"
+                ) from None
         else:
-            cluster = stack.enter_context(LocalCluster(n_workers=workers, processes=True, host="127.0.0.1",
-                                                       dashboard_address=":0", silence_logs=40))
+            cluster = stack.enter_context(
+                LocalCluster(
+                    n_workers=workers,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=":0",
+                    silence_logs=40,
+                )
+            )
             stack.enter_context(Client(cluster))
     except BaseException:
         stack.close()
@@ -249,28 +431,38 @@ def _set_missing(model, missing) -> None:
     from synthkit.detector import MISSING_POLICIES
 
     if missing not in MISSING_POLICIES:
-        raise SynthkitError(f"missing={missing!r} is not a detector's policy; choose one of {', '.join(MISSING_POLICIES)}")
+        raise SynthkitError(
+            f"missing={missing!r} is not a detector's policy; choose one of {', '.join(MISSING_POLICIES)}"
+        )
     if "missing" in model.get_params(deep=False):
         model.set_params(missing=missing)
     model.adapter_.missing = missing
 
 
-AUTO_SHARE_CAVEAT = ("the flagged share is estimated from the scores alone: where anomalies are rare (under a few "
-                     "percent) it can be several times too many; rank by anomaly_score, or give --contamination")
+AUTO_SHARE_CAVEAT = (
+    "the flagged share is estimated from the scores alone: where anomalies are rare (under a few "
+    "percent) it can be several times too many; rank by anomaly_score, or give --contamination"
+)
 
 
-def _print_detect_summary(s: dict, elapsed: float, output, save_dir, plot_time: float | None = None) -> None:
+def _print_detect_summary(
+    s: dict, elapsed: float, output, save_dir, plot_time: float | None = None
+) -> None:
     """The summary lines of a detect run (stdout, or stderr with -o -)."""
     if "sampled_rows" in s:
         click.echo(f"fitted on {s['sampled_rows']} sampled rows (seed {s['sample_seed']})")
     share = s["flagged"] / s["rows"] if s["rows"] else 0.0
     rate = s.get("rows_per_second")
-    speed = f"  ({rate:,.0f} rows/s)" if rate and rate == rate else ""  # streamed runs only; NaN != NaN
+    speed = (
+        f"  ({rate:,.0f} rows/s)" if rate and rate == rate else ""
+    )  # streamed runs only; NaN != NaN
     plots = f" (plots: {plot_time:.1f}s)" if plot_time is not None else ""
     method = s.get("threshold_method", "quantile")
     rule = f" (auto: {method})" if method != "quantile" else ""
-    click.echo(f"rows: {s['rows']}  flagged: {s['flagged']} ({share:.1%})  threshold: {s['threshold']:.6g}{rule}  "
-               f"time: {elapsed:.1f}s{plots}{speed}")
+    click.echo(
+        f"rows: {s['rows']}  flagged: {s['flagged']} ({share:.1%})  threshold: {s['threshold']:.6g}{rule}  "
+        f"time: {elapsed:.1f}s{plots}{speed}"
+    )
     if method != "quantile":
         click.echo(AUTO_SHARE_CAVEAT)
     if s.get("rows_dropped"):
@@ -282,8 +474,10 @@ def _print_detect_summary(s: dict, elapsed: float, output, save_dir, plot_time: 
 
         click.echo(describe_labels(s))
     if "roc_auc" in s:
-        click.echo(f"ROC-AUC: {s['roc_auc']:.4f}  average precision: {s['average_precision']:.4f}  "
-                   f"precision@k: {s['precision_at_k']:.4f}")
+        click.echo(
+            f"ROC-AUC: {s['roc_auc']:.4f}  average precision: {s['average_precision']:.4f}  "
+            f"precision@k: {s['precision_at_k']:.4f}"
+        )
     if output:
         click.echo(f"wrote {output}")
     if save_dir:

@@ -33,8 +33,10 @@ def _import_dask():
         import dask
         import dask.dataframe as dd
     except ImportError:
-        raise SynthkitError('scoring on Dask needs dask: pip install "synthkit[dask]" '
-                            '(or pip install "dask[dataframe,distributed]")') from None
+        raise SynthkitError(
+            'scoring on Dask needs dask: pip install "synthkit[dask]" '
+            '(or pip install "dask[dataframe,distributed]")'
+        ) from None
     return dask, dd
 
 
@@ -68,15 +70,21 @@ def _load(ref):
         try:
             detector = model_for(ref, "detector", "scoring")
         except SynthkitError as exc:
-            raise type(exc)(f"{exc} (read on host {socket.gethostname()}, pid {os.getpid()}); every Dask "
-                            "worker needs the model directory at the same path") from None
+            raise type(exc)(
+                f"{exc} (read on host {socket.gethostname()}, pid {os.getpid()}); every Dask "
+                "worker needs the model directory at the same path"
+            ) from None
         if getattr(detector.adapter_, "kind", "table") != "table":
-            raise DataError(f"the model was fitted on {detector.adapter_.describe()}; Dask scores tables only")
+            raise DataError(
+                f"the model was fitted on {detector.adapter_.describe()}; Dask scores tables only"
+            )
         if key:
             for old in [k for k in _MODELS if k[0] == ref]:
                 del _MODELS[old]  # a re-saved directory replaces its old model
             while len(_MODELS) >= 4:
-                del _MODELS[next(iter(_MODELS))]  # at most four models per process, the oldest out first
+                del _MODELS[
+                    next(iter(_MODELS))
+                ]  # at most four models per process, the oldest out first
             _MODELS[key] = detector
     return detector
 
@@ -89,7 +97,9 @@ def _score_part(part: pd.DataFrame, ref, exclude: tuple, explain) -> pd.DataFram
     chunk = streaming.normalise_chunk(part.copy(), detector.adapter_)
     missing = [c for c in exclude if c not in chunk.columns]
     if missing:
-        raise DataError(f"column {missing[0]!r} is not in the data; columns: {', '.join(map(str, chunk.columns))}")
+        raise DataError(
+            f"column {missing[0]!r} is not in the data; columns: {', '.join(map(str, chunk.columns))}"
+        )
     features = chunk.drop(columns=list(exclude)) if exclude else chunk
     if not len(chunk):
         return _empty_scored(chunk, detector, explain)
@@ -123,10 +133,14 @@ def detect(ddf, model, exclude=(), explain: int | None = None):
     exclude = tuple([exclude] if isinstance(exclude, str) else exclude)
     absent = [c for c in exclude if c not in ddf.columns]
     if absent:
-        raise DataError(f"column {absent[0]!r} is not in the data; columns: {', '.join(map(str, ddf.columns))}")
+        raise DataError(
+            f"column {absent[0]!r} is not in the data; columns: {', '.join(map(str, ddf.columns))}"
+        )
     from synthkit import streaming
 
-    meta = _empty_scored(streaming.normalise_chunk(ddf._meta.copy(), detector.adapter_), detector, explain)
+    meta = _empty_scored(
+        streaming.normalise_chunk(ddf._meta.copy(), detector.adapter_), detector, explain
+    )
     carried = ref if isinstance(ref, str) else dask.delayed(ref, pure=True)
     return ddf.map_partitions(_score_part, carried, exclude, explain, meta=meta)
 
@@ -139,14 +153,19 @@ def input_files(pattern) -> list[str]:
     text = os.fspath(pattern)
     if os.path.isdir(text):
         suffixes = streaming.CSV_SUFFIXES + streaming.PARQUET_SUFFIXES
-        files = [os.path.join(text, n) for n in os.listdir(text)
-                 if n.lower().endswith(suffixes) and not n.startswith((".", "_"))]
+        files = [
+            os.path.join(text, n)
+            for n in os.listdir(text)
+            if n.lower().endswith(suffixes) and not n.startswith((".", "_"))
+        ]
     else:
         files = _glob.glob(text)
     files = sorted(f for f in files if os.path.isfile(f))
     if not files:
-        raise InputFileError(f"no CSV or Parquet files match {text}; give a glob such as 'data/*.parquet' "
-                             "or a folder of parts")
+        raise InputFileError(
+            f"no CSV or Parquet files match {text}; give a glob such as 'data/*.parquet' "
+            "or a folder of parts"
+        )
     kinds = {f.lower().endswith(streaming.PARQUET_SUFFIXES) for f in files}
     if len(kinds) > 1:
         raise InputFileError(f"{text} matches both CSV and Parquet files; give a glob for one kind")
@@ -190,15 +209,21 @@ def sample_rows(ddf, n: int, seed: int | None = 0) -> pd.DataFrame:
     dask, _ = _import_dask()
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise DataError(f"the sample size must be a positive number of rows, got {n!r}")
-    picks = [dask.delayed(_bottom_keys)(p, int(n), 0 if seed is None else int(seed), i)
-             for i, p in enumerate(ddf.to_delayed())]
+    picks = [
+        dask.delayed(_bottom_keys)(p, int(n), 0 if seed is None else int(seed), i)
+        for i, p in enumerate(ddf.to_delayed())
+    ]
     picked = [p for p in dask.compute(*picks) if len(p)]
     if not picked:
         raise DataError("the input has no rows to fit on")
     rows = pd.concat(picked)
     if len(rows) > n:
         rows = rows.iloc[np.argpartition(rows["__key"].to_numpy(), n - 1)[:n]]
-    return rows.sort_values(["__part", "__row"]).drop(columns=["__key", "__part", "__row"]).reset_index(drop=True)
+    return (
+        rows.sort_values(["__part", "__row"])
+        .drop(columns=["__key", "__part", "__row"])
+        .reset_index(drop=True)
+    )
 
 
 def _bottom_keys(part: pd.DataFrame, n: int, seed: int, i: int) -> pd.DataFrame:
@@ -234,7 +259,9 @@ def _write_part(frame: pd.DataFrame, out_dir: str, i: int) -> tuple[int, int]:
 
 def _ours(name: str) -> bool:
     """Whether ``name`` is a file ``score_to_parquet`` writes (a part, _SUCCESS, or their temporaries)."""
-    return name in (SUCCESS, f".{SUCCESS}.tmp") or (name.startswith(("part-", ".part-")) and ".parquet" in name)
+    return name in (SUCCESS, f".{SUCCESS}.tmp") or (
+        name.startswith(("part-", ".part-")) and ".parquet" in name
+    )
 
 
 def check_out_dir(out_dir, overwrite: bool = False) -> Path:
@@ -244,15 +271,26 @@ def check_out_dir(out_dir, overwrite: bool = False) -> Path:
         if not out.is_dir():
             raise OutputFileError(f"{out} is a file; give a folder for the Parquet parts")
         if not overwrite:
-            raise OutputFileError(f"{out} exists; pass --overwrite (overwrite=True) or choose another folder")
+            raise OutputFileError(
+                f"{out} exists; pass --overwrite (overwrite=True) or choose another folder"
+            )
         foreign = sorted(n for n in os.listdir(out) if not _ours(n))
         if foreign:
-            raise OutputFileError(f"{out} holds {foreign[0]!r}, which is not a scored part; choose another folder")
+            raise OutputFileError(
+                f"{out} holds {foreign[0]!r}, which is not a scored part; choose another folder"
+            )
     return out
 
 
-def score_to_parquet(ddf, model, out_dir, overwrite: bool = False, exclude=(), explain: int | None = None,
-                     progress: bool | None = None) -> dict:
+def score_to_parquet(
+    ddf,
+    model,
+    out_dir,
+    overwrite: bool = False,
+    exclude=(),
+    explain: int | None = None,
+    progress: bool | None = None,
+) -> dict:
     """Score ``ddf`` with ``model`` (see ``detect``) into ``out_dir``: ``part-00000.parquet`` .. one per
     partition, then ``_SUCCESS`` (JSON: rows, flagged, parts). A failed run leaves no ``_SUCCESS``
     and removes the parts it wrote. Returns the summary (rows, flagged, parts, seconds, rows_per_second).
@@ -274,7 +312,12 @@ def score_to_parquet(ddf, model, out_dir, overwrite: bool = False, exclude=(), e
     try:
         counts = _compute(writes, progress)
         rows, flagged = sum(c[0] for c in counts), sum(c[1] for c in counts)
-        summary = {"rows": rows, "flagged": flagged, "parts": len(counts), "threshold": float(detector.threshold_)}
+        summary = {
+            "rows": rows,
+            "flagged": flagged,
+            "parts": len(counts),
+            "threshold": float(detector.threshold_),
+        }
         tmp = out / f".{SUCCESS}.tmp"
         tmp.write_text(json.dumps(summary, sort_keys=True))
         os.replace(tmp, out / SUCCESS)
@@ -332,15 +375,20 @@ def _load_generator(ref):
             _GENERATORS.clear()  # one generator per process is kept: shards of one run share it
             _GENERATORS[key] = model_for(ref, "generator", "augment")
         except SynthkitError as exc:
-            raise type(exc)(f"{exc} (read on host {socket.gethostname()}, pid {os.getpid()}); every Dask "
-                            "worker needs the model directory at the same path") from None
+            raise type(exc)(
+                f"{exc} (read on host {socket.gethostname()}, pid {os.getpid()}); every Dask "
+                "worker needs the model directory at the same path"
+            ) from None
     return _GENERATORS[key]
 
 
 def shard_plan(n: int, shards: int, seed: int | None) -> list[tuple[int, int]]:
     """(rows, seed) per shard: ``n`` split as evenly as possible, seeds spawned from ``seed``."""
     sizes = [len(part) for part in np.array_split(np.arange(n), shards)]
-    seeds = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(0 if seed is None else seed).spawn(shards)]
+    seeds = [
+        int(s.generate_state(1)[0])
+        for s in np.random.SeedSequence(0 if seed is None else seed).spawn(shards)
+    ]
     return [(size, s) for size, s in zip(sizes, seeds) if size]
 
 
@@ -352,7 +400,9 @@ def _sample_shard(ref, size: int, shard_seed: int, label, label_column) -> pd.Da
     return frame
 
 
-def augment(model, n: int, shards: int | None = None, seed: int | None = 0, label=None, label_column=None):
+def augment(
+    model, n: int, shards: int | None = None, seed: int | None = 0, label=None, label_column=None
+):
     """``n`` synthetic rows of a fitted table generator, drawn in seeded shards on the workers.
 
     A lazy Dask DataFrame with one partition per shard. ``model`` is a model directory (each worker
@@ -380,12 +430,18 @@ def augment(model, n: int, shards: int | None = None, seed: int | None = 0, labe
         label = _match_label(label, generator.classes_)
     if shards is None:
         shards = _workers()
-    if isinstance(shards, bool) or not isinstance(shards, (int, np.integer)) or not 1 <= shards <= n:
+    if (
+        isinstance(shards, bool)
+        or not isinstance(shards, (int, np.integer))
+        or not 1 <= shards <= n
+    ):
         raise DataError(f"shards must be a whole number from 1 to n ({n}), got {shards!r}")
     meta = _sample_shard(generator, 1, 0, label, label_column).iloc[:0]
     carried = ref if isinstance(ref, str) else dask.delayed(ref, pure=True)
-    parts = [dask.delayed(_sample_shard, pure=True)(carried, size, s, label, label_column)
-             for size, s in shard_plan(n, int(shards), seed)]
+    parts = [
+        dask.delayed(_sample_shard, pure=True)(carried, size, s, label, label_column)
+        for size, s in shard_plan(n, int(shards), seed)
+    ]
     return dd.from_delayed(parts, meta=meta, verify_meta=False)
 
 

@@ -45,7 +45,9 @@ class DetectResult:
     frame: pd.DataFrame | None
     detector: object
     summary: dict = field(default_factory=dict)
-    truth: np.ndarray | None = None  # 0/1 per row of ``frame`` (1 = anomaly class) when labels are known
+    truth: np.ndarray | None = (
+        None  # 0/1 per row of ``frame`` (1 = anomaly class) when labels are known
+    )
 
 
 def progress_verbosity() -> int:
@@ -61,26 +63,44 @@ def class_mask(labels, normal_class) -> np.ndarray:
     labels = np.asarray(labels)
     mask = label_mask(labels, normal_class)
     if not mask.any():
-        raise DataError(f"no rows of normal class {normal_class!r}; classes present: "
-                        f"{', '.join(map(str, np.unique(labels)[:20]))}")
+        raise DataError(
+            f"no rows of normal class {normal_class!r}; classes present: "
+            f"{', '.join(map(str, np.unique(labels)[:20]))}"
+        )
     return mask
 
 
-def detect_in_memory(data, model=None, plugin=None, contamination=None, label_column=None, seed=None,
-                     normal_class=None, positive_label=None, output=None, save_model=None, progress: bool = False,
-                     params: dict | None = None, explain: int | None = None) -> DetectResult:
+def detect_in_memory(
+    data,
+    model=None,
+    plugin=None,
+    contamination=None,
+    label_column=None,
+    seed=None,
+    normal_class=None,
+    positive_label=None,
+    output=None,
+    save_model=None,
+    progress: bool = False,
+    params: dict | None = None,
+    explain: int | None = None,
+) -> DetectResult:
     """Fit a detector on ``data`` (unless ``model`` is given) and score all of it, held in memory."""
     from synthkit.evaluation.detection import detection_report, label_summary
 
     loaded = as_data(data)
     if explain and not loaded.is_table:
-        raise DataError("reasons name a table's columns; images have none: leave out --explain (explain=)")
+        raise DataError(
+            "reasons name a table's columns; images have none: leave out --explain (explain=)"
+        )
     features, out, truth, labels = detect_frames(loaded, label_column, normal_class, positive_label)
     scores = None
     if model is not None:
         detector = model_for(model, "detector", "detect")
     else:
-        detector = new_detector(plugin or default_detector(loaded), contamination, seed, progress, params)
+        detector = new_detector(
+            plugin or default_detector(loaded), contamination, seed, progress, params
+        )
         if normal_class is None:
             detector.fit(features)
             scores = training_scores(detector, features)  # the rows scored are the rows fitted
@@ -92,12 +112,20 @@ def detect_in_memory(data, model=None, plugin=None, contamination=None, label_co
     if dropped:
         out = out[~missing].reset_index(drop=True)
         truth = None if truth is None else truth[~missing]
-    summary = {"rows": int(len(out)), "flagged": int(out["is_anomaly"].sum()),
-               "threshold": float(detector.threshold_), **threshold_summary(detector), "rows_dropped": dropped,
-               "rows_imputed": rows_imputed(detector), "table_notes": table_notes(detector)}
+    summary = {
+        "rows": int(len(out)),
+        "flagged": int(out["is_anomaly"].sum()),
+        "threshold": float(detector.threshold_),
+        **threshold_summary(detector),
+        "rows_dropped": dropped,
+        "rows_imputed": rows_imputed(detector),
+        "table_notes": table_notes(detector),
+    }
     summary["flagged_share"] = summary["flagged"] / summary["rows"] if summary["rows"] else 0.0
     if normal_class is not None:
-        summary["normal_class"] = normal_class  # the rest are the anomalies (plots read it from attrs)
+        summary["normal_class"] = (
+            normal_class  # the rest are the anomalies (plots read it from attrs)
+        )
     if labels is not None:
         summary.update(label_summary(*labels, truth))
     if truth is not None:
@@ -111,9 +139,22 @@ def detect_in_memory(data, model=None, plugin=None, contamination=None, label_co
     return DetectResult(out, detector, summary, truth)
 
 
-def detect_streamed(path, model=None, plugin=None, contamination=None, label_column=None, seed=None,
-                    positive_label=None, output=None, chunksize=None, sample_rows=None, save_model=None,
-                    progress: bool = False, params: dict | None = None, explain: int | None = None) -> DetectResult:
+def detect_streamed(
+    path,
+    model=None,
+    plugin=None,
+    contamination=None,
+    label_column=None,
+    seed=None,
+    positive_label=None,
+    output=None,
+    chunksize=None,
+    sample_rows=None,
+    save_model=None,
+    progress: bool = False,
+    params: dict | None = None,
+    explain: int | None = None,
+) -> DetectResult:
     """Score the CSV or Parquet file ``path`` chunk by chunk, fitting first on a sample of it unless
     ``model`` is given; the result has no frame (the rows went to ``output``)."""
     from synthkit.scoring import score_file
@@ -123,22 +164,45 @@ def detect_streamed(path, model=None, plugin=None, contamination=None, label_col
     if model is not None:
         detector = model_for(model, "detector", "detect")
     else:
-        detector, rows = _fit_on_sample(path, plugin or TABLE_DETECTOR, contamination, label_column, seed,
-                                        chunksize, sample_rows, progress, params)
+        detector, rows = _fit_on_sample(
+            path,
+            plugin or TABLE_DETECTOR,
+            contamination,
+            label_column,
+            seed,
+            chunksize,
+            sample_rows,
+            progress,
+            params,
+        )
         sampled = {"sampled_rows": rows, "sample_seed": 0 if seed is None else seed}
     if save_model is not None:
         detector.save(save_model)
-    summary = score_file(path, detector, output, chunksize=chunksize, label_column=label_column,
-                         progress=bars, positive_label=positive_label, explain=explain)
+    summary = score_file(
+        path,
+        detector,
+        output,
+        chunksize=chunksize,
+        label_column=label_column,
+        progress=bars,
+        positive_label=positive_label,
+        explain=explain,
+    )
     share = {"flagged_share": summary["flagged"] / summary["rows"] if summary.get("rows") else 0.0}
     notes = {"table_notes": table_notes(detector)}
-    return DetectResult(None, detector, {**sampled, **threshold_summary(detector), **share, **summary, **notes})
+    return DetectResult(
+        None, detector, {**sampled, **threshold_summary(detector), **share, **summary, **notes}
+    )
 
 
 def rows_imputed(detector) -> int:
     """Rows of the last data encoded whose missing values were filled in ("impute") or flagged ("model")."""
     adapter = detector.adapter_
-    return int(adapter.n_affected) if getattr(adapter, "missing", "error") in ("impute", "model") else 0
+    return (
+        int(adapter.n_affected)
+        if getattr(adapter, "missing", "error") in ("impute", "model")
+        else 0
+    )
 
 
 def table_notes(model) -> list[str]:
@@ -152,21 +216,27 @@ def threshold_summary(detector) -> dict:
     return {"threshold_method": getattr(detector, "threshold_method_", "quantile")}
 
 
-def _fit_on_sample(path, plugin, contamination, label_column, seed, chunksize, sample_rows, progress, params):
+def _fit_on_sample(
+    path, plugin, contamination, label_column, seed, chunksize, sample_rows, progress, params
+):
     """(a detector fitted on a seeded sample of ``sample_rows`` rows of ``path``, the rows it was fitted on).
 
     The sample's labels are left out and not used: ``score_file`` reads them all."""
     from synthkit import streaming
 
     n = streaming.DEFAULT_SAMPLE_ROWS if sample_rows is None else sample_rows
-    frame = streaming.sample_rows(path, n, seed=seed, chunksize=chunksize, progress=None if progress else False)
+    frame = streaming.sample_rows(
+        path, n, seed=seed, chunksize=chunksize, progress=None if progress else False
+    )
     if label_column is not None:
         require_label_column(frame, label_column)
         frame = frame.drop(columns=[label_column])
     return new_detector(plugin, contamination, seed, progress, params).fit(frame), len(frame)
 
 
-def new_detector(plugin: str, contamination=None, seed=None, progress: bool = False, params: dict | None = None):
+def new_detector(
+    plugin: str, contamination=None, seed=None, progress: bool = False, params: dict | None = None
+):
     """An unfitted detector for a detect run: ``params``, plus ``contamination`` and ``seed`` when given
     (``seed`` where the plugin takes one) and, with ``progress``, Keras progress lines."""
     from synthkit.parameters import parameter_names
@@ -189,18 +259,24 @@ def detect_frames(loaded, label_column, normal_class, positive_label=None):
 
     if loaded.is_table:
         frame = loaded.frame
-        label_column = label_column or (loaded.label_column if loaded.label_column in frame.columns else None)
+        label_column = label_column or (
+            loaded.label_column if loaded.label_column in frame.columns else None
+        )
         if normal_class is not None:
             raise DataError("normal_class applies to labelled images; for tables use label_column")
         if label_column is None:
             if positive_label is not None:
-                raise DataError("positive_label names the anomaly class of a label column; give label_column too")
+                raise DataError(
+                    "positive_label names the anomaly class of a label column; give label_column too"
+                )
             return frame, frame.copy(), None, None
         require_label_column(frame, label_column)
         truth, positive = binary_labels(frame[label_column], positive_label, name=label_column)
         return frame.drop(columns=[label_column]), frame.copy(), truth, (label_column, positive)
     if positive_label is not None:
-        raise DataError("positive_label applies to a table's label column; for images use normal_class")
+        raise DataError(
+            "positive_label applies to a table's label column; for images use normal_class"
+        )
     images = loaded.images
     paths = getattr(loaded, "paths", None)
     out = pd.DataFrame({"path": paths} if paths is not None else {"index": np.arange(len(images))})
@@ -208,9 +284,13 @@ def detect_frames(loaded, label_column, normal_class, positive_label=None):
     if loaded.labels is not None:
         out["label"] = loaded.labels
     if label_column is not None:
-        raise DataError("label_column applies to tables; image labels come from the dataset or the NPZ 'y' array")
+        raise DataError(
+            "label_column applies to tables; image labels come from the dataset or the NPZ 'y' array"
+        )
     if normal_class is not None:
         if loaded.labels is None:
-            raise DataError("normal_class needs labelled images (a dataset, or an NPZ with a 'y' array)")
+            raise DataError(
+                "normal_class needs labelled images (a dataset, or an NPZ with a 'y' array)"
+            )
         truth = (~class_mask(loaded.labels, normal_class)).astype(int)
     return images, out, truth, None

@@ -44,7 +44,12 @@ from synthkit.parameters import Interval, Options
 
 DEFAULT_CONTAMINATION = 0.1
 CONTAMINATION = [Interval(float, 0, 0.5, closed="right"), Options(("auto",))]
-MISSING_POLICIES = ("model", "error", "impute", "drop")  # a detector's; "model" the built-in detectors' default
+MISSING_POLICIES = (
+    "model",
+    "error",
+    "impute",
+    "drop",
+)  # a detector's; "model" the built-in detectors' default
 
 
 class BaseDetector(FittedModel, BaseEstimator):
@@ -60,7 +65,10 @@ class BaseDetector(FittedModel, BaseEstimator):
         """Every detector's parameter table holds ``contamination`` (a number or "auto"), so that its
         ``float`` annotation does not refuse "auto"."""
         super().__init_subclass__(**kwargs)
-        cls._parameter_constraints = {"contamination": CONTAMINATION, **getattr(cls, "_parameter_constraints", {})}
+        cls._parameter_constraints = {
+            "contamination": CONTAMINATION,
+            **getattr(cls, "_parameter_constraints", {}),
+        }
 
     def __init__(self, contamination: float = DEFAULT_CONTAMINATION):
         self.contamination = contamination
@@ -85,7 +93,9 @@ class BaseDetector(FittedModel, BaseEstimator):
         self._contamination()
         X = as_dense(X)
         adapter = make_adapter(X, missing=getattr(self, "missing", "error"))
-        self._validate_params(adapter.kind)  # every parameter, before the data is encoded or anything trains
+        self._validate_params(
+            adapter.kind
+        )  # every parameter, before the data is encoded or anything trains
         adapter.fit(X)
         Xa, _ = adapter.transform(X, owner=type(self).__name__)
         if len(Xa) == 0:
@@ -140,7 +150,9 @@ class BaseDetector(FittedModel, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True  # densified, up to synthkit.adapters.MAX_SPARSE_VALUES values
-        tags.input_tags.allow_nan = getattr(self, "missing", "error") != "error"  # gaps are data, imputed or dropped
+        tags.input_tags.allow_nan = (
+            getattr(self, "missing", "error") != "error"
+        )  # gaps are data, imputed or dropped
         return tags
 
     def _validate_params(self, data_kind: str) -> None:
@@ -148,8 +160,10 @@ class BaseDetector(FittedModel, BaseEstimator):
         self._contamination()
         super()._validate_params(data_kind)
         if getattr(self, "missing", "error") not in MISSING_POLICIES:
-            raise PluginError(f"missing={self.missing!r} is not a detector's policy; choose one of "
-                              f"{', '.join(MISSING_POLICIES)}")
+            raise PluginError(
+                f"missing={self.missing!r} is not a detector's policy; choose one of "
+                f"{', '.join(MISSING_POLICIES)}"
+            )
 
     def _check_state(self) -> None:
         """``threshold_`` a finite number; ``decision_scores_`` finite and ``labels_`` 0/1, one per
@@ -159,7 +173,9 @@ class BaseDetector(FittedModel, BaseEstimator):
         if not isinstance(vars(self).get("threshold_method_", ""), str):
             raise bad_state("threshold_method_", f"must be text, got {self.threshold_method_!r}")
         if not finite_number(getattr(self, "threshold_", None)):
-            raise bad_state("threshold_", f"must be a finite number, got {getattr(self, 'threshold_', None)!r}")
+            raise bad_state(
+                "threshold_", f"must be a finite number, got {getattr(self, 'threshold_', None)!r}"
+            )
         n = None
         if "decision_scores_" in vars(self):
             scores = np.asarray(self.decision_scores_)
@@ -168,11 +184,19 @@ class BaseDetector(FittedModel, BaseEstimator):
             n = len(scores)
         if "labels_" in vars(self):
             labels = np.asarray(self.labels_)
-            if labels.ndim != 1 or labels.dtype.kind not in "biu" or not np.isin(labels, (0, 1)).all() \
-                    or (n is not None and len(labels) != n):
+            if (
+                labels.ndim != 1
+                or labels.dtype.kind not in "biu"
+                or not np.isin(labels, (0, 1)).all()
+                or (n is not None and len(labels) != n)
+            ):
                 raise bad_state("labels_", "must be 0 or 1, one per training row")
         affected = vars(self).get("n_rows_affected_", 0)
-        if isinstance(affected, (bool, np.bool_)) or not isinstance(affected, (int, np.integer)) or affected < 0:
+        if (
+            isinstance(affected, (bool, np.bool_))
+            or not isinstance(affected, (int, np.integer))
+            or affected < 0
+        ):
             raise bad_state("n_rows_affected_", f"must be a count of rows, got {affected!r}")
 
     def _contamination(self) -> float | str:
@@ -180,10 +204,15 @@ class BaseDetector(FittedModel, BaseEstimator):
         c = getattr(self, "contamination", DEFAULT_CONTAMINATION)
         if isinstance(c, str) and c == "auto":
             return "auto"
-        if isinstance(c, (bool, np.bool_)) or not isinstance(c, (int, float, np.integer, np.floating)) \
-                or not 0.0 < float(c) <= 0.5:
-            raise PluginError(f"contamination must be the expected share of anomalies, a number in (0, 0.5], or "
-                              f"'auto' for a threshold from the training scores alone; got {c!r}")
+        if (
+            isinstance(c, (bool, np.bool_))
+            or not isinstance(c, (int, float, np.integer, np.floating))
+            or not 0.0 < float(c) <= 0.5
+        ):
+            raise PluginError(
+                f"contamination must be the expected share of anomalies, a number in (0, 0.5], or "
+                f"'auto' for a threshold from the training scores alone; got {c!r}"
+            )
         return float(c)
 
     def _threshold_from(self, scores: np.ndarray, model=None) -> float:
@@ -202,7 +231,11 @@ class BaseDetector(FittedModel, BaseEstimator):
     def _checked_scores(self, scores, n: int) -> np.ndarray:
         scores = np.asarray(scores, dtype=np.float64).reshape(-1)
         if scores.shape != (n,):
-            raise RuntimeError(f"{type(self).__name__}._score returned {scores.shape[0]} scores for {n} rows")
+            raise RuntimeError(
+                f"{type(self).__name__}._score returned {scores.shape[0]} scores for {n} rows"
+            )
         if not np.isfinite(scores).all():
-            raise DataError(f"{type(self).__name__} produced non-finite scores; the input may hold extreme values")
+            raise DataError(
+                f"{type(self).__name__} produced non-finite scores; the input may hold extreme values"
+            )
         return scores

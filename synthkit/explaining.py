@@ -34,7 +34,9 @@ import pandas as pd
 
 from synthkit.errors import DataError
 
-MAX_ABLATION_VALUES = 4_000_000  # encoded values scored at once by the fallback (rows x columns x features)
+MAX_ABLATION_VALUES = (
+    4_000_000  # encoded values scored at once by the fallback (rows x columns x features)
+)
 METHODS = ("auto", "decomposition", "ablation")
 LATENT = "(latent)"  # the name of the autoencoder's latent term, lengthened until no input column holds it
 
@@ -51,17 +53,24 @@ def explain(detector, X, method: str = "auto") -> pd.DataFrame:
     detector._check_is_fitted()
     adapter = detector.adapter_
     if getattr(adapter, "kind", None) != "table":
-        raise DataError("explain applies to tables (one contribution per column); images have no columns: "
-                        "compare reconstruct(X) with X, or explain a table of image features")
+        raise DataError(
+            "explain applies to tables (one contribution per column); images have no columns: "
+            "compare reconstruct(X) with X, or explain a table of image features"
+        )
     X = as_dense(X)
     Xa, kept = detector._adapt(X)
     names = [c["name"] for c in adapter.input_columns]
     groups = feature_groups(adapter)
-    values, extra = (column_contributions(detector, Xa, groups, reference_row(adapter), method)
-                     if len(Xa) else (np.zeros((0, len(names))), {}))
+    values, extra = (
+        column_contributions(detector, Xa, groups, reference_row(adapter), method)
+        if len(Xa)
+        else (np.zeros((0, len(names))), {})
+    )
     labels = _user_labels(X, names)
     out = np.full((len(kept), len(names) + len(extra)), np.nan)
-    out[kept] = np.column_stack([values] + [np.asarray(v, np.float64).reshape(-1, 1) for v in extra.values()])
+    out[kept] = np.column_stack(
+        [values] + [np.asarray(v, np.float64).reshape(-1, 1) for v in extra.values()]
+    )
     taken = {str(n) for n in labels}
     columns = labels + [_free_name(name, taken) for name in extra]
     index = X.index if isinstance(X, pd.DataFrame) else pd.RangeIndex(len(kept))
@@ -100,8 +109,9 @@ def reference_row(adapter) -> np.ndarray:
     return np.asarray([v for p in parts for v in p], dtype=np.float32)
 
 
-def column_contributions(detector, Xa: np.ndarray, groups, reference: np.ndarray,
-                         method: str = "auto") -> tuple[np.ndarray, dict]:
+def column_contributions(
+    detector, Xa: np.ndarray, groups, reference: np.ndarray, method: str = "auto"
+) -> tuple[np.ndarray, dict]:
     """(n, columns) contributions of adapted rows Xa and the extra terms, by ``method`` (see
     ``explain``). ``reference`` is the typical row in Xa's encoding (an ensemble passes its members' own)."""
     if method == "auto":
@@ -112,8 +122,10 @@ def column_contributions(detector, Xa: np.ndarray, groups, reference: np.ndarray
     hook = getattr(detector, "_explain_features", None)
     found = hook(Xa) if method != "ablation" and callable(hook) else None
     if found is None and method == "decomposition":
-        raise DataError(f"{type(detector).__name__} has no exact decomposition of its score; "
-                        "use method='ablation' (or 'auto')")
+        raise DataError(
+            f"{type(detector).__name__} has no exact decomposition of its score; "
+            "use method='ablation' (or 'auto')"
+        )
     if found is None:
         return ablation(detector, Xa, groups, reference), {}
     features, extra = found if isinstance(found, tuple) else (found, {})
@@ -130,17 +142,19 @@ def ablation(detector, Xa: np.ndarray, groups, reference: np.ndarray) -> np.ndar
     chunk = max(1, MAX_ABLATION_VALUES // (width * (len(groups) + 1)))
     out = np.zeros((n, len(groups)))
     for start in range(0, n, chunk):
-        rows = Xa[start:start + chunk]
+        rows = Xa[start : start + chunk]
         m = len(rows)
         variants = np.repeat(rows[None], len(groups) + 1, axis=0)  # variant 0: the row as it is
         for j, g in enumerate(groups, start=1):
             variants[j][:, g] = reference[g]
-        scores = detector._checked_scores(detector._score(variants.reshape(-1, *rows.shape[1:])), len(variants) * m)
+        scores = detector._checked_scores(
+            detector._score(variants.reshape(-1, *rows.shape[1:])), len(variants) * m
+        )
         scores = scores.reshape(len(groups) + 1, m)
         drops = np.maximum(scores[0][None, :] - scores[1:], 0.0).T
         total, base = drops.sum(axis=1), scores[0]
         scale = np.where((total > 0) & (base > 0), base / np.where(total > 0, total, 1.0), 0.0)
-        out[start:start + m] = drops * scale[:, None]
+        out[start : start + m] = drops * scale[:, None]
     return out
 
 
@@ -160,14 +174,18 @@ def top_reasons(explanation: pd.DataFrame, k: int = 3) -> pd.DataFrame:
         for r, j in enumerate(row):
             if positive[i, j] > 0:
                 reasons[i, r] = f"{names[j]} ({100 * positive[i, j] / t:.0f}%)"
-    return pd.DataFrame(reasons, index=explanation.index, columns=[f"reason_{r + 1}" for r in range(int(k))])
+    return pd.DataFrame(
+        reasons, index=explanation.index, columns=[f"reason_{r + 1}" for r in range(int(k))]
+    )
 
 
 def check_reasons(k: int, n_columns: int) -> None:
     """Refuse asking for more reasons than there are columns to name (each reason is one column)."""
     if int(k) > n_columns:
-        raise DataError(f"--explain {k} (explain={k}) asks for more reasons than the {n_columns} column"
-                        f"{'s' if n_columns != 1 else ''} the model scores; give at most {n_columns}")
+        raise DataError(
+            f"--explain {k} (explain={k}) asks for more reasons than the {n_columns} column"
+            f"{'s' if n_columns != 1 else ''} the model scores; give at most {n_columns}"
+        )
 
 
 def reason_columns(detector, features, rows: np.ndarray, k: int) -> pd.DataFrame:
@@ -176,12 +194,18 @@ def reason_columns(detector, features, rows: np.ndarray, k: int) -> pd.DataFrame
     ``k`` is at most the model's number of input columns (``check_reasons``)."""
     top_reasons(pd.DataFrame(np.zeros((0, 1))), k)  # checks k before anything is scored
     if getattr(getattr(detector, "adapter_", None), "kind", None) != "table":
-        raise DataError("reasons name a table's columns; images have none: leave out --explain (explain=)")
+        raise DataError(
+            "reasons name a table's columns; images have none: leave out --explain (explain=)"
+        )
     check_reasons(k, len(detector.adapter_.input_columns))
     rows = np.asarray(rows, dtype=bool)
-    out = pd.DataFrame({f"reason_{i}": np.full(len(rows), "", dtype=object) for i in range(1, int(k) + 1)})
+    out = pd.DataFrame(
+        {f"reason_{i}": np.full(len(rows), "", dtype=object) for i in range(1, int(k) + 1)}
+    )
     if rows.any():
-        chosen = features[rows] if isinstance(features, pd.DataFrame) else np.asarray(features)[rows]
+        chosen = (
+            features[rows] if isinstance(features, pd.DataFrame) else np.asarray(features)[rows]
+        )
         reasons = top_reasons(detector.explain(chosen), k)
         out.loc[rows, list(out.columns)] = reasons.to_numpy(dtype=object)
     return out

@@ -47,8 +47,14 @@ CONTAMINATION = 0.1  # the default detector's threshold: the real rows' 90th per
 class RowFilter:
     """Fit on the training rows and the mask of the class asked for; ``run`` gives rows that pass and a report."""
 
-    def __init__(self, model=None, seed: int | None = None, progress: bool = False,
-                 floor_quantile: float = FLOOR_QUANTILE, max_rounds: int = MAX_ROUNDS):
+    def __init__(
+        self,
+        model=None,
+        seed: int | None = None,
+        progress: bool = False,
+        floor_quantile: float = FLOOR_QUANTILE,
+        max_rounds: int = MAX_ROUNDS,
+    ):
         self.model = model
         self.seed = seed
         self.progress = progress
@@ -73,19 +79,30 @@ class RowFilter:
             training = np.asarray(training)
         in_class = np.ones(len(training), bool) if in_class is None else np.asarray(in_class, bool)
         if in_class.sum() < 2:
-            raise DataError(f"the filter compares samples with the real rows of their class, and there are "
-                            f"{int(in_class.sum())}; give at least 2 (or augment without filter)")
+            raise DataError(
+                f"the filter compares samples with the real rows of their class, and there are "
+                f"{int(in_class.sum())}; give at least 2 (or augment without filter)"
+            )
         real = training[in_class] if not is_table else training[in_class].reset_index(drop=True)
         if self.model is not None:
             detector = model_for(self.model, "detector", "the augment filter (filter_model)")
             try:
-                detector.decision_function(real[:1] if not is_table else real.iloc[:1])  # it takes these rows
+                detector.decision_function(
+                    real[:1] if not is_table else real.iloc[:1]
+                )  # it takes these rows
             except SchemaError as exc:
-                raise SchemaError(f"the filter model was fitted on other data: {exc}; give a detector fitted on "
-                                  "the features of INPUT (without its label column)") from None
+                raise SchemaError(
+                    f"the filter model was fitted on other data: {exc}; give a detector fitted on "
+                    "the features of INPUT (without its label column)"
+                ) from None
         else:
-            detector = new_detector(default_detector(real), CONTAMINATION, seed=self.seed, progress=self.progress,
-                                    params={"missing": "impute"}).fit(real)
+            detector = new_detector(
+                default_detector(real),
+                CONTAMINATION,
+                seed=self.seed,
+                progress=self.progress,
+                params={"missing": "impute"},
+            ).fit(real)
         self.detector_ = detector
         self.threshold_ = float(detector.threshold_)
         self.encode_ = _table_space(training) if is_table else _pixels
@@ -111,7 +128,9 @@ class RowFilter:
         if not hasattr(self, "detector_"):
             from synthkit.errors import NotFittedError
 
-            raise NotFittedError("this RowFilter is not fitted: call fit(training, in_class) before run")
+            raise NotFittedError(
+                "this RowFilter is not fitted: call fit(training, in_class) before run"
+            )
         kept, generated, implausible, copies, passed = [], 0, 0, 0, 0
         for r in range(self.max_rounds):
             missing = n - passed
@@ -124,19 +143,32 @@ class RowFilter:
             copies += int((plausible & near).sum())
             passed += int(ok.sum())
             if ok.any():
-                kept.append(rows[ok] if not isinstance(rows, pd.DataFrame) else rows[ok].reset_index(drop=True))
+                kept.append(
+                    rows[ok]
+                    if not isinstance(rows, pd.DataFrame)
+                    else rows[ok].reset_index(drop=True)
+                )
             if passed >= n:
                 break
-        report = {"generated": generated, "rejected_implausible": implausible, "rejected_copies": copies,
-                  "passed": passed, "kept": min(n, passed), "rounds": r + 1, "threshold": self.threshold_,
-                  "distance_floor": self.floor_, "floor_quantile": float(self.floor_quantile)}
+        report = {
+            "generated": generated,
+            "rejected_implausible": implausible,
+            "rejected_copies": copies,
+            "passed": passed,
+            "kept": min(n, passed),
+            "rounds": r + 1,
+            "threshold": self.threshold_,
+            "distance_floor": self.floor_,
+            "floor_quantile": float(self.floor_quantile),
+        }
         if passed < n:
             raise DataError(
                 f"only {passed} of the {n} rows asked for passed the filter after {r + 1} rounds ({generated} "
                 f"generated: {implausible} implausible by the detector, {copies} copies or near copies of "
                 f"training rows); ask for fewer rows, train the generator longer or on more real rows of the "
                 f"class, or give a looser detector with filter_model (--filter-model DIR, e.g. one fitted "
-                f"with a smaller contamination)")
+                f"with a smaller contamination)"
+            )
         if isinstance(kept[0], pd.DataFrame):
             return pd.concat(kept, ignore_index=True).iloc[:n].reset_index(drop=True), report
         return np.concatenate(kept)[:n], report
@@ -160,10 +192,12 @@ def round_seed(seed: int | None, r: int) -> int | None:
 
 def summary_line(report: dict) -> str:
     """The report as the one line ``synthkit augment --filter`` prints."""
-    return (f"filter: {report['generated']} generated in {report['rounds']} round(s), "
-            f"{report['rejected_implausible']} rejected as implausible (score > {report['threshold']:.4g}), "
-            f"{report['rejected_copies']} as near copies (distance < {report['distance_floor']:.4g}), "
-            f"{report['passed']} passed, {report['kept']} kept")
+    return (
+        f"filter: {report['generated']} generated in {report['rounds']} round(s), "
+        f"{report['rejected_implausible']} rejected as implausible (score > {report['threshold']:.4g}), "
+        f"{report['rejected_copies']} as near copies (distance < {report['distance_floor']:.4g}), "
+        f"{report['passed']} passed, {report['kept']} kept"
+    )
 
 
 # -- distances ---------------------------------------------------------------------------------
@@ -195,12 +229,12 @@ def _keys(rows, encoded) -> list:
 
 def _leave_one_out(reference: np.ndarray, rows: np.ndarray, chunk: int = 512) -> np.ndarray:
     """Distance from each of ``reference[rows]`` to its closest other reference row."""
-    ref_sq = (reference ** 2).sum(axis=1)
+    ref_sq = (reference**2).sum(axis=1)
     out = np.empty(len(rows))
     for start in range(0, len(rows), chunk):
-        idx = rows[start:start + chunk]
+        idx = rows[start : start + chunk]
         q = reference[idx]
         d2 = ref_sq[idx][:, None] + ref_sq[None, :] - 2.0 * (q @ reference.T)
         d2[np.arange(len(idx)), idx] = np.inf
-        out[start:start + chunk] = np.sqrt(np.maximum(d2.min(axis=1), 0.0))
+        out[start : start + chunk] = np.sqrt(np.maximum(d2.min(axis=1), 0.0))
     return out

@@ -40,7 +40,9 @@ class BaseGenerator(FittedModel, BaseEstimator):
         """Fit on X; y (one label per row) makes the model conditional on it."""
         X = as_dense(X)
         adapter = make_adapter(X, missing=getattr(self, "missing", "error"))
-        self._validate_params(adapter.kind)  # every parameter, before the data is encoded or anything trains
+        self._validate_params(
+            adapter.kind
+        )  # every parameter, before the data is encoded or anything trains
         adapter.fit(X)
         Xa, kept = adapter.transform(X)
         if len(Xa) == 0:
@@ -49,7 +51,9 @@ class BaseGenerator(FittedModel, BaseEstimator):
         if y is not None:
             y = np.asarray(y)
             if y.ndim != 1 or len(y) != len(kept):
-                raise DataError(f"y must hold one label per row: got {y.shape} for {len(kept)} rows")
+                raise DataError(
+                    f"y must hold one label per row: got {y.shape} for {len(kept)} rows"
+                )
             y = y[kept]
             if _has_missing(y):
                 raise DataError("y has missing labels; drop those rows or fill them")
@@ -73,7 +77,9 @@ class BaseGenerator(FittedModel, BaseEstimator):
         Z = np.asarray(self._sample(int(n), codes, rng))
         if len(Z) != n:
             raise RuntimeError(f"{type(self).__name__}._sample returned {len(Z)} samples for n={n}")
-        if self.adapter_.kind == "table":  # rng draws the values pooled into a column's "other" level
+        if (
+            self.adapter_.kind == "table"
+        ):  # rng draws the values pooled into a column's "other" level
             return self.adapter_.inverse_transform(Z, rng=rng)
         return self.adapter_.inverse_transform(Z)
 
@@ -92,17 +98,28 @@ class BaseGenerator(FittedModel, BaseEstimator):
         if classes is None and freq is None:
             return
         classes, freq = np.asarray(classes), np.asarray(freq)
-        if classes.ndim != 1 or not len(classes) or len(classes) != len(np.unique(classes.astype(str))):
+        if (
+            classes.ndim != 1
+            or not len(classes)
+            or len(classes) != len(np.unique(classes.astype(str)))
+        ):
             raise bad_state("classes_", "must be distinct labels, at least one")
-        if freq.shape != classes.shape or freq.dtype.kind not in "fiu" or not np.isfinite(freq).all() \
-                or (freq < 0).any() or not np.isclose(freq.sum(), 1.0):
+        if (
+            freq.shape != classes.shape
+            or freq.dtype.kind not in "fiu"
+            or not np.isfinite(freq).all()
+            or (freq < 0).any()
+            or not np.isclose(freq.sum(), 1.0)
+        ):
             raise bad_state("class_freq_", "must hold one share per class, summing to 1")
 
     def _codes(self, n: int, y) -> np.ndarray | None:
         if y is None:
             return None
         if self.classes_ is None:
-            raise PluginError("this generator was fitted without labels; sample without y, or fit with y")
+            raise PluginError(
+                "this generator was fitted without labels; sample without y, or fit with y"
+            )
         y = np.asarray(y)
         y = np.full(n, y.item(), dtype=y.dtype) if y.ndim == 0 else y
         if len(y) != n:
@@ -111,13 +128,17 @@ class BaseGenerator(FittedModel, BaseEstimator):
         index = np.array([label_index(v, self.classes_) for v in uniques], dtype=np.int64)
         unknown = sorted({str(v) for v, i in zip(uniques, index) if i < 0})
         if unknown:
-            raise PluginError(f"label {', '.join(unknown)} was not seen in fit; known labels: "
-                              f"{', '.join(str(c) for c in self.classes_)}")
+            raise PluginError(
+                f"label {', '.join(unknown)} was not seen in fit; known labels: "
+                f"{', '.join(str(c) for c in self.classes_)}"
+            )
         return index[codes]
 
     def _get_state(self) -> dict:
         """Fitted state to save: by default every public trailing-underscore attribute."""
-        state = {k: v for k, v in fitted_attributes(self).items() if k not in ("classes_", "class_freq_")}
+        state = {
+            k: v for k, v in fitted_attributes(self).items() if k not in ("classes_", "class_freq_")
+        }
         return {**state, **self._classes_state()}
 
     def _set_state(self, state: dict) -> None:
@@ -133,8 +154,11 @@ class BaseGenerator(FittedModel, BaseEstimator):
         if self.classes_ is None:
             return {}
         text = self.classes_.dtype.kind in "OUS"
-        return {"classes_": [str(c) for c in self.classes_] if text else np.asarray(self.classes_),
-                "classes_is_text_": text, "class_freq_": np.asarray(self.class_freq_, dtype=np.float64)}
+        return {
+            "classes_": [str(c) for c in self.classes_] if text else np.asarray(self.classes_),
+            "classes_is_text_": text,
+            "class_freq_": np.asarray(self.class_freq_, dtype=np.float64),
+        }
 
     def _restore_classes(self, state: dict) -> None:
         """Pop what ``_classes_state`` wrote from ``state`` and set ``classes_`` and ``class_freq_``."""
@@ -142,7 +166,11 @@ class BaseGenerator(FittedModel, BaseEstimator):
             self.classes_, self.class_freq_ = None, None
             return
         classes = state.pop("classes_")
-        self.classes_ = np.asarray(classes, dtype=object) if state.pop("classes_is_text_", False) else np.asarray(classes)
+        self.classes_ = (
+            np.asarray(classes, dtype=object)
+            if state.pop("classes_is_text_", False)
+            else np.asarray(classes)
+        )
         self.class_freq_ = np.asarray(state.pop("class_freq_"), dtype=np.float64)
 
 

@@ -31,12 +31,17 @@ def image_files(folder: Path) -> list[Path]:
     found = []
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found += [Path(root) / f for f in sorted(files)
-                  if not f.startswith(".") and f.lower().endswith(IMAGE_SUFFIXES)]
+        found += [
+            Path(root) / f
+            for f in sorted(files)
+            if not f.startswith(".") and f.lower().endswith(IMAGE_SUFFIXES)
+        ]
     return sorted(found, key=lambda p: p.relative_to(folder).parts)
 
 
-MAX_IMAGE_SIDE = 4096  # pixels: a 4096 x 4096 colour image is 48 MiB; larger asks are refused, not tried
+MAX_IMAGE_SIDE = (
+    4096  # pixels: a 4096 x 4096 colour image is 48 MiB; larger asks are refused, not tried
+)
 
 
 def check_image_size(size) -> None:
@@ -45,15 +50,21 @@ def check_image_size(size) -> None:
         return
     try:
         h, w = size
-        ok = all(not isinstance(v, bool) and int(v) == v and 1 <= v <= MAX_IMAGE_SIDE for v in (h, w))
+        ok = all(
+            not isinstance(v, bool) and int(v) == v and 1 <= v <= MAX_IMAGE_SIDE for v in (h, w)
+        )
     except (TypeError, ValueError):
         ok = False
     if not ok:
-        raise DataError(f"--image-size {' '.join(map(str, size)) if isinstance(size, (tuple, list)) else size} "
-                        f"(image_size=) must be a height and a width, each from 1 to {MAX_IMAGE_SIDE} pixels")
+        raise DataError(
+            f"--image-size {' '.join(map(str, size)) if isinstance(size, (tuple, list)) else size} "
+            f"(image_size=) must be a height and a width, each from 1 to {MAX_IMAGE_SIDE} pixels"
+        )
 
 
-def read_image_folder(folder, size=None, skip_bad: bool = False) -> tuple[np.ndarray, np.ndarray | None, list[str]]:
+def read_image_folder(
+    folder, size=None, skip_bad: bool = False
+) -> tuple[np.ndarray, np.ndarray | None, list[str]]:
     """(images ``(n, h, w, c)`` uint8, labels from the first-level subfolders or None, relative paths).
 
     ``size`` (height, width) resizes every image to it (default: the most common size); ``skip_bad``
@@ -65,14 +76,18 @@ def read_image_folder(folder, size=None, skip_bad: bool = False) -> tuple[np.nda
     folder = Path(folder)
     files = image_files(folder)
     if not files:
-        raise InputFileError(f"{folder} is a folder with no PNG or JPEG images; give a folder of .png/.jpg files "
-                             "(in one subfolder per label, or flat), or a CSV, Parquet, NPZ or IDX file")
+        raise InputFileError(
+            f"{folder} is a folder with no PNG or JPEG images; give a folder of .png/.jpg files "
+            "(in one subfolder per label, or flat), or a CSV, Parquet, NPZ or IDX file"
+        )
     relative = [f.relative_to(folder) for f in files]
     nested = [len(r.parts) > 1 for r in relative]
     if any(nested) and not all(nested):
         flat = next(r for r, n in zip(relative, nested) if not n)
-        raise InputFileError(f"{folder} has images both in subfolders and at its top ({flat}); put every image "
-                             "in a label subfolder, or all of them flat")
+        raise InputFileError(
+            f"{folder} has images both in subfolders and at its top ({flat}); put every image "
+            "in a label subfolder, or all of them flat"
+        )
     arrays, kept, bad = [], [], []
     for path, rel in zip(files, relative):
         try:
@@ -82,23 +97,33 @@ def read_image_folder(folder, size=None, skip_bad: bool = False) -> tuple[np.nda
             kept.append(rel)
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
             if not skip_bad:
-                raise InputFileError(f"cannot read image {path}: {_reason(exc)}; remove or replace the file, "
-                                     "or pass --skip-bad-files (skip_bad_files=True)") from None
+                raise InputFileError(
+                    f"cannot read image {path}: {_reason(exc)}; remove or replace the file, "
+                    "or pass --skip-bad-files (skip_bad_files=True)"
+                ) from None
             bad.append(rel.as_posix())
     if bad:
-        print(f"note: skipped {len(bad)} unreadable image file{'s' if len(bad) > 1 else ''} in {folder}: "
-              f"{', '.join(bad[:3])}{', ...' if len(bad) > 3 else ''}", file=sys.stderr)
+        print(
+            f"note: skipped {len(bad)} unreadable image file{'s' if len(bad) > 1 else ''} in {folder}: "
+            f"{', '.join(bad[:3])}{', ...' if len(bad) > 3 else ''}",
+            file=sys.stderr,
+        )
     if not arrays:
         raise InputFileError(f"{folder} holds no readable PNG or JPEG images")
     if any(a.shape[2] == 3 for a in arrays):
         arrays = [np.repeat(a, 3, axis=2) if a.shape[2] == 1 else a for a in arrays]
     sizes = Counter(a.shape[:2] for a in arrays)
-    target = tuple(size) if size is not None else max(sizes, key=lambda s: (sizes[s], s))  # ties: the larger
+    target = (
+        tuple(size) if size is not None else max(sizes, key=lambda s: (sizes[s], s))
+    )  # ties: the larger
     others = len(arrays) - sizes.get(target, 0)
     if others:
         why = "as asked" if size is not None else "the most common size"
-        print(f"note: {others} of {len(arrays)} images in {folder} resized to {target[0]}x{target[1]} "
-              f"(height x width), {why}", file=sys.stderr)
+        print(
+            f"note: {others} of {len(arrays)} images in {folder} resized to {target[0]}x{target[1]} "
+            f"(height x width), {why}",
+            file=sys.stderr,
+        )
         arrays = [a if a.shape[:2] == target else _resize(a, target) for a in arrays]
     labels = np.array([r.parts[0] for r in kept]) if all(nested) else None
     return np.stack(arrays), labels, [r.as_posix() for r in kept]
@@ -139,9 +164,15 @@ def is_folder_output(output) -> bool:
 def check_image_folder_output(output, overwrite: bool = False, inputs: set | None = None) -> Path:
     """Validate a folder output for images before any work: an existing one needs ``overwrite``."""
     path = Path(output)
-    if inputs and any(path.resolve() == Path(i).resolve() or Path(i).resolve() in path.resolve().parents
-                      or path.resolve() in Path(i).resolve().parents for i in inputs):
-        raise OutputFileError(f"refusing to write images into or over the input {path}; choose another folder")
+    if inputs and any(
+        path.resolve() == Path(i).resolve()
+        or Path(i).resolve() in path.resolve().parents
+        or path.resolve() in Path(i).resolve().parents
+        for i in inputs
+    ):
+        raise OutputFileError(
+            f"refusing to write images into or over the input {path}; choose another folder"
+        )
     if path.exists() and not path.is_dir():
         raise OutputFileError(f"cannot write images to {path}: it is a file; give a folder")
     if path.exists() and not overwrite:
@@ -166,7 +197,11 @@ def write_image_folder(images, labels, output) -> None:
         images = images[:, :, :, None]
     if images.dtype != np.uint8:
         scale = 255.0 if images.size and float(np.nanmax(images)) <= 1.0 else 1.0
-        images = np.clip(np.nan_to_num(images.astype(np.float64) * scale), 0, 255).round().astype(np.uint8)
+        images = (
+            np.clip(np.nan_to_num(images.astype(np.float64) * scale), 0, 255)
+            .round()
+            .astype(np.uint8)
+        )
     try:
         tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent))
     except OSError as exc:
@@ -214,6 +249,8 @@ def image_rows(frame, loaded) -> np.ndarray | None:
     position = {p: i for i, p in enumerate(loaded.paths)}
     missing = [p for p in frame["path"].astype(str) if p not in position]
     if missing:
-        raise DataError(f"the frame scores image {missing[0]!r}, which the data does not hold; give the folder "
-                        "it was scored from")
+        raise DataError(
+            f"the frame scores image {missing[0]!r}, which the data does not hold; give the folder "
+            "it was scored from"
+        )
     return np.array([position[p] for p in frame["path"].astype(str)], dtype=np.int64)

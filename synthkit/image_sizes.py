@@ -27,7 +27,9 @@ REFERENCE_PIXELS = 32 * 32
 SMALLEST_MAP = 8
 
 
-def scaled_epochs(base: int, shape, n_images: int = 0, batch_size: int = 1, min_steps: int = 0) -> int:
+def scaled_epochs(
+    base: int, shape, n_images: int = 0, batch_size: int = 1, min_steps: int = 0
+) -> int:
     """``base`` epochs for images of up to 32x32 pixels, proportionally fewer above, and enough for
     ``min_steps`` batches of ``batch_size`` (scaled by the pixels too) on ``n_images`` images."""
     share = min(1.0, REFERENCE_PIXELS / max(int(shape[0]) * int(shape[1]), 1))

@@ -32,18 +32,20 @@ class Data:
     """Loaded input: a table (``frame``) or images with optional labels, plus what is known of it."""
 
     name: str
-    frame: object = None          # pandas DataFrame for tables
+    frame: object = None  # pandas DataFrame for tables
     images: np.ndarray | None = None
     labels: np.ndarray | None = None
     label_column: str | None = None  # the dataset's known label column, for tables
-    paths: list | None = None     # each image's file path, relative to its folder (image folders)
+    paths: list | None = None  # each image's file path, relative to its folder (image folders)
 
     @property
     def is_table(self) -> bool:
         return self.frame is not None
 
 
-def read_input(spec, inputs: set | None = None, image_size=None, skip_bad_files: bool = False) -> Data:
+def read_input(
+    spec, inputs: set | None = None, image_size=None, skip_bad_files: bool = False
+) -> Data:
     """Load a file path or a dataset name (``name`` or ``name:split``); the image options apply to folders."""
     path = Path(str(spec))
     if path.exists():
@@ -59,12 +61,18 @@ def read_input(spec, inputs: set | None = None, image_size=None, skip_bad_files:
         loaded = dataset.load(split or None)
         if dataset.kind == "image":
             images, labels = loaded
-            return Data(str(spec), images=np.asarray(images), labels=None if labels is None else np.asarray(labels))
+            return Data(
+                str(spec),
+                images=np.asarray(images),
+                labels=None if labels is None else np.asarray(labels),
+            )
         return Data(str(spec), frame=loaded, label_column=dataset.label_column)
     if _suffix(path) in INPUT_SUFFIXES or path.parent != Path("."):
         raise InputFileError(f"no such file: {spec}")
-    raise InputFileError(f"{spec!r} is neither a file nor a dataset; datasets: {', '.join(sorted(datasets)) or 'none'}"
-                         " (see `synthkit datasets`)")
+    raise InputFileError(
+        f"{spec!r} is neither a file nor a dataset; datasets: {', '.join(sorted(datasets)) or 'none'}"
+        " (see `synthkit datasets`)"
+    )
 
 
 def _suffix(path: Path) -> str:
@@ -95,13 +103,22 @@ def _read_file(path: Path, image_size=None, skip_bad_files: bool = False) -> Dat
         elif suffix in ("-ubyte", "-ubyte.gz", ".idx", ".idx.gz"):
             return Data(path.name, images=read_idx(path))
         else:
-            raise InputFileError(f"cannot read {path}: unsupported file type {suffix or '(none)'}; "
-                                 "use .csv, .parquet, .npz or an MNIST IDX file")
+            raise InputFileError(
+                f"cannot read {path}: unsupported file type {suffix or '(none)'}; "
+                "use .csv, .parquet, .npz or an MNIST IDX file"
+            )
     except InputFileError:
         raise
     except pd.errors.EmptyDataError:
         raise InputFileError(f"{path} is empty") from None
-    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError, EOFError, zlib.error) as exc:
+    except (
+        OSError,
+        ValueError,
+        UnicodeDecodeError,
+        pd.errors.ParserError,
+        EOFError,
+        zlib.error,
+    ) as exc:
         raise InputFileError(f"cannot read {path}: {_one_line(exc)}") from None
     except Exception as exc:  # pyarrow raises its own error types on malformed files
         if type(exc).__module__.startswith("pyarrow"):
@@ -121,9 +138,11 @@ def check_separator(path, columns) -> None:
     header = str(columns[0])
     for sep, name in OTHER_SEPARATORS.items():
         if sep in header:
-            raise InputFileError(f"{path} was read as one column, and its header holds {name}: synthkit reads "
-                                 f"comma-separated files; convert it, e.g. pandas.read_csv(path, sep={sep!r})"
-                                 ".to_csv(new_path, index=False)")
+            raise InputFileError(
+                f"{path} was read as one column, and its header holds {name}: synthkit reads "
+                f"comma-separated files; convert it, e.g. pandas.read_csv(path, sep={sep!r})"
+                ".to_csv(new_path, index=False)"
+            )
 
 
 def _read_npz(path: Path) -> Data:
@@ -132,8 +151,10 @@ def _read_npz(path: Path) -> Data:
     with open(path, "rb") as f:
         magic = f.read(4)
     if magic[:2] != b"PK":
-        raise InputFileError(f"cannot read {path}: not an NPZ file (a zip archive of .npy arrays, "
-                             "as numpy.savez writes)")
+        raise InputFileError(
+            f"cannot read {path}: not an NPZ file (a zip archive of .npy arrays, "
+            "as numpy.savez writes)"
+        )
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
@@ -146,17 +167,23 @@ def _read_npz(path: Path) -> Data:
     x_key = next((k for k in ("x", "X", "images", "data", "x_train") if k in arrays), None)
     if x_key is None:
         if len(arrays) != 1:
-            raise InputFileError(f"{path} holds {sorted(arrays) or 'no arrays'}; name the data array 'x' (and labels 'y')")
+            raise InputFileError(
+                f"{path} holds {sorted(arrays) or 'no arrays'}; name the data array 'x' (and labels 'y')"
+            )
         x_key = next(iter(arrays))
     y_key = next((k for k in ("y", "labels", "y_train") if k in arrays and k != x_key), None)
     x, y = arrays[x_key], (arrays[y_key] if y_key else None)
     if y is not None and (y.ndim != 1 or len(y) != len(x)):
         raise InputFileError(f"{path}: labels {y_key!r} must be 1-D with one label per row")
     if x.ndim == 2:
-        return Data(path.name, frame=pd.DataFrame(x, columns=[f"x{i}" for i in range(x.shape[1])]), labels=y)
+        return Data(
+            path.name, frame=pd.DataFrame(x, columns=[f"x{i}" for i in range(x.shape[1])]), labels=y
+        )
     if x.ndim in (3, 4):
         return Data(path.name, images=x, labels=y)
-    raise InputFileError(f"{path}: array {x_key!r} has shape {x.shape}; expected a 2-D table or 3-D/4-D images")
+    raise InputFileError(
+        f"{path}: array {x_key!r} has shape {x.shape}; expected a 2-D table or 3-D/4-D images"
+    )
 
 
 def read_idx(path) -> np.ndarray:
@@ -174,11 +201,13 @@ def read_idx(path) -> np.ndarray:
     header = 4 + 4 * ndim
     if ndim == 0 or len(data) < header:
         raise InputFileError(f"{path} is truncated (incomplete IDX header)")
-    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     size = int(np.prod(shape))
     if len(data) - header != size:
-        raise InputFileError(f"{path} is truncated or corrupted: expected {size} values for shape {shape}, "
-                             f"found {len(data) - header}")
+        raise InputFileError(
+            f"{path} is truncated or corrupted: expected {size} values for shape {shape}, "
+            f"found {len(data) - header}"
+        )
     return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape).copy()
 
 
@@ -188,13 +217,17 @@ def _one_line(exc: BaseException) -> str:
 
 
 # -- outputs -----------------------------------------------------------------------------------
-def check_output(path, overwrite: bool = False, suffixes=OUTPUT_SUFFIXES, inputs: set | None = None) -> Path:
+def check_output(
+    path, overwrite: bool = False, suffixes=OUTPUT_SUFFIXES, inputs: set | None = None
+) -> Path:
     """Validate an output path before any work is done."""
     path = Path(path)
     name = path.name.lower()
     if suffixes and not any(name.endswith(s) for s in suffixes):
         raise OutputFileError(f"cannot write {path}: use one of {', '.join(suffixes)}")
-    if inputs and (path.resolve() in {Path(i).resolve() for i in inputs} or _same_file(path, inputs)):
+    if inputs and (
+        path.resolve() in {Path(i).resolve() for i in inputs} or _same_file(path, inputs)
+    ):
         raise OutputFileError(f"refusing to overwrite the input {path}; choose another output path")
     if path.exists() and not overwrite:
         raise OutputFileError(f"{path} already exists; remove it or pass --overwrite")
@@ -210,8 +243,9 @@ def check_output(path, overwrite: bool = False, suffixes=OUTPUT_SUFFIXES, inputs
     return path
 
 
-def check_output_dir(path, model: bool = False, inputs: set | None = None, overwrite: bool = False,
-                     names=()) -> Path:
+def check_output_dir(
+    path, model: bool = False, inputs: set | None = None, overwrite: bool = False, names=()
+) -> Path:
     """Validate a folder output (``model``: a model directory; else a folder of plots) before any work.
 
     The folder may be missing (it is created, with its parents); an existing one must be a folder,
@@ -223,16 +257,28 @@ def check_output_dir(path, model: bool = False, inputs: set | None = None, overw
     if inputs and path.resolve() in {Path(i).resolve() for i in inputs}:
         raise OutputFileError(f"refusing to overwrite the input {path}; choose another folder")
     if path.exists() and not path.is_dir():
-        raise OutputFileError(f"cannot write {'a model' if model else 'plots'} to {path}: it is a file; give a folder")
+        raise OutputFileError(
+            f"cannot write {'a model' if model else 'plots'} to {path}: it is a file; give a folder"
+        )
     if model and path.exists() and not (path / "manifest.json").is_file():
-        raise OutputFileError(f"{path} exists and is not a synthkit model directory; choose another path")
+        raise OutputFileError(
+            f"{path} exists and is not a synthkit model directory; choose another path"
+        )
     if model and path.exists() and not overwrite:
-        raise OutputFileError(f"{path} already holds a saved model; remove it, choose another folder or pass "
-                              "--overwrite")
-    existing = [name for name in names if (path / name).exists()] if path.is_dir() and not overwrite else []
+        raise OutputFileError(
+            f"{path} already holds a saved model; remove it, choose another folder or pass "
+            "--overwrite"
+        )
+    existing = (
+        [name for name in names if (path / name).exists()]
+        if path.is_dir() and not overwrite
+        else []
+    )
     if existing:
-        raise OutputFileError(f"{path / existing[0]} already exists; remove it, choose another folder or pass "
-                              "--overwrite")
+        raise OutputFileError(
+            f"{path / existing[0]} already exists; remove it, choose another folder or pass "
+            "--overwrite"
+        )
     above = _existing_ancestor(path if (path.exists() and not model) else path.parent)
     if not above.is_dir():
         raise OutputFileError(f"cannot write {path}: {above} is a file, not a folder")
@@ -244,10 +290,12 @@ def check_distinct(**paths) -> None:
     """Refuse outputs that are the same path, or one inside another (``name=path``; None skipped)."""
     given = [(name, Path(p).resolve()) for name, p in paths.items() if p]
     for i, (a, pa) in enumerate(given):
-        for b, pb in given[i + 1:]:
+        for b, pb in given[i + 1 :]:
             if pa == pb or pa in pb.parents or pb in pa.parents:
-                raise OutputFileError(f"{_option(a)} {paths[a]} and {_option(b)} {paths[b]} overlap; "
-                                      "give separate paths")
+                raise OutputFileError(
+                    f"{_option(a)} {paths[a]} and {_option(b)} {paths[b]} overlap; "
+                    "give separate paths"
+                )
 
 
 def _option(name: str) -> str:
@@ -268,8 +316,10 @@ def _check_writable(folder: Path, path: Path) -> None:
     try:
         fd, probe = tempfile.mkstemp(prefix=".synthkit-probe.", dir=folder)
     except OSError as exc:
-        raise OutputFileError(f"cannot write {path}: folder {folder} is not writable "
-                              f"({exc.strerror or type(exc).__name__})") from None
+        raise OutputFileError(
+            f"cannot write {path}: folder {folder} is not writable "
+            f"({exc.strerror or type(exc).__name__})"
+        ) from None
     os.close(fd)
     os.unlink(probe)
 
@@ -329,14 +379,18 @@ def _same_file(path: Path, inputs) -> bool:
     return False
 
 
-DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})  # the disk, a quota or the file size is at its limit
+DISK_FULL = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+)  # the disk, a quota or the file size is at its limit
 
 
 def write_error(path, exc: OSError) -> OutputFileError:
     """The one-line error for ``exc``, met while writing ``path``; a full disk says what to do."""
     if exc.errno in DISK_FULL:
-        return OutputFileError(f"cannot write {path}: {os.strerror(exc.errno)}; free some space or write "
-                               "to another disk (the partial output was removed)")
+        return OutputFileError(
+            f"cannot write {path}: {os.strerror(exc.errno)}; free some space or write "
+            "to another disk (the partial output was removed)"
+        )
     return OutputFileError(f"cannot write {path}: {exc.strerror or type(exc).__name__}")
 
 
@@ -345,13 +399,16 @@ def atomic_path(path):
     """Yield a temporary path beside ``path``; rename it to ``path`` only if the block succeeds."""
     path = Path(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part",
-                                   dir=path.parent if str(path.parent) else ".")
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=".part", dir=path.parent if str(path.parent) else "."
+        )
     except OSError as exc:
         raise write_error(path, exc) from None
     os.close(fd)
     try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; the output gets the usual permissions
+        os.chmod(
+            tmp, 0o666 & ~_umask()
+        )  # mkstemp makes 0600; the output gets the usual permissions
         yield Path(tmp)
         try:
             os.replace(tmp, path)
@@ -363,7 +420,9 @@ def atomic_path(path):
         except FileNotFoundError:
             pass
         # writing failed: the temporary file named, or a full disk (a write() error names no file)
-        if isinstance(exc, OSError) and (str(getattr(exc, "filename", None)) == tmp or exc.errno in DISK_FULL):
+        if isinstance(exc, OSError) and (
+            str(getattr(exc, "filename", None)) == tmp or exc.errno in DISK_FULL
+        ):
             raise write_error(path, exc) from None
         raise
 
@@ -402,7 +461,11 @@ def write_npz_arrays(tmp: Path, arrays: dict) -> None:
 
 def _npz_column(s) -> np.ndarray:
     values = s.to_numpy()
-    return values.astype(str) if values.dtype == object or not isinstance(values.dtype, np.dtype) else values
+    return (
+        values.astype(str)
+        if values.dtype == object or not isinstance(values.dtype, np.dtype)
+        else values
+    )
 
 
 def save_figure(fig, path) -> None:
@@ -427,8 +490,12 @@ def as_data(data):
         return Data("array", images=images, labels=None if labels is None else np.asarray(labels))
     if isinstance(data, np.ndarray):
         if data.ndim == 2:
-            return Data("array", frame=pd.DataFrame(data, columns=[f"x{i}" for i in range(data.shape[1])]))
+            return Data(
+                "array", frame=pd.DataFrame(data, columns=[f"x{i}" for i in range(data.shape[1])])
+            )
         return Data("array", images=data)
     if isinstance(data, str) or hasattr(data, "__fspath__"):
         return read_input(data)
-    raise DataError(f"cannot use {type(data).__name__} as data; give a DataFrame, an array, a file or a dataset name")
+    raise DataError(
+        f"cannot use {type(data).__name__} as data; give a DataFrame, an array, a file or a dataset name"
+    )

@@ -83,8 +83,10 @@ def label_index(value, classes) -> int:
         exact = [i for i in hits if same(scalars[i])]
         if len(exact) == 1:
             return exact[0]
-    raise DataError(f"label {value!r} names {len(hits)} classes that differ only in case, spaces or number format: "
-                    f"{', '.join(repr(scalars[i]) for i in hits)}; give one of them exactly")
+    raise DataError(
+        f"label {value!r} names {len(hits)} classes that differ only in case, spaces or number format: "
+        f"{', '.join(repr(scalars[i]) for i in hits)}; give one of them exactly"
+    )
 
 
 def label_mask(labels, value) -> np.ndarray:
@@ -100,4 +102,6 @@ def label_mask(labels, value) -> np.ndarray:
 def require_label_column(frame, name, what: str = "the data") -> None:
     """Raise the one-line ``DataError`` for a label column ``name`` that ``frame`` lacks, listing its columns."""
     if name not in frame.columns:
-        raise DataError(f"label column {name!r} is not in {what}; columns: {', '.join(map(str, frame.columns))}")
+        raise DataError(
+            f"label column {name!r} is not in {what}; columns: {', '.join(map(str, frame.columns))}"
+        )

@@ -56,7 +56,9 @@ def save_model(model, path) -> None:
     params = {k: _jsonable(v, f"parameter {k!r}") for k, v in model.get_params(deep=False).items()}
     path = Path(path)
     if path.exists() and not (path / MANIFEST).is_file():
-        raise ModelFileError(f"{path} exists and is not a synthkit model directory; choose another path")
+        raise ModelFileError(
+            f"{path} exists and is not a synthkit model directory; choose another path"
+        )
     from synthkit.io import write_error
 
     try:
@@ -81,14 +83,18 @@ def save_model(model, path) -> None:
             "state": values,
             "files": {STATE: _sha256(tmp / STATE)},
         }
-        manifest[CHECKSUM] = manifest_digest(json.loads(json.dumps(manifest)))  # of the values as they load
+        manifest[CHECKSUM] = manifest_digest(
+            json.loads(json.dumps(manifest))
+        )  # of the values as they load
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
         if path.exists():
             shutil.rmtree(path)
         os.replace(tmp, path)
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        if isinstance(exc, OSError):  # a full disk, a folder that vanished: one line, nothing left behind
+        if isinstance(
+            exc, OSError
+        ):  # a full disk, a folder that vanished: one line, nothing left behind
             raise write_error(path, exc) from None
         raise
 
@@ -104,18 +110,24 @@ def load_model(path):
     registry = get_registry()
     entries = registry.entries(kind + "s")
     if manifest["plugin"] not in entries:
-        raise ModelFileError(f"{path} needs the {kind} {manifest['plugin']!r}, which is not installed "
-                             "(see `synthkit plugins`)")
+        raise ModelFileError(
+            f"{path} needs the {kind} {manifest['plugin']!r}, which is not installed "
+            "(see `synthkit plugins`)"
+        )
     cls = entries[manifest["plugin"]][0]
     if f"{cls.__module__}:{cls.__qualname__}" != manifest["class"]:
-        raise ModelFileError(f"{path} was saved from class {manifest['class']}, but {manifest['plugin']!r} "
-                             f"is now {cls.__module__}:{cls.__qualname__}; re-fit and save the model")
+        raise ModelFileError(
+            f"{path} was saved from class {manifest['class']}, but {manifest['plugin']!r} "
+            f"is now {cls.__module__}:{cls.__qualname__}; re-fit and save the model"
+        )
     for name, digest in manifest["files"].items():
         file = path / name
         if not file.is_file():
             raise ModelFileError(f"{path} is incomplete: {name} is missing")
         if _sha256(file) != digest:
-            raise ModelFileError(f"{path} is corrupted: the checksum of {name} does not match the manifest")
+            raise ModelFileError(
+                f"{path} is corrupted: the checksum of {name} does not match the manifest"
+            )
     try:
         with np.load(path / STATE, allow_pickle=False) as npz:
             state = {k: npz[k] for k in npz.files}
@@ -123,7 +135,9 @@ def load_model(path):
         raise ModelFileError(f"{path} is corrupted: cannot read {STATE} ({exc})") from None
     overlap = sorted(set(state) & set(manifest["state"]))
     if overlap:
-        raise ModelFileError(f"{path} is corrupted: the manifest's state repeats {overlap[0]!r} of {STATE}")
+        raise ModelFileError(
+            f"{path} is corrupted: the manifest's state repeats {overlap[0]!r} of {STATE}"
+        )
     state.update(manifest["state"])
     _check_schema(path, manifest["schema"])
     _check_state_names(path, cls, state)
@@ -131,9 +145,13 @@ def load_model(path):
     try:
         model._restore_fitted(adapter_from_dict(manifest["schema"]), state)
     except SynthkitError as exc:
-        raise ModelFileError(f"{path} cannot be restored by {manifest['plugin']!r}: {exc}") from None
+        raise ModelFileError(
+            f"{path} cannot be restored by {manifest['plugin']!r}: {exc}"
+        ) from None
     except Exception as exc:
-        raise ModelFileError(f"{path} cannot be restored by {manifest['plugin']!r}: {type(exc).__name__}: {exc}") from None
+        raise ModelFileError(
+            f"{path} cannot be restored by {manifest['plugin']!r}: {type(exc).__name__}: {exc}"
+        ) from None
     _check_restored(path, model, manifest)
     return model
 
@@ -145,23 +163,33 @@ def _new_model(path: Path, cls, manifest: dict):
     params = cls._upgrade_params(manifest["params"])
     unknown = sorted(set(params) - set(parameter_names(cls)))
     if unknown:
-        raise ModelFileError(f"{path} is corrupted: the manifest's params name {', '.join(map(repr, unknown))}, "
-                             f"which {manifest['plugin']!r} does not have")
+        raise ModelFileError(
+            f"{path} is corrupted: the manifest's params name {', '.join(map(repr, unknown))}, "
+            f"which {manifest['plugin']!r} does not have"
+        )
     try:
         model = cls(**params)
         model._validate_params(manifest["schema"]["kind"])
     except SynthkitError as exc:
-        raise ModelFileError(f"{path} is corrupted: the manifest's params are invalid: {exc}") from None
+        raise ModelFileError(
+            f"{path} is corrupted: the manifest's params are invalid: {exc}"
+        ) from None
     except Exception as exc:
-        raise ModelFileError(f"{path} is corrupted: the manifest's params are invalid: {type(exc).__name__}: {exc}") from None
+        raise ModelFileError(
+            f"{path} is corrupted: the manifest's params are invalid: {type(exc).__name__}: {exc}"
+        ) from None
     return model
 
 
 def _check_state_names(path: Path, cls, state: dict) -> None:
     """Fitted attributes are public names that do not replace the class's methods or properties."""
     for name in state:
-        if not (isinstance(name, str) and name.isidentifier() and not name.startswith("_")) or hasattr(cls, name):
-            raise ModelFileError(f"{path} is corrupted: its state holds {name!r}, which is not a fitted attribute")
+        if not (
+            isinstance(name, str) and name.isidentifier() and not name.startswith("_")
+        ) or hasattr(cls, name):
+            raise ModelFileError(
+                f"{path} is corrupted: its state holds {name!r}, which is not a fitted attribute"
+            )
 
 
 def _check_restored(path: Path, model, manifest: dict) -> None:
@@ -172,7 +200,9 @@ def _check_restored(path: Path, model, manifest: dict) -> None:
     except SynthkitError as exc:
         raise ModelFileError(f"{path} is corrupted: {exc}") from None
     except Exception as exc:
-        raise ModelFileError(f"{path} is corrupted: its fitted state is malformed ({type(exc).__name__}: {exc})") from None
+        raise ModelFileError(
+            f"{path} is corrupted: its fitted state is malformed ({type(exc).__name__}: {exc})"
+        ) from None
     adapter = model.adapter_
     try:
         if adapter.kind == "image":
@@ -185,8 +215,10 @@ def _check_restored(path: Path, model, manifest: dict) -> None:
                 raise ValueError(f"got {scores!r}")
     except Exception as exc:
         what = f"{type(exc).__name__}: {exc}" if not isinstance(exc, SynthkitError) else str(exc)
-        raise ModelFileError(f"{path} cannot be restored by {manifest['plugin']!r}: a row of its schema cannot be "
-                             f"scored ({what})") from None
+        raise ModelFileError(
+            f"{path} cannot be restored by {manifest['plugin']!r}: a row of its schema cannot be "
+            f"scored ({what})"
+        ) from None
     finally:
         adapter.n_affected = 0
 
@@ -203,7 +235,9 @@ def read_manifest(path: Path) -> dict:
     if not path.exists():
         raise ModelFileError(f"no model directory at {path}")
     if not path.is_dir():
-        raise ModelFileError(f"{path} is a file, not a model directory (save with --save-model DIR)")
+        raise ModelFileError(
+            f"{path} is a file, not a model directory (save with --save-model DIR)"
+        )
     file = path / MANIFEST
     if not file.is_file():
         raise ModelFileError(f"{path} is not a synthkit model directory: it has no {MANIFEST}")
@@ -212,24 +246,44 @@ def read_manifest(path: Path) -> dict:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelFileError(f"{path} is corrupted: {MANIFEST} is not valid JSON ({exc})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise ModelFileError(f"{path} is not a synthkit model directory: its manifest is of another format")
+        raise ModelFileError(
+            f"{path} is not a synthkit model directory: its manifest is of another format"
+        )
     version = manifest.get("format_version")
     if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
-        raise ModelFileError(f"{path} was written in model format {version!r}, newer than this synthkit reads "
-                             f"({FORMAT_VERSION}); upgrade synthkit")
+        raise ModelFileError(
+            f"{path} was written in model format {version!r}, newer than this synthkit reads "
+            f"({FORMAT_VERSION}); upgrade synthkit"
+        )
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise ModelFileError(f"{path} is corrupted: the manifest's format_version {version!r} is not a version")
+        raise ModelFileError(
+            f"{path} is corrupted: the manifest's format_version {version!r} is not a version"
+        )
     if CHECKSUM in manifest and manifest[CHECKSUM] != manifest_digest(manifest):
-        raise ModelFileError(f"{path} is corrupted: {MANIFEST} was changed after it was saved (its {CHECKSUM} does "
-                             "not match); re-fit and save the model")
-    required = {"kind": str, "plugin": str, "class": str, "params": dict, "schema": dict, "state": dict, "files": dict,
-                "synthkit_version": str}
+        raise ModelFileError(
+            f"{path} is corrupted: {MANIFEST} was changed after it was saved (its {CHECKSUM} does "
+            "not match); re-fit and save the model"
+        )
+    required = {
+        "kind": str,
+        "plugin": str,
+        "class": str,
+        "params": dict,
+        "schema": dict,
+        "state": dict,
+        "files": dict,
+        "synthkit_version": str,
+    }
     for key, typ in required.items():
         if not isinstance(manifest.get(key), typ):
-            raise ModelFileError(f"{path} is corrupted: the manifest's {key!r} is missing or malformed")
+            raise ModelFileError(
+                f"{path} is corrupted: the manifest's {key!r} is missing or malformed"
+            )
     if manifest["kind"] not in ("detector", "generator"):
         raise ModelFileError(f"{path} is corrupted: unknown model kind {manifest['kind']!r}")
-    if set(manifest["files"]) != {STATE} or not all(isinstance(v, str) for v in manifest["files"].values()):
+    if set(manifest["files"]) != {STATE} or not all(
+        isinstance(v, str) for v in manifest["files"].values()
+    ):
         raise ModelFileError(f"{path} is corrupted: the manifest lists unexpected files")
     if not all(isinstance(k, str) for k in manifest["params"]):
         raise ModelFileError(f"{path} is corrupted: the manifest's 'params' is malformed")
@@ -262,17 +316,26 @@ def _check_schema(path: Path, schema: dict) -> None:
     kind = schema.get("kind")
     if kind == "image":
         shape = schema.get("shape")
-        if not (isinstance(shape, list) and len(shape) == 3
-                and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in shape)):
+        if not (
+            isinstance(shape, list)
+            and len(shape) == 3
+            and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in shape)
+        ):
             bad("has a malformed image shape")
         scale = schema.get("scale", 255.0)
-        if isinstance(scale, bool) or scale not in _IMAGE_SCALES or not isinstance(schema.get("dtype"), str):
+        if (
+            isinstance(scale, bool)
+            or scale not in _IMAGE_SCALES
+            or not isinstance(schema.get("dtype"), str)
+        ):
             bad("has a malformed image scale or dtype")
         try:
             dtype = np.dtype(schema["dtype"])
         except TypeError:
             bad(f"names an unknown dtype {schema['dtype']!r}")
-        if not (np.issubdtype(dtype, np.number) or dtype.kind == "b") or np.issubdtype(dtype, np.complexfloating):
+        if not (np.issubdtype(dtype, np.number) or dtype.kind == "b") or np.issubdtype(
+            dtype, np.complexfloating
+        ):
             bad(f"names a dtype images cannot have, {schema['dtype']!r}")
         if "squeeze" not in schema:
             bad("has a malformed 'squeeze'")
@@ -287,7 +350,11 @@ def _check_schema(path: Path, schema: dict) -> None:
         bad("lists no columns")
     names = set()
     for i, col in enumerate(columns):
-        if not isinstance(col, dict) or not isinstance(col.get("name"), str) or not isinstance(col.get("dtype"), str):
+        if (
+            not isinstance(col, dict)
+            or not isinstance(col.get("name"), str)
+            or not isinstance(col.get("dtype"), str)
+        ):
             bad("has a column without a name or dtype")
         name = col["name"]
         if name in names:
@@ -304,7 +371,9 @@ def _check_schema(path: Path, schema: dict) -> None:
             bad(f"gives column {name!r} an unknown kind {col.get('kind')!r}")
         for key, typ in keys.items():
             value = col.get(key)
-            if not isinstance(value, typ) or (typ is _NUMBER and (isinstance(value, bool) or not np.isfinite(value))):
+            if not isinstance(value, typ) or (
+                typ is _NUMBER and (isinstance(value, bool) or not np.isfinite(value))
+            ):
                 bad(f"has a malformed {key!r} for column {name!r}")
         if col["kind"] == "numeric":
             if col["std"] <= 0:
@@ -315,23 +384,33 @@ def _check_schema(path: Path, schema: dict) -> None:
                 if not isinstance(col.get(key, False), bool):
                     bad(f"has a malformed {key!r} for column {name!r}")
             decimals = col.get("decimals")
-            if decimals is not None and (isinstance(decimals, bool) or not isinstance(decimals, int)
-                                         or not 0 <= decimals <= MAX_DECIMALS):
+            if decimals is not None and (
+                isinstance(decimals, bool)
+                or not isinstance(decimals, int)
+                or not 0 <= decimals <= MAX_DECIMALS
+            ):
                 bad(f"has a malformed 'decimals' for column {name!r}")
         if col["kind"] == "categorical":
             levels = col["levels"]
             if not all(isinstance(v, str) for v in levels) or len(set(levels)) != len(levels):
                 bad(f"has non-text or repeated levels for column {name!r}")
             categories = col.get("categories", [])
-            if not (isinstance(categories, list) and all(isinstance(v, str) for v in categories)
-                    and len(set(categories)) == len(categories)):
+            if not (
+                isinstance(categories, list)
+                and all(isinstance(v, str) for v in categories)
+                and len(set(categories)) == len(categories)
+            ):
                 bad(f"has malformed categories for column {name!r}")
             if "categories" in col and not set(levels) <= set(categories):
                 bad(f"has levels outside its categories for column {name!r}")
             pooled, counts = col.get("pooled", []), col.get("pooled_counts", [])
-            if not (isinstance(pooled, list) and isinstance(counts, list) and len(pooled) == len(counts)
-                    and all(isinstance(v, str) for v in pooled)
-                    and all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in counts)):
+            if not (
+                isinstance(pooled, list)
+                and isinstance(counts, list)
+                and len(pooled) == len(counts)
+                and all(isinstance(v, str) for v in pooled)
+                and all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in counts)
+            ):
                 bad(f"has malformed pooled levels for column {name!r}")
     _check_left_out(schema, names, len(columns), bad)
 
@@ -348,11 +427,19 @@ def _check_left_out(schema: dict, names: set, n_encoded: int, bad) -> None:
     places = set()
     for entry in left:
         index = entry.get("index") if isinstance(entry, dict) else None
-        if not (isinstance(entry, dict) and isinstance(entry.get("name"), str) and isinstance(entry.get("dtype"), str)
-                and entry.get("kind") == "left_out" and entry.get("reason") in LEFT_OUT_REASONS
-                and isinstance(index, int) and not isinstance(index, bool) and 0 <= index < n_encoded + len(left)
-                and index not in places and entry["name"] not in names
-                and entry.get("missing_value", "none") in MISSING_MARKERS):
+        if not (
+            isinstance(entry, dict)
+            and isinstance(entry.get("name"), str)
+            and isinstance(entry.get("dtype"), str)
+            and entry.get("kind") == "left_out"
+            and entry.get("reason") in LEFT_OUT_REASONS
+            and isinstance(index, int)
+            and not isinstance(index, bool)
+            and 0 <= index < n_encoded + len(left)
+            and index not in places
+            and entry["name"] not in names
+            and entry.get("missing_value", "none") in MISSING_MARKERS
+        ):
             bad("has a malformed 'left_out' column")
         try:
             pd.api.types.pandas_dtype(entry["dtype"])
@@ -368,8 +455,10 @@ def _registered_name(kind: str, cls) -> str:
     for name, (obj, _) in get_registry().entries(kind + "s").items():
         if obj is cls:
             return name
-    raise ModelFileError(f"{cls.__name__} is not a registered {kind}; register it through a synthkit plugin "
-                         "so that it can be loaded again")
+    raise ModelFileError(
+        f"{cls.__name__} is not a registered {kind}; register it through a synthkit plugin "
+        "so that it can be loaded again"
+    )
 
 
 def _jsonable(value, what: str):
@@ -382,8 +471,10 @@ def _jsonable(value, what: str):
     try:
         json.dumps(value)
     except (TypeError, ValueError):
-        raise ModelFileError(f"cannot save {what} of type {type(value).__name__}: the plugin must return numpy "
-                             "arrays or JSON values from _get_state") from None
+        raise ModelFileError(
+            f"cannot save {what} of type {type(value).__name__}: the plugin must return numpy "
+            "arrays or JSON values from _get_state"
+        ) from None
     return value
 
 
@@ -405,11 +496,15 @@ def model_for(model, wanted: str, job: str):
         path = Path(model.decode() if isinstance(model, bytes) else model)
         manifest = read_manifest(path)
         if manifest["kind"] != wanted:
-            raise ModelFileError(f"{path} holds a {manifest['kind']} ({manifest['plugin']!r}); "
-                                 f"{job} needs a {wanted} model")
+            raise ModelFileError(
+                f"{path} holds a {manifest['kind']} ({manifest['plugin']!r}); "
+                f"{job} needs a {wanted} model"
+            )
         return load_model(path)
     method = "decision_function" if wanted == "detector" else "sample"
     if not hasattr(model, method):
-        raise PluginError(f"model is a {type(model).__name__}, not a {wanted}; {job} needs a fitted {wanted} "
-                          "or a model directory")
+        raise PluginError(
+            f"model is a {type(model).__name__}, not a {wanted}; {job} needs a fitted {wanted} "
+            "or a model directory"
+        )
     return model

@@ -42,17 +42,31 @@ class Interval:
             return False
         if not isinstance(value, numbers.Real) or value != value:
             return False
-        low_ok = self.low is None or (value >= self.low if self.closed in ("both", "left") else value > self.low)
-        high_ok = self.high is None or (value <= self.high if self.closed in ("both", "right") else value < self.high)
+        low_ok = self.low is None or (
+            value >= self.low if self.closed in ("both", "left") else value > self.low
+        )
+        high_ok = self.high is None or (
+            value <= self.high if self.closed in ("both", "right") else value < self.high
+        )
         return bool(low_ok and high_ok)
 
     def describe(self) -> str:
         what = "an integer" if self.kind is int else "a number"
-        if self.kind is int and self.high is None and self.low in (0, 1) and self.closed in ("both", "left"):
+        if (
+            self.kind is int
+            and self.high is None
+            and self.low in (0, 1)
+            and self.closed in ("both", "left")
+        ):
             return "a positive integer" if self.low == 1 else "a non-negative integer"
-        left_closed, right_closed = self.closed in ("both", "left"), self.closed in ("both", "right")
+        left_closed, right_closed = (
+            self.closed in ("both", "left"),
+            self.closed in ("both", "right"),
+        )
         if self.high is None:
-            return what if self.low is None else f"{what} {'>=' if left_closed else '>'} {self.low:g}"
+            return (
+                what if self.low is None else f"{what} {'>=' if left_closed else '>'} {self.low:g}"
+            )
         if self.low is None:
             return f"{what} {'<=' if right_closed else '<'} {self.high:g}"
         return f"{what} in {'[' if left_closed else '('}{self.low:g}, {self.high:g}{']' if right_closed else ')'}"
@@ -65,21 +79,38 @@ class Options:
         self.values = tuple(values)
 
     def accepts(self, value) -> bool:
-        return isinstance(value, (str, numbers.Number)) and not isinstance(value, (bool, np.bool_)) \
+        return (
+            isinstance(value, (str, numbers.Number))
+            and not isinstance(value, (bool, np.bool_))
             and value in self.values
+        )
 
     def describe(self) -> str:
-        return repr(self.values[0]) if len(self.values) == 1 else "one of " + ", ".join(map(str, self.values))
+        return (
+            repr(self.values[0])
+            if len(self.values) == 1
+            else "one of " + ", ".join(map(str, self.values))
+        )
 
 
-_TYPE_NAMES = {bool: "true or false", str: "text", dict: "a mapping", list: "a list", tuple: "a list"}
+_TYPE_NAMES = {
+    bool: "true or false",
+    str: "text",
+    dict: "a mapping",
+    list: "a list",
+    tuple: "a list",
+}
 
 
 def _accepts(constraint, value) -> bool:
     if constraint is None:
         return value is None
     if isinstance(constraint, type):
-        return isinstance(value, (bool, np.bool_)) if constraint is bool else isinstance(value, constraint)
+        return (
+            isinstance(value, (bool, np.bool_))
+            if constraint is bool
+            else isinstance(value, constraint)
+        )
     return constraint.accepts(value)
 
 
@@ -96,8 +127,11 @@ def parameter_names(cls) -> list[str]:
     import inspect
 
     sig = inspect.signature(cls.__init__)
-    return [p.name for p in sig.parameters.values()
-            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    return [
+        p.name
+        for p in sig.parameters.values()
+        if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    ]
 
 
 def check_parameter_constraints(model) -> None:
@@ -114,13 +148,17 @@ def check_fine_tune_arguments(unfreeze_last, epochs) -> None:
     ``epochs`` (a positive integer), one meaning for every plugin: a PluginError naming the one that is not."""
     positive = Interval(int, 1, None)
     if unfreeze_last is not None and not positive.accepts(unfreeze_last):
-        raise PluginError(f"unfreeze_last must be a positive integer (the last layers to retrain), or None "
-                          f"to retrain all layers, got {unfreeze_last!r}")
+        raise PluginError(
+            f"unfreeze_last must be a positive integer (the last layers to retrain), or None "
+            f"to retrain all layers, got {unfreeze_last!r}"
+        )
     if not positive.accepts(epochs):
         raise PluginError(f"epochs must be a positive integer, got {epochs!r}")
 
 
-SEED_MAX = 2**32 - 1  # numpy's RandomState and scikit-learn's random_state take seeds in [0, 2**32 - 1]
+SEED_MAX = (
+    2**32 - 1
+)  # numpy's RandomState and scikit-learn's random_state take seeds in [0, 2**32 - 1]
 
 
 def check_seed(seed, name: str = "seed") -> None:
@@ -128,9 +166,15 @@ def check_seed(seed, name: str = "seed") -> None:
     None or a whole number in [0, 2**32 - 1]; anything else is one PluginError."""
     if seed is None:
         return
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral) or not 0 <= seed <= SEED_MAX:
+    if (
+        isinstance(seed, (bool, np.bool_))
+        or not isinstance(seed, numbers.Integral)
+        or not 0 <= seed <= SEED_MAX
+    ):
         none = "" if name.startswith("-") else " or null"  # a CLI option given is a number
-        raise PluginError(f"{name} must be an integer in [0, {SEED_MAX}] (0 to 2**32 - 1){none}, got {seed!r}")
+        raise PluginError(
+            f"{name} must be an integer in [0, {SEED_MAX}] (0 to 2**32 - 1){none}, got {seed!r}"
+        )
 
 
 def check_missing_policy(missing) -> None:
@@ -138,7 +182,9 @@ def check_missing_policy(missing) -> None:
     from synthkit.adapters import MISSING_POLICIES
 
     if not isinstance(missing, str) or missing not in MISSING_POLICIES:
-        raise PluginError(f"missing={missing!r} is not a policy; choose one of {', '.join(MISSING_POLICIES)}")
+        raise PluginError(
+            f"missing={missing!r} is not a policy; choose one of {', '.join(MISSING_POLICIES)}"
+        )
 
 
 _SIMPLE_TYPES = (int, float, str, bool, type(None))
@@ -170,7 +216,9 @@ def _has_type(value, allowed: tuple) -> bool:
     if isinstance(value, (bool, np.bool_)):
         return bool in allowed or int in allowed  # True is 1, as Python and the plugins take it
     if isinstance(value, numbers.Real):
-        return int in allowed or float in allowed  # 2.0 where an int is declared: the constraints decide
+        return (
+            int in allowed or float in allowed
+        )  # 2.0 where an int is declared: the constraints decide
     if isinstance(value, str):
         return str in allowed
     return False
@@ -182,8 +230,18 @@ def check_annotated_types(model) -> None:
     are left to those, whose message says more."""
     constrained = getattr(type(model), "_parameter_constraints", {})
     for name, allowed in _annotated_types(type(model)):
-        if name in vars(model) and name not in constrained and not _has_type(getattr(model, name), allowed):
-            names = {int: "an integer", float: "a number", str: "text", bool: "true or false", type(None): "None"}
+        if (
+            name in vars(model)
+            and name not in constrained
+            and not _has_type(getattr(model, name), allowed)
+        ):
+            names = {
+                int: "an integer",
+                float: "a number",
+                str: "text",
+                bool: "true or false",
+                type(None): "None",
+            }
             wanted = " or ".join(dict.fromkeys(names[t] for t in allowed))
             raise PluginError(f"{name} must be {wanted}, got {getattr(model, name)!r}")
 
@@ -196,15 +254,22 @@ def renamed_parameters(**renames):
     reads) shows the decorated ``__init__``'s own signature. Saved models that hold an old name load
     without a warning (``FittedModel._upgrade_params``).
     """
+
     def decorate(init):
         @functools.wraps(init)
         def __init__(self, *args, **kwargs):
             for old, new in renames.items():
                 if old in kwargs:
-                    warnings.warn(f"{type(self).__name__}: the parameter {old}= is deprecated; use {new}= "
-                                  "(same values)", DeprecationWarning, stacklevel=2)
+                    warnings.warn(
+                        f"{type(self).__name__}: the parameter {old}= is deprecated; use {new}= "
+                        "(same values)",
+                        DeprecationWarning,
+                        stacklevel=2,
+                    )
                     if new in kwargs:
-                        raise TypeError(f"got both {new}= and its deprecated name {old}=; give {new}= only")
+                        raise TypeError(
+                            f"got both {new}= and its deprecated name {old}=; give {new}= only"
+                        )
                     kwargs[new] = kwargs.pop(old)
             init(self, *args, **kwargs)
 

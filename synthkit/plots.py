@@ -32,14 +32,18 @@ def image_grid(images, labels=None, per_row: int = 10, title: str | None = None)
         rows = [(str(c), np.flatnonzero(labels == c)[:per_row]) for c in classes]
     else:
         idx = np.arange(min(len(images), per_row * 10))
-        rows = [("", idx[i:i + per_row]) for i in range(0, len(idx), per_row)]
-    fig, axes = plt.subplots(len(rows), per_row, figsize=(per_row * 0.9, len(rows) * 0.9 + 0.3), squeeze=False)
+        rows = [("", idx[i : i + per_row]) for i in range(0, len(idx), per_row)]
+    fig, axes = plt.subplots(
+        len(rows), per_row, figsize=(per_row * 0.9, len(rows) * 0.9 + 0.3), squeeze=False
+    )
     for r, (name, idx) in enumerate(rows):
         for c in range(per_row):
             ax = axes[r, c]
             ax.axis("off")
             if c < len(idx):
-                ax.imshow(images[idx[c]], cmap="gray" if images.ndim == 3 else None, vmin=0.0, vmax=1.0)
+                ax.imshow(
+                    images[idx[c]], cmap="gray" if images.ndim == 3 else None, vmin=0.0, vmax=1.0
+                )
         if name:
             axes[r, 0].set_title(name, fontsize=8, loc="left")
     if title:
@@ -68,7 +72,13 @@ def score_histogram(scores, threshold: float | None, truth=None):
     return fig
 
 
-def tsne_plot(codes, labels=None, seed: int = 0, max_points: int = 2000, title: str = "t-SNE of the bottleneck"):
+def tsne_plot(
+    codes,
+    labels=None,
+    seed: int = 0,
+    max_points: int = 2000,
+    title: str = "t-SNE of the bottleneck",
+):
     """2-D t-SNE of feature vectors (e.g. autoencoder codes), coloured by label when given.
 
     At most ``max_points`` rows (a seeded random subset) are embedded, to keep it quick.
@@ -80,8 +90,12 @@ def tsne_plot(codes, labels=None, seed: int = 0, max_points: int = 2000, title: 
     idx = np.arange(len(codes))
     if len(codes) > max_points:
         idx = np.sort(np.random.default_rng(seed).permutation(len(codes))[:max_points])
-    emb = TSNE(n_components=2, perplexity=float(min(30, max(2, (len(idx) - 1) // 3))), init="pca",
-               random_state=seed).fit_transform(codes[idx])
+    emb = TSNE(
+        n_components=2,
+        perplexity=float(min(30, max(2, (len(idx) - 1) // 3))),
+        init="pca",
+        random_state=seed,
+    ).fit_transform(codes[idx])
     fig, ax = plt.subplots(figsize=(6, 5.5))
     if labels is not None:
         labels = np.asarray(labels)[idx]
@@ -115,8 +129,12 @@ def cluster_representatives(images, distances, per_row: int = 10):
         labels += [f"cluster {k} ({len(members)})"] * len(nearest)
     if not order:
         return image_grid(images[:0], per_row=per_row, title="K-Means cluster representatives")
-    return image_grid(images[order], labels=np.asarray(labels), per_row=per_row,
-                      title="K-Means cluster representatives (nearest to each centroid)")
+    return image_grid(
+        images[order],
+        labels=np.asarray(labels),
+        per_row=per_row,
+        title="K-Means cluster representatives (nearest to each centroid)",
+    )
 
 
 def table_figure(frame, title: str | None = None, max_rows: int = 20, max_cols: int = 12):
@@ -127,8 +145,12 @@ def table_figure(frame, title: str | None = None, max_rows: int = 20, max_cols: 
     fig, ax = plt.subplots(figsize=(min(1.3 * len(frame.columns) + 1, 18), 0.3 * len(frame) + 1))
     ax.axis("off")
     if cells:
-        table = ax.table(cellText=cells, colLabels=[str(c) for c in frame.columns],
-                         rowLabels=[str(i) for i in frame.index], loc="center")
+        table = ax.table(
+            cellText=cells,
+            colLabels=[str(c) for c in frame.columns],
+            rowLabels=[str(i) for i in frame.index],
+            loc="center",
+        )
         table.auto_set_font_size(False)
         table.set_fontsize(7)
         table.scale(1, 1.2)
@@ -155,7 +177,9 @@ def most_anomalous(scores, images=None, frame=None, n: int = 20):
             images = images[..., 0]
         per_row = min(10, max(len(top), 1))
         rows = max(1, int(np.ceil(len(top) / per_row)))
-        fig, axes = plt.subplots(rows, per_row, figsize=(per_row * 1.0, rows * 1.15 + 0.4), squeeze=False)
+        fig, axes = plt.subplots(
+            rows, per_row, figsize=(per_row * 1.0, rows * 1.15 + 0.4), squeeze=False
+        )
         for ax in axes.ravel():
             ax.axis("off")
         for j, i in enumerate(top):
@@ -177,8 +201,12 @@ def explanation_bars(explanation, scores=None, n: int = 10, top: int = 8):
     rank = np.nansum(values, axis=1) if scores is None else np.asarray(scores, dtype=np.float64)
     rows = np.argsort(-np.where(np.isfinite(rank), rank, -np.inf), kind="stable")[:n]
     cols = min(2, max(len(rows), 1))
-    fig, axes = plt.subplots(max(1, -(-len(rows) // cols)), cols, squeeze=False,
-                             figsize=(5.0 * cols, 0.25 * top * max(1, -(-len(rows) // cols)) + 0.8))
+    fig, axes = plt.subplots(
+        max(1, -(-len(rows) // cols)),
+        cols,
+        squeeze=False,
+        figsize=(5.0 * cols, 0.25 * top * max(1, -(-len(rows) // cols)) + 0.8),
+    )
     for ax in axes.ravel():
         ax.axis("off")
     names = np.asarray([str(c) for c in explanation.columns], dtype=object)
@@ -186,11 +214,19 @@ def explanation_bars(explanation, scores=None, n: int = 10, top: int = 8):
         row = np.nan_to_num(values[i])
         best = np.argsort(-row, kind="stable")[:top][::-1]
         ax.axis("on")
-        ax.barh(np.arange(len(best)), row[best], color=np.where(row[best] >= 0, "tab:red", "tab:blue"))
-        ax.set_yticks(np.arange(len(best)), [v if len(v) <= 24 else v[:23] + "…" for v in names[best]], fontsize=7)
+        ax.barh(
+            np.arange(len(best)), row[best], color=np.where(row[best] >= 0, "tab:red", "tab:blue")
+        )
+        ax.set_yticks(
+            np.arange(len(best)),
+            [v if len(v) <= 24 else v[:23] + "…" for v in names[best]],
+            fontsize=7,
+        )
         ax.tick_params(axis="x", labelsize=7)
         ax.set_title(f"row {explanation.index[i]}: score {rank[i]:.3g}", fontsize=8, loc="left")
-    fig.suptitle(f"why the {len(rows)} most anomalous rows were flagged (each column's part of the score)")
+    fig.suptitle(
+        f"why the {len(rows)} most anomalous rows were flagged (each column's part of the score)"
+    )
     fig.tight_layout()
     return fig
 
@@ -208,11 +244,26 @@ def explanation_plot(explanation, folder, scores=None, n: int = 10, top: int = 8
 
 
 # the files detection_plots may write (which of them depends on the detector and the data)
-DETECTION_PLOTS = ("scores.png", "most_anomalous.png", "tsne.png", "clusters.png", "explanations.png")
+DETECTION_PLOTS = (
+    "scores.png",
+    "most_anomalous.png",
+    "tsne.png",
+    "clusters.png",
+    "explanations.png",
+)
 
 
-def detection_plots(result, data, folder, *, detector=None, label_column=None, normal_class=None,
-                    positive_label=None, progress: bool = False) -> list[str]:
+def detection_plots(
+    result,
+    data,
+    folder,
+    *,
+    detector=None,
+    label_column=None,
+    normal_class=None,
+    positive_label=None,
+    progress: bool = False,
+) -> list[str]:
     """Write the diagnostic plots of a detection to ``folder``; return the file paths.
 
     ``result`` is one of:
@@ -243,7 +294,8 @@ def detection_plots(result, data, folder, *, detector=None, label_column=None, n
     from synthkit.io import save_figure
 
     frame, det, threshold, features, labels, truth = _plot_source(
-        result, data, detector, label_column, normal_class, positive_label)
+        result, data, detector, label_column, normal_class, positive_label
+    )
     plt = _pyplot()
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -263,23 +315,41 @@ def detection_plots(result, data, folder, *, detector=None, label_column=None, n
             _say(f"plotting {name}: done in {time.perf_counter() - started:.1f}s")
 
     save(lambda: score_histogram(scores, threshold, truth), "scores.png")
-    save(lambda: most_anomalous(scores, images=features if is_images else None,
-                                frame=None if is_images else frame.drop(columns=["is_anomaly"], errors="ignore")),
-         "most_anomalous.png")
+    save(
+        lambda: most_anomalous(
+            scores,
+            images=features if is_images else None,
+            frame=None if is_images else frame.drop(columns=["is_anomaly"], errors="ignore"),
+        ),
+        "most_anomalous.png",
+    )
     if det is not None and hasattr(det, "encode"):
         n = min(len(scores), TSNE_MAX_POINTS)
-        save(lambda: tsne_plot(det.encode(features), labels, seed=0, max_points=TSNE_MAX_POINTS), "tsne.png",
-             f": t-SNE of {n:,} bottleneck codes")
+        save(
+            lambda: tsne_plot(det.encode(features), labels, seed=0, max_points=TSNE_MAX_POINTS),
+            "tsne.png",
+            f": t-SNE of {n:,} bottleneck codes",
+        )
     if det is not None and hasattr(det, "cluster_centers_") and hasattr(det, "_distances"):
+
         def clusters():
             Xa, _ = det._adapt(features)
             distances = det._distances(Xa)
-            return cluster_representatives(features, distances) if is_images else _cluster_table(frame, distances)
+            return (
+                cluster_representatives(features, distances)
+                if is_images
+                else _cluster_table(frame, distances)
+            )
 
         save(clusters, "clusters.png")
     if det is not None and not is_images and hasattr(det, "explain"):
-        top = np.argsort(-np.where(np.isfinite(scores), scores, -np.inf), kind="stable")[:EXPLAINED_ROWS]
-        save(lambda: explanation_bars(det.explain(features.iloc[top]), scores[top]), "explanations.png")
+        top = np.argsort(-np.where(np.isfinite(scores), scores, -np.inf), kind="stable")[
+            :EXPLAINED_ROWS
+        ]
+        save(
+            lambda: explanation_bars(det.explain(features.iloc[top]), scores[top]),
+            "explanations.png",
+        )
     plt.close("all")
     return written
 
@@ -307,19 +377,33 @@ def _plot_source(result, data, detector, label_column, normal_class, positive_la
     if isinstance(result, DetectResult):
         loaded = as_data(data)
         features, labels = _plot_inputs(result.frame, result.detector, loaded)
-        return result.frame, result.detector, result.detector.threshold_, features, labels, result.truth
+        return (
+            result.frame,
+            result.detector,
+            result.detector.threshold_,
+            features,
+            labels,
+            result.truth,
+        )
     if isinstance(result, pd.DataFrame):
         return _frame_source(result, data, detector, label_column, normal_class, positive_label)
     if hasattr(result, "decision_function") and hasattr(result, "adapter_"):
         if data is None:
             raise DataError("give the data to score and plot beside the fitted detector")
         loaded = as_data(data)
-        scored = run_detect(loaded, model=result, label_column=label_column, normal_class=normal_class,
-                            positive_label=positive_label)
+        scored = run_detect(
+            loaded,
+            model=result,
+            label_column=label_column,
+            normal_class=normal_class,
+            positive_label=positive_label,
+        )
         features, labels = _plot_inputs(scored.frame, result, loaded)
         return scored.frame, result, result.threshold_, features, labels, scored.truth
-    raise DataError(f"cannot plot a {type(result).__name__}: give a fitted detector, or the DataFrame "
-                    "synthkit.detect returned")
+    raise DataError(
+        f"cannot plot a {type(result).__name__}: give a fitted detector, or the DataFrame "
+        "synthkit.detect returned"
+    )
 
 
 def _frame_source(frame, data, detector, label_column, normal_class, positive_label):
@@ -329,8 +413,10 @@ def _frame_source(frame, data, detector, label_column, normal_class, positive_la
     from synthkit.evaluation.detection import binary_labels
 
     if "anomaly_score" not in frame.columns:
-        raise DataError("this DataFrame has no anomaly_score column: give the one synthkit.detect returned, "
-                        "or a fitted detector and the data")
+        raise DataError(
+            "this DataFrame has no anomaly_score column: give the one synthkit.detect returned, "
+            "or a fitted detector and the data"
+        )
     summary = frame.attrs.get("synthkit", {})
     threshold = detector.threshold_ if detector is not None else summary.get("threshold")
     loaded = None if data is None else as_data(data)
@@ -340,15 +426,22 @@ def _frame_source(frame, data, detector, label_column, normal_class, positive_la
             raise DataError("this frame scores a table, but data holds images")
         images = np.asarray(loaded.images)
         if len(index) and index.max() >= len(images):
-            raise DataError(f"the frame scores {index.max() + 1} or more images, data holds {len(images)}")
+            raise DataError(
+                f"the frame scores {index.max() + 1} or more images, data holds {len(images)}"
+            )
         labels = frame["label"].to_numpy() if "label" in frame.columns else None
         truth = None
         normal_class = summary.get("normal_class") if normal_class is None else normal_class
         if normal_class is not None and labels is not None:
             truth = (~class_mask(labels, normal_class)).astype(int)
         return frame, detector, threshold, images[index], labels, truth
-    if loaded is None and {"index", "path"} & set(frame.columns) and "anomaly_score" in frame.columns \
-            and set(frame.columns) <= {"index", "path", "label", "anomaly_score", "is_anomaly", "segment"}:
+    if (
+        loaded is None
+        and {"index", "path"} & set(frame.columns)
+        and "anomaly_score" in frame.columns
+        and set(frame.columns)
+        <= {"index", "path", "label", "anomaly_score", "is_anomaly", "segment"}
+    ):
         raise DataError("this frame scores images: give the images as data")
     label_column = label_column or summary.get("label_column")
     truth = None
@@ -376,10 +469,17 @@ def _cluster_table(frame, distances, per_cluster: int = 3):
         nearest = members[np.argsort(distances[members, k], kind="stable")][:per_cluster]
         picks += nearest.tolist()
         names += [k] * len(nearest)
-    view = frame.iloc[picks].drop(columns=["anomaly_score", "is_anomaly", "segment"], errors="ignore").copy()
+    view = (
+        frame.iloc[picks]
+        .drop(columns=["anomaly_score", "is_anomaly", "segment"], errors="ignore")
+        .copy()
+    )
     view.insert(0, "cluster", names)
-    return table_figure(view, title="K-Means cluster representatives (rows nearest each centroid)",
-                        max_rows=len(view))
+    return table_figure(
+        view,
+        title="K-Means cluster representatives (rows nearest each centroid)",
+        max_rows=len(view),
+    )
 
 
 def _plot_inputs(frame, det, loaded, features=None):
@@ -394,7 +494,9 @@ def _plot_inputs(frame, det, loaded, features=None):
         return images, (frame["label"].to_numpy() if "label" in frame.columns else None)
     if features is None:
         columns = [c["name"] for c in det.adapter_.input_columns]
-        features = frame[columns] if all(c in frame.columns for c in columns) else loaded.frame[columns]
+        features = (
+            frame[columns] if all(c in frame.columns for c in columns) else loaded.frame[columns]
+        )
     known = set(features.columns) if isinstance(features, pd.DataFrame) else set()
     labels = None
     for c in frame.columns:  # a label column kept beside the features (e.g. is_fraud)

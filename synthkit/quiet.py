@@ -54,7 +54,9 @@ def quiet_tensorflow(verbose: bool = False) -> None:
     for name in ("tensorflow", "absl"):
         logging.getLogger(name).setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", module=r"(keras|tensorflow|tf_keras|absl)(\.|$)")
-    if "tensorflow" not in sys.modules and not any(isinstance(f, _QuietImport) for f in sys.meta_path):
+    if "tensorflow" not in sys.modules and not any(
+        isinstance(f, _QuietImport) for f in sys.meta_path
+    ):
         sys.meta_path.insert(0, _QuietImport())
 
 
@@ -64,7 +66,11 @@ def stderr_fd_swallowed():
     try:
         sys.stderr.flush()
         saved = os.dup(2)
-    except (OSError, ValueError, AttributeError):  # no real stderr (embedded, closed): nothing to hide
+    except (
+        OSError,
+        ValueError,
+        AttributeError,
+    ):  # no real stderr (embedded, closed): nothing to hide
         yield
         return
     with tempfile.TemporaryFile() as sink:

@@ -69,7 +69,9 @@ class Registry:
             package = dist.metadata["Name"] if dist is not None else None
             version = dist.version if dist is not None else None
             if ep.name in self.infos or self.pm.has_plugin(ep.name):
-                self._fail(ep.name, package, "another installed plugin already uses this entry-point name")
+                self._fail(
+                    ep.name, package, "another installed plugin already uses this entry-point name"
+                )
                 continue
             try:
                 module = ep.load()
@@ -97,7 +99,9 @@ class Registry:
 
     def _fail(self, name: str, package: str | None, error: str) -> None:
         self.failures.append(PluginFailure(name, package, error))
-        warnings.warn(f"synthkit plugin {name!r} ({package or 'in-process'}) skipped: {error}", stacklevel=3)
+        warnings.warn(
+            f"synthkit plugin {name!r} ({package or 'in-process'}) skipped: {error}", stacklevel=3
+        )
 
     # -- what plugins registered --------------------------------------------------------------
     def entries(self, kind: str) -> dict[str, tuple[object, str]]:
@@ -135,17 +139,25 @@ class Registry:
                 except Exception as exc:
                     failed.add(plugin_name)
                     info = self.infos.get(plugin_name)
-                    self._fail(plugin_name, info.package if info else None,
-                               f"synthkit_register_{kind} failed: {type(exc).__name__}: {exc}")
+                    self._fail(
+                        plugin_name,
+                        info.package if info else None,
+                        f"synthkit_register_{kind} failed: {type(exc).__name__}: {exc}",
+                    )
                     continue
                 for name, obj in found.items():
                     if name in collected[kind]:
                         other = collected[kind][name][1]
-                        warnings.warn(f"synthkit plugin {plugin_name!r} registers {kind[:-1]} {name!r}, which "
-                                      f"{other!r} already registered; keeping {other!r}'s", stacklevel=2)
+                        warnings.warn(
+                            f"synthkit plugin {plugin_name!r} registers {kind[:-1]} {name!r}, which "
+                            f"{other!r} already registered; keeping {other!r}'s",
+                            stacklevel=2,
+                        )
                         continue
                     collected[kind][name] = (obj, plugin_name)
-                    self.infos.setdefault(plugin_name, PluginInfo(plugin_name)).registered[kind].append(name)
+                    self.infos.setdefault(plugin_name, PluginInfo(plugin_name)).registered[
+                        kind
+                    ].append(name)
         # a plugin that failed in one hook is skipped altogether, so its half-registration never shows
         for kind in KINDS:
             collected[kind] = {n: v for n, v in collected[kind].items() if v[1] not in failed}
@@ -163,8 +175,11 @@ class Registry:
                 for added in set(cli.commands) - before:
                     cli.commands.pop(added)
                 info = self.infos.get(impl.plugin_name)
-                self._fail(impl.plugin_name, info.package if info else None,
-                           f"synthkit_register_commands failed: {type(exc).__name__}: {exc}")
+                self._fail(
+                    impl.plugin_name,
+                    info.package if info else None,
+                    f"synthkit_register_commands failed: {type(exc).__name__}: {exc}",
+                )
                 continue
             if impl.plugin_name in self.infos:
                 self.infos[impl.plugin_name].commands.extend(sorted(set(cli.commands) - before))
@@ -175,18 +190,24 @@ class Registry:
         if name not in entries:
             available = ", ".join(sorted(entries)) or "none"
             singular = kind[:-1]
-            raise PluginError(f"unknown {singular} {name!r}; installed {kind}: {available}"
-                              + (" (run `synthkit plugins` to see what failed to load)" if self.failures else ""))
+            raise PluginError(
+                f"unknown {singular} {name!r}; installed {kind}: {available}"
+                + (" (run `synthkit plugins` to see what failed to load)" if self.failures else "")
+            )
         return entries[name][0]
 
 
 def _check_registered(kind: str, name: str, obj, dataset_cls) -> None:
     if kind == "datasets":
         if not isinstance(obj, dataset_cls):
-            raise TypeError(f"dataset {name!r} is a {type(obj).__name__}, not a synthkit.Dataset instance")
+            raise TypeError(
+                f"dataset {name!r} is a {type(obj).__name__}, not a synthkit.Dataset instance"
+            )
         return
-    base_module, base_name = {"detectors": ("synthkit.detector", "BaseDetector"),
-                              "generators": ("synthkit.generator", "BaseGenerator")}[kind]
+    base_module, base_name = {
+        "detectors": ("synthkit.detector", "BaseDetector"),
+        "generators": ("synthkit.generator", "BaseGenerator"),
+    }[kind]
     base = getattr(importlib.import_module(base_module), base_name)
     if not (isinstance(obj, type) and issubclass(obj, base)):
         raise TypeError(f"{kind[:-1]} {name!r} is {obj!r}, not a subclass of synthkit.{base_name}")
@@ -234,8 +255,10 @@ def _make(kind: str, name: str, params: dict):
     renamed = getattr(cls.__init__, "renamed_parameters", {})
     unknown = sorted(set(params) - set(valid) - set(renamed))
     if unknown:
-        raise PluginError(f"unknown parameter {', '.join(unknown)} for {kind[:-1]} {name!r}; "
-                          f"valid parameters: {', '.join(valid) or 'none'}")
+        raise PluginError(
+            f"unknown parameter {', '.join(unknown)} for {kind[:-1]} {name!r}; "
+            f"valid parameters: {', '.join(valid) or 'none'}"
+        )
     try:
         return cls(**params)
     except (TypeError, ValueError) as exc:

@@ -26,8 +26,13 @@ from synthkit.labels import require_label_column
 
 
 # -- one frame ---------------------------------------------------------------------------------
-def score_frame(detector, features, out: pd.DataFrame, scores: np.ndarray | None = None,
-                explain: int | None = None) -> pd.DataFrame:
+def score_frame(
+    detector,
+    features,
+    out: pd.DataFrame,
+    scores: np.ndarray | None = None,
+    explain: int | None = None,
+) -> pd.DataFrame:
     """Add the score columns for the rows of ``features`` to ``out`` (one row each) and return it.
 
     ``scores`` are the detector's scores of these rows when they are known already (see
@@ -92,16 +97,30 @@ class StreamSummary:
 
     def as_dict(self) -> dict:
         """The summary as ``synthkit.detect`` reports it, with the rate of rows read per second."""
-        out = {"rows": self.rows, "flagged": self.flagged, "threshold": self.threshold,
-               "rows_dropped": self.rows_dropped, "rows_imputed": self.rows_imputed,
-               "rows_read": self.rows_read, "seconds": self.seconds,
-               "rows_per_second": self.rows_read / self.seconds if self.seconds > 0 else float("nan")}
+        out = {
+            "rows": self.rows,
+            "flagged": self.flagged,
+            "threshold": self.threshold,
+            "rows_dropped": self.rows_dropped,
+            "rows_imputed": self.rows_imputed,
+            "rows_read": self.rows_read,
+            "seconds": self.seconds,
+            "rows_per_second": self.rows_read / self.seconds if self.seconds > 0 else float("nan"),
+        }
         out.update(self.report)
         return out
 
 
-def score_file(path, detector, output=None, chunksize: int | None = None, label_column: str | None = None,
-               progress: bool | None = None, positive_label=None, explain: int | None = None) -> dict:
+def score_file(
+    path,
+    detector,
+    output=None,
+    chunksize: int | None = None,
+    label_column: str | None = None,
+    progress: bool | None = None,
+    positive_label=None,
+    explain: int | None = None,
+) -> dict:
     """Score the CSV or Parquet file ``path`` with a fitted detector, chunk by chunk.
 
     ``detector`` is a fitted detector or a model directory. Rows go to ``output`` (.csv, .csv.gz or
@@ -124,16 +143,30 @@ def score_file(path, detector, output=None, chunksize: int | None = None, label_
     check_is_fitted(detector)
     adapter = detector.adapter_
     if getattr(adapter, "kind", "table") != "table":
-        raise DataError(f"the model was fitted on {adapter.describe()}; a table file cannot be scored with it")
+        raise DataError(
+            f"the model was fitted on {adapter.describe()}; a table file cannot be scored with it"
+        )
     path = Path(path)
     if not streaming.is_streamable(path):
-        raise InputFileError(f"cannot stream {path}: give an existing .csv, .csv.gz or .parquet file")
+        raise InputFileError(
+            f"cannot stream {path}: give an existing .csv, .csv.gz or .parquet file"
+        )
     if positive_label is not None and label_column is None:
-        raise DataError("positive_label names the anomaly class of a label column; give label_column too")
-    columns = [c for c in adapter.columns + list(getattr(adapter, "left_out", [])) if c["name"] != label_column]
-    reader = streaming.ChunkReader(path, streaming.DEFAULT_CHUNKSIZE if chunksize is None else chunksize,
-                                   columns=columns)
-    imputing = getattr(adapter, "missing", "error") in ("impute", "model")  # rows whose gaps were filled or flagged
+        raise DataError(
+            "positive_label names the anomaly class of a label column; give label_column too"
+        )
+    columns = [
+        c
+        for c in adapter.columns + list(getattr(adapter, "left_out", []))
+        if c["name"] != label_column
+    ]
+    reader = streaming.ChunkReader(
+        path, streaming.DEFAULT_CHUNKSIZE if chunksize is None else chunksize, columns=columns
+    )
+    imputing = getattr(adapter, "missing", "error") in (
+        "impute",
+        "model",
+    )  # rows whose gaps were filled or flagged
     summary = StreamSummary(threshold=float(detector.threshold_))
     label_values: list = []  # the label values met so far (at most two); chunks keep int8 codes into it
     label_codes, kept_scores = [], []
@@ -151,7 +184,9 @@ def score_file(path, detector, output=None, chunksize: int | None = None, label_
                 require_label_column(chunk, label_column)
             features = chunk.drop(columns=[label_column]) if label_column is not None else chunk
             try:  # the score columns go to a frame of their own, joined to the rows as read (Arrow)
-                scored = score_frame(detector, features, pd.DataFrame(index=chunk.index), explain=explain)
+                scored = score_frame(
+                    detector, features, pd.DataFrame(index=chunk.index), explain=explain
+                )
             except SynthkitError as exc:
                 raise type(exc)(f"rows {first_row + 1}-{reader.rows_read}: {exc}") from None
             if imputing:
@@ -171,11 +206,17 @@ def score_file(path, detector, output=None, chunksize: int | None = None, label_
         summary.rows_read = reader.rows_read
         if summary.rows_read == 0:
             raise DataError(f"{path} has no rows to score")
-        if label_column is not None and summary.rows:  # inside the sink: a label error leaves no output
-            labels = pd.Categorical.from_codes(np.concatenate(label_codes), pd.Index(label_values, dtype=object))
+        if (
+            label_column is not None and summary.rows
+        ):  # inside the sink: a label error leaves no output
+            labels = pd.Categorical.from_codes(
+                np.concatenate(label_codes), pd.Index(label_values, dtype=object)
+            )
             truth, positive = binary_labels(pd.Series(labels), positive_label, name=label_column)
-            summary.report = {**label_summary(label_column, positive, truth),
-                              **detection_report(truth, np.concatenate(kept_scores))}
+            summary.report = {
+                **label_summary(label_column, positive, truth),
+                **detection_report(truth, np.concatenate(kept_scores)),
+            }
     summary.seconds = time.perf_counter() - started
     bar.update(reader.rows_read, 1.0, force=True)
     bar.close()

@@ -73,9 +73,15 @@ class ChunkReader:
     ``SynthkitError`` (``InputFileError``; ``SchemaError`` for a model column's wrong value).
     """
 
-    def __init__(self, path, chunksize: int = DEFAULT_CHUNKSIZE, dtype: dict | None = None, columns=None):
+    def __init__(
+        self, path, chunksize: int = DEFAULT_CHUNKSIZE, dtype: dict | None = None, columns=None
+    ):
         self.path = Path(path)
-        if isinstance(chunksize, bool) or not isinstance(chunksize, (int, np.integer)) or chunksize < 1:
+        if (
+            isinstance(chunksize, bool)
+            or not isinstance(chunksize, (int, np.integer))
+            or chunksize < 1
+        ):
             raise DataError(f"chunksize must be a positive number of rows, got {chunksize!r}")
         self.chunksize = int(chunksize)
         self.dtype = dtype or {}
@@ -146,7 +152,9 @@ class ChunkReader:
             block, names = arrow_io.probe(self.path, gz, self.chunksize)
         with _read_errors(self.path, arrow=(names, types)):
             self._raw = pa.OSFile(str(self.path))
-            reader = arrow_io.open_csv(pa.CompressedInputStream(self._raw, "gzip") if gz else self._raw, block, types)
+            reader = arrow_io.open_csv(
+                pa.CompressedInputStream(self._raw, "gzip") if gz else self._raw, block, types
+            )
         names = reader.schema.names
         check_separator(self.path, names)
         chunks = arrow_io.rebatch(reader, self.chunksize)
@@ -214,8 +222,18 @@ def _read_errors(path: Path, row: int | None = None, arrow: tuple | None = None)
                 raise known from None
             if "Empty CSV file" in str(exc):
                 raise InputFileError(f"{path} is empty") from None
-        if pyarrow or isinstance(exc, (OSError, ValueError, TypeError, UnicodeDecodeError, EOFError, zlib.error,
-                                       pd.errors.ParserError)):
+        if pyarrow or isinstance(
+            exc,
+            (
+                OSError,
+                ValueError,
+                TypeError,
+                UnicodeDecodeError,
+                EOFError,
+                zlib.error,
+                pd.errors.ParserError,
+            ),
+        ):
             raise InputFileError(f"cannot read {path}{where}: {_one_line(exc)}") from None
         raise
 
@@ -230,8 +248,13 @@ def schema_dtypes(adapter) -> dict:
     """The dtypes to read CSV columns with, from a fitted table adapter: categorical columns, text
     dates and text columns left out as strings."""
     columns = list(getattr(adapter, "columns", [])) + list(getattr(adapter, "left_out", []))
-    return {col["name"]: str for col in columns if col.get("kind") == "categorical" or "date_format" in col
-            or (col.get("kind") == "left_out" and col.get("dtype") in ("object", "string", "str"))}
+    return {
+        col["name"]: str
+        for col in columns
+        if col.get("kind") == "categorical"
+        or "date_format" in col
+        or (col.get("kind") == "left_out" and col.get("dtype") in ("object", "string", "str"))
+    }
 
 
 def normalise_chunk(chunk: pd.DataFrame, adapter) -> pd.DataFrame:
@@ -244,7 +267,11 @@ def normalise_chunk(chunk: pd.DataFrame, adapter) -> pd.DataFrame:
         kind = col.get("kind")
         if "date_format" in col:
             continue  # text dates: the adapter reads them
-        if kind == "numeric" and pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        if (
+            kind == "numeric"
+            and pd.api.types.is_numeric_dtype(s.dtype)
+            and not pd.api.types.is_bool_dtype(s.dtype)
+        ):
             if col.get("integer"):
                 if pd.api.types.is_float_dtype(s.dtype):
                     try:
@@ -283,7 +310,9 @@ def chunk_sink(output):
     with atomic_path(output) as tmp:
         from synthkit.arrow_io import CsvSink, ParquetSink
 
-        sink = ParquetSink(tmp) if name.endswith(".parquet") else CsvSink(tmp, gz=name.endswith(".gz"))
+        sink = (
+            ParquetSink(tmp) if name.endswith(".parquet") else CsvSink(tmp, gz=name.endswith(".gz"))
+        )
         try:
             yield sink
         finally:
@@ -356,8 +385,13 @@ def _clock(seconds: float) -> str:
 
 
 # -- fitting on a sample -----------------------------------------------------------------------
-def sample_rows(path, n: int = DEFAULT_SAMPLE_ROWS, seed: int | None = 0, chunksize: int | None = None,
-                progress: bool | None = None) -> pd.DataFrame:
+def sample_rows(
+    path,
+    n: int = DEFAULT_SAMPLE_ROWS,
+    seed: int | None = 0,
+    chunksize: int | None = None,
+    progress: bool | None = None,
+) -> pd.DataFrame:
     """A seeded uniform sample of ``n`` rows of a CSV or Parquet file, drawn in one pass, in file order.
 
     Each row gets a key from ``numpy.random.default_rng(seed)`` in file order and the ``n`` rows with

@@ -21,13 +21,30 @@ import numpy as np
 import pandas as pd
 
 from synthkit.errors import DataError, SchemaError
-from synthkit.table_triage import (MAX_LEVELS, date_format, draw_pooled, from_days, left_out, left_out_column,
-                                   notes, pool_levels, to_days, whole_days)
+from synthkit.table_triage import (
+    MAX_LEVELS,
+    date_format,
+    draw_pooled,
+    from_days,
+    left_out,
+    left_out_column,
+    notes,
+    pool_levels,
+    to_days,
+    whole_days,
+)
 
 SKEW_FOR_LOG = 2.0
 MAX_DECIMALS = 6  # float columns with more decimals than this are not rounded on the way back
-MISSING_LEVEL = "\x00missing"  # a categorical column's missing level, lengthened at fit until no value holds it
-MISSING_MARKERS = {"nan": np.nan, "none": None, "na": pd.NA, "nat": pd.NaT}  # what object columns get back
+MISSING_LEVEL = (
+    "\x00missing"  # a categorical column's missing level, lengthened at fit until no value holds it
+)
+MISSING_MARKERS = {
+    "nan": np.nan,
+    "none": None,
+    "na": pd.NA,
+    "nat": pd.NaT,
+}  # what object columns get back
 
 
 class TableAdapter:
@@ -37,8 +54,12 @@ class TableAdapter:
 
     def __init__(self, missing: str = "error"):
         self.missing = missing
-        self.columns: list[dict] = []  # the encoded input columns, each followed by its missing flag if it has one
-        self.left_out: list[dict] = []  # input columns not encoded (synthkit.table_triage), with their position
+        self.columns: list[
+            dict
+        ] = []  # the encoded input columns, each followed by its missing flag if it has one
+        self.left_out: list[
+            dict
+        ] = []  # input columns not encoded (synthkit.table_triage), with their position
         self.from_array = False
         self.text_names = False  # fitted on a DataFrame whose column names are all strings
         self.n_affected = 0  # rows with missing values in the last fit or transform
@@ -48,16 +69,22 @@ class TableAdapter:
         df = self._frame(X, fitting=True)
         if len(df) and df.shape[1] == 0:
             # worded as scikit-learn's check_array words it, which its estimator checks look for
-            raise DataError(f"the table is empty: 0 feature(s) (shape={df.shape}) while a minimum of 1 is required; "
-                            "give at least one column")
+            raise DataError(
+                f"the table is empty: 0 feature(s) (shape={df.shape}) while a minimum of 1 is required; "
+                "give at least one column"
+            )
         if len(df) == 0 or df.shape[1] == 0:
-            raise DataError(f"the table is empty ({len(df)} rows, {df.shape[1]} columns); give at least one row and column")
+            raise DataError(
+                f"the table is empty ({len(df)} rows, {df.shape[1]} columns); give at least one row and column"
+            )
         dates = {} if self.from_array else {n: f for n in df.columns if (f := date_format(df[n]))}
         self.left_out, self.columns = ([] if self.from_array else left_out(df, dates)), []
         work = self._encodable(df, dates)
         if work.shape[1] == 0:
-            raise DataError(f"the table has no features to learn from: column(s) {', '.join(map(str, df.columns))} "
-                            "hold no values (only missing ones); give at least one column with values")
+            raise DataError(
+                f"the table has no features to learn from: column(s) {', '.join(map(str, df.columns))} "
+                "hold no values (only missing ones); give at least one column with values"
+            )
         absent, infinite = _missing_masks(work)
         bad = absent | infinite
         self.n_affected = int(bad.any(axis=1).sum())
@@ -72,9 +99,14 @@ class TableAdapter:
             self.columns.append(col)
             if self.missing == "model" and absent[name].any():
                 self._model_missing(col, df[name], taken={str(c) for c in df.columns})
-        if not any(c["kind"] != "categorical" or set(c["levels"]) - {c.get("missing_level")} for c in self.input_columns):
-            raise DataError(f"the table has no features to learn from: column(s) {', '.join(map(str, df.columns))} "
-                            "hold no values (only missing ones); give at least one column with values")
+        if not any(
+            c["kind"] != "categorical" or set(c["levels"]) - {c.get("missing_level")}
+            for c in self.input_columns
+        ):
+            raise DataError(
+                f"the table has no features to learn from: column(s) {', '.join(map(str, df.columns))} "
+                "hold no values (only missing ones); give at least one column with values"
+            )
         return self
 
     def _encodable(self, df: pd.DataFrame, dates: dict | None = None) -> pd.DataFrame:
@@ -101,11 +133,23 @@ class TableAdapter:
             with np.errstate(over="ignore", invalid="ignore"):
                 mean, std = float(scaled.mean()), float(scaled.std())
             if not (np.isfinite(mean) and np.isfinite(std)):
-                raise DataError(f"column {name!r} has values too large to scale (up to {np.abs(finite).max():.3g}); rescale it first")
-            integer = bool(pd.api.types.is_integer_dtype(s.dtype)) or (date is not None and whole_days(finite))
-            col.update(kind="numeric", log=log, mean=mean, std=std if std > 0 else 1.0,
-                       min=float(finite.min()), max=float(finite.max()), median=float(np.median(finite)),
-                       integer=integer, decimals=None if integer or date else _decimals(finite, s.dtype))
+                raise DataError(
+                    f"column {name!r} has values too large to scale (up to {np.abs(finite).max():.3g}); rescale it first"
+                )
+            integer = bool(pd.api.types.is_integer_dtype(s.dtype)) or (
+                date is not None and whole_days(finite)
+            )
+            col.update(
+                kind="numeric",
+                log=log,
+                mean=mean,
+                std=std if std > 0 else 1.0,
+                min=float(finite.min()),
+                max=float(finite.max()),
+                median=float(np.median(finite)),
+                integer=integer,
+                decimals=None if integer or date else _decimals(finite, s.dtype),
+            )
             if date is not None:
                 col["date_format"] = date
         elif _is_categorical(s):
@@ -117,16 +161,23 @@ class TableAdapter:
                 col["categories"] = categories
                 if len(categories) <= MAX_LEVELS:
                     levels = categories
-            col.update(kind="categorical", levels=levels,
-                       fill=str(counts.index[0]) if len(counts) else (levels[0] if levels else ""))
+            col.update(
+                kind="categorical",
+                levels=levels,
+                fill=str(counts.index[0]) if len(counts) else (levels[0] if levels else ""),
+            )
             if len(counts) > MAX_LEVELS:  # the most frequent levels, the rest pooled into "other"
                 pool_levels(col, counts, taken=set(counts.index))
         elif pd.api.types.is_complex_dtype(s.dtype):
-            raise DataError(f"Complex data not supported: column {name!r} has dtype {s.dtype}; "
-                            "split it into real and imaginary columns")
+            raise DataError(
+                f"Complex data not supported: column {name!r} has dtype {s.dtype}; "
+                "split it into real and imaginary columns"
+            )
         else:
-            raise DataError(f"column {name!r} has dtype {s.dtype}, which synthkit cannot encode; "
-                            "convert it to numbers, booleans or strings")
+            raise DataError(
+                f"column {name!r} has dtype {s.dtype}, which synthkit cannot encode; "
+                "convert it to numbers, booleans or strings"
+            )
         return col
 
     def _model_missing(self, col: dict, s: pd.Series, taken: set) -> None:
@@ -145,18 +196,27 @@ class TableAdapter:
         col["missing_flag"] = flag
         self.columns.append(_flag_entry(col))
 
-    def _check_missing(self, df: pd.DataFrame, absent: pd.DataFrame, infinite: pd.DataFrame) -> None:
+    def _check_missing(
+        self, df: pd.DataFrame, absent: pd.DataFrame, infinite: pd.DataFrame
+    ) -> None:
         """Refuse missing or infinite values under "error", infinite ones under "model": one line naming them."""
         bad = infinite if self.missing == "model" else absent | infinite
         if self.missing not in ("error", "model") or not bad.values.any():
             return
-        rows, cols = int(bad.any(axis=1).sum()), ", ".join(str(c) for c in df.columns[bad.any(axis=0).values])
+        rows, cols = (
+            int(bad.any(axis=1).sum()),
+            ", ".join(str(c) for c in df.columns[bad.any(axis=0).values]),
+        )
         if self.missing == "model":
-            raise DataError(f"{rows} rows have infinite values in columns {cols}; replace them (with NaN to model "
-                            "them as missing values), or choose missing='impute' or 'drop' (CLI: --param missing=impute)")
-        raise DataError(f"{rows} rows have missing or infinite values in columns {cols}; clean them, or choose "
-                        "missing='model' (gaps as data: a flag or a level), 'impute' or 'drop' "
-                        "(CLI: --param missing=model, or missing=impute)")
+            raise DataError(
+                f"{rows} rows have infinite values in columns {cols}; replace them (with NaN to model "
+                "them as missing values), or choose missing='impute' or 'drop' (CLI: --param missing=impute)"
+            )
+        raise DataError(
+            f"{rows} rows have missing or infinite values in columns {cols}; clean them, or choose "
+            "missing='model' (gaps as data: a flag or a level), 'impute' or 'drop' "
+            "(CLI: --param missing=model, or missing=impute)"
+        )
 
     # -- transforming --------------------------------------------------------------------------
     @property
@@ -182,16 +242,25 @@ class TableAdapter:
     def input_names(self) -> list[str] | None:
         """The input's column names (scikit-learn's ``feature_names_in_``); None for arrays and for
         DataFrames whose column names are not all strings."""
-        return [str(c["name"]) for c in self.input_columns] if self.text_names and not self.from_array else None
+        return (
+            [str(c["name"]) for c in self.input_columns]
+            if self.text_names and not self.from_array
+            else None
+        )
 
     @property
     def feature_names(self) -> list[str]:
         names = []
         for col in self.columns:
             if col["kind"] == "categorical":
-                names += [f"{col['name']} is missing" if level == col.get("missing_level")
-                          else f"{col['name']}=(other)" if level == col.get("other_level") else f"{col['name']}={level}"
-                          for level in col["levels"]]
+                names += [
+                    f"{col['name']} is missing"
+                    if level == col.get("missing_level")
+                    else f"{col['name']}=(other)"
+                    if level == col.get("other_level")
+                    else f"{col['name']}={level}"
+                    for level in col["levels"]
+                ]
             else:
                 names.append(str(col["name"]))
         return names
@@ -207,7 +276,11 @@ class TableAdapter:
         bad = absent | infinite
         self.n_affected = int(bad.any(axis=1).sum())
         self._check_missing(df, absent, infinite)
-        kept = np.ones(len(df), dtype=bool) if self.missing in ("impute", "model") else ~bad.any(axis=1).to_numpy()
+        kept = (
+            np.ones(len(df), dtype=bool)
+            if self.missing in ("impute", "model")
+            else ~bad.any(axis=1).to_numpy()
+        )
         blocks = []
         for col in self.columns:
             s = df[col.get("missing_of", col["name"])]
@@ -228,7 +301,9 @@ class TableAdapter:
                 fill = col.get("missing_level", col["fill"])
                 values = s.astype(object).where(s.notna(), fill).astype(str).to_numpy()
                 if "other_level" in col:  # pooled and unseen levels are "other"
-                    values = np.where(pd.Series(values).isin(col["levels"]).to_numpy(), values, col["other_level"])
+                    values = np.where(
+                        pd.Series(values).isin(col["levels"]).to_numpy(), values, col["other_level"]
+                    )
                 levels = np.asarray(col["levels"], dtype=object)
                 blocks.append((values[:, None] == levels[None, :]).astype(np.float64))
         out = np.hstack(blocks).astype(np.float32) if blocks else np.zeros((len(df), 0), np.float32)
@@ -253,16 +328,24 @@ class TableAdapter:
                     v = np.round(v)
                 elif col.get("decimals") is not None:  # as many decimals as the training values had
                     with np.errstate(over="ignore", invalid="ignore"):
-                        v = np.where(np.abs(v) < 2.0 ** 52, np.round(v, int(col["decimals"])), v)
-                out[col["name"]] = from_days(v, col["date_format"], bool(col.get("integer"))) if "date_format" in col else v
+                        v = np.where(np.abs(v) < 2.0**52, np.round(v, int(col["decimals"])), v)
+                out[col["name"]] = (
+                    from_days(v, col["date_format"], bool(col.get("integer")))
+                    if "date_format" in col
+                    else v
+                )
                 i += 1
             elif col["kind"] == "bool":
                 out[col["name"]] = Z[:, i] > 0.5
                 i += 1
             else:
                 k = len(col["levels"])
-                idx = Z[:, i:i + k].argmax(axis=1) if k else np.zeros(len(Z), int)
-                out[col["name"]] = np.asarray(col["levels"], dtype=object)[idx] if k else np.full(len(Z), col["fill"])
+                idx = Z[:, i : i + k].argmax(axis=1) if k else np.zeros(len(Z), int)
+                out[col["name"]] = (
+                    np.asarray(col["levels"], dtype=object)[idx]
+                    if k
+                    else np.full(len(Z), col["fill"])
+                )
                 if "missing_level" in col:
                     absent[col["name"]] = out[col["name"]] == col["missing_level"]
                 if "other_level" in col:
@@ -278,12 +361,18 @@ class TableAdapter:
         if self.left_out:
             df = df[[c["name"] for c in self.input_columns]]
         if self.from_array:
-            return df.to_numpy(dtype=np.dtype(self.columns[0]["dtype"]) if self.columns else np.float64)
+            return df.to_numpy(
+                dtype=np.dtype(self.columns[0]["dtype"]) if self.columns else np.float64
+            )
         return df
 
     # -- schema --------------------------------------------------------------------------------
     def _frame(self, X, fitting: bool, owner: str = "the model") -> pd.DataFrame:
-        from synthkit.adapters import _as_array, _numeric_array, _one_dimensional  # adapters imports this module
+        from synthkit.adapters import (
+            _as_array,
+            _numeric_array,
+            _one_dimensional,
+        )  # adapters imports this module
 
         if isinstance(X, pd.DataFrame):
             if fitting:
@@ -300,12 +389,16 @@ class TableAdapter:
                 self.from_array, self.text_names = True, False
             elif self.from_array and arr.shape[1] != self.n_input_features:
                 # worded as scikit-learn words it, which its estimator checks look for
-                raise SchemaError(f"X has {arr.shape[1]} features, but {owner} is expecting {self.n_input_features} "
-                                  "features as input")
+                raise SchemaError(
+                    f"X has {arr.shape[1]} features, but {owner} is expecting {self.n_input_features} "
+                    "features as input"
+                )
             df = pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
         if df.columns.duplicated().any():
             dups = sorted({str(c) for c in df.columns[df.columns.duplicated()]})
-            raise DataError(f"duplicate column names: {', '.join(dups)}; rename them so each column is unique")
+            raise DataError(
+                f"duplicate column names: {', '.join(dups)}; rename them so each column is unique"
+            )
         if not fitting or not all(isinstance(c, str) for c in df.columns):
             df = df.rename(columns=str)
         return df
@@ -314,15 +407,19 @@ class TableAdapter:
         expected = [c["name"] for c in self.input_columns]
         missing = [c for c in expected if c not in df.columns]
         extra = [str(c) for c in df.columns if c not in set(expected)]
-        parts = ([f"missing columns {', '.join(map(str, missing))}"] if missing else []) + \
-                ([f"unexpected columns {', '.join(extra)}"] if extra else [])
+        parts = ([f"missing columns {', '.join(map(str, missing))}"] if missing else []) + (
+            [f"unexpected columns {', '.join(extra)}"] if extra else []
+        )
         if parts:
             raise SchemaError(f"the data does not match the model's schema: {'; '.join(parts)}")
         wrong = []
         for col in self.input_columns:
             s = df[col["name"]]
-            numeric = (pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)
-                       and not pd.api.types.is_complex_dtype(s.dtype))
+            numeric = (
+                pd.api.types.is_numeric_dtype(s.dtype)
+                and not pd.api.types.is_bool_dtype(s.dtype)
+                and not pd.api.types.is_complex_dtype(s.dtype)
+            )
             if col["kind"] == "left_out":
                 continue  # not encoded: any dtype
             if "date_format" in col:
@@ -331,12 +428,17 @@ class TableAdapter:
             elif col["kind"] == "numeric" and not numeric:
                 wrong.append(f"{col['name']} ({s.dtype}, expected numeric)")
             elif col["kind"] == "bool" and not pd.api.types.is_bool_dtype(s.dtype):
-                if not (s.dtype == object and s.dropna().map(lambda v: isinstance(v, (bool, np.bool_))).all()):
+                if not (
+                    s.dtype == object
+                    and s.dropna().map(lambda v: isinstance(v, (bool, np.bool_))).all()
+                ):
                     wrong.append(f"{col['name']} ({s.dtype}, expected bool)")
             elif col["kind"] == "categorical" and not _is_categorical(s):
                 wrong.append(f"{col['name']} ({s.dtype}, expected categorical)")
         if wrong:
-            raise SchemaError(f"the data does not match the model's schema: wrong dtypes in {', '.join(wrong)}")
+            raise SchemaError(
+                f"the data does not match the model's schema: wrong dtypes in {', '.join(wrong)}"
+            )
 
     def to_dict(self) -> dict:
         """The schema as plain data: the encoded input columns, a missing or "other" level kept apart
@@ -345,9 +447,18 @@ class TableAdapter:
         for c in self.columns:
             if "missing_of" not in c:
                 special = {c.get("missing_level"), c.get("other_level")} - {None}
-                columns.append(dict(c, levels=[v for v in c["levels"] if v not in special]) if special else dict(c))
-        out = {"kind": "table", "missing": self.missing, "from_array": self.from_array,
-               "text_names": self.text_names, "columns": columns}
+                columns.append(
+                    dict(c, levels=[v for v in c["levels"] if v not in special])
+                    if special
+                    else dict(c)
+                )
+        out = {
+            "kind": "table",
+            "missing": self.missing,
+            "from_array": self.from_array,
+            "text_names": self.text_names,
+            "columns": columns,
+        }
         if self.left_out:
             out["left_out"] = [dict(c) for c in self.left_out]
         return out
@@ -356,7 +467,9 @@ class TableAdapter:
     def from_dict(cls, d: dict) -> "TableAdapter":
         self = cls(missing=d.get("missing", "error"))
         self.from_array = bool(d.get("from_array", False))
-        self.text_names = bool(d.get("text_names", not self.from_array))  # older schemas: frames had text names
+        self.text_names = bool(
+            d.get("text_names", not self.from_array)
+        )  # older schemas: frames had text names
         names = {c.get("name") for c in d["columns"] + list(d.get("left_out", []))}
         for col in d["columns"]:
             col = dict(col)
@@ -378,36 +491,74 @@ class TableAdapter:
 
 def _flag_entry(col: dict) -> dict:
     """The encoded column that flags ``col``'s missing values (a boolean, 1 where missing)."""
-    return {"name": col["missing_flag"], "dtype": "bool", "kind": "bool", "fill": False, "missing_of": col["name"]}
+    return {
+        "name": col["missing_flag"],
+        "dtype": "bool",
+        "kind": "bool",
+        "fill": False,
+        "missing_of": col["name"],
+    }
 
 
 def _check_missing_keys(col: dict, names: set) -> None:
     """Refuse a saved column whose missing-value keys the adapter could not use (a schema edited by hand)."""
     kind, flag, level = col.get("kind"), col.get("missing_flag"), col.get("missing_level")
     other = col.get("other_level")
-    for key, bad in (("missing_value", col.get("missing_value", "nan") not in tuple(MISSING_MARKERS)),
-                     ("other_level", "other_level" in col and (kind != "categorical" or not isinstance(other, str)
-                                                               or other in col.get("levels", [])
-                                                               or other == level)),
-                     ("date_format", "date_format" in col and (kind != "numeric" or not isinstance(col["date_format"], str))),
-                     ("missing_flag", "missing_flag" in col and (kind not in ("numeric", "bool")
-                                                                 or not isinstance(flag, str) or flag in names)),
-                     ("missing_level", "missing_level" in col and (kind != "categorical" or not isinstance(level, str)
-                                                                   or level in col.get("levels", [])))):
+    for key, bad in (
+        ("missing_value", col.get("missing_value", "nan") not in tuple(MISSING_MARKERS)),
+        (
+            "other_level",
+            "other_level" in col
+            and (
+                kind != "categorical"
+                or not isinstance(other, str)
+                or other in col.get("levels", [])
+                or other == level
+            ),
+        ),
+        (
+            "date_format",
+            "date_format" in col and (kind != "numeric" or not isinstance(col["date_format"], str)),
+        ),
+        (
+            "missing_flag",
+            "missing_flag" in col
+            and (kind not in ("numeric", "bool") or not isinstance(flag, str) or flag in names),
+        ),
+        (
+            "missing_level",
+            "missing_level" in col
+            and (
+                kind != "categorical"
+                or not isinstance(level, str)
+                or level in col.get("levels", [])
+            ),
+        ),
+    ):
         if bad:
             raise SchemaError(f"the schema's column {col.get('name')!r} has a malformed {key!r}")
 
 
 def _marker_name(value) -> str:
     """Which missing marker a value is: None, pd.NA, NaT, or NaN (anything else)."""
-    return ("none" if value is None else "na" if value is pd.NA
-            else "nat" if value is pd.NaT or isinstance(value, np.datetime64) else "nan")
+    return (
+        "none"
+        if value is None
+        else "na"
+        if value is pd.NA
+        else "nat"
+        if value is pd.NaT or isinstance(value, np.datetime64)
+        else "nan"
+    )
 
 
 def _is_categorical(series: pd.Series) -> bool:
     dtype = series.dtype
-    return (isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_object_dtype(dtype)
-            or pd.api.types.is_string_dtype(dtype))
+    return (
+        isinstance(dtype, pd.CategoricalDtype)
+        or pd.api.types.is_object_dtype(dtype)
+        or pd.api.types.is_string_dtype(dtype)
+    )
 
 
 def _boolean_objects(s: pd.Series) -> bool:
@@ -420,7 +571,7 @@ def _decimals(values: np.ndarray, dtype) -> int | None:
     """The fewest decimals (0 to MAX_DECIMALS) that hold every value, up to the float's own
     precision (2 for 19.99 and 5.5; float32's 0.1 counts as 0.1); None where more are needed."""
     eps = np.finfo(np.float32 if str(dtype) == "float32" else np.float64).eps
-    values = values[np.abs(values) < 2.0 ** 52]  # larger floats hold no decimals
+    values = values[np.abs(values) < 2.0**52]  # larger floats hold no decimals
     tol = 16 * eps * np.abs(values)
     with np.errstate(over="ignore", invalid="ignore"):
         for d in range(MAX_DECIMALS + 1):
@@ -433,7 +584,7 @@ def _skewness(v: np.ndarray) -> float:
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         centred = v - v.mean()
         sd = centred.std()
-        return float((centred ** 3).mean() / sd ** 3) if sd > 0 and np.isfinite(sd) else 0.0
+        return float((centred**3).mean() / sd**3) if sd > 0 and np.isfinite(sd) else 0.0
 
 
 def _symlog(v: np.ndarray) -> np.ndarray:

@@ -35,7 +35,9 @@ IDENTIFIER_SHARE = 0.95
 IDENTIFIER_MIN_ROWS = 20
 MAX_LEVELS = 30
 MAX_POOLED = 1000
-OTHER_LEVEL = "\x00other"  # a pooled column's "other" level, lengthened at fit until no value holds it
+OTHER_LEVEL = (
+    "\x00other"  # a pooled column's "other" level, lengthened at fit until no value holds it
+)
 LEFT_OUT_REASONS = ("no values", "one value", "identifier-like text")
 EPOCH = pd.Timestamp("1970-01-01")
 DAY_SECONDS = 86400.0
@@ -43,8 +45,9 @@ DAY_SECONDS = 86400.0
 
 def is_text(s: pd.Series) -> bool:
     """An object or string column (not categorical, not booleans): text as CSV readers give it."""
-    return (pd.api.types.is_object_dtype(s.dtype) or pd.api.types.is_string_dtype(s.dtype)) \
-        and not isinstance(s.dtype, pd.CategoricalDtype)
+    return (
+        pd.api.types.is_object_dtype(s.dtype) or pd.api.types.is_string_dtype(s.dtype)
+    ) and not isinstance(s.dtype, pd.CategoricalDtype)
 
 
 def left_out(df: pd.DataFrame, dates: dict) -> list[dict]:
@@ -56,7 +59,13 @@ def left_out(df: pd.DataFrame, dates: dict) -> list[dict]:
         s = df[name]
         reason = _reason(s, len(df), name in dates)
         if reason:
-            entry = {"name": name, "dtype": str(s.dtype), "kind": "left_out", "reason": reason, "index": i}
+            entry = {
+                "name": name,
+                "dtype": str(s.dtype),
+                "kind": "left_out",
+                "reason": reason,
+                "index": i,
+            }
             if reason == "no values":
                 entry["missing_value"] = _marker(s)
             if reason == "one value":
@@ -77,8 +86,12 @@ def _reason(s: pd.Series, n: int, is_date: bool) -> str | None:
         return None
     if n >= 2 and distinct == 1 and present.all() and not (s.dtype == object and _unequal_types(s)):
         return "one value"
-    if is_text(s) and not is_date and present.sum() > IDENTIFIER_MIN_ROWS \
-            and distinct >= IDENTIFIER_SHARE * present.sum():
+    if (
+        is_text(s)
+        and not is_date
+        and present.sum() > IDENTIFIER_MIN_ROWS
+        and distinct >= IDENTIFIER_SHARE * present.sum()
+    ):
         return "identifier-like text"
     return None
 
@@ -110,7 +123,11 @@ def left_out_column(entry: dict, n: int) -> pd.Series:
     if entry["reason"] == "one value":
         value = entry.get("value")
     else:
-        value = MISSING_MARKERS[entry.get("missing_value", "none")] if entry["dtype"] == "object" else np.nan
+        value = (
+            MISSING_MARKERS[entry.get("missing_value", "none")]
+            if entry["dtype"] == "object"
+            else np.nan
+        )
     s = pd.Series([value] * n, dtype=object)
     try:
         return s.astype(entry["dtype"])
@@ -141,8 +158,15 @@ def date_format(s: pd.Series) -> str | None:
                     fmt = guess_datetime_format(str(first), dayfirst=dayfirst)
                 except Exception:
                     fmt = None
-            if not fmt or fmt in tried or "%z" in fmt or "%Z" in fmt or "%Y" not in fmt and "%y" not in fmt \
-                    or not any(m in fmt for m in ("%m", "%b", "%B")):
+            if (
+                not fmt
+                or fmt in tried
+                or "%z" in fmt
+                or "%Z" in fmt
+                or "%Y" not in fmt
+                and "%y" not in fmt
+                or not any(m in fmt for m in ("%m", "%b", "%B"))
+            ):
                 continue
             tried.add(fmt)
             parsed = pd.to_datetime(pd.Series(unique), format=fmt, errors="coerce")
@@ -179,9 +203,13 @@ def pool_levels(col: dict, counts: pd.Series, taken: set) -> None:
     while level in taken:
         level += "\x00"
     kept, pooled = counts.iloc[:MAX_LEVELS], counts.iloc[MAX_LEVELS:]
-    col.update(levels=sorted(kept.index.tolist()) + [level], other_level=level, n_levels=int(len(counts)),
-               pooled=[str(v) for v in pooled.index[:MAX_POOLED]],
-               pooled_counts=[int(c) for c in pooled.to_numpy()[:MAX_POOLED]])
+    col.update(
+        levels=sorted(kept.index.tolist()) + [level],
+        other_level=level,
+        n_levels=int(len(counts)),
+        pooled=[str(v) for v in pooled.index[:MAX_POOLED]],
+        pooled_counts=[int(c) for c in pooled.to_numpy()[:MAX_POOLED]],
+    )
 
 
 def draw_pooled(col: dict, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -203,11 +231,16 @@ def notes(adapter) -> list[str]:
     dates = [str(c["name"]) for c in adapter.columns if "date_format" in c]
     if dates:
         lines.append(f"dates as numbers: {', '.join(dates)}")
-    pooled = [f"{c['name']} ({c.get('n_levels', '?')} levels -> {len(c['levels']) - 1 - ('missing_level' in c)} + other)"
-              for c in adapter.columns if "other_level" in c]
+    pooled = [
+        f"{c['name']} ({c.get('n_levels', '?')} levels -> {len(c['levels']) - 1 - ('missing_level' in c)} + other)"
+        for c in adapter.columns
+        if "other_level" in c
+    ]
     if pooled:
         lines.append(f"rare levels pooled: {', '.join(pooled)}")
-    flagged = [str(c["name"]) for c in adapter.input_columns if "missing_flag" in c or "missing_level" in c]
+    flagged = [
+        str(c["name"]) for c in adapter.input_columns if "missing_flag" in c or "missing_level" in c
+    ]
     if flagged:
         lines.append(f"missing values as flags/levels: {', '.join(flagged)}")
     return lines

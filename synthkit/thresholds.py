@@ -54,7 +54,9 @@ def yeo_johnson_lambda(z: np.ndarray) -> float:
         t = np.array([stats.yeojohnson(q, lmbda=lam) for lam in grid])
     skew = np.abs((t[:, 2] - 2 * t[:, 1] + t[:, 0]) / (t[:, 2] - t[:, 0]))
     skew[~np.isfinite(skew)] = np.inf
-    return float(grid[int(np.argmin(np.where(np.isclose(skew, skew.min()), np.abs(grid - 1), np.inf)))])
+    return float(
+        grid[int(np.argmin(np.where(np.isclose(skew, skew.min()), np.abs(grid - 1), np.inf)))]
+    )
 
 
 def transformed(scores, transform: str | None = None) -> np.ndarray:
@@ -67,7 +69,9 @@ def transformed(scores, transform: str | None = None) -> np.ndarray:
     from scipy import stats
 
     centre, scale = robust_scale(scores)
-    z = np.clip((scores - centre) / scale, -1e3, 1e3)  # a few huge scores must not overflow the power
+    z = np.clip(
+        (scores - centre) / scale, -1e3, 1e3
+    )  # a few huge scores must not overflow the power
     if np.ptp(z) == 0:
         return z
     with np.errstate(all="ignore"):
@@ -114,7 +118,9 @@ def gmm(scores, transform: str | None = None, seed: int = 0) -> float:
     mix = GaussianMixture(2, random_state=seed).fit(unit[:, None])
     means = mix.means_.ravel()
     ordered = np.sort(unit)
-    start = int(np.searchsorted(ordered, means.min()))  # the posterior is not monotone in the far low tail
+    start = int(
+        np.searchsorted(ordered, means.min())
+    )  # the posterior is not monotone in the far low tail
     above = np.flatnonzero(mix.predict_proba(ordered[start:, None])[:, int(np.argmax(means))] > 0.5)
     if not len(above):
         return float(s.max())
@@ -160,7 +166,9 @@ def threshold(scores, rule: str = "auto", **options) -> float:
     name = rule
     base, yj = (name[:-3], True) if name.endswith("_yj") else (name, False)
     if base not in RULES:
-        raise ValueError(f"unknown threshold rule {rule!r}; rules: {', '.join(RULES)} (each also with '_yj')")
+        raise ValueError(
+            f"unknown threshold rule {rule!r}; rules: {', '.join(RULES)} (each also with '_yj')"
+        )
     scores = np.asarray(scores, dtype=np.float64).reshape(-1)
     if len(scores) == 0 or not np.isfinite(scores).all():
         raise ValueError("a threshold needs at least one score, all finite")

@@ -21,6 +21,7 @@ def real_mnist_dir(monkeypatch) -> Path:
     the test split; fails instead when ``SYNTHKIT_REQUIRE_MNIST=1`` (as .ci/run sets), so that a
     wrong path cannot pass as a skip. ``SYNTHKIT_DATA_DIR`` is re-set to its absolute path.
     """
+
     def missing(reason: str):
         if REQUIRE_MNIST:
             pytest.fail(f"{reason}, and SYNTHKIT_REQUIRE_MNIST=1 requires the real MNIST files")

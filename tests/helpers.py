@@ -40,7 +40,9 @@ def edited_model_copy(saved, target, manifest_edit=None, array_edit=None):
             arrays = {k: npz[k] for k in npz.files}
         array_edit(arrays)
         np.savez(target / "state.npz", **arrays)
-        manifest["files"]["state.npz"] = hashlib.sha256((target / "state.npz").read_bytes()).hexdigest()
+        manifest["files"]["state.npz"] = hashlib.sha256(
+            (target / "state.npz").read_bytes()
+        ).hexdigest()
     manifest[CHECKSUM] = manifest_digest(manifest)
     (target / "manifest.json").write_text(json.dumps(manifest))
     return target
@@ -54,9 +56,9 @@ def bars(n=40, size=12, seed=0):
     for i in range(n):
         pos = rng.integers(2, size - 2)
         if y[i] == 0:
-            X[i, pos - 1:pos + 1, 1:-1] = 255
+            X[i, pos - 1 : pos + 1, 1:-1] = 255
         else:
-            X[i, 1:-1, pos - 1:pos + 1] = 255
+            X[i, 1:-1, pos - 1 : pos + 1] = 255
     return X, y
 
 

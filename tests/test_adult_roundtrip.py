@@ -29,8 +29,10 @@ def adult() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def samples(adult):
-    return {name: synthkit.get_generator(name, **params).fit(adult).sample(1000, seed=0)
-            for name, params in FITS.items()}
+    return {
+        name: synthkit.get_generator(name, **params).fit(adult).sample(1000, seed=0)
+        for name, params in FITS.items()
+    }
 
 
 def test_the_table_is_as_described(adult):
@@ -62,8 +64,16 @@ def test_evaluate_reports_on_them(name, adult, samples, tmp_path):
 
     adult.to_csv(tmp_path / "real.csv", index=False)
     samples[name].to_csv(tmp_path / "synthetic.csv", index=False)
-    result = CliRunner().invoke(cli, ["evaluate", str(tmp_path / "real.csv"), str(tmp_path / "synthetic.csv"),
-                                      "--label-column", "class"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "evaluate",
+            str(tmp_path / "real.csv"),
+            str(tmp_path / "synthetic.csv"),
+            "--label-column",
+            "class",
+        ],
+    )
     assert result.exit_code == 0 and "Traceback" not in result.output, result.output
     assert "TV native-country" in result.output and "KS education-num" in result.output
     assert "GBM ROC-AUC" in result.output

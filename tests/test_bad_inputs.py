@@ -30,13 +30,20 @@ from synthkit.cli import cli
 from synthkit.errors import ModelFileError, SynthkitError
 from synthkit.io import read_input
 
-COMMON = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-                  derandomize=True)
+COMMON = settings(
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    derandomize=True,
+)
 
-FLOATS = st.floats(allow_nan=True, allow_infinity=True, width=64) | st.sampled_from([1e308, -1e308, 1e-308, 0.0])
+FLOATS = st.floats(allow_nan=True, allow_infinity=True, width=64) | st.sampled_from(
+    [1e308, -1e308, 1e-308, 0.0]
+)
 INTS = st.integers(min_value=-(2**63), max_value=2**63 - 1)
 TEXT = st.text(max_size=6)
-NAMES = st.text(min_size=0, max_size=4) | st.sampled_from(["ü", "列", "a b", "🙂", "", "a", "anomaly_score"])
+NAMES = st.text(min_size=0, max_size=4) | st.sampled_from(
+    ["ü", "列", "a b", "🙂", "", "a", "anomaly_score"]
+)
 
 
 @st.composite
@@ -46,7 +53,11 @@ def frames(draw, max_rows=12, max_cols=4):
     names = draw(st.lists(NAMES, min_size=k, max_size=k))  # duplicates allowed on purpose
     columns = []
     for _ in range(k):
-        kind = draw(st.sampled_from(["float", "int", "bool", "str", "mixed", "category", "nullable", "datetime"]))
+        kind = draw(
+            st.sampled_from(
+                ["float", "int", "bool", "str", "mixed", "category", "nullable", "datetime"]
+            )
+        )
         if kind == "float":
             col = pd.Series(draw(st.lists(FLOATS, min_size=n, max_size=n)), dtype="float64")
         elif kind == "int":
@@ -56,14 +67,26 @@ def frames(draw, max_rows=12, max_cols=4):
         elif kind == "str":
             col = pd.Series(draw(st.lists(TEXT | st.none(), min_size=n, max_size=n)), dtype=object)
         elif kind == "mixed":
-            col = pd.Series(draw(st.lists(TEXT | FLOATS | st.booleans() | st.none(), min_size=n, max_size=n)),
-                            dtype=object)
+            col = pd.Series(
+                draw(st.lists(TEXT | FLOATS | st.booleans() | st.none(), min_size=n, max_size=n)),
+                dtype=object,
+            )
         elif kind == "category":
-            col = pd.Series(draw(st.lists(st.sampled_from(["x", "y", "z"]), min_size=n, max_size=n)), dtype="category")
+            col = pd.Series(
+                draw(st.lists(st.sampled_from(["x", "y", "z"]), min_size=n, max_size=n)),
+                dtype="category",
+            )
         elif kind == "nullable":
-            col = pd.Series(draw(st.lists(st.integers(-5, 5) | st.none(), min_size=n, max_size=n)), dtype="Int64")
+            col = pd.Series(
+                draw(st.lists(st.integers(-5, 5) | st.none(), min_size=n, max_size=n)),
+                dtype="Int64",
+            )
         else:
-            col = pd.Series(pd.to_datetime(draw(st.lists(st.integers(0, 10**9), min_size=n, max_size=n)), unit="s"))
+            col = pd.Series(
+                pd.to_datetime(
+                    draw(st.lists(st.integers(0, 10**9), min_size=n, max_size=n)), unit="s"
+                )
+            )
         columns.append(col.reset_index(drop=True))
     frame = pd.concat(columns, axis=1) if columns else pd.DataFrame(index=range(n))
     frame.columns = names
@@ -79,7 +102,9 @@ def clean_frames(draw, min_rows=8, max_rows=14, names=None):
     for i in range(k):
         kind = draw(st.sampled_from(["float", "int", "bool", "str"]))
         if kind == "float":
-            values = draw(st.lists(st.floats(-1e6, 1e6, allow_nan=False, width=32), min_size=n, max_size=n))
+            values = draw(
+                st.lists(st.floats(-1e6, 1e6, allow_nan=False, width=32), min_size=n, max_size=n)
+            )
         elif kind == "int":
             values = draw(st.lists(st.integers(-1000, 1000), min_size=n, max_size=n))
         elif kind == "bool":
@@ -97,13 +122,21 @@ def image_arrays(draw):
     dtype = draw(st.sampled_from(["uint8", "float32", "float64", "int64", "bool"]))
     size = int(np.prod(shape))
     if dtype in ("float32", "float64"):
-        values = draw(st.lists(FLOATS if draw(st.booleans()) else st.floats(0, 1), min_size=size, max_size=size))
+        values = draw(
+            st.lists(
+                FLOATS if draw(st.booleans()) else st.floats(0, 1), min_size=size, max_size=size
+            )
+        )
         with np.errstate(over="ignore"):
             return np.asarray(values, dtype=dtype).reshape(shape)
     if dtype == "bool":
-        return np.asarray(draw(st.lists(st.booleans(), min_size=size, max_size=size)), dtype=bool).reshape(shape)
+        return np.asarray(
+            draw(st.lists(st.booleans(), min_size=size, max_size=size)), dtype=bool
+        ).reshape(shape)
     hi = 255 if dtype == "uint8" else 10**6
-    return np.asarray(draw(st.lists(st.integers(0, hi), min_size=size, max_size=size)), dtype=dtype).reshape(shape)
+    return np.asarray(
+        draw(st.lists(st.integers(0, hi), min_size=size, max_size=size)), dtype=dtype
+    ).reshape(shape)
 
 
 def assert_user_error(exc: BaseException) -> None:
@@ -122,7 +155,9 @@ def check_detector(make, frame, missing) -> str:
         return "refused"
     try:
         scores = det.decision_function(frame)
-    except SynthkitError as exc:  # e.g. the only non-dropped rows were fitted, but none can be scored
+    except (
+        SynthkitError
+    ) as exc:  # e.g. the only non-dropped rows were fitted, but none can be scored
         assert_user_error(exc)
         return "refused"
     assert scores.shape == (len(frame),)
@@ -148,13 +183,21 @@ DETECTORS = {
     "knn": (dict(n_neighbors=2), 20),
     "lof": (dict(n_neighbors=2), 20),
     "ecod": ({}, 20),
-    "ensemble": (dict(members=("iforest", "knn"), member_params={"iforest": {"n_estimators": 5},
-                                                                 "knn": {"n_neighbors": 2}}), 15),
+    "ensemble": (
+        dict(
+            members=("iforest", "knn"),
+            member_params={"iforest": {"n_estimators": 5}, "knn": {"n_neighbors": 2}},
+        ),
+        15,
+    ),
     "autoencoder": (dict(kind="dense", epochs=1, hidden_units=(4,), latent_dim=2, batch_size=8), 6),
 }
 GENERATORS = {
     "gan": (dict(epochs=1, batch_size=8, pac=2, latent_dim=4, width=4), 8),
-    "diffusion": (dict(epochs=1, ae_epochs=1, denoiser_epochs=0, batch_size=8, widths=(8,), steps=2), 6),
+    "diffusion": (
+        dict(epochs=1, ae_epochs=1, denoiser_epochs=0, batch_size=8, widths=(8,), steps=2),
+        6,
+    ),
 }
 NEEDS_TENSORFLOW = {"autoencoder", "gan", "diffusion"}
 
@@ -182,8 +225,15 @@ def test_every_registered_plugin_is_covered():
 # Each example is a random frame (anything: NaN, inf, duplicates, huge values, dates, empty), a clean
 # frame (which must be taken), or a random array (images or not).
 INPUTS = st.sampled_from(["clean", "random", "array"]).flatmap(
-    lambda kind: st.tuples(st.just(kind), {"clean": clean_frames(), "random": frames(max_rows=10, max_cols=3),
-                                           "array": image_arrays()}[kind]))
+    lambda kind: st.tuples(
+        st.just(kind),
+        {
+            "clean": clean_frames(),
+            "random": frames(max_rows=10, max_cols=3),
+            "array": image_arrays(),
+        }[kind],
+    )
+)
 
 
 @pytest.mark.parametrize("name", sorted(DETECTORS))
@@ -195,7 +245,9 @@ def test_every_detector_on_random_inputs(name, eager):
     @given(case=INPUTS, missing=st.sampled_from(["error", "impute", "drop"]))
     def check(case, missing):
         kind, data = case
-        outcome = check_detector(lambda m: synthkit.get_detector(name, **params, missing=m), data, missing)
+        outcome = check_detector(
+            lambda m: synthkit.get_detector(name, **params, missing=m), data, missing
+        )
         if kind == "clean":
             assert outcome == "ok", f"{name} refused a clean table:\n{data}"
         outcomes[kind, outcome] += 1
@@ -237,8 +289,14 @@ def test_every_generator_on_random_inputs(name, eager):
 ZERO_FEATURES = {  # inputs that would encode to nothing: refused by the adapters, before any plugin sees them
     "images 0x0": (np.zeros((1, 0, 0)), "error"),
     "images 4x4x0": (np.zeros((3, 4, 4, 0), np.uint8), "error"),
-    "a text column without values": (pd.DataFrame({"a": [None, None, None]}, dtype=object), "impute"),
-    "text columns without values": (pd.DataFrame({"a": [None] * 3, "b": [np.nan] * 3}, dtype=object), "impute"),
+    "a text column without values": (
+        pd.DataFrame({"a": [None, None, None]}, dtype=object),
+        "impute",
+    ),
+    "text columns without values": (
+        pd.DataFrame({"a": [None] * 3, "b": [np.nan] * 3}, dtype=object),
+        "impute",
+    ),
 }
 
 
@@ -248,16 +306,28 @@ def test_inputs_without_features_are_refused_in_one_line(case):
 
     data, missing = ZERO_FEATURES[case]
     registry = get_registry()
-    for kind, make in (("detectors", synthkit.get_detector), ("generators", synthkit.get_generator)):
+    for kind, make in (
+        ("detectors", synthkit.get_detector),
+        ("generators", synthkit.get_generator),
+    ):
         for name in sorted(registry.entries(kind)):
             with pytest.raises(SynthkitError) as info:
                 make(name, missing=missing).fit(data)
             assert_user_error(info.value)
-            assert "no pixels" in str(info.value) or "no features" in str(info.value), (name, str(info.value))
+            assert "no pixels" in str(info.value) or "no features" in str(info.value), (
+                name,
+                str(info.value),
+            )
 
 
-PARAMETER_VALUES = (st.none() | st.booleans() | st.integers(-3, 300) | FLOATS | st.text(max_size=4)
-                    | st.lists(st.integers(-2, 64), max_size=3).map(tuple))
+PARAMETER_VALUES = (
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 300)
+    | FLOATS
+    | st.text(max_size=4)
+    | st.lists(st.integers(-2, 64), max_size=3).map(tuple)
+)
 
 
 @pytest.mark.parametrize("name", sorted(GENERATORS))
@@ -271,8 +341,11 @@ def test_every_generator_parameter_is_validated(name):
     accepted = Counter()
 
     @settings(COMMON, max_examples=150)
-    @given(param=st.sampled_from(parameter_names(cls)), value=PARAMETER_VALUES,
-           kind=st.sampled_from(["table", "image"]))
+    @given(
+        param=st.sampled_from(parameter_names(cls)),
+        value=PARAMETER_VALUES,
+        kind=st.sampled_from(["table", "image"]),
+    )
     def check(param, value, kind):
         gen = synthkit.get_generator(name, **{param: value})
         try:
@@ -285,7 +358,14 @@ def test_every_generator_parameter_is_validated(name):
             assert_user_error(exc)
             return
         accepted[param] += 1
-        numeric = {"ema_decay", "label_dropout", "guidance", "learning_rate", "max_seconds", "mismatch_weight"}
+        numeric = {
+            "ema_decay",
+            "label_dropout",
+            "guidance",
+            "learning_rate",
+            "max_seconds",
+            "mismatch_weight",
+        }
         if param in numeric and value is not None:
             assert np.isfinite(float(value)) or param == "max_seconds"
 
@@ -294,13 +374,18 @@ def test_every_generator_parameter_is_validated(name):
 
 
 @settings(COMMON, max_examples=60)
-@given(train=frames(max_rows=10, max_cols=3) | clean_frames(min_rows=2, max_rows=10),
-       other=frames(max_rows=10, max_cols=3), same=st.booleans())
+@given(
+    train=frames(max_rows=10, max_cols=3) | clean_frames(min_rows=2, max_rows=10),
+    other=frames(max_rows=10, max_cols=3),
+    same=st.booleans(),
+)
 def test_scoring_other_random_frames(train, other, same):
     """A model fitted on one frame refuses, or scores, a different one; never a stray exception.
     With ``same``, the "other" frame is the training frame's rows reversed, which must be scored."""
     try:
-        det = synthkit.get_detector("kmeans", n_clusters=2, n_init=1, max_iter=20, missing="impute").fit(train)
+        det = synthkit.get_detector(
+            "kmeans", n_clusters=2, n_init=1, max_iter=20, missing="impute"
+        ).fit(train)
     except SynthkitError as exc:
         assert_user_error(exc)
         SCORED["unfitted"] += 1
@@ -346,9 +431,13 @@ def files_dir(tmp_path_factory):
     synthkit.get_detector("kmeans", n_clusters=2).fit(train).save(root / "model")
     train.to_csv(root / "data.csv", index=False)
     with eager_tensorflow():
-        synthkit.get_generator("gan", **dict(GENERATORS["gan"][0], batch_size=200)).fit(train).save(root / "gan")
+        synthkit.get_generator("gan", **dict(GENERATORS["gan"][0], batch_size=200)).fit(train).save(
+            root / "gan"
+        )
         images, labels = tiny_images()
-        synthkit.get_generator("diffusion", **GENERATORS["diffusion"][0]).fit(images, labels).save(root / "diffusion")
+        synthkit.get_generator("diffusion", **GENERATORS["diffusion"][0]).fit(images, labels).save(
+            root / "diffusion"
+        )
     return root
 
 
@@ -399,8 +488,13 @@ COMMANDS = {  # command: (arguments after INPUT, the output it writes, INPUT kin
 
 
 @settings(COMMON, max_examples=20)
-@given(suffix=st.sampled_from(sorted(MAGIC)), body=st.binary(max_size=300), magic=st.booleans(),
-       tail=st.booleans(), valid=st.booleans())
+@given(
+    suffix=st.sampled_from(sorted(MAGIC)),
+    body=st.binary(max_size=300),
+    magic=st.booleans(),
+    tail=st.booleans(),
+    valid=st.booleans(),
+)
 def test_random_bytes_as_data_files(files_dir, suffix, body, magic, tail, valid):
     """Random bytes (or, with ``valid``, a real file) as INPUT of every command: each run succeeds,
     or fails with one line and leaves no output; a real file of a kind a command takes succeeds."""
@@ -408,7 +502,11 @@ def test_random_bytes_as_data_files(files_dir, suffix, body, magic, tail, valid)
     if valid:
         kind = write_valid(path, suffix)
     else:
-        data = (MAGIC[suffix] if magic else b"") + body + (MAGIC[suffix] if tail and suffix == ".parquet" else b"")
+        data = (
+            (MAGIC[suffix] if magic else b"")
+            + body
+            + (MAGIC[suffix] if tail and suffix == ".parquet" else b"")
+        )
         path.write_bytes(data)
         kind = None
         try:
@@ -444,13 +542,18 @@ def test_random_bytes_as_data_files_reached_every_command():
 
 
 @settings(COMMON, max_examples=40)
-@given(target=st.sampled_from(["manifest.json", "state.npz"]), body=st.binary(max_size=400),
-       fix_checksum=st.booleans())
+@given(
+    target=st.sampled_from(["manifest.json", "state.npz"]),
+    body=st.binary(max_size=400),
+    fix_checksum=st.booleans(),
+)
 def test_random_bytes_as_model_files(files_dir, tmp_path_factory, target, body, fix_checksum):
     model = tmp_path_factory.mktemp("model")
     for f in (files_dir / "model").iterdir():
         (model / f.name).write_bytes(f.read_bytes())
-    (model / target).write_bytes((b"PK\x03\x04" if target == "state.npz" and fix_checksum else b"") + body)
+    (model / target).write_bytes(
+        (b"PK\x03\x04" if target == "state.npz" and fix_checksum else b"") + body
+    )
     if target == "state.npz" and fix_checksum:  # get past the checksum, into numpy's reader
         import hashlib
 
@@ -462,9 +565,13 @@ def test_random_bytes_as_model_files(files_dir, tmp_path_factory, target, body, 
     cli_fails_cleanly(["detect", files_dir / "data.csv", "--model", model])
 
 
-JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
-                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
-                           max_leaves=6)
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
 
 
 def alike(value):
@@ -477,11 +584,15 @@ def alike(value):
     if isinstance(value, float):
         return st.floats(-3, 3)
     if isinstance(value, str):
-        return st.text(max_size=5) | st.sampled_from(["auto", "full", "minibatch", "raw", "impute", "drop"])
+        return st.text(max_size=5) | st.sampled_from(
+            ["auto", "full", "minibatch", "raw", "impute", "drop"]
+        )
     return JSON_VALUES
 
 
-@settings(COMMON, max_examples=60, phases=[Phase.explicit, Phase.reuse, Phase.generate])  # no shrinking
+@settings(
+    COMMON, max_examples=60, phases=[Phase.explicit, Phase.reuse, Phase.generate]
+)  # no shrinking
 @given(data=st.data())
 def test_mutated_manifests(files_dir, tmp_path_factory, data):
     """A manifest edited by hand (any value replaced by any JSON) fails its checksum. With the
@@ -508,7 +619,9 @@ def test_mutated_manifests(files_dir, tmp_path_factory, data):
                 walk(v, trail + (i,))
 
     walk(manifest, ())
-    trail = data.draw(st.sampled_from([p for p in paths[1:] if checksum == "kept" or p != (CHECKSUM,)]))
+    trail = data.draw(
+        st.sampled_from([p for p in paths[1:] if checksum == "kept" or p != (CHECKSUM,)])
+    )
     node = manifest
     for step in trail[:-1]:
         node = node[step]
@@ -519,7 +632,9 @@ def test_mutated_manifests(files_dir, tmp_path_factory, data):
     elif checksum == "removed":
         del manifest[CHECKSUM]
     (model / "manifest.json").write_text(json.dumps(manifest))
-    frame = pd.DataFrame({"a": [0.1, 5.0, -2.0], "b": ["p", "q", "r"]})  # "r": a level unseen in fit
+    frame = pd.DataFrame(
+        {"a": [0.1, 5.0, -2.0], "b": ["p", "q", "r"]}
+    )  # "r": a level unseen in fit
     changed = json.loads(json.dumps(manifest)) != original
     try:
         det = synthkit.load_model(model)
@@ -550,7 +665,9 @@ def test_mutated_manifests_reached_scoring():
     if not MUTATED:
         pytest.skip("run with test_mutated_manifests")
     assert MUTATED["scored", "recomputed"] + MUTATED["scored", "removed"] >= 3, MUTATED
-    assert MUTATED["refused at load", "recomputed"] + MUTATED["refused at load", "removed"] >= 3, MUTATED
+    assert MUTATED["refused at load", "recomputed"] + MUTATED["refused at load", "removed"] >= 3, (
+        MUTATED
+    )
     assert MUTATED["refused at load", "kept"] >= 3, MUTATED
 
 
@@ -613,21 +730,35 @@ def test_directories_without_a_manifest_checksum_load(files_dir, tmp_path):
     del manifest[CHECKSUM]
     (model / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
     frame = pd.read_csv(files_dir / "data.csv")
-    np.testing.assert_array_equal(synthkit.load_model(model).decision_function(frame),
-                                  synthkit.load_model(files_dir / "model").decision_function(frame))
+    np.testing.assert_array_equal(
+        synthkit.load_model(model).decision_function(frame),
+        synthkit.load_model(files_dir / "model").decision_function(frame),
+    )
 
 
 def test_cli_messages_for_missing_and_odd_paths(files_dir, tmp_path):
     cli_fails_cleanly(["detect", tmp_path / "nope.csv", "-p", "kmeans"])
     cli_fails_cleanly(["detect", tmp_path, "-p", "kmeans"])
     cli_fails_cleanly(["detect", "transactions", "--model", tmp_path / "nope"])
-    cli_fails_cleanly(["detect", "transactions", "-p", "kmeans", "-o", tmp_path / "no" / "such" / "dir.csv"])
+    cli_fails_cleanly(
+        ["detect", "transactions", "-p", "kmeans", "-o", tmp_path / "no" / "such" / "dir.csv"]
+    )
     cli_fails_cleanly(["detect", "transactions", "-p", "kmeans", "-o", tmp_path / "out.txt"])
     os.chmod(tmp_path, 0o500)
     try:
         if not os.access(tmp_path, os.W_OK):  # root can write anyway
-            cli_fails_cleanly(["detect", "transactions", "-p", "kmeans", "--param", "n_clusters=2",
-                               "-o", tmp_path / "o.csv"])
+            cli_fails_cleanly(
+                [
+                    "detect",
+                    "transactions",
+                    "-p",
+                    "kmeans",
+                    "--param",
+                    "n_clusters=2",
+                    "-o",
+                    tmp_path / "o.csv",
+                ]
+            )
     finally:
         os.chmod(tmp_path, 0o700)
 

@@ -37,8 +37,12 @@ def test_iforest_scores_as_scikit_learn(blobs):
     X, Xt, _ = blobs
     det = synthkit.get_detector("iforest", seed=7).fit(X)
     forest = IsolationForest(random_state=7).fit(adapted(det, X))
-    np.testing.assert_allclose(det.decision_function(Xt), -forest.score_samples(adapted(det, Xt)), atol=1e-12)
-    np.testing.assert_allclose(det.decision_scores_, -forest.score_samples(adapted(det, X)), atol=1e-12)
+    np.testing.assert_allclose(
+        det.decision_function(Xt), -forest.score_samples(adapted(det, Xt)), atol=1e-12
+    )
+    np.testing.assert_allclose(
+        det.decision_scores_, -forest.score_samples(adapted(det, X)), atol=1e-12
+    )
 
 
 def test_knn_is_the_kth_neighbour_distance_without_self(blobs):
@@ -47,7 +51,9 @@ def test_knn_is_the_kth_neighbour_distance_without_self(blobs):
     A, At = adapted(det, X).astype(np.float64), adapted(det, Xt).astype(np.float64)
     test_d = np.sort(np.linalg.norm(At[:, None] - A[None], axis=2), axis=1)
     np.testing.assert_allclose(det.decision_function(Xt), test_d[:, 2], rtol=1e-5)
-    train_d = np.sort(np.linalg.norm(A[:, None] - A[None], axis=2), axis=1)  # column 0 is the row itself
+    train_d = np.sort(
+        np.linalg.norm(A[:, None] - A[None], axis=2), axis=1
+    )  # column 0 is the row itself
     np.testing.assert_allclose(det.decision_scores_, train_d[:, 3], rtol=1e-5)
     mean = synthkit.get_detector("knn", n_neighbors=3, method="mean").fit(X)
     np.testing.assert_allclose(mean.decision_function(Xt), test_d[:, :3].mean(1), rtol=1e-5)
@@ -66,7 +72,9 @@ def test_lof_scores_as_scikit_learn(blobs):
     det = synthkit.get_detector("lof", n_neighbors=15).fit(X)
     ref = LocalOutlierFactor(n_neighbors=15, novelty=True).fit(adapted(det, X).astype(np.float64))
     np.testing.assert_allclose(det.decision_scores_, -ref.negative_outlier_factor_, rtol=1e-5)
-    np.testing.assert_allclose(det.decision_function(Xt), -ref.score_samples(adapted(det, Xt)), rtol=1e-5)
+    np.testing.assert_allclose(
+        det.decision_function(Xt), -ref.score_samples(adapted(det, Xt)), rtol=1e-5
+    )
 
 
 def test_ecod_tail_surprise():
@@ -96,7 +104,9 @@ def test_contract_save_load_and_seed(name, blobs, tmp_path):
 @pytest.mark.parametrize("name", CLASSIC)
 def test_missing_values_policy_on_a_frame(name):
     rng = np.random.default_rng(2)
-    df = pd.DataFrame({"a": rng.normal(size=100), "b": rng.normal(size=100), "c": rng.choice(["x", "y"], 100)})
+    df = pd.DataFrame(
+        {"a": rng.normal(size=100), "b": rng.normal(size=100), "c": rng.choice(["x", "y"], 100)}
+    )
     df.loc[3, "a"] = np.nan
     with pytest.raises(synthkit.SynthkitError, match="missing"):
         synthkit.get_detector(name, missing="error").fit(df)
@@ -106,9 +116,17 @@ def test_missing_values_policy_on_a_frame(name):
     assert "a is missing" in synthkit.get_detector(name).fit(df).adapter_.feature_names
 
 
-@pytest.mark.parametrize("name, params", [("iforest", {"n_estimators": 0}), ("iforest", {"max_features": 2.0}),
-                                          ("iforest", {"max_samples": "all"}), ("knn", {"n_neighbors": -1}),
-                                          ("knn", {"method": "max"}), ("lof", {"n_neighbors": 1.5})])
+@pytest.mark.parametrize(
+    "name, params",
+    [
+        ("iforest", {"n_estimators": 0}),
+        ("iforest", {"max_features": 2.0}),
+        ("iforest", {"max_samples": "all"}),
+        ("knn", {"n_neighbors": -1}),
+        ("knn", {"method": "max"}),
+        ("lof", {"n_neighbors": 1.5}),
+    ],
+)
 def test_parameter_errors(name, params, blobs):
     with pytest.raises(PluginError, match=next(iter(params))):
         synthkit.get_detector(name, **params).fit(blobs[0])

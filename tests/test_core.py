@@ -14,7 +14,14 @@ from sklearn.preprocessing import StandardScaler
 
 import synthkit
 from synthkit import BaseDetector, BaseGenerator, hookimpl
-from synthkit.errors import DataError, ModelFileError, NotFittedError, PluginError, SchemaError, SynthkitError
+from synthkit.errors import (
+    DataError,
+    ModelFileError,
+    NotFittedError,
+    PluginError,
+    SchemaError,
+    SynthkitError,
+)
 
 
 class MeanDistance(BaseDetector):
@@ -69,7 +76,9 @@ def test_an_in_process_plugin_registers_and_unregisters(toy):
     assert toy.entries("detectors")["meandist"] == (MeanDistance, "toy")
     assert isinstance(synthkit.get_generator("bootstrap"), Bootstrap)
     toy.unregister_plugin("toy")
-    assert "meandist" not in toy.entries("detectors") and "bootstrap" not in toy.entries("generators")
+    assert "meandist" not in toy.entries("detectors") and "bootstrap" not in toy.entries(
+        "generators"
+    )
     with pytest.raises(PluginError, match="unknown detector 'meandist'"):
         synthkit.get_detector("meandist")
     assert "kmeans" in toy.entries("detectors")  # the installed plugins stay
@@ -79,12 +88,14 @@ def test_an_in_process_plugin_registers_and_unregisters(toy):
 def table():
     rng = np.random.default_rng(0)
     n = 300
-    df = pd.DataFrame({
-        "amount": rng.lognormal(3, 1, n).round(2),
-        "count": rng.integers(0, 10, n),
-        "kind": rng.choice(["a", "b", "c"], n).astype(object),
-        "flag": rng.random(n) < 0.3,
-    })
+    df = pd.DataFrame(
+        {
+            "amount": rng.lognormal(3, 1, n).round(2),
+            "count": rng.integers(0, 10, n),
+            "kind": rng.choice(["a", "b", "c"], n).astype(object),
+            "flag": rng.random(n) < 0.3,
+        }
+    )
     df.loc[:4, "amount"] = 1e4  # five obvious outliers
     return df
 
@@ -105,7 +116,9 @@ def test_in_process_plugin_is_usable(toy):
 def test_unknown_plugin_and_parameter_errors(toy):
     with pytest.raises(PluginError, match="unknown detector 'nope'.*meandist"):
         synthkit.get_detector("nope")
-    with pytest.raises(PluginError, match="unknown parameter bogus.*valid parameters: contamination, scale"):
+    with pytest.raises(
+        PluginError, match="unknown parameter bogus.*valid parameters: contamination, scale"
+    ):
         synthkit.get_detector("meandist", bogus=1)
 
 
@@ -198,7 +211,9 @@ def test_clone_and_pipeline(toy, table):
     assert twin.get_params() == {"contamination": 0.2, "scale": 3.0}
     assert not hasattr(twin, "threshold_")
     X = table[["amount", "count"]].to_numpy(float)
-    pipe = Pipeline([("scale", StandardScaler()), ("detect", MeanDistance(contamination=0.1))]).fit(X)
+    pipe = Pipeline([("scale", StandardScaler()), ("detect", MeanDistance(contamination=0.1))]).fit(
+        X
+    )
     labels = pipe.predict(X)
     assert labels.shape == (len(X),) and set(np.unique(labels)) == {0, 1}
     assert pipe.decision_function(X).shape == (len(X),)
@@ -227,7 +242,9 @@ def test_missing_values_policies(toy, table):
     dirty.loc[10, "amount"] = np.nan
     dirty.loc[11, "count"] = np.inf
     dirty.loc[12, "kind"] = None
-    with pytest.raises(DataError, match="3 rows have missing or infinite values in columns amount, count, kind"):
+    with pytest.raises(
+        DataError, match="3 rows have missing or infinite values in columns amount, count, kind"
+    ):
         MeanDistance().fit(dirty)
     imputed = MeanDistance(contamination=0.1)  # "missing" is read from the detector when set
     imputed.missing = "impute"
@@ -266,7 +283,9 @@ def test_generator_round_trips_schema(toy, table):
 
 def test_conditional_generator_and_augment(toy, table):
     labelled = table.assign(is_fraud=(np.arange(len(table)) % 10 == 0).astype(int))
-    rows = synthkit.augment(labelled, plugin="bootstrap", n=40, label_column="is_fraud", label=1, seed=0)
+    rows = synthkit.augment(
+        labelled, plugin="bootstrap", n=40, label_column="is_fraud", label=1, seed=0
+    )
     assert list(rows.columns) == list(labelled.columns)
     assert (rows["is_fraud"] == 1).all() and rows["is_fraud"].dtype == labelled["is_fraud"].dtype
     with pytest.raises(SynthkitError, match="not among the classes"):
@@ -328,7 +347,9 @@ def test_unregistered_class_cannot_be_saved(registry, table, tmp_path):
 # -- API ---------------------------------------------------------------------------------------
 def test_detect_api_with_label_column(table):
     labelled = table.assign(label=(np.arange(len(table)) < 5).astype(int))
-    out = synthkit.detect(labelled, plugin="kmeans", contamination=0.05, label_column="label", seed=0, n_clusters=3)
+    out = synthkit.detect(
+        labelled, plugin="kmeans", contamination=0.05, label_column="label", seed=0, n_clusters=3
+    )
     assert list(out.columns) == [*labelled.columns, "anomaly_score", "is_anomaly", "segment"]
     summary = out.attrs["synthkit"]
     assert summary["roc_auc"] > 0.9 and summary["rows"] == len(table)
@@ -343,15 +364,21 @@ def test_detect_scores_the_rows_it_fitted_with_decision_scores(table):
     det = result.detector
     np.testing.assert_array_equal(result.frame["anomaly_score"], det.decision_scores_)
     np.testing.assert_array_equal(result.frame["is_anomaly"], det.labels_)
-    assert not np.allclose(det.decision_function(table), det.decision_scores_)  # each row its own neighbour
+    assert not np.allclose(
+        det.decision_function(table), det.decision_scores_
+    )  # each row its own neighbour
     holed = table.astype({"count": float})
     holed.loc[[7, 40], "count"] = np.nan
     dropped = run_detect(holed, plugin="knn", missing="drop")
     assert dropped.summary["rows_dropped"] == 2 and len(dropped.frame) == len(table) - 2
     np.testing.assert_array_equal(dropped.frame["anomaly_score"], dropped.detector.decision_scores_)
     np.testing.assert_array_equal(dropped.frame["amount"], holed.drop(index=[7, 40])["amount"])
-    kmeans = run_detect(holed, plugin="kmeans", n_clusters=3, missing="drop", seed=0)  # segments still computed
-    np.testing.assert_array_equal(kmeans.frame["segment"], kmeans.detector.segment(holed.drop(index=[7, 40])))
+    kmeans = run_detect(
+        holed, plugin="kmeans", n_clusters=3, missing="drop", seed=0
+    )  # segments still computed
+    np.testing.assert_array_equal(
+        kmeans.frame["segment"], kmeans.detector.segment(holed.drop(index=[7, 40]))
+    )
 
 
 def test_load_dataset_transactions():

@@ -47,9 +47,13 @@ ROWS, PARTS = 2400, 8
 def data(tmp_path_factory):
     """Transactions rows with a row_id in PARTS Parquet parts, and kmeans and dense autoencoder models."""
     root = tmp_path_factory.mktemp("dask")
-    frame = as_data("transactions").frame.iloc[:ROWS].drop(columns=["is_fraud"]).reset_index(drop=True)
+    frame = (
+        as_data("transactions").frame.iloc[:ROWS].drop(columns=["is_fraud"]).reset_index(drop=True)
+    )
     synthkit.get_detector("kmeans", n_clusters=4, seed=0).fit(frame).save(root / "km")
-    synthkit.get_detector("autoencoder", kind="dense", epochs=2, batch_size=64, seed=0).fit(frame).save(root / "ae")
+    synthkit.get_detector("autoencoder", kind="dense", epochs=2, batch_size=64, seed=0).fit(
+        frame
+    ).save(root / "ae")
     rows = frame.copy()
     rows.insert(0, "row_id", np.arange(ROWS))
     (root / "in").mkdir()
@@ -61,8 +65,14 @@ def data(tmp_path_factory):
 @pytest.fixture(scope="module")
 def client():
     """A scheduler and two worker processes on 127.0.0.1, closed after the module's tests."""
-    cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1",
-                                       dashboard_address=":0", silence_logs=40)
+    cluster = distributed.LocalCluster(
+        n_workers=2,
+        processes=True,
+        threads_per_worker=1,
+        host="127.0.0.1",
+        dashboard_address=":0",
+        silence_logs=40,
+    )
     try:
         c = distributed.Client(cluster)
         try:
@@ -118,7 +128,9 @@ def test_parts_equal_single_process(data, client, tmp_path, model):
     out = tmp_path / "out"
     assert sorted(os.listdir(out)) == ["_SUCCESS", *[f"part-{i:05d}.parquet" for i in range(PARTS)]]
     assert json.loads((out / "_SUCCESS").read_text())["rows"] == summary["rows"] == ROWS
-    cached = client.run(lambda: [k[0] for k in sdask._MODELS])  # each worker loaded the directory once
+    cached = client.run(
+        lambda: [k[0] for k in sdask._MODELS]
+    )  # each worker loaded the directory once
     assert any(str(root / model) in paths for paths in cached.values()), cached
     want = expected(frame, root / model)
     assert summary["flagged"] == int(want["is_anomaly"].sum())
@@ -133,12 +145,24 @@ def test_csv_parts_read_with_the_model_dtypes_replace_an_older_run(data, client,
     for i, part in enumerate(np.array_split(np.arange(ROWS), 3)):
         rows.iloc[part].to_csv(tmp_path / "csv" / f"p{i}.csv", index=False)
     with client.as_current():
-        sdask.score_to_parquet(sdask.read_input(root / "in", root / "km"), root / "km", tmp_path / "out",
-                               exclude=["row_id"])  # PARTS parts, replaced below by 3
-        summary = sdask.score_to_parquet(sdask.read_input(tmp_path / "csv" / "*.csv", root / "km"), root / "km",
-                                         tmp_path / "out", overwrite=True, exclude=["row_id"])
+        sdask.score_to_parquet(
+            sdask.read_input(root / "in", root / "km"),
+            root / "km",
+            tmp_path / "out",
+            exclude=["row_id"],
+        )  # PARTS parts, replaced below by 3
+        summary = sdask.score_to_parquet(
+            sdask.read_input(tmp_path / "csv" / "*.csv", root / "km"),
+            root / "km",
+            tmp_path / "out",
+            overwrite=True,
+            exclude=["row_id"],
+        )
     assert summary["parts"] == 3 and summary["rows"] == ROWS
-    assert sorted(os.listdir(tmp_path / "out")) == ["_SUCCESS", *[f"part-{i:05d}.parquet" for i in range(3)]]
+    assert sorted(os.listdir(tmp_path / "out")) == [
+        "_SUCCESS",
+        *[f"part-{i:05d}.parquet" for i in range(3)],
+    ]
     assert_same_rows(read_parts(tmp_path / "out"), expected(frame, root / "km"))
 
 
@@ -147,7 +171,9 @@ def test_detect_is_lazy_inside_a_user_pipeline(data, client):
     rows = frame.copy()
     rows.insert(0, "row_id", np.arange(ROWS))
     with client.as_current():
-        scored = sdask.detect(dd.from_pandas(rows, npartitions=5), str(root / "km"), exclude="row_id")
+        scored = sdask.detect(
+            dd.from_pandas(rows, npartitions=5), str(root / "km"), exclude="row_id"
+        )
         assert {"anomaly_score", "is_anomaly", "segment"} <= set(scored.columns)
         flagged = scored[scored["is_anomaly"] == 1].compute()
     want = expected(frame, root / "km")
@@ -159,57 +185,104 @@ def test_a_fitted_detector_is_sent_with_the_graph(data, client):
     rows = frame.copy()
     rows.insert(0, "row_id", np.arange(ROWS))
     with client.as_current():
-        scored = sdask.detect(dd.from_pandas(rows, npartitions=3), synthkit.load_model(root / "ae"), exclude=["row_id"])
+        scored = sdask.detect(
+            dd.from_pandas(rows, npartitions=3),
+            synthkit.load_model(root / "ae"),
+            exclude=["row_id"],
+        )
         got = scored.compute()
     assert_same_rows(got, expected(frame, root / "ae"))
 
 
-@pytest.mark.parametrize("args, needle", [
-    (["--chunksize", "10"], "--chunksize is not available with --engine dask"),
-    (["--plot", "plots"], "--plot is not available with --engine dask"),
-    (["--param", "missing=drop"], "with --model the saved model is used as it is"),
-    (["--scheduler", "tcp://127.0.0.1:1", "--workers", "2"], "--workers sizes a local cluster"),
-    (["--scheduler", "tcp://127.0.0.1:notaport"], "cannot reach the Dask scheduler at tcp://127.0.0.1:notaport"),
-])
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["--chunksize", "10"], "--chunksize is not available with --engine dask"),
+        (["--plot", "plots"], "--plot is not available with --engine dask"),
+        (["--param", "missing=drop"], "with --model the saved model is used as it is"),
+        (["--scheduler", "tcp://127.0.0.1:1", "--workers", "2"], "--workers sizes a local cluster"),
+        (
+            ["--scheduler", "tcp://127.0.0.1:notaport"],
+            "cannot reach the Dask scheduler at tcp://127.0.0.1:notaport",
+        ),
+    ],
+)
 def test_cli_options_that_do_not_apply(data, tmp_path, args, needle):
     root, _ = data
-    code, output = run_cli("detect", root / "in", "--model", root / "km", "--engine", "dask", "-o", tmp_path / "out",
-                           *args)
+    code, output = run_cli(
+        "detect",
+        root / "in",
+        "--model",
+        root / "km",
+        "--engine",
+        "dask",
+        "-o",
+        tmp_path / "out",
+        *args,
+    )
     assert_one_line_error(code, output, needle)
     assert not (tmp_path / "out").exists()
 
 
 def test_cli_needs_an_out_dir_and_the_local_engine_no_scheduler(data, tmp_path):
     root, _ = data
-    assert_one_line_error(*run_cli("detect", root / "in", "--model", root / "km", "--engine", "dask"), "-o OUT_DIR")
-    code, output = run_cli("detect", root / "in" / "p00.parquet", "--model", root / "km", "--scheduler",
-                           "tcp://127.0.0.1:1", "-o", tmp_path / "x.csv")
+    assert_one_line_error(
+        *run_cli("detect", root / "in", "--model", root / "km", "--engine", "dask"), "-o OUT_DIR"
+    )
+    code, output = run_cli(
+        "detect",
+        root / "in" / "p00.parquet",
+        "--model",
+        root / "km",
+        "--scheduler",
+        "tcp://127.0.0.1:1",
+        "-o",
+        tmp_path / "x.csv",
+    )
     assert_one_line_error(code, output, "--engine dask")
 
 
 def test_without_distributed_the_cli_says_what_to_install(data, tmp_path, monkeypatch):
     root, _ = data
     monkeypatch.setitem(sys.modules, "distributed", None)
-    code, output = run_cli("detect", root / "in", "--model", root / "km", "--engine", "dask", "-o", tmp_path / "out")
+    code, output = run_cli(
+        "detect", root / "in", "--model", root / "km", "--engine", "dask", "-o", tmp_path / "out"
+    )
     assert_one_line_error(code, output, 'pip install "synthkit[dask]"')
 
 
 def test_help_does_not_import_dask():
-    code = ("import sys\nfrom click.testing import CliRunner\nfrom synthkit.cli import cli\n"
-            "assert '--engine' in CliRunner().invoke(cli, ['detect', '--help']).output\n"
-            "assert 'dask' not in sys.modules and 'distributed' not in sys.modules, 'dask imported'\n")
+    code = (
+        "import sys\nfrom click.testing import CliRunner\nfrom synthkit.cli import cli\n"
+        "assert '--engine' in CliRunner().invoke(cli, ['detect', '--help']).output\n"
+        "assert 'dask' not in sys.modules and 'distributed' not in sys.modules, 'dask imported'\n"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
 
 
 def test_cli_on_a_scheduler_equals_cli_in_one_process(data, client, tmp_path):
     root, frame = data
-    code, output = run_cli("detect", root / "in", "--model", root / "km", "--engine", "dask",
-                           "--scheduler", client.scheduler.address, "--label-column", "row_id", "-o", tmp_path / "out")
+    code, output = run_cli(
+        "detect",
+        root / "in",
+        "--model",
+        root / "km",
+        "--engine",
+        "dask",
+        "--scheduler",
+        client.scheduler.address,
+        "--label-column",
+        "row_id",
+        "-o",
+        tmp_path / "out",
+    )
     assert code == 0, output
     assert f"rows: {ROWS}" in output and "rows/s" in output
     frame.to_csv(tmp_path / "all.csv", index=False)
-    code, output = run_cli("detect", tmp_path / "all.csv", "--model", root / "km", "-o", tmp_path / "one.csv")
+    code, output = run_cli(
+        "detect", tmp_path / "all.csv", "--model", root / "km", "-o", tmp_path / "one.csv"
+    )
     assert code == 0, output
     want = pd.read_csv(tmp_path / "one.csv")
     want.insert(0, "row_id", np.arange(ROWS))
@@ -220,12 +293,30 @@ def test_cli_on_a_scheduler_equals_cli_in_one_process(data, client, tmp_path):
 def test_cli_on_a_worker_with_two_threads_twice(data, tmp_path):
     """A worker process with 2 threads loads the plugins once for both threads, and a second job works too."""
     root, _ = data
-    cluster = distributed.LocalCluster(n_workers=1, processes=True, threads_per_worker=2, host="127.0.0.1",
-                                       dashboard_address=":0", silence_logs=40)
+    cluster = distributed.LocalCluster(
+        n_workers=1,
+        processes=True,
+        threads_per_worker=2,
+        host="127.0.0.1",
+        dashboard_address=":0",
+        silence_logs=40,
+    )
     try:
         for run in ("first", "second"):
-            code, output = run_cli("detect", root / "in", "--model", root / "km", "--engine", "dask", "--scheduler",
-                                   cluster.scheduler_address, "--label-column", "row_id", "-o", tmp_path / run)
+            code, output = run_cli(
+                "detect",
+                root / "in",
+                "--model",
+                root / "km",
+                "--engine",
+                "dask",
+                "--scheduler",
+                cluster.scheduler_address,
+                "--label-column",
+                "row_id",
+                "-o",
+                tmp_path / run,
+            )
             assert code == 0, output
             assert sorted(read_parts(tmp_path / run)["row_id"]) == list(range(ROWS))
     finally:
@@ -234,9 +325,26 @@ def test_cli_on_a_worker_with_two_threads_twice(data, tmp_path):
 
 def test_cli_local_cluster_fits_on_a_sample(data, tmp_path):
     root, _ = data
-    code, output = run_cli("detect", root / "in" / "*.parquet", "--engine", "dask", "--workers", "2", "--plugin",
-                           "kmeans", "--sample-rows", "500", "--seed", "1", "--label-column", "row_id",
-                           "--save-model", tmp_path / "model", "-o", tmp_path / "out")
+    code, output = run_cli(
+        "detect",
+        root / "in" / "*.parquet",
+        "--engine",
+        "dask",
+        "--workers",
+        "2",
+        "--plugin",
+        "kmeans",
+        "--sample-rows",
+        "500",
+        "--seed",
+        "1",
+        "--label-column",
+        "row_id",
+        "--save-model",
+        tmp_path / "model",
+        "-o",
+        tmp_path / "out",
+    )
     assert code == 0, output
     assert "fitted on 500 sampled rows (seed 1)" in output and f"rows: {ROWS}" in output
     got = read_parts(tmp_path / "out")
@@ -249,13 +357,29 @@ def test_corrupt_part_fails_naming_it(data, client, tmp_path):
     shutil.copytree(root / "in", tmp_path / "in")
     bad = tmp_path / "in" / "p05.parquet"
     bad.write_bytes(b"PAR1 this is not a parquet file" * 20)
-    code, output = run_cli("detect", tmp_path / "in" / "*.parquet", "--model", root / "km", "--engine", "dask",
-                           "--scheduler", client.scheduler.address, "--label-column", "row_id", "-o", tmp_path / "out")
+    code, output = run_cli(
+        "detect",
+        tmp_path / "in" / "*.parquet",
+        "--model",
+        root / "km",
+        "--engine",
+        "dask",
+        "--scheduler",
+        client.scheduler.address,
+        "--label-column",
+        "row_id",
+        "-o",
+        tmp_path / "out",
+    )
     assert_one_line_error(code, output, str(bad))
     assert not (tmp_path / "out" / "_SUCCESS").exists()
     with client.as_current(), pytest.raises(InputFileError, match="p05.parquet"):
-        sdask.score_to_parquet(sdask.read_input(tmp_path / "in", root / "km"), root / "km", tmp_path / "api",
-                               exclude=["row_id"])
+        sdask.score_to_parquet(
+            sdask.read_input(tmp_path / "in", root / "km"),
+            root / "km",
+            tmp_path / "api",
+            exclude=["row_id"],
+        )
     assert not (tmp_path / "api" / "_SUCCESS").exists()
 
 
@@ -264,8 +388,20 @@ def test_existing_out_dir_is_refused(data, client, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     (out / "notes.txt").write_text("mine")
-    args = ["detect", root / "in", "--model", root / "km", "--engine", "dask", "--scheduler",
-            client.scheduler.address, "--label-column", "row_id", "-o", out]
+    args = [
+        "detect",
+        root / "in",
+        "--model",
+        root / "km",
+        "--engine",
+        "dask",
+        "--scheduler",
+        client.scheduler.address,
+        "--label-column",
+        "row_id",
+        "-o",
+        out,
+    ]
     assert_one_line_error(*run_cli(*args), "exists", "--overwrite")
     assert_one_line_error(*run_cli(*args, "--overwrite"), "notes.txt")
     assert os.listdir(out) == ["notes.txt"]
@@ -277,9 +413,13 @@ def test_model_unreadable_on_the_workers(data, client, tmp_path):
     root, _ = data
     shutil.copytree(root / "km", tmp_path / "km")
     with client.as_current():
-        lazy = sdask.detect(sdask.read_input(root / "in", tmp_path / "km"), tmp_path / "km", exclude="row_id")
+        lazy = sdask.detect(
+            sdask.read_input(root / "in", tmp_path / "km"), tmp_path / "km", exclude="row_id"
+        )
         (tmp_path / "km" / "manifest.json").unlink()  # after the client read it: the workers cannot
-        with pytest.raises(ModelFileError, match="read on host .*every Dask worker needs the model directory"):
+        with pytest.raises(
+            ModelFileError, match="read on host .*every Dask worker needs the model directory"
+        ):
             lazy.compute()
 
 
@@ -293,7 +433,9 @@ def test_lost_worker_every_row_scored_once(data, client, tmp_path):
     import cloudpickle
 
     root, frame = data
-    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the workers cannot import this test file
+    cloudpickle.register_pickle_by_value(
+        sys.modules[__name__]
+    )  # the workers cannot import this test file
     many = 30
     rows = frame.copy()
     rows.insert(0, "row_id", np.arange(ROWS))
@@ -309,7 +451,9 @@ def test_lost_worker_every_row_scored_once(data, client, tmp_path):
         try:
             with client.as_current():
                 ddf = dd.from_map(_slow_read, files, meta=rows.iloc[:0])
-                result["summary"] = sdask.score_to_parquet(ddf, root / "km", out, exclude=["row_id"])
+                result["summary"] = sdask.score_to_parquet(
+                    ddf, root / "km", out, exclude=["row_id"]
+                )
         except BaseException as exc:  # reported by the assertion below
             result["error"] = exc
 
@@ -339,7 +483,8 @@ def table_gan(tmp_path_factory):
     frame = as_data("transactions").frame.iloc[:1500].reset_index(drop=True)
     root = tmp_path_factory.mktemp("gan")
     synthkit.get_generator("gan", epochs=1, batch_size=250, seed=0).fit(
-        frame.drop(columns=["is_fraud"]), frame["is_fraud"].to_numpy()).save(root / "gan")
+        frame.drop(columns=["is_fraud"]), frame["is_fraud"].to_numpy()
+    ).save(root / "gan")
     return root / "gan", frame
 
 
@@ -348,7 +493,9 @@ def test_augment_in_seeded_shards_on_the_workers(client, table_gan):
     lazy = sdask.augment(str(model_dir), 101, shards=4, seed=7, label=1, label_column="is_fraud")
     assert lazy.npartitions == 4
     rows = lazy.compute()
-    again = sdask.augment(str(model_dir), 101, shards=4, seed=7, label=1, label_column="is_fraud").compute()
+    again = sdask.augment(
+        str(model_dir), 101, shards=4, seed=7, label=1, label_column="is_fraud"
+    ).compute()
     pd.testing.assert_frame_equal(rows.reset_index(drop=True), again.reset_index(drop=True))
     assert len(rows) == 101 and list(rows.columns) == list(frame.columns)
     assert (rows["is_fraud"] == 1).all()
@@ -357,11 +504,18 @@ def test_augment_in_seeded_shards_on_the_workers(client, table_gan):
     size, seed = sdask.shard_plan(101, 4, 7)[2]
     first = sum(s for s, _ in sdask.shard_plan(101, 4, 7)[:2])
     local = generator.sample(size, y=1, seed=seed)
-    pd.testing.assert_frame_equal(rows.drop(columns=["is_fraud"]).iloc[first:first + size].reset_index(drop=True),
-                                  local.reset_index(drop=True), check_dtype=False)  # Dask holds text as strings
+    pd.testing.assert_frame_equal(
+        rows.drop(columns=["is_fraud"]).iloc[first : first + size].reset_index(drop=True),
+        local.reset_index(drop=True),
+        check_dtype=False,
+    )  # Dask holds text as strings
     other = sdask.augment(str(model_dir), 101, shards=4, seed=8, label=1).compute()
-    assert not other.reset_index(drop=True).equals(rows.drop(columns=["is_fraud"]).reset_index(drop=True))
-    assert sdask.augment(generator, 10, seed=7, label=1).npartitions == 2  # a fitted generator; one shard per worker
+    assert not other.reset_index(drop=True).equals(
+        rows.drop(columns=["is_fraud"]).reset_index(drop=True)
+    )
+    assert (
+        sdask.augment(generator, 10, seed=7, label=1).npartitions == 2
+    )  # a fitted generator; one shard per worker
     with pytest.raises(synthkit.SynthkitError, match="shards must be"):
         sdask.augment(str(model_dir), 10, shards=0)
 
@@ -369,8 +523,13 @@ def test_augment_in_seeded_shards_on_the_workers(client, table_gan):
 def test_progress_bar_while_parts_are_written(data, client, tmp_path, capsys):
     root, frame = data
     with client.as_current():
-        summary = sdask.score_to_parquet(sdask.read_input(root / "in", root / "km"), root / "km", tmp_path / "out",
-                                         exclude=["row_id"], progress=True)
+        summary = sdask.score_to_parquet(
+            sdask.read_input(root / "in", root / "km"),
+            root / "km",
+            tmp_path / "out",
+            exclude=["row_id"],
+            progress=True,
+        )
     printed = capsys.readouterr()
     assert "100%" in printed.out + printed.err and "Completed | " in printed.out + printed.err
     assert summary["rows"] == ROWS

@@ -39,9 +39,25 @@ def test_api_reasons_for_flagged_rows_only(table):
 def test_cli_explain_and_auto_threshold(table, tmp_path):
     table.to_csv(tmp_path / "t.csv", index=False)
     out = tmp_path / "scores.csv"
-    result = CliRunner().invoke(cli, ["detect", str(tmp_path / "t.csv"), "--label-column", "is_fraud", "--plugin", "ecod",
-                                      "--contamination", "auto", "--explain", "3", "-o", str(out),
-                                      "--plot", str(tmp_path / "plots")])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "detect",
+            str(tmp_path / "t.csv"),
+            "--label-column",
+            "is_fraud",
+            "--plugin",
+            "ecod",
+            "--contamination",
+            "auto",
+            "--explain",
+            "3",
+            "-o",
+            str(out),
+            "--plot",
+            str(tmp_path / "plots"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert f"(auto: {thresholds.AUTO_RULE})" in result.output
     scores = pd.read_csv(out, keep_default_na=False)
@@ -50,18 +66,51 @@ def test_cli_explain_and_auto_threshold(table, tmp_path):
     assert f"({share:.1%})" in result.output
     assert (scores.loc[scores["is_anomaly"] == 1, "reason_1"] != "").all()
     assert (tmp_path / "plots" / "explanations.png").stat().st_size > 0
-    model = synthkit.get_detector("ecod", contamination="auto").fit(table.drop(columns=["is_fraud"]))
+    model = synthkit.get_detector("ecod", contamination="auto").fit(
+        table.drop(columns=["is_fraud"])
+    )
     assert model.threshold_method_ == thresholds.AUTO_RULE
-    assert np.isclose(float(result.output.split("threshold: ")[1].split()[0]), model.threshold_, rtol=1e-5)
+    assert np.isclose(
+        float(result.output.split("threshold: ")[1].split()[0]), model.threshold_, rtol=1e-5
+    )
 
 
 def test_streamed_detect_gives_the_same_reasons(table, tmp_path):
     table.to_csv(tmp_path / "t.csv", index=False)
-    common = ["detect", str(tmp_path / "t.csv"), "--label-column", "is_fraud", "--plugin", "kmeans", "--explain", "2"]
+    common = [
+        "detect",
+        str(tmp_path / "t.csv"),
+        "--label-column",
+        "is_fraud",
+        "--plugin",
+        "kmeans",
+        "--explain",
+        "2",
+    ]
     runner = CliRunner()
-    assert runner.invoke(cli, common + ["--save-model", str(tmp_path / "m"), "-o", str(tmp_path / "a.csv")]).exit_code == 0
-    result = runner.invoke(cli, ["detect", str(tmp_path / "t.csv"), "--label-column", "is_fraud", "--explain", "2",
-                                 "--model", str(tmp_path / "m"), "--chunksize", "700", "-o", str(tmp_path / "b.csv")])
+    assert (
+        runner.invoke(
+            cli, common + ["--save-model", str(tmp_path / "m"), "-o", str(tmp_path / "a.csv")]
+        ).exit_code
+        == 0
+    )
+    result = runner.invoke(
+        cli,
+        [
+            "detect",
+            str(tmp_path / "t.csv"),
+            "--label-column",
+            "is_fraud",
+            "--explain",
+            "2",
+            "--model",
+            str(tmp_path / "m"),
+            "--chunksize",
+            "700",
+            "-o",
+            str(tmp_path / "b.csv"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     a, b = (pd.read_csv(tmp_path / f, keep_default_na=False) for f in ("a.csv", "b.csv"))
     pd.testing.assert_series_equal(a["reason_1"], b["reason_1"])
@@ -69,9 +118,14 @@ def test_streamed_detect_gives_the_same_reasons(table, tmp_path):
 
 def test_bad_explain_values_are_one_line_errors(table, tmp_path):
     runner = CliRunner()
-    result = runner.invoke(cli, ["detect", "transactions", "--explain", "0", "-o", str(tmp_path / "x.csv")])
+    result = runner.invoke(
+        cli, ["detect", "transactions", "--explain", "0", "-o", str(tmp_path / "x.csv")]
+    )
     assert result.exit_code == 2 and "Traceback" not in result.output
-    result = runner.invoke(cli, ["detect", "transactions", "--contamination", "sometimes", "-o", str(tmp_path / "x.csv")])
+    result = runner.invoke(
+        cli,
+        ["detect", "transactions", "--contamination", "sometimes", "-o", str(tmp_path / "x.csv")],
+    )
     assert result.exit_code == 2 and "neither a number" in result.output
     assert not (tmp_path / "x.csv").exists()
     images = np.random.default_rng(0).random((20, 8, 8, 1)).astype(np.float32)

@@ -15,7 +15,9 @@ from click.testing import CliRunner
 from synthkit.errors import DataError, NotFittedError, PluginError
 from test_image_dtypes import FORMS, assert_same_pictures
 
-FAST_IMAGE = dict(epochs=2, ae_epochs=20, denoiser_epochs=20, batch_size=16, widths=(8,), steps=4, seed=3)
+FAST_IMAGE = dict(
+    epochs=2, ae_epochs=20, denoiser_epochs=20, batch_size=16, widths=(8,), steps=4, seed=3
+)
 FAST_TABLE = dict(epochs=3, batch_size=64, widths=(32,), steps=5, seed=3)
 
 
@@ -28,23 +30,25 @@ def bars(n: int = 160, size: int = 12, seed: int = 0):
         pos, start = rng.integers(1, size - 1), rng.integers(0, size // 3)
         length = rng.integers(size // 2, size - start + 1)
         if y[i] == 0:
-            X[i, pos - 1:pos + 1, start:start + length] = 255
+            X[i, pos - 1 : pos + 1, start : start + length] = 255
         else:
-            X[i, start:start + length, pos - 1:pos + 1] = 255
+            X[i, start : start + length, pos - 1 : pos + 1] = 255
     return X, y
 
 
 def table(n: int = 300, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     label = (rng.random(n) < 0.2).astype(np.int64)
-    return pd.DataFrame({
-        "amount": np.round(rng.lognormal(3, 1, n) * (1 + 2 * label), 2),
-        "count": rng.poisson(3, n).astype(np.int64),
-        "score": rng.normal(0, 1, n) + label,
-        "channel": rng.choice(["web", "shop", "phone"], n),
-        "flag": rng.random(n) < 0.3 + 0.4 * label,
-        "is_fraud": label,
-    })
+    return pd.DataFrame(
+        {
+            "amount": np.round(rng.lognormal(3, 1, n) * (1 + 2 * label), 2),
+            "count": rng.poisson(3, n).astype(np.int64),
+            "score": rng.normal(0, 1, n) + label,
+            "channel": rng.choice(["web", "shop", "phone"], n),
+            "flag": rng.random(n) < 0.3 + 0.4 * label,
+            "is_fraud": label,
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +60,15 @@ def image_fit(tmp_path_factory):
     gen = get_generator("diffusion", **FAST_IMAGE).fit(X, y)
     saved = tmp_path_factory.mktemp("diffusion") / "at_fit"
     gen.save(saved)
-    return {"gen": gen, "X": X, "y": y, "denoiser": gen.pixel_denoiser_, "history": set(gen.history_),
-            "saved": saved, "pickled": pickle.dumps(gen)}
+    return {
+        "gen": gen,
+        "X": X,
+        "y": y,
+        "denoiser": gen.pixel_denoiser_,
+        "history": set(gen.history_),
+        "saved": saved,
+        "pickled": pickle.dumps(gen),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -70,14 +81,18 @@ def table_model():
     from synthkit.api import get_generator
 
     df = table()
-    return get_generator("diffusion", **FAST_TABLE).fit(df.drop(columns=["is_fraud"]), df["is_fraud"]), df
+    return get_generator("diffusion", **FAST_TABLE).fit(
+        df.drop(columns=["is_fraud"]), df["is_fraud"]
+    ), df
 
 
 def test_registration_does_not_import_tensorflow():
-    code = ("import sys; from synthkit.registry import get_registry; r = get_registry(); "
-            "assert 'diffusion' in r.entries('generators'); "
-            "import click; g = click.Group(); r.add_commands(g); assert 'denoise' in g.commands; "
-            "assert 'tensorflow' not in sys.modules, 'tensorflow loaded'")
+    code = (
+        "import sys; from synthkit.registry import get_registry; r = get_registry(); "
+        "assert 'diffusion' in r.entries('generators'); "
+        "import click; g = click.Group(); r.add_commands(g); assert 'denoise' in g.commands; "
+        "assert 'tensorflow' not in sys.modules, 'tensorflow loaded'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -87,7 +102,10 @@ def test_image_samples_dtype_labels_and_seed(image_model):
     assert a.dtype == np.uint8 and a.shape == (6, *X.shape[1:])
     assert np.array_equal(a, gen.sample(6, y=1, seed=7))
     assert not np.array_equal(a, gen.sample(6, y=1, seed=8))
-    assert gen.sample(4, seed=1).shape == (4, *X.shape[1:])  # classes drawn at their training frequency
+    assert gen.sample(4, seed=1).shape == (
+        4,
+        *X.shape[1:],
+    )  # classes drawn at their training frequency
     gen.guidance = 0.0  # unconditional prediction only
     try:
         assert gen.sample(3, y=[0, 1, 0], seed=2).shape[0] == 3
@@ -95,7 +113,10 @@ def test_image_samples_dtype_labels_and_seed(image_model):
         gen.guidance = None
     with pytest.raises(PluginError, match="not seen in fit"):
         gen.sample(2, y=5)
-    assert set(gen.history_) >= {"ae_loss", "loss", "x0_loss"} and len(gen.history_["loss"]) == FAST_IMAGE["epochs"]
+    assert (
+        set(gen.history_) >= {"ae_loss", "loss", "x0_loss"}
+        and len(gen.history_["loss"]) == FAST_IMAGE["epochs"]
+    )
 
 
 def test_same_seed_same_fit():
@@ -129,7 +150,9 @@ def test_denoise_without_a_pixel_denoiser_decodes_the_autoencoder():
     from synthkit.api import get_generator
 
     X, y = bars(48)
-    gen = get_generator("diffusion", **dict(FAST_IMAGE, epochs=1, ae_epochs=2, denoiser_epochs=0)).fit(X, y)
+    gen = get_generator(
+        "diffusion", **dict(FAST_IMAGE, epochs=1, ae_epochs=2, denoiser_epochs=0)
+    ).fit(X, y)
     assert gen.pixel_denoiser_ is None and "denoiser_loss" not in gen.history_
     assert gen.denoise(X[:4], noise_std=0.2).shape == (4, 12, 12)
     with pytest.raises(PluginError, match="denoiser_epochs"):
@@ -140,7 +163,9 @@ def test_save_load_round_trip(image_model, table_model, tmp_path):
     from synthkit.api import load_model
 
     gen, X, _ = image_model
-    if gen.pixel_denoiser_ is None:  # trained by the first denoise; saved with the model from then on
+    if (
+        gen.pixel_denoiser_ is None
+    ):  # trained by the first denoise; saved with the model from then on
         gen.train_denoiser()
     gen.save(tmp_path / "img")
     back = load_model(tmp_path / "img")
@@ -148,7 +173,9 @@ def test_save_load_round_trip(image_model, table_model, tmp_path):
     assert np.array_equal(back.denoise(X[:5], noise_std=0.1), gen.denoise(X[:5], noise_std=0.1))
     tgen, _ = table_model
     tgen.save(tmp_path / "tab")
-    pd.testing.assert_frame_equal(load_model(tmp_path / "tab").sample(30, y=1, seed=4), tgen.sample(30, y=1, seed=4))
+    pd.testing.assert_frame_equal(
+        load_model(tmp_path / "tab").sample(30, y=1, seed=4), tgen.sample(30, y=1, seed=4)
+    )
 
 
 def test_fit_leaves_the_pixel_denoiser_to_the_first_denoise(image_fit, tmp_path):
@@ -161,11 +188,16 @@ def test_fit_leaves_the_pixel_denoiser_to_the_first_denoise(image_fit, tmp_path)
     assert image_fit["denoiser"] is None and "denoiser_loss" not in image_fit["history"]
     gen, X = image_fit["gen"], image_fit["X"]
     den = gen.denoise(X[:6], noise_std=0.2)
-    assert gen.pixel_denoiser_ is not None and len(gen.history_["denoiser_loss"]) == FAST_IMAGE["denoiser_epochs"]
+    assert (
+        gen.pixel_denoiser_ is not None
+        and len(gen.history_["denoiser_loss"]) == FAST_IMAGE["denoiser_epochs"]
+    )
     assert gen._denoiser_images is None  # the kept images are let go once trained
     gen.save(tmp_path / "after")
     np.testing.assert_array_equal(load_model(tmp_path / "after").denoise(X[:6], noise_std=0.2), den)
-    np.testing.assert_array_equal(pickle.loads(pickle.dumps(gen)).denoise(X[:6], noise_std=0.2), den)
+    np.testing.assert_array_equal(
+        pickle.loads(pickle.dumps(gen)).denoise(X[:6], noise_std=0.2), den
+    )
 
     with np.load(image_fit["saved"] / "state.npz") as state:  # no training images in the directory
         assert not any(state[k].shape[:1] == (len(X),) for k in state.files)
@@ -207,12 +239,20 @@ def test_denoise_answers_in_the_inputs_dtype_and_scale(image_model, trained_on):
     clean = X[:12].astype(np.float32)[..., None] / 255
     noisy = np.round(add_noise(clean, 0.3, np.random.default_rng(0))[..., 0] * 255).astype(np.uint8)
     inputs = {form: make(noisy) for form, make in FORMS.items()}
-    assert_same_pictures({form: gen.denoise(x, noise_std=0.3) for form, x in inputs.items()}, inputs)
-    assert_same_pictures({form: gen.denoise(x, noise_std=0.3, steps=1) for form, x in inputs.items()}, inputs)
+    assert_same_pictures(
+        {form: gen.denoise(x, noise_std=0.3) for form, x in inputs.items()}, inputs
+    )
+    assert_same_pictures(
+        {form: gen.denoise(x, noise_std=0.3, steps=1) for form, x in inputs.items()}, inputs
+    )
     levels = [gen.estimate_noise_std(x) for x in inputs.values()]
     assert max(levels) - min(levels) < 1e-6 and abs(levels[0] - 0.3) < 0.1
     sample = gen.sample(4, y=1, seed=0)  # sample keeps the training images' dtype and scale
-    assert sample.dtype == (np.uint8 if trained_on == "uint8" else np.float32) and sample.shape == (4, 12, 12)
+    assert sample.dtype == (np.uint8 if trained_on == "uint8" else np.float32) and sample.shape == (
+        4,
+        12,
+        12,
+    )
     assert sample.max() <= (255 if trained_on == "uint8" else 1.0)
 
 
@@ -220,7 +260,9 @@ def test_table_samples_keep_the_schema(table_model):
     from synthkit.api import augment
 
     gen, df = table_model
-    out = augment(df, plugin="diffusion", n=200, label_column="is_fraud", label=1, seed=1, model=gen)
+    out = augment(
+        df, plugin="diffusion", n=200, label_column="is_fraud", label=1, seed=1, model=gen
+    )
     assert list(out.columns) == list(df.columns)
     assert out.dtypes.to_dict() == df.dtypes.to_dict()
     assert (out["is_fraud"] == 1).all()
@@ -259,10 +301,30 @@ def test_parameter_and_state_errors():
 STATE_EDITS = {  # what is edited -> (model kind, the fitted attribute the error names, manifest edit, array edit)
     "kind_ image on a table": ("table", "kind_", lambda s: s.update(kind_="image"), None),
     "n_classes_ not the classes": ("table", "n_classes_", lambda s: s.update(n_classes_=5), None),
-    "epochs_trained_ negative": ("table", "epochs_trained_", lambda s: s.update(epochs_trained_=-1), None),
-    "quantiles_ decreasing": ("table", "quantiles_", None, lambda a: a.update(quantiles_=a["quantiles_"][..., ::-1].copy())),
-    "data bounds swapped": ("table", "data_lo_", None, lambda a: a.update(data_lo_=a["data_hi_"] + 1)),
-    "latent_std_ zero": ("image", "latent_std_", None, lambda a: a.update(latent_std_=np.zeros_like(a["latent_std_"]))),
+    "epochs_trained_ negative": (
+        "table",
+        "epochs_trained_",
+        lambda s: s.update(epochs_trained_=-1),
+        None,
+    ),
+    "quantiles_ decreasing": (
+        "table",
+        "quantiles_",
+        None,
+        lambda a: a.update(quantiles_=a["quantiles_"][..., ::-1].copy()),
+    ),
+    "data bounds swapped": (
+        "table",
+        "data_lo_",
+        None,
+        lambda a: a.update(data_lo_=a["data_hi_"] + 1),
+    ),
+    "latent_std_ zero": (
+        "image",
+        "latent_std_",
+        None,
+        lambda a: a.update(latent_std_=np.zeros_like(a["latent_std_"])),
+    ),
 }
 
 
@@ -309,34 +371,74 @@ def test_cli_denoise_with_a_model_writes_grid_and_npz(group, image_model, tmp_pa
     gen.save(tmp_path / "model")
     np.savez(tmp_path / "bars.npz", x=X[:20], y=y[:20])
     grid, out = tmp_path / "cmp.png", tmp_path / "den.npz"
-    r = CliRunner().invoke(group, ["denoise", str(tmp_path / "bars.npz"), "--noise-std", "0.3", "--model",
-                                   str(tmp_path / "model"), "--grid", str(grid), "-o", str(out), "--seed", "1"])
+    r = CliRunner().invoke(
+        group,
+        [
+            "denoise",
+            str(tmp_path / "bars.npz"),
+            "--noise-std",
+            "0.3",
+            "--model",
+            str(tmp_path / "model"),
+            "--grid",
+            str(grid),
+            "-o",
+            str(out),
+            "--seed",
+            "1",
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert "PSNR noisy" in r.output and grid.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with np.load(out) as z:
         assert z["x"].shape == (20, 12, 12) and z["x"].dtype == np.uint8 and len(z["y"]) == 20
     # an already-noisy input: the level is estimated
-    r = CliRunner().invoke(group, ["denoise", str(tmp_path / "bars.npz"), "--model", str(tmp_path / "model")])
+    r = CliRunner().invoke(
+        group, ["denoise", str(tmp_path / "bars.npz"), "--model", str(tmp_path / "model")]
+    )
     assert r.exit_code == 0 and "(estimated)" in r.output, r.output
 
 
 def test_cli_denoise_fails_cleanly(group, tmp_path):
-    one_line_error(CliRunner().invoke(group, ["denoise", str(tmp_path / "missing.npz")]), "no such file")
+    one_line_error(
+        CliRunner().invoke(group, ["denoise", str(tmp_path / "missing.npz")]), "no such file"
+    )
     pd.DataFrame({"a": [1.0, 2.0]}).to_csv(tmp_path / "t.csv", index=False)
-    one_line_error(CliRunner().invoke(group, ["denoise", str(tmp_path / "t.csv")]), "denoise works on images")
+    one_line_error(
+        CliRunner().invoke(group, ["denoise", str(tmp_path / "t.csv")]), "denoise works on images"
+    )
     np.savez(tmp_path / "x.npz", x=np.zeros((3, 8, 8), np.uint8))
-    one_line_error(CliRunner().invoke(group, ["denoise", str(tmp_path / "x.npz"), "--grid", str(tmp_path / "g.jpg")]),
-                   "use one of .png")
-    one_line_error(CliRunner().invoke(group, ["denoise", str(tmp_path / "x.npz"), "--model", str(tmp_path / "none")]),
-                   "no model directory")
+    one_line_error(
+        CliRunner().invoke(
+            group, ["denoise", str(tmp_path / "x.npz"), "--grid", str(tmp_path / "g.jpg")]
+        ),
+        "use one of .png",
+    )
+    one_line_error(
+        CliRunner().invoke(
+            group, ["denoise", str(tmp_path / "x.npz"), "--model", str(tmp_path / "none")]
+        ),
+        "no model directory",
+    )
 
 
 @pytest.mark.slow
 def test_cli_denoise_quick_fit(group, tmp_path):
     X, _ = bars(96)
     np.savez(tmp_path / "bars.npz", x=X)
-    r = CliRunner().invoke(group, ["denoise", str(tmp_path / "bars.npz"), "--noise-std", "0.2",
-                                   "--grid", str(tmp_path / "cmp.png"), "--save-model", str(tmp_path / "m")])
+    r = CliRunner().invoke(
+        group,
+        [
+            "denoise",
+            str(tmp_path / "bars.npz"),
+            "--noise-std",
+            "0.2",
+            "--grid",
+            str(tmp_path / "cmp.png"),
+            "--save-model",
+            str(tmp_path / "m"),
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert (tmp_path / "cmp.png").is_file() and (tmp_path / "m" / "manifest.json").is_file()
 
@@ -349,7 +451,9 @@ def test_class_quantiles_give_a_class_its_own_numbers():
     rng = np.random.default_rng(0)
     X = pd.DataFrame({"a": np.r_[rng.normal(size=300), rng.normal(8.0, 0.5, size=40)]})
     y = np.r_[np.zeros(300, int), np.ones(40, int)]
-    own = get_generator("diffusion", epochs=2, widths=(32,), steps=5, seed=0, class_quantiles=True).fit(X, y)
+    own = get_generator(
+        "diffusion", epochs=2, widths=(32,), steps=5, seed=0, class_quantiles=True
+    ).fit(X, y)
     assert own.class_groups_.tolist() == [1, 2]
     sample = own.sample(100, y=1, seed=0)["a"]
     assert sample.between(X["a"][y == 1].min(), X["a"][y == 1].max()).all()
@@ -366,7 +470,9 @@ def test_small_tables_train_several_epochs_per_call_with_the_same_result(monkeyp
     runs = []
     for per_call in (1, dm.MIN_STEPS_PER_CALL):
         monkeypatch.setattr(dm, "MIN_STEPS_PER_CALL", per_call)
-        gen = get_generator("diffusion", epochs=6, batch_size=64, widths=(32,), steps=5, seed=0).fit(X, y)
+        gen = get_generator(
+            "diffusion", epochs=6, batch_size=64, widths=(32,), steps=5, seed=0
+        ).fit(X, y)
         runs.append((gen.history_["loss"], gen.sample(20, y=1, seed=0)))
     assert len(runs[0][0]) == len(runs[1][0]) == 6
     assert np.allclose(runs[0][0], runs[1][0])

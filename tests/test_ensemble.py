@@ -49,10 +49,16 @@ def data():
 @pytest.mark.parametrize("combine", ["mean", "rank", "max"])
 def test_combines_members_and_round_trips(combine, data, tmp_path):
     X, Xt, y = data
-    det = synthkit.get_detector("ensemble", members=FAST, combine=combine, contamination=0.05).fit(X)
+    det = synthkit.get_detector("ensemble", members=FAST, combine=combine, contamination=0.05).fit(
+        X
+    )
     scores = det.decision_function(Xt)
     assert roc_auc_score(y, scores) > 0.95
-    assert [type(m).__name__ for m in det.members_] == ["IsolationForestDetector", "KNNDetector", "ECODDetector"]
+    assert [type(m).__name__ for m in det.members_] == [
+        "IsolationForestDetector",
+        "KNNDetector",
+        "ECODDetector",
+    ]
     assert det.member_scores_.shape == (len(X), 3)
     assert det.labels_.mean() == pytest.approx(0.05, abs=0.01)
     np.testing.assert_allclose(det.decision_scores_, det._combined(det.member_scores_))
@@ -75,38 +81,62 @@ def test_members_are_normalised_on_their_training_scores(data):
 def test_third_party_member(registry, data, tmp_path):
     registry.register_plugin(ThirdParty(), name="thirdparty")
     X, Xt, y = data
-    det = synthkit.get_detector("ensemble", members=["negated", "knn"], member_params={"negated": {"offset": -5e3}})
+    det = synthkit.get_detector(
+        "ensemble", members=["negated", "knn"], member_params={"negated": {"offset": -5e3}}
+    )
     det.fit(X)
     assert det.members_[0].offset == -5e3
     # on its own scale the third-party member would swamp k-NN; normalised, both count
     assert np.corrcoef(det.decision_scores_, det.member_scores_[:, 1])[0, 1] > 0.5
     assert roc_auc_score(y, det.decision_function(Xt)) > 0.95
     det.save(tmp_path / "m")
-    np.testing.assert_array_equal(synthkit.load_model(tmp_path / "m").decision_function(Xt), det.decision_function(Xt))
+    np.testing.assert_array_equal(
+        synthkit.load_model(tmp_path / "m").decision_function(Xt), det.decision_function(Xt)
+    )
 
 
 def test_same_seed_same_scores(data):
     X, Xt, _ = data
-    a = synthkit.get_detector("ensemble", members=["iforest", "knn"], seed=3).fit(X).decision_function(Xt)
-    b = synthkit.get_detector("ensemble", members=["iforest", "knn"], seed=3).fit(X).decision_function(Xt)
+    a = (
+        synthkit.get_detector("ensemble", members=["iforest", "knn"], seed=3)
+        .fit(X)
+        .decision_function(Xt)
+    )
+    b = (
+        synthkit.get_detector("ensemble", members=["iforest", "knn"], seed=3)
+        .fit(X)
+        .decision_function(Xt)
+    )
     np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("params, message", [
-    ({"members": []}, "non-empty list"),
-    ({"members": "knn"}, "non-empty list"),
-    ({"members": ["knn", "nosuch"]}, "unknown detector 'nosuch'"),
-    ({"members": ["knn", "ensemble"]}, "its own member"),
-    ({"members": ["knn"], "member_params": {"lof": {}}}, "not in members"),
-    ({"members": ["knn"], "screen": ["knn", "nosuch"]}, "unknown detector 'nosuch'"),
-    ({"members": ["knn"], "screen_share": 0.7}, "screen_share must be"),
-    ({"members": ["knn"], "screened": "knn"}, "screened must be"),
-    ({"members": ["knn"], "member_params": {"knn": {"nosuch": 1}}}, "unknown parameter nosuch"),
-    ({"members": ["knn"], "combine": "median"}, "combine must be"),
-    ({"members": ["knn"], "member_params": {"knn": {"n_neighbors": 0}}}, "n_neighbors must be a positive integer"),
-    ({"members": ["knn"], "screen": ["iforest"], "screen_params": {"iforest": {"max_features": 2.0}}},
-     "max_features must be"),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"members": []}, "non-empty list"),
+        ({"members": "knn"}, "non-empty list"),
+        ({"members": ["knn", "nosuch"]}, "unknown detector 'nosuch'"),
+        ({"members": ["knn", "ensemble"]}, "its own member"),
+        ({"members": ["knn"], "member_params": {"lof": {}}}, "not in members"),
+        ({"members": ["knn"], "screen": ["knn", "nosuch"]}, "unknown detector 'nosuch'"),
+        ({"members": ["knn"], "screen_share": 0.7}, "screen_share must be"),
+        ({"members": ["knn"], "screened": "knn"}, "screened must be"),
+        ({"members": ["knn"], "member_params": {"knn": {"nosuch": 1}}}, "unknown parameter nosuch"),
+        ({"members": ["knn"], "combine": "median"}, "combine must be"),
+        (
+            {"members": ["knn"], "member_params": {"knn": {"n_neighbors": 0}}},
+            "n_neighbors must be a positive integer",
+        ),
+        (
+            {
+                "members": ["knn"],
+                "screen": ["iforest"],
+                "screen_params": {"iforest": {"max_features": 2.0}},
+            },
+            "max_features must be",
+        ),
+    ],
+)
 def test_errors_before_any_member_trains(params, message, data, monkeypatch):
     from synthkit_plugins.classic.knn import KNNDetector
 
@@ -120,13 +150,31 @@ def test_errors_before_any_member_trains(params, message, data, monkeypatch):
 
 def test_cli_ensemble_on_a_table(tmp_path):
     rng = np.random.default_rng(1)
-    df = pd.DataFrame({"x": rng.normal(size=300), "y": rng.normal(size=300), "kind": rng.choice(["a", "b"], 300),
-                       "label": (np.arange(300) < 15).astype(int)})
+    df = pd.DataFrame(
+        {
+            "x": rng.normal(size=300),
+            "y": rng.normal(size=300),
+            "kind": rng.choice(["a", "b"], 300),
+            "label": (np.arange(300) < 15).astype(int),
+        }
+    )
     df.loc[:14, ["x", "y"]] += 5
     df.to_csv(tmp_path / "t.csv", index=False)
-    result = CliRunner().invoke(cli, ["detect", str(tmp_path / "t.csv"), "--plugin", "ensemble", "--param",
-                                      'members=["iforest","lof"]', "--label-column", "label", "-o",
-                                      str(tmp_path / "out.csv")])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "detect",
+            str(tmp_path / "t.csv"),
+            "--plugin",
+            "ensemble",
+            "--param",
+            'members=["iforest","lof"]',
+            "--label-column",
+            "label",
+            "-o",
+            str(tmp_path / "out.csv"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     out = pd.read_csv(tmp_path / "out.csv")
     assert roc_auc_score(out["label"], out["anomaly_score"]) > 0.95
@@ -140,8 +188,12 @@ def test_screening_holds_out_the_rows_the_first_pass_ranks_highest(data):
     knn, ecod = det.members_
     assert len(knn.reference_) == len(X) - det.screened_out_.sum()  # screened member
     assert len(ecod.sorted_columns_) == len(X)  # not screened
-    kept = det.adapter_.transform(X)[0][~det.screened_out_]  # the screened member's features: standardised on kept rows
-    np.testing.assert_allclose(((kept - det.member_shift_[0]) / det.member_unit_[0]).std(axis=0), 1.0, rtol=1e-4)
+    kept = det.adapter_.transform(X)[0][
+        ~det.screened_out_
+    ]  # the screened member's features: standardised on kept rows
+    np.testing.assert_allclose(
+        ((kept - det.member_shift_[0]) / det.member_unit_[0]).std(axis=0), 1.0, rtol=1e-4
+    )
     np.testing.assert_array_equal(det.member_unit_[1], 1.0)
     assert det.decision_scores_.shape == (len(X),)
     off = synthkit.get_detector("ensemble", screen=[]).fit(X)
@@ -176,7 +228,12 @@ def test_screened_member_restandardises_numeric_features_only():
     df.loc[:19, "amount"] += 8.0
     det = synthkit.get_detector("ensemble").fit(df)
     numeric = det._standardised_features((det.member_shift_.shape[1],))
-    assert numeric.tolist() == [True, False, False, False]  # amount, then the one-hot levels of kind
+    assert numeric.tolist() == [
+        True,
+        False,
+        False,
+        False,
+    ]  # amount, then the one-hot levels of kind
     np.testing.assert_array_equal(det.member_unit_[0][1:], 1.0)
     assert det.member_unit_[0][0] < 1.0  # the held-out outliers no longer widen the amount column
     images = np.random.default_rng(0).integers(0, 255, (40, 6, 6), dtype=np.uint8)

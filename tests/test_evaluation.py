@@ -17,13 +17,15 @@ from synthkit.hookspecs import hookimpl
 def _table(n, seed, shift=0.0):
     rng = np.random.default_rng(seed)
     x = rng.normal(shift, 1.0, n)
-    return pd.DataFrame({
-        "amount": np.exp(x),
-        "count": rng.poisson(3, n),
-        "kind": rng.choice(["a", "b", "c"], n, p=[0.6, 0.3, 0.1]),
-        "flag": rng.random(n) < 0.3,
-        "label": (x + rng.normal(0, 0.5, n) > 1.2).astype(int),
-    })
+    return pd.DataFrame(
+        {
+            "amount": np.exp(x),
+            "count": rng.poisson(3, n),
+            "kind": rng.choice(["a", "b", "c"], n, p=[0.6, 0.3, 0.1]),
+            "flag": rng.random(n) < 0.3,
+            "label": (x + rng.normal(0, 0.5, n) > 1.2).astype(int),
+        }
+    )
 
 
 def test_column_similarity_same_and_shifted():
@@ -41,7 +43,9 @@ def test_correlation_similarity_detects_broken_dependence():
     shuffled = real.copy()
     shuffled["label"] = shuffled["label"].sample(frac=1.0, random_state=0).to_numpy()
     assert ev.correlation_similarity(real, real) == pytest.approx(1.0)
-    assert ev.correlation_similarity(real, _table(2000, 1)) > ev.correlation_similarity(real, shuffled)
+    assert ev.correlation_similarity(real, _table(2000, 1)) > ev.correlation_similarity(
+        real, shuffled
+    )
 
 
 def test_privacy_counts_copies_and_dcr():
@@ -67,7 +71,14 @@ def test_utility_tstr_and_augment_modes():
 def test_table_report_and_mismatched_columns():
     real = _table(800, 0)
     report = ev.table_report(real, _table(400, 1), label_column="label")
-    assert {"mean_ks", "mean_tv", "correlation_similarity", "privacy", "utility", "by_label"} <= set(report)
+    assert {
+        "mean_ks",
+        "mean_tv",
+        "correlation_similarity",
+        "privacy",
+        "utility",
+        "by_label",
+    } <= set(report)
     with pytest.raises(DataError, match="missing columns amount"):
         ev.table_report(real, _table(100, 1).drop(columns=["amount"]))
     with pytest.raises(DataError, match="label column 'nope'"):
@@ -80,7 +91,9 @@ def test_frechet_and_kernel_distance_basics():
     c = rng.normal(2.0, 1.0, size=(500, 8))
     assert ev.frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
     assert ev.frechet_distance(a, b) < 1.0 < ev.frechet_distance(a, c)
-    assert abs(ev.kernel_distance(a, b, subsets=5, subset_size=200)) < ev.kernel_distance(a, c, subsets=5, subset_size=200)
+    assert abs(ev.kernel_distance(a, b, subsets=5, subset_size=200)) < ev.kernel_distance(
+        a, c, subsets=5, subset_size=200
+    )
 
 
 def test_nearest_distances():
@@ -95,12 +108,22 @@ def test_image_measures_on_noise(tmp_path):
     blobs = rng.integers(0, 256, (60, 28, 28), dtype=np.uint8)
     f = mnist_features(blobs)
     assert f.shape == (60, FEATURE_DIM)
-    report = ev.image_report(blobs[:30], blobs[30:], labels=np.zeros(30, int), train=blobs[:30], holdout=blobs[30:],
-                             features="mnist")
+    report = ev.image_report(
+        blobs[:30],
+        blobs[30:],
+        labels=np.zeros(30, int),
+        train=blobs[:30],
+        holdout=blobs[30:],
+        features="mnist",
+    )
     assert report["fid"] >= 0 and 0 <= report["classifier_accuracy"] <= 1
     assert report["memorisation"]["near_copies"] == 0
-    rows = ev.image_report_rows(report)  # labelled samples, unlabelled REAL: one FID against every class
-    assert rows[2][0] == "FID (MNIST classifier features)" and rows[4][1].startswith("REAL has no labels")
+    rows = ev.image_report_rows(
+        report
+    )  # labelled samples, unlabelled REAL: one FID against every class
+    assert rows[2][0] == "FID (MNIST classifier features)" and rows[4][1].startswith(
+        "REAL has no labels"
+    )
     with pytest.raises(DataError, match="28x28"):
         mnist_images(np.zeros((3, 32, 32)))
     npz = tmp_path / "blobs.npz"
@@ -118,24 +141,41 @@ def test_image_report_compares_class_by_class_beside_a_real_reference(real_mnist
     import synthkit
 
     images, labels = synthkit.load_dataset("mnist:test")
-    order = np.random.default_rng(0).permutation(len(images))  # the split's halves differ in writers
+    order = np.random.default_rng(0).permutation(
+        len(images)
+    )  # the split's halves differ in writers
     real, real_labels = images[order[:2000]], labels[order[:2000]]
     rest = order[2000:]
     threes = images[rest][labels[rest] == 3][:150]  # real digits the reference set does not hold
-    digits = ev.image_report(real, threes, labels=np.full(len(threes), 3), real_labels=real_labels, features="mnist")
+    digits = ev.image_report(
+        real, threes, labels=np.full(len(threes), 3), real_labels=real_labels, features="mnist"
+    )
     assert digits["classifier_accuracy"] > 0.95
-    assert list(digits["by_class"]) == ["3"] and digits["by_class"]["3"]["images_real"] == int((real_labels == 3).sum())
-    assert digits["fid_per_class_ratio"] < 1.5  # as close to the real threes as other real threes are
-    assert digits["fid"] > 4 * digits["fid_per_class"]  # against every class: not a measure of quality
+    assert list(digits["by_class"]) == ["3"] and digits["by_class"]["3"]["images_real"] == int(
+        (real_labels == 3).sum()
+    )
+    assert (
+        digits["fid_per_class_ratio"] < 1.5
+    )  # as close to the real threes as other real threes are
+    assert (
+        digits["fid"] > 4 * digits["fid_per_class"]
+    )  # against every class: not a measure of quality
     rng = np.random.default_rng(0)
     mean = real.astype(np.float32).mean(axis=0)
     blobs = np.clip(mean + rng.normal(0, 20, (200, 28, 28)), 0, 255).astype(np.uint8)
-    blur = ev.image_report(real, blobs, labels=np.arange(200) % 10, real_labels=real_labels, features="mnist:test")
+    blur = ev.image_report(
+        real, blobs, labels=np.arange(200) % 10, real_labels=real_labels, features="mnist:test"
+    )
     assert blur["classifier_accuracy"] < 0.3 and len(blur["by_class"]) == 10
     assert blur["fid_per_class_ratio"] > 5 * digits["fid_per_class_ratio"]
-    assert blur["fid_per_class_reference"] > 0 and blur["kid_per_class"] > blur["kid_per_class_reference"]
+    assert (
+        blur["fid_per_class_reference"] > 0
+        and blur["kid_per_class"] > blur["kid_per_class_reference"]
+    )
     rows = ev.image_report_rows(digits)
-    assert rows[1][0] == "classifier accuracy on labels" and rows[2][0] == "FID per class (mean of 1)"
+    assert (
+        rows[1][0] == "classifier accuracy on labels" and rows[2][0] == "FID per class (mean of 1)"
+    )
 
 
 def test_evaluate_command_tables(tmp_path):
@@ -154,19 +194,36 @@ def test_evaluate_command_images_and_errors(tmp_path, real_mnist_dir):
     np.savez(real, x=rng.integers(0, 256, (40, 28, 28), dtype=np.uint8), y=np.arange(40) % 10)
     np.savez(synth, x=rng.integers(0, 256, (40, 28, 28), dtype=np.uint8), y=np.arange(40) % 10)
     np.savez(holdout, x=rng.integers(0, 256, (40, 28, 28), dtype=np.uint8))
-    result = CliRunner().invoke(cli, ["evaluate", "mnist:test", str(synth), "--holdout", str(holdout)])
+    result = CliRunner().invoke(
+        cli, ["evaluate", "mnist:test", str(synth), "--holdout", str(holdout)]
+    )
     assert result.exit_code == 0, result.output
-    assert "FID" in result.output and "classifier accuracy" in result.output and "near copies" in result.output
+    assert (
+        "FID" in result.output
+        and "classifier accuracy" in result.output
+        and "near copies" in result.output
+    )
     rows = [line.split("  ")[0] for line in result.output.splitlines()]
     # the accuracy first, then FID per class (both sets are labelled) beside its real-vs-real reference
     assert rows[1].startswith("images") and rows[2].startswith("classifier accuracy"), result.output
-    assert rows[3].startswith("FID per class (mean of 10)") and "real vs real: " in result.output.splitlines()[3]
+    assert (
+        rows[3].startswith("FID per class (mean of 10)")
+        and "real vs real: " in result.output.splitlines()[3]
+    )
     assert "  class 0" in result.output and "KID per class" in result.output
-    result = CliRunner().invoke(cli, ["evaluate", str(real), str(synth)])  # a file: features learnt from REAL
-    assert result.exit_code == 0, result.output  # 4 images a class are too few for a classifier: an autoencoder
-    assert "features: autoencoder trained on REAL" in result.stdout and "real vs real" in result.stdout
+    result = CliRunner().invoke(
+        cli, ["evaluate", str(real), str(synth)]
+    )  # a file: features learnt from REAL
+    assert result.exit_code == 0, (
+        result.output
+    )  # 4 images a class are too few for a classifier: an autoencoder
+    assert (
+        "features: autoencoder trained on REAL" in result.stdout and "real vs real" in result.stdout
+    )
     result = CliRunner().invoke(cli, ["evaluate", str(real), str(synth), "--features", "mnist"])
-    assert result.exit_code == 0, result.output  # a file measured with a named dataset's feature model
+    assert result.exit_code == 0, (
+        result.output
+    )  # a file measured with a named dataset's feature model
     assert "FID per class (mean of 10)" in result.output and "classifier accuracy" in result.output
     table = tmp_path / "t.csv"
     _table(50, 0).to_csv(table, index=False)
@@ -247,20 +304,29 @@ def test_a_third_party_dataset_feature_model_is_used(colours, tmp_path):
     assert report["feature_model"] == "colour statistics" and report["classifier_accuracy"] == 1.0
     assert sorted(report["by_class"]) == ["0", "1", "2"]
     assert {kind for kind, _, _ in colours.calls} == {"features", "predict"}
-    assert all(shape[1:] == (8, 8, 3) and dtype == np.float32 for _, shape, dtype in colours.calls)  # unit images
-    assert report == ev.image_report(real, synth, labels=asked, real_labels=real_labels, features=colours)
+    assert all(
+        shape[1:] == (8, 8, 3) and dtype == np.float32 for _, shape, dtype in colours.calls
+    )  # unit images
+    assert report == ev.image_report(
+        real, synth, labels=asked, real_labels=real_labels, features=colours
+    )
 
     path = tmp_path / "synth.npz"
     np.savez(path, x=synth, y=asked)
     result = CliRunner().invoke(cli, ["evaluate", "colours:test", str(path)])
     assert result.exit_code == 0, result.output
-    assert "classifier accuracy on labels  1.0000" in result.output and "FID per class (mean of 3)" in result.output
+    assert (
+        "classifier accuracy on labels  1.0000" in result.output
+        and "FID per class (mean of 3)" in result.output
+    )
     result = CliRunner().invoke(cli, ["evaluate", "colours:bare", str(path)])  # REAL without labels
     lines = result.output.splitlines()
     assert result.exit_code == 0 and lines[3].startswith("FID (colour statistics)"), result.output
     assert "REAL has no labels" in result.output
     result = CliRunner().invoke(cli, ["evaluate", "plaincolours", str(path)])
-    assert result.exit_code == 1 and "dataset 'plaincolours' has none" in result.output, result.output
+    assert result.exit_code == 1 and "dataset 'plaincolours' has none" in result.output, (
+        result.output
+    )
     assert "(colours, mnist)" in result.output
     with pytest.raises(DataError, match="the synthetic images are 28x28x1, the real ones 8x8x3"):
         ev.image_report(real, np.zeros((5, 28, 28), np.uint8), features="colours")

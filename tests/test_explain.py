@@ -92,11 +92,15 @@ def test_contributions_add_up_to_the_score(table, spec):
         assert explained.mean() > 0.5
         assert np.allclose(sums[explained], scores[explained], rtol=1e-6, atol=1e-9)
         assert (e.to_numpy()[~explained] == 0).all()
-    if spec == "autoencoder:decomposition":  # the hybrid score's code distance is the extra, last column
+    if (
+        spec == "autoencoder:decomposition"
+    ):  # the hybrid score's code distance is the extra, last column
         assert list(e.columns) == list(table.columns) + [LATENT] and (e[LATENT] > 0).all()
 
 
-@pytest.mark.parametrize("name", ("ecod", "kmeans", "knn", "lof", "iforest", "ensemble", "autoencoder"))
+@pytest.mark.parametrize(
+    "name", ("ecod", "kmeans", "knn", "lof", "iforest", "ensemble", "autoencoder")
+)
 def test_planted_column_is_ranked_first(table, name):
     X, rows, columns = planted(table, n=20, seed=1)
     det = fitted(name, X)
@@ -124,8 +128,10 @@ def test_third_party_detector_gets_the_fallback(table):
 
 
 def test_top_reasons_word_the_largest_shares():
-    e = pd.DataFrame({"amount": [6.0, 0.0, np.nan], "age": [3.0, 0.0, np.nan], "city": [1.0, 0.0, np.nan]},
-                     index=["a", "b", "c"])
+    e = pd.DataFrame(
+        {"amount": [6.0, 0.0, np.nan], "age": [3.0, 0.0, np.nan], "city": [1.0, 0.0, np.nan]},
+        index=["a", "b", "c"],
+    )
     r = top_reasons(e, 2)
     assert list(r.columns) == ["reason_1", "reason_2"] and list(r.index) == ["a", "b", "c"]
     assert r.loc["a"].tolist() == ["amount (60%)", "age (30%)"]
@@ -146,7 +152,9 @@ def test_dropped_rows_get_no_explanation(table):
 def test_latent_name_does_not_take_a_users_column(table):
     X = table.rename(columns={"tbg": LATENT})
     det = fitted("autoencoder", X)
-    assert list(explain(det, X.iloc[:5], "decomposition").columns) == list(X.columns) + [LATENT + "_"]
+    assert list(explain(det, X.iloc[:5], "decomposition").columns) == list(X.columns) + [
+        LATENT + "_"
+    ]
     assert list(det.explain(X.iloc[:5]).columns) == list(X.columns)  # the ablation, its default
 
 
@@ -157,7 +165,9 @@ def test_methods_are_checked(table):
     with pytest.raises(DataError, match="method must be one of"):
         explain(det, table.iloc[:5], "shapley")
     ecod = fitted("ecod", table)
-    assert not np.allclose(explain(ecod, table.iloc[:20], "ablation"), ecod.explain(table.iloc[:20]))
+    assert not np.allclose(
+        explain(ecod, table.iloc[:20], "ablation"), ecod.explain(table.iloc[:20])
+    )
 
 
 def test_images_are_refused():
@@ -170,8 +180,9 @@ def test_images_are_refused():
 def test_explanation_plot_writes_a_png(table, tmp_path):
     det = fitted("knn", table)
     X, rows, _ = planted(table, n=6)
-    path = explanation_plot(det.explain(X.loc[rows]), tmp_path / "plots", scores=det.decision_function(X.loc[rows]),
-                            n=6)
+    path = explanation_plot(
+        det.explain(X.loc[rows]), tmp_path / "plots", scores=det.decision_function(X.loc[rows]), n=6
+    )
     assert Path(path).name == "explanations.png"
     with open(path, "rb") as f:
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"

@@ -50,7 +50,9 @@ def generator_dir(generator, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def filtered(adult, generator):
-    return run_augment(adult, n=60, label_column=LABEL, label=CLASS, seed=0, model=generator, filter=True)
+    return run_augment(
+        adult, n=60, label_column=LABEL, label=CLASS, seed=0, model=generator, filter=True
+    )
 
 
 def brute_nearest(queries, reference, exclude=None):
@@ -67,8 +69,13 @@ def test_counts_add_up_and_rows_have_the_class(filtered):
     rows, labels, _, report = filtered
     assert len(rows) == 60 and (rows[LABEL] == CLASS).all() and (labels == CLASS).all()
     assert report["kept"] == 60 and 1 <= report["rounds"] <= MAX_ROUNDS
-    assert report["generated"] == report["rejected_implausible"] + report["rejected_copies"] + report["passed"]
-    assert report["passed"] >= 60 and report["rejected_implausible"] > 0  # a fit of seconds makes rows it drops
+    assert (
+        report["generated"]
+        == report["rejected_implausible"] + report["rejected_copies"] + report["passed"]
+    )
+    assert (
+        report["passed"] >= 60 and report["rejected_implausible"] > 0
+    )  # a fit of seconds makes rows it drops
 
 
 def test_every_kept_row_passes_the_threshold_and_the_floor(adult, features, in_class, filtered):
@@ -92,10 +99,14 @@ def test_every_kept_row_passes_the_threshold_and_the_floor(adult, features, in_c
 
 
 def test_the_same_seed_gives_the_same_rows(adult, generator, filtered):
-    again = run_augment(adult, n=60, label_column=LABEL, label=CLASS, seed=0, model=generator, filter=True)
+    again = run_augment(
+        adult, n=60, label_column=LABEL, label=CLASS, seed=0, model=generator, filter=True
+    )
     pd.testing.assert_frame_equal(again[0], filtered[0])
     assert again[3] == filtered[3]
-    other = run_augment(adult, n=60, label_column=LABEL, label=CLASS, seed=1, model=generator, filter=True)
+    other = run_augment(
+        adult, n=60, label_column=LABEL, label=CLASS, seed=1, model=generator, filter=True
+    )
     assert not other[0].equals(filtered[0])
     assert round_seed(5, 0) == 5 and round_seed(5, 1) == round_seed(5, 1) != round_seed(5, 2)
     assert round_seed(None, 3) is None
@@ -111,7 +122,9 @@ def test_later_rounds_sample_what_is_missing_over_the_pass_rate(features, in_cla
 
     def sample(k, seed):
         rows = generator.sample(k, y=CLASS, seed=seed)
-        copies = real.iloc[np.random.default_rng(seed).integers(0, len(real), k)].reset_index(drop=True)
+        copies = real.iloc[np.random.default_rng(seed).integers(0, len(real), k)].reset_index(
+            drop=True
+        )
         rows = pd.concat([copies.iloc[::2], rows.iloc[1::2]]).sort_index().reset_index(drop=True)
         asked.append((k, seed))
         made.append(rows)
@@ -126,16 +139,28 @@ def test_later_rounds_sample_what_is_missing_over_the_pass_rate(features, in_cla
     for r in range(1, len(asked)):
         passed = sum(passes[:r])
         assert asked[r][0] == _round_size(40 - passed, passed / generated[r - 1])
-    assert report["rejected_copies"] >= sum((k + 1) // 2 for k, _ in asked) - report["rejected_implausible"]
+    assert (
+        report["rejected_copies"]
+        >= sum((k + 1) // 2 for k, _ in asked) - report["rejected_implausible"]
+    )
     plausible, near = row_filter.check(rows)
     assert len(rows) == 40 and plausible.all() and not near.any()
 
 
-def test_a_filter_model_directory_is_used_as_it_is(adult, features, in_class, generator_dir, tmp_path):
+def test_a_filter_model_directory_is_used_as_it_is(
+    adult, features, in_class, generator_dir, tmp_path
+):
     detector = synthkit.get_detector("knn", contamination=0.2).fit(features[in_class])
     detector.save(tmp_path / "knn")
-    rows, _, _, report = run_augment(adult, n=30, label_column=LABEL, label=CLASS, seed=0, model=generator_dir,
-                                     filter_model=tmp_path / "knn")  # implies filter=True
+    rows, _, _, report = run_augment(
+        adult,
+        n=30,
+        label_column=LABEL,
+        label=CLASS,
+        seed=0,
+        model=generator_dir,
+        filter_model=tmp_path / "knn",
+    )  # implies filter=True
     assert report["threshold"] == pytest.approx(detector.threshold_)
     assert (detector.decision_function(rows[list(features.columns)]) <= detector.threshold_).all()
 
@@ -143,11 +168,24 @@ def test_a_filter_model_directory_is_used_as_it_is(adult, features, in_class, ge
 def test_too_few_passing_rows_stop_after_the_bounded_rounds(adult, features, in_class, generator):
     detector = synthkit.get_detector("knn").fit(features[in_class])
     detector.threshold_ = float(detector.decision_scores_.min()) - 1.0  # rejects every row
-    with pytest.raises(DataError, match=rf"only 0 of the 20 rows asked for passed the filter after {MAX_ROUNDS} "
-                                        r"rounds .*implausible.*--filter-model"):
-        run_augment(adult, n=20, label_column=LABEL, label=CLASS, seed=0, model=generator, filter_model=detector)
+    with pytest.raises(
+        DataError,
+        match=rf"only 0 of the 20 rows asked for passed the filter after {MAX_ROUNDS} "
+        r"rounds .*implausible.*--filter-model",
+    ):
+        run_augment(
+            adult,
+            n=20,
+            label_column=LABEL,
+            label=CLASS,
+            seed=0,
+            model=generator,
+            filter_model=detector,
+        )
     with pytest.raises(PluginError, match="not a detector"):
-        run_augment(adult, n=5, label_column=LABEL, label=CLASS, model=generator, filter_model=generator)
+        run_augment(
+            adult, n=5, label_column=LABEL, label=CLASS, model=generator, filter_model=generator
+        )
     with pytest.raises(PluginError, match="floor_quantile"):
         RowFilter(floor_quantile=1.5).fit(features, in_class)
 
@@ -156,13 +194,29 @@ def test_cli_filter_summary_and_errors(adult, features, in_class, generator_dir,
     from synthkit.cli import cli
 
     adult.to_csv(tmp_path / "adult.csv", index=False)
-    common = [str(tmp_path / "adult.csv"), "-n", "25", "--label-column", LABEL, "--label", CLASS, "--seed", "0",
-              "--model", str(generator_dir)]
-    result = CliRunner().invoke(cli, ["augment", *common, "--filter", "-o", str(tmp_path / "rows.csv")])
+    common = [
+        str(tmp_path / "adult.csv"),
+        "-n",
+        "25",
+        "--label-column",
+        LABEL,
+        "--label",
+        CLASS,
+        "--seed",
+        "0",
+        "--model",
+        str(generator_dir),
+    ]
+    result = CliRunner().invoke(
+        cli, ["augment", *common, "--filter", "-o", str(tmp_path / "rows.csv")]
+    )
     assert result.exit_code == 0, result.output
     line = next(s for s in result.output.splitlines() if s.startswith("filter: "))
-    found = re.search(r"(\d+) generated .*, (\d+) rejected as implausible .*, (\d+) as near copies .*, "
-                      r"(\d+) passed, (\d+) kept", line)
+    found = re.search(
+        r"(\d+) generated .*, (\d+) rejected as implausible .*, (\d+) as near copies .*, "
+        r"(\d+) passed, (\d+) kept",
+        line,
+    )
     generated, implausible, copies, passed, kept = map(int, found.groups())
     assert kept == 25 and passed >= kept and generated == implausible + copies + passed
     out = pd.read_csv(tmp_path / "rows.csv")
@@ -170,9 +224,22 @@ def test_cli_filter_summary_and_errors(adult, features, in_class, generator_dir,
     bad = synthkit.get_detector("knn").fit(features[in_class])
     bad.threshold_ = float(bad.decision_scores_.min()) - 1.0
     bad.save(tmp_path / "strict")
-    result = CliRunner().invoke(cli, ["augment", *common, "--filter-model", str(tmp_path / "strict"),
-                                      "-o", str(tmp_path / "none.csv")])
-    assert result.exit_code == 1 and "only 0 of the 25 rows" in result.output and "Traceback" not in result.output
+    result = CliRunner().invoke(
+        cli,
+        [
+            "augment",
+            *common,
+            "--filter-model",
+            str(tmp_path / "strict"),
+            "-o",
+            str(tmp_path / "none.csv"),
+        ],
+    )
+    assert (
+        result.exit_code == 1
+        and "only 0 of the 25 rows" in result.output
+        and "Traceback" not in result.output
+    )
     assert not (tmp_path / "none.csv").exists()
 
 
@@ -184,22 +251,40 @@ def test_images_are_filtered_by_an_autoencoder():
 
     x, y = bars(60, size=12, seed=0)
     assert default_detector(x[y == 1]) == "autoencoder"
-    generator = synthkit.get_generator("gan", epochs=1, batch_size=32, width=8, latent_dim=8, seed=0).fit(x, y)
-    loose = synthkit.get_detector("autoencoder", epochs=40, contamination=0.1, seed=0).fit(x[y == 1])
-    images, labels, _, report = run_augment((x, y), n=10, label=1, seed=0, model=generator, filter=True,
-                                            filter_model=loose)
+    generator = synthkit.get_generator(
+        "gan", epochs=1, batch_size=32, width=8, latent_dim=8, seed=0
+    ).fit(x, y)
+    loose = synthkit.get_detector("autoencoder", epochs=40, contamination=0.1, seed=0).fit(
+        x[y == 1]
+    )
+    images, labels, _, report = run_augment(
+        (x, y), n=10, label=1, seed=0, model=generator, filter=True, filter_model=loose
+    )
     assert images.shape == (10, 12, 12) and images.dtype == x.dtype and (labels == 1).all()
-    assert report["generated"] == report["rejected_implausible"] + report["rejected_copies"] + report["passed"]
+    assert (
+        report["generated"]
+        == report["rejected_implausible"] + report["rejected_copies"] + report["passed"]
+    )
     plausible, near = RowFilter(model=loose, seed=0).fit(x, y == 1).check(images)
-    assert plausible.all() and not near.any() and not any((images[i] == x).all(axis=(1, 2)).any() for i in range(10))
+    assert (
+        plausible.all()
+        and not near.any()
+        and not any((images[i] == x).all(axis=(1, 2)).any() for i in range(10))
+    )
 
 
-def test_a_filter_model_for_other_columns_or_an_unfitted_filter_is_refused(adult, features, in_class, generator):
+def test_a_filter_model_for_other_columns_or_an_unfitted_filter_is_refused(
+    adult, features, in_class, generator
+):
     from synthkit.errors import NotFittedError, SchemaError
 
     other = synthkit.get_detector("knn").fit(features.drop(columns=["age"])[in_class])
-    with pytest.raises(SchemaError, match="filter model was fitted on other data.*without its label column"):
-        run_augment(adult, n=5, label_column=LABEL, label=CLASS, model=generator, filter_model=other)
+    with pytest.raises(
+        SchemaError, match="filter model was fitted on other data.*without its label column"
+    ):
+        run_augment(
+            adult, n=5, label_column=LABEL, label=CLASS, model=generator, filter_model=other
+        )
     with pytest.raises(NotFittedError, match="call fit"):
         RowFilter().run(lambda k, s: features.iloc[:k], 5)
     with pytest.raises(DataError, match="at least 2"):

@@ -39,16 +39,28 @@ GENERATORS = {
     "diffusion": dict(epochs=1, ae_epochs=1, denoiser_epochs=0, batch_size=8, widths=(8,), steps=2),
 }
 VARIANTS = {  # models inside models, and attributes that only a later step sets
-    "kmeans with autoencoder features": ("kmeans", dict(n_clusters=2, n_init=1, features="autoencoder", ae_epochs=1)),
-    "ensemble with an autoencoder": ("ensemble", dict(members=("knn", "autoencoder"), member_params={"autoencoder": TINY_AE})),
+    "kmeans with autoencoder features": (
+        "kmeans",
+        dict(n_clusters=2, n_init=1, features="autoencoder", ae_epochs=1),
+    ),
+    "ensemble with an autoencoder": (
+        "ensemble",
+        dict(members=("knn", "autoencoder"), member_params={"autoencoder": TINY_AE}),
+    ),
     "autoencoder after fine_tune": ("autoencoder", TINY_AE),
 }
 
 
 def _table(n=40, seed=0):
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({"price": rng.normal(20, 5, n).round(2), "count": rng.integers(0, 9, n),
-                         "kind": rng.choice(["a", "b"], n), "flag": rng.random(n) < 0.4})
+    return pd.DataFrame(
+        {
+            "price": rng.normal(20, 5, n).round(2),
+            "count": rng.integers(0, 9, n),
+            "kind": rng.choice(["a", "b"], n),
+            "flag": rng.random(n) < 0.4,
+        }
+    )
 
 
 def _images(n=12, seed=0):
@@ -96,7 +108,9 @@ def assert_same(a, b, where="model"):
             assert_same(x, y, f"{where}[{i}]")
         return
     if a is None or isinstance(a, (bool, int, float, str)):
-        assert a == b or (isinstance(a, float) and np.isnan(a) and np.isnan(b)), f"{where}: {a!r} != {b!r}"
+        assert a == b or (isinstance(a, float) and np.isnan(a) and np.isnan(b)), (
+            f"{where}: {a!r} != {b!r}"
+        )
         return
     assert type(a) is type(b), where  # another object (a plugin's helper): its attributes
     assert_same(vars(a), vars(b), where)
@@ -166,8 +180,10 @@ def fine_tunable():
     """A fitted autoencoder and a fitted table diffusion model (every plugin with ``fine_tune``)."""
     table = _table()
     with eager_tensorflow():
-        return {"autoencoder": synthkit.get_detector("autoencoder", **TINY_AE).fit(table),
-                "diffusion": synthkit.get_generator("diffusion", **GENERATORS["diffusion"]).fit(table)}
+        return {
+            "autoencoder": synthkit.get_detector("autoencoder", **TINY_AE).fit(table),
+            "diffusion": synthkit.get_generator("diffusion", **GENERATORS["diffusion"]).fit(table),
+        }
 
 
 @pytest.mark.parametrize("name", ["autoencoder", "diffusion"])
@@ -175,8 +191,11 @@ def test_fine_tune_unfreeze_last_zero_is_an_error_and_none_is_all_layers(name, f
     model = fine_tunable[name]
     table = _table(seed=1)
     for value in (0, -1, 1.5, True, "2"):
-        with pytest.raises(PluginError, match=r"^unfreeze_last must be a positive integer .*or None to retrain "
-                                              r"all layers, got "):
+        with pytest.raises(
+            PluginError,
+            match=r"^unfreeze_last must be a positive integer .*or None to retrain "
+            r"all layers, got ",
+        ):
             model.fine_tune(table, unfreeze_last=value, epochs=1)
     with eager_tensorflow():
         model.fine_tune(table, unfreeze_last=None, epochs=1)
@@ -223,26 +242,46 @@ def test_cli_param_score_is_deprecated_not_unknown(tmp_path):
     _table(n=30).to_csv(path, index=False)
     with pytest.warns(DeprecationWarning, match=r"score= is deprecated; use scoring="):
         with eager_tensorflow():
-            result = CliRunner().invoke(cli, ["detect", str(path), "-p", "autoencoder", "--param", "score=mse",
-                                              "--param", "epochs=1", "--param", "n_estimators=1",
-                                              "-o", str(tmp_path / "o.csv")])
+            result = CliRunner().invoke(
+                cli,
+                [
+                    "detect",
+                    str(path),
+                    "-p",
+                    "autoencoder",
+                    "--param",
+                    "score=mse",
+                    "--param",
+                    "epochs=1",
+                    "--param",
+                    "n_estimators=1",
+                    "-o",
+                    str(tmp_path / "o.csv"),
+                ],
+            )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "o.csv").is_file()
 
 
 # -- kmeans: every parameter before anything trains ----------------------------------------------
-@pytest.mark.parametrize("params, message", [
-    (dict(algorithm="elkan-ish"), "algorithm must be one of auto, full, minibatch"),
-    (dict(n_clusters=0), "n_clusters must be a positive integer"),
-    (dict(n_clusters="3"), "n_clusters must be a positive integer"),
-    (dict(n_init=0), "n_init must be a positive integer or 'auto'"),
-    (dict(max_iter=-1), "max_iter must be a positive integer"),
-    (dict(batch_size=1.5), "batch_size must be a positive integer"),
-    (dict(ae_latent_dim=0), "ae_latent_dim must be a positive integer or 'auto'"),
-    (dict(ae_epochs="many"), "ae_epochs must be a positive integer or 'auto'"),
-    (dict(features="pca"), "features must be one of raw, autoencoder"),
-    (dict(seed="0"), r"seed must be an integer in \[0, 4294967295\] \(0 to 2\*\*32 - 1\) or null"),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        (dict(algorithm="elkan-ish"), "algorithm must be one of auto, full, minibatch"),
+        (dict(n_clusters=0), "n_clusters must be a positive integer"),
+        (dict(n_clusters="3"), "n_clusters must be a positive integer"),
+        (dict(n_init=0), "n_init must be a positive integer or 'auto'"),
+        (dict(max_iter=-1), "max_iter must be a positive integer"),
+        (dict(batch_size=1.5), "batch_size must be a positive integer"),
+        (dict(ae_latent_dim=0), "ae_latent_dim must be a positive integer or 'auto'"),
+        (dict(ae_epochs="many"), "ae_epochs must be a positive integer or 'auto'"),
+        (dict(features="pca"), "features must be one of raw, autoencoder"),
+        (
+            dict(seed="0"),
+            r"seed must be an integer in \[0, 4294967295\] \(0 to 2\*\*32 - 1\) or null",
+        ),
+    ],
+)
 def test_kmeans_checks_every_parameter_before_training(params, message, monkeypatch):
     from sklearn import cluster
 
@@ -262,11 +301,20 @@ def test_kmeans_checks_every_parameter_before_training(params, message, monkeypa
 def test_generated_floats_have_the_decimals_of_the_source(tmp_path):
     rng = np.random.default_rng(0)
     n = 80
-    table = pd.DataFrame({"price": rng.lognormal(3, 1, n).round(2), "rate": rng.random(n).round(4),
-                          "whole": rng.integers(0, 50, n).astype(float), "raw": rng.normal(size=n),
-                          "f32": rng.random(n).round(1).astype(np.float32), "count": rng.integers(0, 9, n)})
+    table = pd.DataFrame(
+        {
+            "price": rng.lognormal(3, 1, n).round(2),
+            "rate": rng.random(n).round(4),
+            "whole": rng.integers(0, 50, n).astype(float),
+            "raw": rng.normal(size=n),
+            "f32": rng.random(n).round(1).astype(np.float32),
+            "count": rng.integers(0, 9, n),
+        }
+    )
     with eager_tensorflow():
-        gen = synthkit.get_generator("gan", **dict(GENERATORS["gan"], batch_size=n), max_modes=2).fit(table)
+        gen = synthkit.get_generator(
+            "gan", **dict(GENERATORS["gan"], batch_size=n), max_modes=2
+        ).fit(table)
     decimals = {c["name"]: c.get("decimals") for c in gen.adapter_.columns}
     assert decimals == {"price": 2, "rate": 4, "whole": 0, "raw": None, "f32": 1, "count": None}
     out = gen.sample(300, seed=0)
@@ -278,7 +326,9 @@ def test_generated_floats_have_the_decimals_of_the_source(tmp_path):
     assert (raw != np.round(raw, 6)).mean() > 0.9  # full precision in the source: not rounded
     gen.save(tmp_path / "m")
     with eager_tensorflow():
-        pd.testing.assert_frame_equal(synthkit.load_model(tmp_path / "m").sample(50, seed=1), gen.sample(50, seed=1))
+        pd.testing.assert_frame_equal(
+            synthkit.load_model(tmp_path / "m").sample(50, seed=1), gen.sample(50, seed=1)
+        )
 
 
 def test_schemas_without_decimals_are_not_rounded():
@@ -288,7 +338,10 @@ def test_schemas_without_decimals_are_not_rounded():
     adapter = TableAdapter().fit(pd.DataFrame({"x": np.round(np.linspace(0, 1, 50), 2)}))
     assert adapter.columns[0]["decimals"] == 2
     schema = adapter.to_dict()
-    old = {**schema, "columns": [{k: v for k, v in c.items() if k != "decimals"} for c in schema["columns"]]}
+    old = {
+        **schema,
+        "columns": [{k: v for k, v in c.items() if k != "decimals"} for c in schema["columns"]],
+    }
     Z = np.array([[0.123456789]])
     new_value = TableAdapter.from_dict(schema).inverse_transform(Z)["x"].iloc[0]
     old_value = TableAdapter.from_dict(old).inverse_transform(Z)["x"].iloc[0]

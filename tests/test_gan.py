@@ -17,13 +17,15 @@ from synthkit.errors import DataError, ModelFileError, PluginError
 def _frame(n=300, seed=0):
     rng = np.random.default_rng(seed)
     label = (rng.random(n) < 0.1).astype(int)
-    return pd.DataFrame({
-        "amount": np.round(np.exp(rng.normal(3, 1, n) + 2 * label), 2),
-        "count": rng.poisson(2 + 3 * label),
-        "shop": rng.choice(["food", "fuel", "gems"], n, p=[0.6, 0.35, 0.05]),
-        "online": rng.random(n) < 0.4 + 0.4 * label,
-        "is_fraud": label,
-    })
+    return pd.DataFrame(
+        {
+            "amount": np.round(np.exp(rng.normal(3, 1, n) + 2 * label), 2),
+            "count": rng.poisson(2 + 3 * label),
+            "shop": rng.choice(["food", "fuel", "gems"], n, p=[0.6, 0.35, 0.05]),
+            "online": rng.random(n) < 0.4 + 0.4 * label,
+            "is_fraud": label,
+        }
+    )
 
 
 def _digits(n=64, seed=0):
@@ -32,7 +34,7 @@ def _digits(n=64, seed=0):
     x = np.zeros((n, 28, 28), np.uint8)
     for i in range(n):  # class 0: a bright square on the left; class 1: on the right
         c = 4 if y[i] == 0 else 16
-        x[i, 8:20, c:c + 8] = rng.integers(180, 256)
+        x[i, 8:20, c : c + 8] = rng.integers(180, 256)
     return x, y
 
 
@@ -52,7 +54,9 @@ def test_table_gan_conditional_rows_keep_schema_and_ranges():
 
 def test_table_gan_history_seed_and_save_load(tmp_path, registry):
     df = _frame()
-    gen = synthkit.get_generator("gan", **FAST_TABLE).fit(df.drop(columns="is_fraud"), df["is_fraud"])
+    gen = synthkit.get_generator("gan", **FAST_TABLE).fit(
+        df.drop(columns="is_fraud"), df["is_fraud"]
+    )
     assert set(gen.history_) >= {"g_loss", "d_loss"} and len(gen.history_["g_loss"]) == 2
     a, b = gen.sample(50, y=1, seed=7), gen.sample(50, y=1, seed=7)
     pd.testing.assert_frame_equal(a, b)
@@ -109,12 +113,15 @@ def test_table_mixtures_give_a_rare_class_its_own_mode():
     balanced = TableSpace.fit(columns, X, max_modes=5, seed=0, codes=codes)
     assert nearest_mode_gap(balanced) < 0.5
 
+
 @pytest.fixture(scope="module")
 def saved_table_gan(tmp_path_factory):
     """A one-epoch table GAN conditional on ``is_fraud``, saved once for the tests that edit it."""
     df = _frame()
     path = tmp_path_factory.mktemp("gan") / "model"
-    synthkit.get_generator("gan", **dict(FAST_TABLE, epochs=1)).fit(df.drop(columns="is_fraud"), df["is_fraud"]).save(path)
+    synthkit.get_generator("gan", **dict(FAST_TABLE, epochs=1)).fit(
+        df.drop(columns="is_fraud"), df["is_fraud"]
+    ).save(path)
     return path
 
 
@@ -129,17 +136,39 @@ STATE_EDITS = {  # what is edited -> (the fitted attribute the error names, mani
     "n_classes_ not the classes": ("n_classes_", lambda s: s.update(n_classes_=3), None),
     "history_ a list": ("history_", lambda s: s.update(history_=[1.0]), None),
     "history_ text losses": ("history_", lambda s: s["history_"].update(g_loss=["high"]), None),
-    "a negative mode spread": ("space_", lambda s: _set_block(s, "stds", [-1.0] * len(s["space_"]["blocks"][0]["stds"])), None),
-    "mode weights not summing to 1": ("space_", lambda s: _set_block(s, "weights", [0.0] * len(s["space_"]["blocks"][0]["weights"])), None),
+    "a negative mode spread": (
+        "space_",
+        lambda s: _set_block(s, "stds", [-1.0] * len(s["space_"]["blocks"][0]["stds"])),
+        None,
+    ),
+    "mode weights not summing to 1": (
+        "space_",
+        lambda s: _set_block(s, "weights", [0.0] * len(s["space_"]["blocks"][0]["weights"])),
+        None,
+    ),
     "a block moved": ("space_", lambda s: _set_block(s, "src", 1), None),
-    "offsets_ shifted": ("offsets_", lambda s: s.update(offsets_=[v + 1 for v in s["offsets_"]]), None),
-    "a label no row has": ("sampler_", None, lambda a: a.update(sampler_codes_=np.zeros_like(a["sampler_codes_"]))),
-    "a level out of range": ("sampler_", None, lambda a: a.update(sampler_levels_=a["sampler_levels_"] + 5)),
+    "offsets_ shifted": (
+        "offsets_",
+        lambda s: s.update(offsets_=[v + 1 for v in s["offsets_"]]),
+        None,
+    ),
+    "a label no row has": (
+        "sampler_",
+        None,
+        lambda a: a.update(sampler_codes_=np.zeros_like(a["sampler_codes_"])),
+    ),
+    "a level out of range": (
+        "sampler_",
+        None,
+        lambda a: a.update(sampler_levels_=a["sampler_levels_"] + 5),
+    ),
 }
 
 
 @pytest.mark.parametrize("edit", sorted(STATE_EDITS))
-def test_a_table_gan_with_an_edited_state_is_refused_at_load(saved_table_gan, tmp_path, registry, edit):
+def test_a_table_gan_with_an_edited_state_is_refused_at_load(
+    saved_table_gan, tmp_path, registry, edit
+):
     name, manifest_edit, array_edit = STATE_EDITS[edit]
     model = edited_model_copy(saved_table_gan, tmp_path / "m", manifest_edit, array_edit)
     with pytest.raises(ModelFileError) as info:
@@ -205,31 +234,87 @@ def test_cli_augment_table_and_images(tmp_path, registry):
     csv = tmp_path / "t.csv"
     _frame().to_csv(csv, index=False)
     out = tmp_path / "fraud.csv"
-    r = runner.invoke(cli, ["augment", str(csv), "--plugin", "gan", "-n", "50", "--label-column", "is_fraud",
-                            "--label", "1", "-o", str(out), "--param", "epochs=1", "--param", "batch_size=100", "--param", "max_modes=3",
-                            "--save-model", str(tmp_path / "tm")])
+    r = runner.invoke(
+        cli,
+        [
+            "augment",
+            str(csv),
+            "--plugin",
+            "gan",
+            "-n",
+            "50",
+            "--label-column",
+            "is_fraud",
+            "--label",
+            "1",
+            "-o",
+            str(out),
+            "--param",
+            "epochs=1",
+            "--param",
+            "batch_size=100",
+            "--param",
+            "max_modes=3",
+            "--save-model",
+            str(tmp_path / "tm"),
+        ],
+    )
     assert r.exit_code == 0, r.output
     got = pd.read_csv(out)
     assert len(got) == 50 and (got["is_fraud"] == 1).all()
     x, y = _digits()
     npz = tmp_path / "d.npz"
     np.savez(npz, x=x, y=y)
-    r = runner.invoke(cli, ["augment", str(npz), "--plugin", "gan", "-n", "20", "--label", "1",
-                            "-o", str(tmp_path / "o.npz"), "--grid", str(tmp_path / "g.png"),
-                            "--param", "epochs=1", "--param", "width=8", "--save-model", str(tmp_path / "im")])
+    r = runner.invoke(
+        cli,
+        [
+            "augment",
+            str(npz),
+            "--plugin",
+            "gan",
+            "-n",
+            "20",
+            "--label",
+            "1",
+            "-o",
+            str(tmp_path / "o.npz"),
+            "--grid",
+            str(tmp_path / "g.png"),
+            "--param",
+            "epochs=1",
+            "--param",
+            "width=8",
+            "--save-model",
+            str(tmp_path / "im"),
+        ],
+    )
     assert r.exit_code == 0, r.output
     with np.load(tmp_path / "o.npz") as f:
         assert f["x"].shape == (20, 28, 28) and (f["y"] == 1).all()
     assert (tmp_path / "g.png").stat().st_size > 0
-    r = runner.invoke(cli, ["augment", str(npz), "--model", str(tmp_path / "im"), "-n", "5", "--label", "0",
-                            "-o", str(tmp_path / "o2.npz")])
+    r = runner.invoke(
+        cli,
+        [
+            "augment",
+            str(npz),
+            "--model",
+            str(tmp_path / "im"),
+            "-n",
+            "5",
+            "--label",
+            "0",
+            "-o",
+            str(tmp_path / "o2.npz"),
+        ],
+    )
     assert r.exit_code == 0, r.output
 
 
 @pytest.mark.slow
 def test_transactions_dataset_one_epoch(registry):
-    out = synthkit.augment("transactions", plugin="gan", n=200, label_column="is_fraud", label=1,
-                           epochs=1, seed=0)
+    out = synthkit.augment(
+        "transactions", plugin="gan", n=200, label_column="is_fraud", label=1, epochs=1, seed=0
+    )
     df = synthkit.load_dataset("transactions")
     assert (out.dtypes == df.dtypes).all() and (out["is_fraud"] == 1).all()
     for col in ("amount", "distance_from_home_km", "txn_count_24h"):
@@ -244,4 +329,6 @@ def test_mnist_conditional_quality(real_mnist_dir):
     gen = synthkit.get_generator("gan", epochs=8, seed=0).fit(images[:8000], labels[:8000])
     asked = np.repeat(np.arange(10), 20)
     classifier = ev.feature_model_of("mnist")
-    assert (classifier.predict(ev.as_unit_images(gen.sample(200, y=asked, seed=0))) == asked).mean() > 0.8
+    assert (
+        classifier.predict(ev.as_unit_images(gen.sample(200, y=asked, seed=0))) == asked
+    ).mean() > 0.8

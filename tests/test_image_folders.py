@@ -33,7 +33,7 @@ def assert_one_line_error(result, pattern: str):
 def _patches(photo: np.ndarray, n: int, size: int, rng) -> list[np.ndarray]:
     rows = rng.integers(0, photo.shape[0] - size, n)
     cols = rng.integers(0, photo.shape[1] - size, n)
-    return [photo[r:r + size, c:c + size] for r, c in zip(rows, cols)]
+    return [photo[r : r + size, c : c + size] for r, c in zip(rows, cols)]
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +82,9 @@ def test_rgba_becomes_rgb(tmp_path, photos):
     folder = tmp_path / "rgba"
     folder.mkdir()
     patch = photos["china"][:20, :20]
-    Image.fromarray(np.dstack([patch, np.full(patch.shape[:2], 128, np.uint8)])).save(folder / "a.png")
+    Image.fromarray(np.dstack([patch, np.full(patch.shape[:2], 128, np.uint8)])).save(
+        folder / "a.png"
+    )
     data = as_data(folder)
     assert data.images.shape == (1, 20, 20, 3)
     np.testing.assert_array_equal(data.images[0], patch)
@@ -92,7 +94,9 @@ def test_mixed_sizes_resize_to_the_most_common_with_a_note(tmp_path, photos, cap
     folder = tmp_path / "mixed"
     folder.mkdir()
     rng = np.random.default_rng(2)
-    for i, patch in enumerate(_patches(photos["china"], 5, SIZE, rng) + _patches(photos["china"], 2, 48, rng)):
+    for i, patch in enumerate(
+        _patches(photos["china"], 5, SIZE, rng) + _patches(photos["china"], 2, 48, rng)
+    ):
         Image.fromarray(patch).save(folder / f"{i}.png")
     data = as_data(folder)
     assert data.images.shape == (7, SIZE, SIZE, 3)
@@ -104,7 +108,9 @@ def test_corrupt_image_is_one_line_naming_the_file(labelled):
     (labelled / "flower" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n this is not a picture")
     with pytest.raises(InputFileError, match=r"broken\.png"):
         as_data(labelled)
-    assert_one_line_error(run("detect", labelled, "--plugin", "kmeans"), r"cannot read image .*broken\.png")
+    assert_one_line_error(
+        run("detect", labelled, "--plugin", "kmeans"), r"cannot read image .*broken\.png"
+    )
 
 
 def test_empty_folder_and_mixed_layout_are_refused(tmp_path, labelled):
@@ -121,17 +127,39 @@ def test_detect_folder_writes_a_row_per_image_with_its_path(labelled, tmp_path):
     result = run("detect", labelled, "--plugin", "kmeans", "-o", out)
     assert result.exit_code == 0, result.output
     scores = pd.read_csv(out)
-    assert list(scores.columns)[:4] == ["path", "label", "anomaly_score", "is_anomaly"]  # kmeans adds its segment
+    assert list(scores.columns)[:4] == [
+        "path",
+        "label",
+        "anomaly_score",
+        "is_anomaly",
+    ]  # kmeans adds its segment
     assert len(scores) == 2 * PER_CLASS
     assert scores["path"].tolist() == as_data(labelled).paths
     assert (scores["path"].str.split("/").str[0] == scores["label"]).all()
-    assert scores["anomaly_score"].notna().all() and scores["is_anomaly"].isin([0, 1, True, False]).all()
+    assert (
+        scores["anomaly_score"].notna().all()
+        and scores["is_anomaly"].isin([0, 1, True, False]).all()
+    )
 
 
 def test_augment_writes_pngs_into_a_label_folder(labelled, tmp_path):
     out = tmp_path / "out"
-    result = run("augment", labelled, "--plugin", "gan", "--param", "epochs=1", "-n", 10, "--label", "china",
-                 "--seed", 0, "-o", f"{out}/")
+    result = run(
+        "augment",
+        labelled,
+        "--plugin",
+        "gan",
+        "--param",
+        "epochs=1",
+        "-n",
+        10,
+        "--label",
+        "china",
+        "--seed",
+        0,
+        "-o",
+        f"{out}/",
+    )
     assert result.exit_code == 0, result.output
     assert [p.name for p in out.iterdir()] == ["china"]
     written = sorted((out / "china").iterdir())
@@ -142,15 +170,28 @@ def test_augment_writes_pngs_into_a_label_folder(labelled, tmp_path):
 
     again = run("augment", labelled, "--plugin", "gan", "-n", 3, "-o", f"{out}/")
     assert_one_line_error(again, r"already exists; remove it or pass --overwrite")
-    replaced = run("augment", labelled, "--plugin", "gan", "--param", "epochs=1", "-n", 4, "--overwrite",
-                   "-o", out)
+    replaced = run(
+        "augment",
+        labelled,
+        "--plugin",
+        "gan",
+        "--param",
+        "epochs=1",
+        "-n",
+        4,
+        "--overwrite",
+        "-o",
+        out,
+    )
     assert replaced.exit_code == 0, replaced.output
     assert sum(1 for p in out.rglob("*.png")) == 4
 
 
 def test_augment_refuses_to_write_into_its_input(labelled):
-    assert_one_line_error(run("augment", labelled, "--plugin", "gan", "-n", 3, "-o", f"{labelled}/china/"),
-                          r"refusing to write images into or over the input")
+    assert_one_line_error(
+        run("augment", labelled, "--plugin", "gan", "-n", 3, "-o", f"{labelled}/china/"),
+        r"refusing to write images into or over the input",
+    )
 
 
 def test_plots_of_a_folder_find_each_row_by_its_path(labelled, tmp_path):
@@ -186,7 +227,9 @@ def test_skip_bad_files_leaves_out_what_does_not_decode(labelled, tmp_path):
     out = tmp_path / "scores.csv"
     result = run("detect", labelled, "--plugin", "kmeans", "--skip-bad-files", "-o", out)
     assert result.exit_code == 0, result.output
-    assert "skipped 1 unreadable image file" in result.stderr and "flower/broken.png" in result.stderr
+    assert (
+        "skipped 1 unreadable image file" in result.stderr and "flower/broken.png" in result.stderr
+    )
     scores = pd.read_csv(out)
     assert len(scores) == 2 * PER_CLASS and "flower/broken.png" not in set(scores["path"])
 

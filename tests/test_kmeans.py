@@ -26,14 +26,21 @@ def test_raw_kmeans_segments_and_round_trips(tmp_path):
 
     assert adjusted_rand_score(lab, seg) > 0.9
     det.save(tmp_path / "m")
-    np.testing.assert_array_equal(load_model(tmp_path / "m").decision_function(X), det.decision_function(X))
+    np.testing.assert_array_equal(
+        load_model(tmp_path / "m").decision_function(X), det.decision_function(X)
+    )
 
 
 def test_autoencoder_features_cluster_codes_and_round_trip(tmp_path):
     X, lab = _blobs()
-    det = get_detector("kmeans", n_clusters=3, features="autoencoder", ae_epochs=3, ae_latent_dim=2, seed=0).fit(X)
+    det = get_detector(
+        "kmeans", n_clusters=3, features="autoencoder", ae_epochs=3, ae_latent_dim=2, seed=0
+    ).fit(X)
     assert det.cluster_centers_.shape == (3, 2)
-    assert det.autoencoder_.encode(det.adapter_.transform(X)[0]).shape == (len(X), 2)  # it takes adapted rows
+    assert det.autoencoder_.encode(det.adapter_.transform(X)[0]).shape == (
+        len(X),
+        2,
+    )  # it takes adapted rows
     seg = det.segment(X)
     assert set(seg) <= {0, 1, 2}
     scores = det.decision_function(X)

@@ -32,18 +32,24 @@ def holed_table(n: int = N_REAL, seed: int = 0) -> pd.DataFrame:
     as a CSV reader gives booleans with gaps) and an integer column without missing values."""
     rng = np.random.default_rng(seed)
     gaps = {name: rng.random(n) < rate for name, rate in RATES.items()}
-    return pd.DataFrame({
-        "x": np.where(gaps["x"], np.nan, rng.normal(10, 2, n).round(2)),
-        "c": pd.Series(np.where(gaps["c"], None, rng.choice(["red", "green", "blue"], n)), dtype=object),
-        "b": pd.Series(np.where(gaps["b"], None, rng.random(n) < 0.4), dtype=object),
-        "k": rng.integers(0, 5, n),
-    })
+    return pd.DataFrame(
+        {
+            "x": np.where(gaps["x"], np.nan, rng.normal(10, 2, n).round(2)),
+            "c": pd.Series(
+                np.where(gaps["c"], None, rng.choice(["red", "green", "blue"], n)), dtype=object
+            ),
+            "b": pd.Series(np.where(gaps["b"], None, rng.random(n) < 0.4), dtype=object),
+            "k": rng.integers(0, 5, n),
+        }
+    )
 
 
 @pytest.fixture(scope="module")
 def fitted():
     table = holed_table()
-    return table, {name: synthkit.get_generator(name, **params).fit(table) for name, params in FITS.items()}
+    return table, {
+        name: synthkit.get_generator(name, **params).fit(table) for name, params in FITS.items()
+    }
 
 
 @pytest.mark.parametrize("name", sorted(FITS))
@@ -73,7 +79,9 @@ def test_dtypes_and_markers_are_kept(name, fitted):
     assert all(isinstance(v, bool) or v is None for v in out["b"])
     assert out["k"].between(table["k"].min(), table["k"].max()).all()
     features = models[name].adapter_.feature_names
-    assert {"x is missing", "b is missing", "c is missing"} <= set(features) and "k is missing" not in features
+    assert {"x is missing", "b is missing", "c is missing"} <= set(
+        features
+    ) and "k is missing" not in features
 
 
 def test_model_directory_keeps_the_flags(fitted, tmp_path):
@@ -88,7 +96,10 @@ def test_model_directory_keeps_the_flags(fitted, tmp_path):
     schema = json.loads((tmp_path / "m" / "manifest.json").read_text())["schema"]
     assert [c["name"] for c in schema["columns"]] == list(table.columns)
     assert schema["columns"][0]["missing_flag"] == "x is missing"
-    assert "\x00" not in "".join(schema["columns"][1]["levels"]) and "missing_level" in schema["columns"][1]
+    assert (
+        "\x00" not in "".join(schema["columns"][1]["levels"])
+        and "missing_level" in schema["columns"][1]
+    )
 
 
 def test_an_edited_flag_is_refused_at_load(fitted, tmp_path):
@@ -105,11 +116,15 @@ def test_an_edited_flag_is_refused_at_load(fitted, tmp_path):
 
 def test_error_policy_still_raises_and_infinities_always_do():
     table = holed_table(50)
-    with pytest.raises(DataError, match="rows have missing or infinite values in columns x, c, b.*'model'"):
+    with pytest.raises(
+        DataError, match="rows have missing or infinite values in columns x, c, b.*'model'"
+    ):
         synthkit.get_generator("gan", missing="error").fit(table)
     table.loc[3, "x"] = np.inf
     for name in FITS:
-        with pytest.raises(DataError, match="^1 rows have infinite values in columns x; replace them"):
+        with pytest.raises(
+            DataError, match="^1 rows have infinite values in columns x; replace them"
+        ):
             synthkit.get_generator(name).fit(table)
 
 
@@ -134,18 +149,24 @@ def test_adapter_round_trip_of_every_missing_dtype():
     None or NaN; the schema survives JSON."""
     rng = np.random.default_rng(1)
     n = 40
+
     def gap():
         return rng.random(n) < 0.3
-    df = pd.DataFrame({
-        "f": np.where(gap(), np.nan, rng.normal(size=n)).round(3),
-        "i": pd.array(np.where(gap(), None, rng.integers(0, 9, n)), dtype="Int64"),
-        "none": pd.Series(np.where(gap(), None, rng.choice(["a", "b"], n)), dtype=object),
-        "nan": pd.Series(np.where(gap(), np.nan, rng.choice(["a", "b"], n).astype(object)), dtype=object),
-        "cat": pd.Categorical(np.where(gap(), None, rng.choice(["u", "v"], n))),
-        "s": pd.Series(np.where(gap(), None, rng.choice(["p", "q"], n)), dtype="string"),
-        "nb": pd.array(np.where(gap(), None, rng.random(n) < 0.5), dtype="boolean"),
-        "ob": pd.Series(np.where(gap(), None, rng.random(n) < 0.5), dtype=object),
-    })
+
+    df = pd.DataFrame(
+        {
+            "f": np.where(gap(), np.nan, rng.normal(size=n)).round(3),
+            "i": pd.array(np.where(gap(), None, rng.integers(0, 9, n)), dtype="Int64"),
+            "none": pd.Series(np.where(gap(), None, rng.choice(["a", "b"], n)), dtype=object),
+            "nan": pd.Series(
+                np.where(gap(), np.nan, rng.choice(["a", "b"], n).astype(object)), dtype=object
+            ),
+            "cat": pd.Categorical(np.where(gap(), None, rng.choice(["u", "v"], n))),
+            "s": pd.Series(np.where(gap(), None, rng.choice(["p", "q"], n)), dtype="string"),
+            "nb": pd.array(np.where(gap(), None, rng.random(n) < 0.5), dtype="boolean"),
+            "ob": pd.Series(np.where(gap(), None, rng.random(n) < 0.5), dtype=object),
+        }
+    )
     adapter = adapter_from_dict(json.loads(json.dumps(make_adapter(df, "model").fit(df).to_dict())))
     Z, kept = adapter.transform(df)
     assert kept.all() and Z.shape[1] == len(adapter.feature_names)
@@ -154,18 +175,26 @@ def test_adapter_round_trip_of_every_missing_dtype():
     pd.testing.assert_frame_equal(back.isna(), df.isna())
     assert all(v is None for v in back["none"][back["none"].isna()])
     assert all(isinstance(v, float) for v in back["nan"][back["nan"].isna()])
-    pd.testing.assert_frame_equal(back[["i", "none", "cat", "s", "nb", "ob"]], df[["i", "none", "cat", "s", "nb", "ob"]])
+    pd.testing.assert_frame_equal(
+        back[["i", "none", "cat", "s", "nb", "ob"]], df[["i", "none", "cat", "s", "nb", "ob"]]
+    )
 
 
 def test_transform_of_new_rows_sets_the_flags():
     """New rows' missing values set their column's flag; in a column that had none at fit they are imputed."""
-    train = pd.DataFrame({"x": [1.0, np.nan, 3.0, 5.0], "y": [1.0, 2.0, 3.0, 4.0], "t": ["a", None, "b", "a"]})
+    train = pd.DataFrame(
+        {"x": [1.0, np.nan, 3.0, 5.0], "y": [1.0, 2.0, 3.0, 4.0], "t": ["a", None, "b", "a"]}
+    )
     adapter = TableAdapter(missing="model").fit(train)
     assert adapter.feature_names == ["x", "x is missing", "y", "t=a", "t=b", "t is missing"]
-    Z, kept = adapter.transform(pd.DataFrame({"x": [np.nan, 2.0], "y": [np.nan, 1.0], "t": [None, "b"]}))
+    Z, kept = adapter.transform(
+        pd.DataFrame({"x": [np.nan, 2.0], "y": [np.nan, 1.0], "t": [None, "b"]})
+    )
     assert kept.all()
     np.testing.assert_array_equal(Z[:, [1, 3, 4, 5]], [[1, 0, 0, 1], [0, 0, 1, 0]])
-    assert np.isfinite(Z).all() and adapter.inverse_transform(Z)["y"].notna().all()  # y imputed, not missing
+    assert (
+        np.isfinite(Z).all() and adapter.inverse_transform(Z)["y"].notna().all()
+    )  # y imputed, not missing
 
 
 def test_cli_augment_models_missing_values_by_default(tmp_path):
@@ -174,15 +203,35 @@ def test_cli_augment_models_missing_values_by_default(tmp_path):
 
     holed_table(200).to_csv(tmp_path / "holed.csv", index=False)
     out = tmp_path / "synthetic.csv"
-    result = CliRunner().invoke(cli, ["augment", str(tmp_path / "holed.csv"), "-n", "300", "-o", str(out),
-                                      "--param", "epochs=1", "--param", "batch_size=100", "--seed", "0"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "augment",
+            str(tmp_path / "holed.csv"),
+            "-n",
+            "300",
+            "-o",
+            str(out),
+            "--param",
+            "epochs=1",
+            "--param",
+            "batch_size=100",
+            "--seed",
+            "0",
+        ],
+    )
     assert result.exit_code == 0, result.output
     synthetic = pd.read_csv(out)
     assert list(synthetic.columns) == ["x", "c", "b", "k"]
     assert synthetic[["x", "c", "b"]].isna().any().all() and not synthetic["k"].isna().any()
-    result = CliRunner().invoke(cli, ["augment", str(tmp_path / "holed.csv"), "-n", "5", "--param", "missing=error"])
+    result = CliRunner().invoke(
+        cli, ["augment", str(tmp_path / "holed.csv"), "-n", "5", "--param", "missing=error"]
+    )
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert "choose missing='model' (gaps as data: a flag or a level), 'impute' or 'drop'" in result.stderr
+    assert (
+        "choose missing='model' (gaps as data: a flag or a level), 'impute' or 'drop'"
+        in result.stderr
+    )
 
 
 def test_cli_evaluate_reports_on_tables_with_gaps(fitted, tmp_path):
@@ -191,19 +240,28 @@ def test_cli_evaluate_reports_on_tables_with_gaps(fitted, tmp_path):
     table, models = fitted
     table.to_csv(tmp_path / "real.csv", index=False)
     models["gan"].sample(400, seed=2).to_csv(tmp_path / "synthetic.csv", index=False)
-    result = CliRunner().invoke(cli, ["evaluate", str(tmp_path / "real.csv"), str(tmp_path / "synthetic.csv")])
+    result = CliRunner().invoke(
+        cli, ["evaluate", str(tmp_path / "real.csv"), str(tmp_path / "synthetic.csv")]
+    )
     assert result.exit_code == 0 and "Traceback" not in result.output, result.output
     assert all(f" {column}  " in result.output for column in ("KS x", "TV c", "TV b", "KS k"))
 
 
 def test_evaluation_measures_are_finite_with_gaps():
     """Distances to the closest record and correlations are numbers on tables with gaps, and a gap counts as a difference."""
-    from synthkit.evaluation.tables import correlation_similarity, nearest_distances, privacy, split_holdout
+    from synthkit.evaluation.tables import (
+        correlation_similarity,
+        nearest_distances,
+        privacy,
+        split_holdout,
+    )
 
     table = holed_table(600)
     train, rest = split_holdout(table, 0.5, seed=1)
     report = privacy(train, rest.iloc[:100], rest.iloc[100:])
-    assert np.isfinite([report["median_distance_synthetic"], report["median_distance_holdout"]]).all()
+    assert np.isfinite(
+        [report["median_distance_synthetic"], report["median_distance_holdout"]]
+    ).all()
     assert np.isfinite(correlation_similarity(train, rest))
     from synthkit.evaluation.tables import _distance_space, _kinds
 

@@ -23,7 +23,6 @@ from synthkit_datasets.mnist import features as mnist_features
 MODULE = "synthkit_datasets.mnist.loader"  # where the file helpers are, for monkeypatching them
 
 
-
 # --------------------------------------------------------------------------------------- helpers
 
 
@@ -232,7 +231,10 @@ def test_wrong_magic_number(data_dir):
     write_idx(data_dir, "test", images, labels)
     # the labels file where the images file should be
     (data_dir / "t10k-images-idx3-ubyte.gz").write_bytes(gzip.compress(idx_bytes(labels)))
-    with pytest.raises(InputFileError, match=r"t10k-images-idx3-ubyte\.gz is not an MNIST images file: it holds a 1-D array"):
+    with pytest.raises(
+        InputFileError,
+        match=r"t10k-images-idx3-ubyte\.gz is not an MNIST images file: it holds a 1-D array",
+    ):
         MnistDataset().load("test")
 
 
@@ -437,7 +439,10 @@ def test_shipped_classifier_loads_without_pickle_and_is_small():
 
 def test_feature_model_is_the_shipped_classifier():
     model = MnistDataset().feature_model()
-    assert isinstance(model, mnist_features.MnistFeatureModel) and model.name == "MNIST classifier features"
+    assert (
+        isinstance(model, mnist_features.MnistFeatureModel)
+        and model.name == "MNIST classifier features"
+    )
     images = np.random.default_rng(0).random((5, 28, 28, 1), dtype=np.float32)
     assert model.features(images).shape == (5, mnist_features.FEATURE_DIM)
     assert model.predict(images).shape == (5,)

@@ -21,15 +21,38 @@ def manual_block(marker: str) -> str:
 
 
 def pip_install(source: Path, target: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-                           "--target", str(target), str(source)], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
 
 
 def synthkit(site: Path, *args, timeout=300):
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
-    return subprocess.run([sys.executable, "-m", "synthkit", *map(str, args)], capture_output=True, text=True,
-                          env=env, timeout=timeout)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "synthkit", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +66,11 @@ def site(tmp_path_factory):
     broken = root / "broken"
     broken.mkdir()
     (broken / "pyproject.toml").write_text(
-        manual_block("plugin-pyproject").replace("synthkit-zscore", "synthkit-broken")
-        .replace("zscore = \"synthkit_zscore\"", "broken = \"synthkit_broken\"").replace("synthkit_zscore", "synthkit_broken"))
+        manual_block("plugin-pyproject")
+        .replace("synthkit-zscore", "synthkit-broken")
+        .replace('zscore = "synthkit_zscore"', 'broken = "synthkit_broken"')
+        .replace("synthkit_zscore", "synthkit_broken")
+    )
     (broken / "synthkit_broken.py").write_text("import a_module_that_does_not_exist\n")
     target = root / "site"
     pip_install(good, target)
@@ -68,7 +94,9 @@ def test_broken_plugin_is_reported_and_isolated(site):
 
 def test_detect_uses_the_installed_plugin(site, tmp_path):
     out = tmp_path / "scores.csv"
-    proc = synthkit(site, "detect", "transactions", "--plugin", "zscore", "--contamination", "0.02", "-o", out)
+    proc = synthkit(
+        site, "detect", "transactions", "--plugin", "zscore", "--contamination", "0.02", "-o", out
+    )
     assert proc.returncode == 0, proc.stderr
     assert "rows: 20000  flagged: " in proc.stdout and "ROC-AUC:" in proc.stdout
     assert "warning: synthkit plugin 'broken' (synthkit-broken) skipped" in proc.stderr

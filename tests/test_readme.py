@@ -13,10 +13,23 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
 DOCS = {f"docs/{path.name}": path.read_text() for path in sorted((ROOT / "docs").glob("*.md"))}
-PAGES = {"README.md": README, **DOCS}  # the README and every page of the manual, by path from the root
+PAGES = {
+    "README.md": README,
+    **DOCS,
+}  # the README and every page of the manual, by path from the root
 BENCHMARKS = (ROOT / "benchmarks" / "README.md").read_text()
 CI_SCRIPT = (ROOT / ".ci" / "run").read_text()
-BUILT_IN_PLUGINS = {"kmeans", "autoencoder", "iforest", "knn", "lof", "ecod", "ensemble", "gan", "diffusion"}
+BUILT_IN_PLUGINS = {
+    "kmeans",
+    "autoencoder",
+    "iforest",
+    "knn",
+    "lof",
+    "ecod",
+    "ensemble",
+    "gan",
+    "diffusion",
+}
 MEASURED_FIGURE = re.compile(
     r"\b(?:ROC-AUC|AUC|AP|KS|TV|FID|KID|NMI|ARI|PSNR|accuracy)\b[^.\n|]{0,30}?\d+\.\d"  # a quality figure
     r"|\d+(?:\.\d+)? ?(?:s|ms|min|minutes|seconds|hours|dB)\b"  # a duration or a decibel gain
@@ -31,7 +44,7 @@ def section(text: str, heading: str) -> str:
     level = heading.split(" ")[0]
     start = text.index(heading + "\n") + len(heading) + 1
     following = re.search(rf"^{level} ", text[start:], re.M)
-    return text[start:start + following.start()] if following else text[start:]
+    return text[start : start + following.start()] if following else text[start:]
 
 
 def table_after(marker: str, text: str = README, where: str = "README") -> list[list[str]]:
@@ -64,7 +77,11 @@ def plugin_page(name: str) -> str:
     """The manual page that holds a built-in plugin's parameter table."""
     from synthkit.detector import BaseDetector
 
-    return "docs/detectors.md" if issubclass(built_in_plugins()[name], BaseDetector) else "docs/generators.md"
+    return (
+        "docs/detectors.md"
+        if issubclass(built_in_plugins()[name], BaseDetector)
+        else "docs/generators.md"
+    )
 
 
 def example_commands() -> list[list[str]]:
@@ -73,7 +90,10 @@ def example_commands() -> list[list[str]]:
     for text in PAGES.values():
         for block in re.findall(r"```bash\n(.*?)```", text, re.S):
             lines += [line.split("  #")[0] for line in block.replace("\\\n", " ").splitlines()]
-        lines += [usage.replace("[", " ").replace("]", " ") for usage in re.findall(r"`(synthkit [^`]+)`", text)]
+        lines += [
+            usage.replace("[", " ").replace("]", " ")
+            for usage in re.findall(r"`(synthkit [^`]+)`", text)
+        ]
     commands = []
     for line in lines:
         words = shlex.split(line)
@@ -82,31 +102,45 @@ def example_commands() -> list[list[str]]:
     return commands
 
 
-@pytest.mark.parametrize("page", [page for page, text in PAGES.items() if re.search(r"synthkit \w+ mnist", text)])
+@pytest.mark.parametrize(
+    "page", [page for page, text in PAGES.items() if re.search(r"synthkit \w+ mnist", text)]
+)
 def test_the_first_mnist_example_says_where_the_data_comes_from(page):
     lines = PAGES[page].splitlines()
     first = next(i for i, line in enumerate(lines) if re.search(r"synthkit \w+ mnist", line))
-    near = "\n".join(lines[max(0, first - 10):first + 10])
+    near = "\n".join(lines[max(0, first - 10) : first + 10])
     assert "SYNTHKIT_DATA_DIR" in near, f"{page}: {near}"
 
 
 def test_scoring_with_a_saved_model_says_label_column_keeps_the_label_out():
     paragraphs = re.split(r"\n\s*\n|\n- ", DOCS["docs/cli.md"])
-    assert any("--model" in p and "--label-column" in p and "out of the features" in p for p in paragraphs)
+    assert any(
+        "--model" in p and "--label-column" in p and "out of the features" in p for p in paragraphs
+    )
 
 
 def test_the_manual_says_what_a_diffusion_fit_trains_and_how_plots_are_reached():
     generators = DOCS["docs/generators.md"]
-    assert "What a fit trains" in generators and "train_denoiser" in generators and "denoiser=fit" in generators
+    assert (
+        "What a fit trains" in generators
+        and "train_denoiser" in generators
+        and "denoiser=fit" in generators
+    )
     plots = DOCS["docs/plots.md"]
-    assert "detection_plots(det, df" in plots and "synthkit.detect" in plots and "DetectResult" not in plots
+    assert (
+        "detection_plots(det, df" in plots
+        and "synthkit.detect" in plots
+        and "DetectResult" not in plots
+    )
 
 
 def test_every_example_command_uses_real_commands_options_and_parameters():
     from synthkit.cli import cli
     from synthkit.registry import get_registry
 
-    get_registry().add_commands(cli)  # plugin commands (denoise), as the console entry point adds them
+    get_registry().add_commands(
+        cli
+    )  # plugin commands (denoise), as the console entry point adds them
     plugins = built_in_plugins()
     commands = example_commands()
     assert len(commands) > 20
@@ -114,14 +148,20 @@ def test_every_example_command_uses_real_commands_options_and_parameters():
         if words[1] == "--help":
             continue
         assert words[1] in cli.commands, f"no command {words[1]!r}: {' '.join(words)}"
-        options = {opt for param in cli.commands[words[1]].params for opt in param.opts + param.secondary_opts}
+        options = {
+            opt
+            for param in cli.commands[words[1]].params
+            for opt in param.opts + param.secondary_opts
+        }
         for word in words[2:]:
             if word.startswith("-") and word != "-":
                 assert word in options, f"{words[1]} has no option {word}: {' '.join(words)}"
         plugin = words[words.index("--plugin") + 1] if "--plugin" in words else None
         if plugin in plugins:
             parameters = inspect.signature(plugins[plugin]).parameters
-            for key in (words[i + 1].split("=")[0] for i, word in enumerate(words) if word == "--param"):
+            for key in (
+                words[i + 1].split("=")[0] for i, word in enumerate(words) if word == "--param"
+            ):
                 assert key in parameters, f"{plugin} has no parameter {key}: {' '.join(words)}"
 
 
@@ -130,13 +170,25 @@ def test_users_install_first_and_development_holds_the_commands_ci_runs():
     assert headings[0] == "Install" and headings[-1] == "Development", headings
     install = section(README, "## Install")
     user_commands = re.search(r"```bash\n(.*?)```", install, re.S).group(1)
-    assert "pip install ." in user_commands and "pip install -e ." in user_commands and "[test]" not in user_commands
+    assert (
+        "pip install ." in user_commands
+        and "pip install -e ." in user_commands
+        and "[test]" not in user_commands
+    )
     assert "`bench`" in install and "`test`" in install  # the extras are explained
     install_page = section(DOCS["docs/index.md"], "## Install")
-    assert all(f"| `{extra}` |" in install_page for extra in ("bench", "dask", "docs", "test"))  # and in full here
-    for page, development in (("README.md", section(README, "## Development")), ("docs/development.md", DOCS["docs/development.md"])):
+    assert all(
+        f"| `{extra}` |" in install_page for extra in ("bench", "dask", "docs", "test")
+    )  # and in full here
+    for page, development in (
+        ("README.md", section(README, "## Development")),
+        ("docs/development.md", DOCS["docs/development.md"]),
+    ):
         assert 'pip install -e ".[test,dask,docs]"' in development, page
-        assert "SYNTHKIT_DATA_DIR=../shared/datasets python -m pytest -q -n 2 --dist loadfile" in development, page
+        assert (
+            "SYNTHKIT_DATA_DIR=../shared/datasets python -m pytest -q -n 2 --dist loadfile"
+            in development
+        ), page
         assert "mkdocs build --strict" in development, page
     # .ci/run says it runs the README's install and test commands and builds the manual: keep them in step.
     assert re.search(r'^pip install (--quiet )?-e "\.\[test,dask,docs\]"$', CI_SCRIPT, re.M)
@@ -148,18 +200,27 @@ def test_users_install_first_and_development_holds_the_commands_ci_runs():
 
 def test_every_built_in_plugin_has_a_parameter_table_on_its_page():
     assert set(built_in_plugins()) == BUILT_IN_PLUGINS
-    documented = {page: set(re.findall(r"<!-- parameters: (\w+) -->", text)) for page, text in PAGES.items()}
+    documented = {
+        page: set(re.findall(r"<!-- parameters: (\w+) -->", text)) for page, text in PAGES.items()
+    }
     for name in BUILT_IN_PLUGINS:
-        assert name in documented[plugin_page(name)], f"{name}: no parameter table in {plugin_page(name)}"
+        assert name in documented[plugin_page(name)], (
+            f"{name}: no parameter table in {plugin_page(name)}"
+        )
     assert set().union(*documented.values()) == BUILT_IN_PLUGINS
-    assert sum(len(names) for names in documented.values()) == len(BUILT_IN_PLUGINS)  # each table once
+    assert sum(len(names) for names in documented.values()) == len(
+        BUILT_IN_PLUGINS
+    )  # each table once
 
 
 @pytest.mark.parametrize("name", sorted(BUILT_IN_PLUGINS))
 def test_the_parameter_table_lists_every_parameter_with_the_code_default(name):
     signature = inspect.signature(built_in_plugins()[name])
-    in_code = {p.name: written_default(p.default) for p in signature.parameters.values()
-               if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+    in_code = {
+        p.name: written_default(p.default)
+        for p in signature.parameters.values()
+        if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    }
     page = plugin_page(name)
     rows = table_after(f"parameters: {name}", PAGES[page], page)
     names = [row[0].strip("`") for row in rows]
@@ -170,19 +231,28 @@ def test_the_parameter_table_lists_every_parameter_with_the_code_default(name):
 
 
 def test_the_readme_is_a_front_page_and_the_manual_is_in_docs():
-    assert len(README.encode()) <= 12 * 1024, "README.md is over 12 KB: move the detail to a page in docs/"
-    assert set(re.findall(r"\]\((docs/[\w-]+\.md)", README)) == set(DOCS), "the README links to every page of docs/"
+    assert len(README.encode()) <= 12 * 1024, (
+        "README.md is over 12 KB: move the detail to a page in docs/"
+    )
+    assert set(re.findall(r"\]\((docs/[\w-]+\.md)", README)) == set(DOCS), (
+        "the README links to every page of docs/"
+    )
 
 
 def test_the_readme_lists_every_built_in_plugin_with_a_link_to_its_page():
-    rows = [line.strip().strip("|").split("|") for line in section(README, "## Plugins").splitlines()
-            if line.startswith("| `")]
+    rows = [
+        line.strip().strip("|").split("|")
+        for line in section(README, "## Plugins").splitlines()
+        if line.startswith("| `")
+    ]
     listed = {row[0].strip().strip("`"): row for row in rows}
     assert BUILT_IN_PLUGINS <= set(listed)
     for name in BUILT_IN_PLUGINS:
         kind = "detector" if plugin_page(name) == "docs/detectors.md" else "generator"
         assert listed[name][1].strip() == kind, listed[name]
-        assert f"]({plugin_page(name)}" in listed[name][-1], f"{name}: no link to {plugin_page(name)}"
+        assert f"]({plugin_page(name)}" in listed[name][-1], (
+            f"{name}: no link to {plugin_page(name)}"
+        )
 
 
 def github_anchor(heading: str) -> str:
@@ -201,8 +271,12 @@ def test_every_relative_link_points_to_a_file_and_heading_that_exist(page):
         file = (ROOT / page).parent / path if path else ROOT / page
         assert file.exists(), f"{page}: the link {target} points to no file"
         if anchor and file.suffix == ".md":
-            headings = re.findall(r"^#+ (.+)$", re.sub(r"```.*?```", "", file.read_text(), flags=re.S), re.M)
-            assert anchor in {github_anchor(h) for h in headings}, f"{page}: {target} names no heading of {path}"
+            headings = re.findall(
+                r"^#+ (.+)$", re.sub(r"```.*?```", "", file.read_text(), flags=re.S), re.M
+            )
+            assert anchor in {github_anchor(h) for h in headings}, (
+                f"{page}: {target} names no heading of {path}"
+            )
 
 
 def test_measured_figures_live_in_the_benchmarks_readme():
@@ -211,7 +285,9 @@ def test_measured_figures_live_in_the_benchmarks_readme():
     assert "](benchmarks/README.md)" in README
     for row in headline:
         for number in re.findall(r"\d[\d,]*(?:\.\d+)?", " ".join(row)):
-            assert number in BENCHMARKS, f"the headline figure {number} is not in benchmarks/README.md: {row}"
+            assert number in BENCHMARKS, (
+                f"the headline figure {number} is not in benchmarks/README.md: {row}"
+            )
     start = README.index("<!-- headline-results -->")
     end = README.index("\n\n", start)
     for page, text in {**PAGES, "README.md": README[:start] + README[end:]}.items():
@@ -221,9 +297,13 @@ def test_measured_figures_live_in_the_benchmarks_readme():
 
 def test_every_measured_figure_in_the_benchmarks_readme_names_its_command():
     rows = []
-    for table in re.findall(r"^\| what \| command \| result \|\n\|[- |]+\|\n((?:\|.*\n?)+)", BENCHMARKS, re.M):
+    for table in re.findall(
+        r"^\| what \| command \| result \|\n\|[- |]+\|\n((?:\|.*\n?)+)", BENCHMARKS, re.M
+    ):
         rows += [line.strip().strip("|").split(" | ") for line in table.splitlines()]
     assert len(rows) > 20
     for row in rows:
-        assert re.search(r"`(python benchmarks/|synthkit )", row[1]), f"no command to reproduce: {row}"
+        assert re.search(r"`(python benchmarks/|synthkit )", row[1]), (
+            f"no command to reproduce: {row}"
+        )
     assert "farm-bench" not in BENCHMARKS and "/work/" not in BENCHMARKS

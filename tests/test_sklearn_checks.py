@@ -38,24 +38,43 @@ from synthkit.registry import get_registry
 OUTLIER_CHECKS = {"check_outliers_train", "check_outliers_fit_predict"}
 
 # one batch, no validation split, no weight averaging: one traced training step per fit
-TINY_AE = dict(epochs=1, hidden_units=(8,), latent_dim=2, n_estimators=1, batch_size=512, validation_split=0,
-               average_weights=0)
+TINY_AE = dict(
+    epochs=1,
+    hidden_units=(8,),
+    latent_dim=2,
+    n_estimators=1,
+    batch_size=512,
+    validation_split=0,
+    average_weights=0,
+)
 CHECKED = {  # registered name -> small, fast hyper-parameters
     "kmeans": dict(n_clusters=3, n_init=1),
     "iforest": dict(n_estimators=10),
     "knn": {},
     "lof": dict(n_neighbors=5),
     "ecod": {},
-    "ensemble": dict(members=["iforest", "knn", "ecod"], member_params={"iforest": {"n_estimators": 5}}),
+    "ensemble": dict(
+        members=["iforest", "knn", "ecod"], member_params={"iforest": {"n_estimators": 5}}
+    ),
 }
 # the autoencoder's checks that the default run keeps (every fit costs seconds): the API checks and
 # those the issue names; the whole suite runs under -m slow
 AUTOENCODER_FAST_CHECKS = {
-    "check_estimator_cloneable", "check_estimator_repr", "check_no_attributes_set_in_init",
-    "check_fit_score_takes_y", "check_estimators_unfitted", "check_do_not_raise_errors_in_init_or_set_params",
-    "check_n_features_in_after_fitting", "check_pipeline_consistency", "check_estimators_pickle",
-    "check_complex_data", "check_estimators_empty_data_messages", "check_fit1d", "check_get_params_invariance",
-    "check_set_params", "check_parameters_default_constructible",
+    "check_estimator_cloneable",
+    "check_estimator_repr",
+    "check_no_attributes_set_in_init",
+    "check_fit_score_takes_y",
+    "check_estimators_unfitted",
+    "check_do_not_raise_errors_in_init_or_set_params",
+    "check_n_features_in_after_fitting",
+    "check_pipeline_consistency",
+    "check_estimators_pickle",
+    "check_complex_data",
+    "check_estimators_empty_data_messages",
+    "check_fit1d",
+    "check_get_params_invariance",
+    "check_set_params",
+    "check_parameters_default_constructible",
 }
 
 
@@ -69,7 +88,9 @@ def run_checks(estimator, expected_failed: dict, only: set | None = None) -> lis
     """Run scikit-learn's estimator checks (all, or those named in ``only``) and fail on any check
     that fails outside ``expected_failed``, or that is listed there and passes or did not run."""
     if only is None:
-        results = check_estimator(estimator, expected_failed_checks=expected_failed, on_fail=None, on_skip=None)
+        results = check_estimator(
+            estimator, expected_failed_checks=expected_failed, on_fail=None, on_skip=None
+        )
     else:
         results = []
         for est, check in estimator_checks_generator(estimator, legacy=True, mark=None):
@@ -81,13 +102,26 @@ def run_checks(estimator, expected_failed: dict, only: set | None = None) -> lis
                 status, exc = "passed", None
             except Exception as e:  # noqa: BLE001 - collect, as check_estimator does
                 status, exc = ("xfail" if name in expected_failed else "failed"), e
-            results.append({"check_name": name, "status": status, "exception": exc,
-                            "expected_to_fail": name in expected_failed})
-    failed = [f"{r['check_name']}: {type(r['exception']).__name__}: {r['exception']}"
-              for r in results if r["status"] == "failed"]
+            results.append(
+                {
+                    "check_name": name,
+                    "status": status,
+                    "exception": exc,
+                    "expected_to_fail": name in expected_failed,
+                }
+            )
+    failed = [
+        f"{r['check_name']}: {type(r['exception']).__name__}: {r['exception']}"
+        for r in results
+        if r["status"] == "failed"
+    ]
     assert not failed, "checks failing outside the expected list:\n" + "\n".join(failed)
-    passing = sorted({r["check_name"] for r in results if r["expected_to_fail"] and r["status"] == "passed"})
-    assert not passing, f"listed as expected to fail but passed (remove them from the list): {passing}"
+    passing = sorted(
+        {r["check_name"] for r in results if r["expected_to_fail"] and r["status"] == "passed"}
+    )
+    assert not passing, (
+        f"listed as expected to fail but passed (remove them from the list): {passing}"
+    )
     ran = {r["check_name"] for r in results}
     listed = set(expected_failed) if only is None else set(expected_failed) & only
     assert listed <= ran, f"listed checks that did not run: {sorted(listed - ran)}"
@@ -110,16 +144,22 @@ def test_check_estimator(name):
     # scikit-learn leaves out its check that NaN is refused: one check fewer
     allow_nan = detector.__sklearn_tags__().input_tags.allow_nan
     assert sum(r["status"] == "passed" for r in results) >= (39 if allow_nan else 40)
-    assert not is_outlier_detector(synthkit.get_detector(name))  # PyOD's 0/1 labels, not OutlierMixin's -1/+1
+    assert not is_outlier_detector(
+        synthkit.get_detector(name)
+    )  # PyOD's 0/1 labels, not OutlierMixin's -1/+1
 
 
 def test_check_estimator_autoencoder_api_checks():
-    results = run_checks(synthkit.get_detector("autoencoder", **TINY_AE), {}, AUTOENCODER_FAST_CHECKS)
+    results = run_checks(
+        synthkit.get_detector("autoencoder", **TINY_AE), {}, AUTOENCODER_FAST_CHECKS
+    )
     assert {r["check_name"] for r in results} == AUTOENCODER_FAST_CHECKS
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("params", [TINY_AE, dict(TINY_AE, n_estimators=2)], ids=["single", "members"])
+@pytest.mark.parametrize(
+    "params", [TINY_AE, dict(TINY_AE, n_estimators=2)], ids=["single", "members"]
+)
 def test_check_estimator_autoencoder_full(params):  # about three minutes each on two cores
     run_checks(synthkit.get_detector("autoencoder", **params), {})
 
@@ -172,8 +212,14 @@ def test_outlier_checks_pass_once_labels_are_converted_autoencoder():
 # -- pickle and joblib -------------------------------------------------------------------------
 def _table(n=60, seed=0):
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({"amount": np.round(rng.lognormal(3, 1, n), 2), "count": rng.poisson(3, n),
-                         "shop": rng.choice(["food", "fuel", "gems"], n), "online": rng.random(n) < 0.4})
+    return pd.DataFrame(
+        {
+            "amount": np.round(rng.lognormal(3, 1, n), 2),
+            "count": rng.poisson(3, n),
+            "shop": rng.choice(["food", "fuel", "gems"], n),
+            "online": rng.random(n) < 0.4,
+        }
+    )
 
 
 def _images(n=24, seed=0):
@@ -196,12 +242,28 @@ KMEANS_WITH_AE = dict(n_clusters=3, features="autoencoder", ae_epochs=1)
 @functools.lru_cache(maxsize=None)
 def _fitted_autoencoder():
     """A two-member autoencoder on the test table, fitted once for the tests that only read it."""
-    return synthkit.get_detector("autoencoder", **dict(TINY_AE, n_estimators=2, scoring="hybrid")).fit(_table())
+    return synthkit.get_detector(
+        "autoencoder", **dict(TINY_AE, n_estimators=2, scoring="hybrid")
+    ).fit(_table())
+
+
 GENERATORS = {  # registered name -> (tiny table parameters, tiny image parameters)
-    "gan": (dict(epochs=1, batch_size=30, max_modes=2, pac=5), dict(epochs=1, batch_size=12, width=4, latent_dim=4)),
-    "diffusion": (dict(epochs=1, batch_size=30, widths=(8,), steps=2),
-                  dict(epochs=1, ae_epochs=1, denoiser_epochs=1, batch_size=8, widths=(4,), steps=2,
-                       latent_channels=2)),
+    "gan": (
+        dict(epochs=1, batch_size=30, max_modes=2, pac=5),
+        dict(epochs=1, batch_size=12, width=4, latent_dim=4),
+    ),
+    "diffusion": (
+        dict(epochs=1, batch_size=30, widths=(8,), steps=2),
+        dict(
+            epochs=1,
+            ae_epochs=1,
+            denoiser_epochs=1,
+            batch_size=8,
+            widths=(4,),
+            steps=2,
+            latent_channels=2,
+        ),
+    ),
 }
 
 
@@ -244,7 +306,9 @@ def test_detector_pickle_and_joblib_round_trip(name, tmp_path):
         assert again.get_params() == det.get_params()
         with pytest.raises(SklearnNotFittedError):
             again.decision_function(table)
-    _check_round_trips(_fitted_autoencoder() if name == "autoencoder" else det.fit(table), table, tmp_path)
+    _check_round_trips(
+        _fitted_autoencoder() if name == "autoencoder" else det.fit(table), table, tmp_path
+    )
 
 
 def test_variational_autoencoder_pickles(tmp_path):  # its Keras model has no get_config
@@ -286,7 +350,10 @@ def _generator_round_trip(name, kind, tmp_path):
     for again in _round_trips(gen, tmp_path):
         _sample_equal(again.sample(12, seed=3), gen.sample(12, seed=3))
         _sample_equal(again.sample(5, y=label, seed=4), gen.sample(5, y=label, seed=4))
-        assert list(again.classes_) == list(gen.classes_) and again.n_features_in_ == gen.n_features_in_
+        assert (
+            list(again.classes_) == list(gen.classes_)
+            and again.n_features_in_ == gen.n_features_in_
+        )
 
 
 def test_generator_pickle_and_joblib_round_trip(tmp_path):
@@ -294,7 +361,9 @@ def test_generator_pickle_and_joblib_round_trip(tmp_path):
 
 
 @pytest.mark.slow  # 15 to 40 s each: the tiniest fits still trace several networks
-@pytest.mark.parametrize("name, kind", [("gan", "image"), ("diffusion", "table"), ("diffusion", "image")])
+@pytest.mark.parametrize(
+    "name, kind", [("gan", "image"), ("diffusion", "table"), ("diffusion", "image")]
+)
 def test_more_generators_pickle_and_joblib_round_trip(name, kind, tmp_path):
     _generator_round_trip(name, kind, tmp_path)
 
@@ -304,7 +373,11 @@ def test_scoring_replaces_score_and_score_warns():
     from synthkit_plugins.autoencoder.detector import AutoencoderDetector
 
     det = AutoencoderDetector()
-    assert "scoring" in det.get_params() and "score" not in det.get_params() and not hasattr(det, "score")
+    assert (
+        "scoring" in det.get_params()
+        and "score" not in det.get_params()
+        and not hasattr(det, "score")
+    )
     with pytest.warns(DeprecationWarning, match=r"score= is deprecated; use scoring="):
         old = AutoencoderDetector(score="mse")
     assert old.scoring == "mse" and clone(old).scoring == "mse"
@@ -317,7 +390,9 @@ def test_scoring_replaces_score_and_score_warns():
 def test_cross_val_score_with_the_autoencoder():
     X = np.random.default_rng(0).normal(size=(60, 3))
     det = synthkit.get_detector("autoencoder", **TINY_AE)
-    mean_score = cross_val_score(det, X, cv=2, scoring=lambda est, X, y=None: float(est.decision_function(X).mean()))
+    mean_score = cross_val_score(
+        det, X, cv=2, scoring=lambda est, X, y=None: float(est.decision_function(X).mean())
+    )
     assert mean_score.shape == (2,) and np.isfinite(mean_score).all()
 
 
@@ -336,13 +411,19 @@ def _as_old_directory(det, path, monkeypatch):
         det.save(path)
 
 
-@pytest.mark.parametrize("name, params", [("autoencoder", None), ("kmeans", KMEANS_WITH_AE),
-                                          ("ensemble", ENSEMBLE_WITH_AE)])
+@pytest.mark.parametrize(
+    "name, params",
+    [("autoencoder", None), ("kmeans", KMEANS_WITH_AE), ("ensemble", ENSEMBLE_WITH_AE)],
+)
 def test_old_model_directories_with_score_load_unchanged(name, params, tmp_path, monkeypatch):
     """Directories saved before the rename (``score`` in the parameters) load without a warning and
     score identically; kmeans and ensembles hold an autoencoder's parameters in their state."""
     table = _table()
-    det = _fitted_autoencoder() if params is None else synthkit.get_detector(name, **params).fit(table)
+    det = (
+        _fitted_autoencoder()
+        if params is None
+        else synthkit.get_detector(name, **params).fit(table)
+    )
     _as_old_directory(det, tmp_path / "old", monkeypatch)
     text = (tmp_path / "old" / "manifest.json").read_text()
     assert '"score":' in text and '"scoring":' not in text
@@ -361,9 +442,13 @@ def test_old_model_directories_with_score_load_unchanged(name, params, tmp_path,
 def test_user_errors_are_the_exceptions_tools_expect():
     assert issubclass(errors.DataError, ValueError) and issubclass(errors.SchemaError, ValueError)
     assert issubclass(errors.PluginError, ValueError)
-    assert issubclass(errors.DataTypeError, TypeError) and issubclass(errors.DataTypeError, errors.DataError)
+    assert issubclass(errors.DataTypeError, TypeError) and issubclass(
+        errors.DataTypeError, errors.DataError
+    )
     assert issubclass(errors.NotFittedError, SklearnNotFittedError)
-    assert issubclass(errors.NotFittedError, AttributeError) and issubclass(errors.NotFittedError, errors.SynthkitError)
+    assert issubclass(errors.NotFittedError, AttributeError) and issubclass(
+        errors.NotFittedError, errors.SynthkitError
+    )
     exc = pickle.loads(pickle.dumps(errors.NotFittedError("not fitted")))
     assert type(exc) is errors.NotFittedError and str(exc) == "not fitted"
     with pytest.raises(ValueError, match="contamination"):
@@ -387,12 +472,16 @@ def test_sparse_input_is_densified_and_a_huge_one_refused(monkeypatch):
     dense = synthkit.get_detector("kmeans", n_clusters=3).fit(X)
     for container in (sparse.csr_matrix, sparse.csr_array, sparse.coo_array):
         det = synthkit.get_detector("kmeans", n_clusters=3).fit(container(X))
-        np.testing.assert_array_equal(det.decision_function(container(X)), dense.decision_function(X))
+        np.testing.assert_array_equal(
+            det.decision_function(container(X)), dense.decision_function(X)
+        )
     cats = pd.DataFrame({"a": list("xyzx") * 10, "b": list("pq") * 20})
     pipe = make_pipeline(OneHotEncoder(), synthkit.get_detector("kmeans", n_clusters=2)).fit(cats)
     assert pipe.predict(cats).shape == (40,) and pipe[-1].n_features_in_ == 5
     monkeypatch.setattr(adapters, "MAX_SPARSE_VALUES", 100)
-    with pytest.raises(errors.DataError, match=r"^sparse input of shape \(40, 3\) is too large to densify .*$"):
+    with pytest.raises(
+        errors.DataError, match=r"^sparse input of shape \(40, 3\) is too large to densify .*$"
+    ):
         synthkit.get_detector("kmeans").fit(sparse.csr_matrix(X))
 
 
@@ -411,15 +500,24 @@ def test_n_features_in_and_feature_names_in(tmp_path):
     table = _table()  # four columns, six features once "shop" is one-hot encoded
     det = synthkit.get_detector("knn").fit(table)
     assert det.n_features_in_ == 4
-    assert det.feature_names_in_.dtype == object and list(det.feature_names_in_) == list(table.columns)
-    for again in (pickle.loads(pickle.dumps(det)), (det.save(tmp_path / "m"), synthkit.load_model(tmp_path / "m"))[1]):
+    assert det.feature_names_in_.dtype == object and list(det.feature_names_in_) == list(
+        table.columns
+    )
+    for again in (
+        pickle.loads(pickle.dumps(det)),
+        (det.save(tmp_path / "m"), synthkit.load_model(tmp_path / "m"))[1],
+    ):
         assert again.n_features_in_ == 4 and list(again.feature_names_in_) == list(table.columns)
     numbers = table[["amount", "count"]]
     det.fit(numbers.to_numpy())  # refit on an array: no names
     assert det.n_features_in_ == 2 and not hasattr(det, "feature_names_in_")
-    with pytest.raises(ValueError, match="X has 1 features, but KNNDetector is expecting 2 features as input"):
+    with pytest.raises(
+        ValueError, match="X has 1 features, but KNNDetector is expecting 2 features as input"
+    ):
         det.predict(numbers.to_numpy()[:, :1])
-    assert not hasattr(synthkit.get_detector("knn").fit(pd.DataFrame(numbers.to_numpy())), "feature_names_in_")
+    assert not hasattr(
+        synthkit.get_detector("knn").fit(pd.DataFrame(numbers.to_numpy())), "feature_names_in_"
+    )
     images, labels = _images()
     assert synthkit.get_detector("knn").fit(images).n_features_in_ == 64
 

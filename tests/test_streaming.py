@@ -23,13 +23,15 @@ from synthkit.errors import DataError, InputFileError, ModelFileError, OutputFil
 
 def make_table(n: int, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({
-        "amount": np.round(rng.lognormal(3, 1, n), 2),
-        "x": rng.normal(size=n),
-        "count": rng.poisson(3, n),
-        "shop": rng.choice(["a", "b", "c", "7"], n),
-        "online": rng.random(n) < 0.3,
-    })
+    return pd.DataFrame(
+        {
+            "amount": np.round(rng.lognormal(3, 1, n), 2),
+            "x": rng.normal(size=n),
+            "count": rng.poisson(3, n),
+            "shop": rng.choice(["a", "b", "c", "7"], n),
+            "online": rng.random(n) < 0.3,
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -77,68 +79,112 @@ def test_chunked_scores_equal_in_memory(fitted, tmp_path, source, chunksize):
     borderline = np.isclose(expected_scores, model.threshold_, rtol=1e-5)
     assert (got["is_anomaly"].to_numpy() == (expected_scores > model.threshold_))[~borderline].all()
     assert summary["flagged"] == int(got["is_anomaly"].sum())
-    pd.testing.assert_frame_equal(got[data.columns].astype({"shop": object}), data.astype({"shop": object}),
-                                  check_dtype=False)
+    pd.testing.assert_frame_equal(
+        got[data.columns].astype({"shop": object}), data.astype({"shop": object}), check_dtype=False
+    )
 
 
 def test_cli_stream_matches_in_memory_cli(fitted, tmp_path):
-    code, out = run_cli("detect", fitted / "data.csv", "--model", fitted / "km", "-o", tmp_path / "s.csv",
-                        "--chunksize", 500)
+    code, out = run_cli(
+        "detect",
+        fitted / "data.csv",
+        "--model",
+        fitted / "km",
+        "-o",
+        tmp_path / "s.csv",
+        "--chunksize",
+        500,
+    )
     assert code == 0, out
     assert "rows/s" in out and "rows: 3000" in out
-    code, out = run_cli("detect", fitted / "data.csv", "--model", fitted / "km", "-o", tmp_path / "m.npz")
+    code, out = run_cli(
+        "detect", fitted / "data.csv", "--model", fitted / "km", "-o", tmp_path / "m.npz"
+    )
     assert code == 0, out  # .npz output: read in memory
     streamed = pd.read_csv(tmp_path / "s.csv")
     with np.load(tmp_path / "m.npz") as npz:
-        np.testing.assert_allclose(streamed["anomaly_score"], npz["anomaly_score"], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            streamed["anomaly_score"], npz["anomaly_score"], rtol=1e-5, atol=1e-6
+        )
 
 
 def test_api_streams_a_file_with_the_rows_and_scores_of_in_memory(tmp_path):
     """synthkit.detect(path, output=..., chunksize=...) fits on a sample (here all 1,200 rows) and streams."""
     make_table(1200, seed=10).to_csv(tmp_path / "d.csv", index=False)
     in_memory = synthkit.detect(tmp_path / "d.csv", plugin="kmeans", n_clusters=3, seed=0)
-    assert isinstance(in_memory, pd.DataFrame)  # a small file without chunksize or a model: read whole
-    summary = synthkit.detect(tmp_path / "d.csv", plugin="kmeans", n_clusters=3, seed=0, output=tmp_path / "o.csv",
-                              chunksize=250, sample_rows=5000)
-    assert summary["rows"] == summary["rows_read"] == summary["sampled_rows"] == 1200 and summary["sample_seed"] == 0
+    assert isinstance(
+        in_memory, pd.DataFrame
+    )  # a small file without chunksize or a model: read whole
+    summary = synthkit.detect(
+        tmp_path / "d.csv",
+        plugin="kmeans",
+        n_clusters=3,
+        seed=0,
+        output=tmp_path / "o.csv",
+        chunksize=250,
+        sample_rows=5000,
+    )
+    assert (
+        summary["rows"] == summary["rows_read"] == summary["sampled_rows"] == 1200
+        and summary["sample_seed"] == 0
+    )
     assert summary["threshold"] == in_memory.attrs["synthkit"]["threshold"]
     streamed = pd.read_csv(tmp_path / "o.csv")
     assert list(streamed.columns) == list(in_memory.columns)
-    np.testing.assert_allclose(streamed["anomaly_score"], in_memory["anomaly_score"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        streamed["anomaly_score"], in_memory["anomaly_score"], rtol=1e-5, atol=1e-6
+    )
     borderline = np.isclose(in_memory["anomaly_score"], summary["threshold"], rtol=1e-5)
     assert (streamed["is_anomaly"] == in_memory["is_anomaly"])[~borderline].all()
-    pd.testing.assert_frame_equal(streamed.drop(columns=["anomaly_score", "is_anomaly"]),
-                                  in_memory.drop(columns=["anomaly_score", "is_anomaly"]), check_dtype=False)
+    pd.testing.assert_frame_equal(
+        streamed.drop(columns=["anomaly_score", "is_anomaly"]),
+        in_memory.drop(columns=["anomaly_score", "is_anomaly"]),
+        check_dtype=False,
+    )
 
 
 def test_api_with_a_model_streams_to_an_output_unless_it_is_npz(fitted, tmp_path):
-    summary = synthkit.detect(fitted / "data.csv", model=fitted / "km", output=tmp_path / "o.parquet", chunksize=700)
-    assert summary["rows"] == 3000 and "rows_per_second" in summary and "sampled_rows" not in summary
+    summary = synthkit.detect(
+        fitted / "data.csv", model=fitted / "km", output=tmp_path / "o.parquet", chunksize=700
+    )
+    assert (
+        summary["rows"] == 3000 and "rows_per_second" in summary and "sampled_rows" not in summary
+    )
     assert len(pd.read_parquet(tmp_path / "o.parquet")) == 3000
-    frame = synthkit.detect(fitted / "data.csv", model=fitted / "km", output=tmp_path / "o.npz", chunksize=700)
+    frame = synthkit.detect(
+        fitted / "data.csv", model=fitted / "km", output=tmp_path / "o.npz", chunksize=700
+    )
     assert isinstance(frame, pd.DataFrame) and len(frame) == 3000
     with np.load(tmp_path / "o.npz") as npz:
         np.testing.assert_allclose(npz["anomaly_score"], frame["anomaly_score"])
     with pytest.raises(OutputFileError, match="refusing to overwrite the input"):
         synthkit.detect(fitted / "data.csv", model=fitted / "km", output=fitted / "data.csv")
-    rows = synthkit.detect(fitted / "data.csv", model=fitted / "km", chunksize=700)  # no output: rows come back
+    rows = synthkit.detect(
+        fitted / "data.csv", model=fitted / "km", chunksize=700
+    )  # no output: rows come back
     assert isinstance(rows, pd.DataFrame) and len(rows) == 3000
     np.testing.assert_allclose(rows["anomaly_score"], frame["anomaly_score"])
 
 
 def test_chunk_dtypes_follow_the_model_schema(tmp_path):
     """A chunk whose categories look numeric, or whose int column has a gap, still fits the schema."""
-    train = pd.DataFrame({"code": ["x1", "7", "y2", "8"] * 50, "n": np.arange(200), "ok": [True, False] * 100})
+    train = pd.DataFrame(
+        {"code": ["x1", "7", "y2", "8"] * 50, "n": np.arange(200), "ok": [True, False] * 100}
+    )
     model = synthkit.get_detector("kmeans", n_clusters=2, missing="impute").fit(train)
-    rows = ["code,n,ok"] + [f"{i % 10},{i},True" for i in range(50)]  # first chunks: numeric-looking codes
-    rows += ["x1,,False", "y2,3,", "x1,4,True"]                          # a missing int and a missing bool
+    rows = ["code,n,ok"] + [
+        f"{i % 10},{i},True" for i in range(50)
+    ]  # first chunks: numeric-looking codes
+    rows += ["x1,,False", "y2,3,", "x1,4,True"]  # a missing int and a missing bool
     (tmp_path / "d.csv").write_text("\n".join(rows) + "\n")
     for target in ("o.csv", "o.parquet"):
         summary = scoring.score_file(tmp_path / "d.csv", model, tmp_path / target, chunksize=10)
         assert summary["rows"] == 53 and summary["rows_imputed"] == 2
     import pyarrow.parquet as pq
 
-    assert str(pq.read_schema(tmp_path / "o.parquet").field("n").type) == "int64"  # one type in every chunk
+    assert (
+        str(pq.read_schema(tmp_path / "o.parquet").field("n").type) == "int64"
+    )  # one type in every chunk
     got = pd.read_parquet(tmp_path / "o.parquet")
     assert got["n"].isna().sum() == 1
     assert pd.api.types.is_string_dtype(got["code"]) and got["code"].iloc[0] == "0"
@@ -150,17 +196,39 @@ def test_missing_policy_summary_and_override(fitted, tmp_path):
     data.loc[[3, 50, 51], "x"] = np.nan
     data.loc[7, "amount"] = np.inf
     data.to_csv(tmp_path / "dirty.csv", index=False)
-    code, out = run_cli("detect", tmp_path / "dirty.csv", "--model", fitted / "km", "-o", tmp_path / "a.csv")
+    code, out = run_cli(
+        "detect", tmp_path / "dirty.csv", "--model", fitted / "km", "-o", tmp_path / "a.csv"
+    )
     assert code == 0 and "rows with imputed values: 4" in out, out
-    code, out = run_cli("detect", tmp_path / "dirty.csv", "--model", fitted / "km", "--param", "missing=drop",
-                        "-o", tmp_path / "b.csv")
+    code, out = run_cli(
+        "detect",
+        tmp_path / "dirty.csv",
+        "--model",
+        fitted / "km",
+        "--param",
+        "missing=drop",
+        "-o",
+        tmp_path / "b.csv",
+    )
     assert code == 0 and "rows dropped for missing values: 4" in out and "rows: 296" in out, out
     assert len(pd.read_csv(tmp_path / "b.csv")) == 296
-    code, out = run_cli("detect", tmp_path / "dirty.csv", "--model", fitted / "km", "--param", "missing=error",
-                        "--chunksize", 100, "-o", tmp_path / "c.csv")
+    code, out = run_cli(
+        "detect",
+        tmp_path / "dirty.csv",
+        "--model",
+        fitted / "km",
+        "--param",
+        "missing=error",
+        "--chunksize",
+        100,
+        "-o",
+        tmp_path / "c.csv",
+    )
     assert_one_line_error(code, out, "rows 1-100", "missing=impute")
     assert not (tmp_path / "c.csv").exists() and not list(tmp_path.glob(".c.csv*"))
-    code, out = run_cli("detect", tmp_path / "dirty.csv", "--model", fitted / "km", "--param", "n_clusters=3")
+    code, out = run_cli(
+        "detect", tmp_path / "dirty.csv", "--model", fitted / "km", "--param", "n_clusters=3"
+    )
     assert_one_line_error(code, out, "--model is used as saved")
 
 
@@ -182,10 +250,21 @@ def test_label_column_reports_auc(tmp_path):
     data.loc[:19, "fraud"] = 1
     data.loc[:19, "x"] += 8
     data.drop(columns="fraud").iloc[20:].pipe(
-        lambda d: synthkit.get_detector("kmeans", n_clusters=3).fit(d).save(tmp_path / "m"))
+        lambda d: synthkit.get_detector("kmeans", n_clusters=3).fit(d).save(tmp_path / "m")
+    )
     data.to_csv(tmp_path / "l.csv", index=False)
-    code, out = run_cli("detect", tmp_path / "l.csv", "--model", tmp_path / "m", "--label-column", "fraud",
-                        "--chunksize", 300, "-o", tmp_path / "o.csv")
+    code, out = run_cli(
+        "detect",
+        tmp_path / "l.csv",
+        "--model",
+        tmp_path / "m",
+        "--label-column",
+        "fraud",
+        "--chunksize",
+        300,
+        "-o",
+        tmp_path / "o.csv",
+    )
     assert code == 0 and "ROC-AUC: " in out, out
     assert float(out.split("ROC-AUC: ")[1].split()[0]) > 0.9
     assert "fraud" in pd.read_csv(tmp_path / "o.csv").columns
@@ -198,7 +277,9 @@ def test_overwrite_and_input_protection(fitted, tmp_path):
     code, out = run_cli("detect", fitted / "data.csv", "--model", fitted / "km", "-o", target)
     assert_one_line_error(code, out, "already exists", "--overwrite")
     assert target.read_text() == "keep me\n"
-    code, out = run_cli("detect", fitted / "data.csv", "--model", fitted / "km", "-o", target, "--overwrite")
+    code, out = run_cli(
+        "detect", fitted / "data.csv", "--model", fitted / "km", "-o", target, "--overwrite"
+    )
     assert code == 0 and len(pd.read_csv(target)) == 3000
     assert oct(target.stat().st_mode & 0o777) != oct(0o600)  # not mkstemp's private mode
     copy = tmp_path / "in.csv"
@@ -213,8 +294,16 @@ def test_failure_mid_stream_leaves_no_output(tmp_path, fitted):
     rows = (fitted / "data.csv").read_text().splitlines()
     rows.insert(2500, "1,2,3,a,True,EXTRA,FIELDS")
     (tmp_path / "broken.csv").write_text("\n".join(rows) + "\n")
-    code, out = run_cli("detect", tmp_path / "broken.csv", "--model", fitted / "km", "-o", tmp_path / "o.parquet",
-                        "--chunksize", 500)
+    code, out = run_cli(
+        "detect",
+        tmp_path / "broken.csv",
+        "--model",
+        fitted / "km",
+        "-o",
+        tmp_path / "o.parquet",
+        "--chunksize",
+        500,
+    )
     assert_one_line_error(code, out, "cannot read", "after row 2000")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.csv"]
 
@@ -228,9 +317,23 @@ def test_killed_run_leaves_no_partial_output(fitted, tmp_path, sig):
     big = tmp_path / "big.csv"
     _big_csv(big)
     target = tmp_path / "out.csv"
-    proc = subprocess.Popen([sys.executable, "-m", "synthkit.cli", "detect", str(big), "--model", str(fitted / "km"),
-                             "-o", str(target), "--chunksize", "2000"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "synthkit.cli",
+            "detect",
+            str(big),
+            "--model",
+            str(fitted / "km"),
+            "-o",
+            str(target),
+            "--chunksize",
+            "2000",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.time() + 120
     partial = []
     while time.time() < deadline and proc.poll() is None:
@@ -243,11 +346,15 @@ def test_killed_run_leaves_no_partial_output(fitted, tmp_path, sig):
     proc.wait(timeout=60)
     assert proc.returncode != 0
     assert not target.exists()
-    if sig != signal.SIGKILL:  # caught: the temporary file is removed too, and the exit status is 128 + sig
+    if (
+        sig != signal.SIGKILL
+    ):  # caught: the temporary file is removed too, and the exit status is 128 + sig
         assert not list(tmp_path.glob(".out.csv.*")), list(tmp_path.iterdir())
         stderr = proc.stderr.read().decode()
         assert "Traceback" not in stderr and proc.returncode == 128 + sig, (proc.returncode, stderr)
-        want = "Error: interrupted (Ctrl-C)" if sig == signal.SIGINT else "Error: stopped by SIGTERM"
+        want = (
+            "Error: interrupted (Ctrl-C)" if sig == signal.SIGINT else "Error: stopped by SIGTERM"
+        )
         assert stderr.strip().splitlines()[-1] == want, stderr
 
 
@@ -259,8 +366,21 @@ def _copy_model(src, dst):
     return dst
 
 
-@pytest.mark.parametrize("damage", ["truncated_state", "flipped_byte", "no_manifest", "bad_json", "foreign",
-                                    "newer_format", "unknown_plugin", "bad_schema", "missing_state", "a_file"])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "truncated_state",
+        "flipped_byte",
+        "no_manifest",
+        "bad_json",
+        "foreign",
+        "newer_format",
+        "unknown_plugin",
+        "bad_schema",
+        "missing_state",
+        "a_file",
+    ],
+)
 def test_bad_model_directories_fail_with_one_line(fitted, tmp_path, damage):
     model = _copy_model(fitted / "km", tmp_path / "m")
     manifest = json.loads((model / "manifest.json").read_text())
@@ -300,7 +420,9 @@ def test_bad_model_directories_fail_with_one_line(fitted, tmp_path, damage):
 def test_model_refuses_other_columns(fitted, tmp_path):
     data = pd.read_csv(fitted / "data.csv").rename(columns={"x": "y"})
     data.to_csv(tmp_path / "other.csv", index=False)
-    code, out = run_cli("detect", tmp_path / "other.csv", "--model", fitted / "km", "-o", tmp_path / "o.csv")
+    code, out = run_cli(
+        "detect", tmp_path / "other.csv", "--model", fitted / "km", "-o", tmp_path / "o.csv"
+    )
     assert_one_line_error(code, out, "missing columns x", "unexpected columns y")
     data = pd.read_csv(fitted / "data.csv").assign(count=lambda d: d["count"].astype(str) + "x")
     data.to_csv(tmp_path / "types.csv", index=False)
@@ -325,7 +447,9 @@ def test_unreadable_inputs(fitted, tmp_path):
 
 def test_gzip_csv_round_trip(fitted, tmp_path):
     pd.read_csv(fitted / "data.csv").to_csv(tmp_path / "d.csv.gz", index=False)
-    summary = scoring.score_file(tmp_path / "d.csv.gz", fitted / "km", tmp_path / "o.csv.gz", chunksize=999)
+    summary = scoring.score_file(
+        tmp_path / "d.csv.gz", fitted / "km", tmp_path / "o.csv.gz", chunksize=999
+    )
     assert summary["rows"] == 3000 and len(pd.read_csv(tmp_path / "o.csv.gz")) == 3000
 
 
@@ -347,9 +471,24 @@ def test_fit_on_sample_through_cli_is_deterministic(tmp_path):
     make_table(4000, seed=6).to_csv(tmp_path / "d.csv", index=False)
     outputs = []
     for name in ("a", "b"):
-        code, out = run_cli("detect", tmp_path / "d.csv", "-p", "kmeans", "--param", "n_clusters=3",
-                            "--sample-rows", 1000, "--seed", 5, "--chunksize", 700, "-o", tmp_path / f"{name}.csv",
-                            "--save-model", tmp_path / f"m{name}")
+        code, out = run_cli(
+            "detect",
+            tmp_path / "d.csv",
+            "-p",
+            "kmeans",
+            "--param",
+            "n_clusters=3",
+            "--sample-rows",
+            1000,
+            "--seed",
+            5,
+            "--chunksize",
+            700,
+            "-o",
+            tmp_path / f"{name}.csv",
+            "--save-model",
+            tmp_path / f"m{name}",
+        )
         assert code == 0 and "fitted on 1000 sampled rows (seed 5)" in out, out
         outputs.append((tmp_path / f"{name}.csv").read_bytes())
     assert outputs[0] == outputs[1]
@@ -375,7 +514,16 @@ def test_kmeans_cli_is_deterministic(tmp_path):
     make_table(1500, seed=7).to_csv(tmp_path / "d.csv", index=False)
     outs = []
     for name in ("a", "b"):
-        code, out = run_cli("detect", tmp_path / "d.csv", "-p", "kmeans", "--seed", 11, "-o", tmp_path / f"{name}.csv")
+        code, out = run_cli(
+            "detect",
+            tmp_path / "d.csv",
+            "-p",
+            "kmeans",
+            "--seed",
+            11,
+            "-o",
+            tmp_path / f"{name}.csv",
+        )
         assert code == 0, out
         outs.append((tmp_path / f"{name}.csv").read_bytes())
     assert outs[0] == outs[1]
@@ -383,11 +531,30 @@ def test_kmeans_cli_is_deterministic(tmp_path):
 
 def test_autoencoder_is_deterministic():
     data = make_table(300, seed=8)
-    runs = [synthkit.detect(data, plugin="autoencoder", kind="dense", epochs=2, hidden_units=(8,), latent_dim=2,
-                            batch_size=32, seed=3)["anomaly_score"].to_numpy() for _ in range(2)]
+    runs = [
+        synthkit.detect(
+            data,
+            plugin="autoencoder",
+            kind="dense",
+            epochs=2,
+            hidden_units=(8,),
+            latent_dim=2,
+            batch_size=32,
+            seed=3,
+        )["anomaly_score"].to_numpy()
+        for _ in range(2)
+    ]
     np.testing.assert_array_equal(runs[0], runs[1])
-    other = synthkit.detect(data, plugin="autoencoder", kind="dense", epochs=2, hidden_units=(8,), latent_dim=2,
-                            batch_size=32, seed=4)["anomaly_score"].to_numpy()
+    other = synthkit.detect(
+        data,
+        plugin="autoencoder",
+        kind="dense",
+        epochs=2,
+        hidden_units=(8,),
+        latent_dim=2,
+        batch_size=32,
+        seed=4,
+    )["anomaly_score"].to_numpy()
     assert not np.array_equal(runs[0], other)
 
 
@@ -396,8 +563,27 @@ def test_autoencoder_cli_is_deterministic_across_processes(tmp_path):
     make_table(2000, seed=9).to_csv(tmp_path / "d.csv", index=False)
     outs = []
     for name in ("a", "b"):
-        subprocess.run([sys.executable, "-m", "synthkit.cli", "detect", str(tmp_path / "d.csv"), "-p", "autoencoder",
-                        "--param", "kind=dense", "--param", "epochs=3", "--seed", "1", "-o", str(tmp_path / f"{name}.csv")],
-                       check=True, capture_output=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "synthkit.cli",
+                "detect",
+                str(tmp_path / "d.csv"),
+                "-p",
+                "autoencoder",
+                "--param",
+                "kind=dense",
+                "--param",
+                "epochs=3",
+                "--seed",
+                "1",
+                "-o",
+                str(tmp_path / f"{name}.csv"),
+            ],
+            check=True,
+            capture_output=True,
+            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
+        )
         outs.append((tmp_path / f"{name}.csv").read_bytes())
     assert outs[0] == outs[1]

@@ -25,30 +25,42 @@ from synthkit.table_triage import MAX_LEVELS
 from helpers import adult_sample
 
 N = 240
-NOTES = ["left out (no values): _c39", "left out (one value): country",
-         "left out (identifier-like text): policy_number", "dates as numbers: incident_date",
-         f"rare levels pooled: city (100 levels -> {MAX_LEVELS} + other)",
-         "missing values as flags/levels: amount, authorities_contacted, incident_date"]
-FAST = {"diffusion": dict(epochs=1, batch_size=64, widths=(32,), steps=5, seed=0),
-        "gan": dict(epochs=1, batch_size=60, seed=0)}
+NOTES = [
+    "left out (no values): _c39",
+    "left out (one value): country",
+    "left out (identifier-like text): policy_number",
+    "dates as numbers: incident_date",
+    f"rare levels pooled: city (100 levels -> {MAX_LEVELS} + other)",
+    "missing values as flags/levels: amount, authorities_contacted, incident_date",
+]
+FAST = {
+    "diffusion": dict(epochs=1, batch_size=64, widths=(32,), steps=5, seed=0),
+    "gan": dict(epochs=1, batch_size=60, seed=0),
+}
 
 
 def dirty_csv(path, n: int = N, seed: int = 0):
     """The dirty table as a CSV at ``path``, and as pandas reads it back."""
     rng = np.random.default_rng(seed)
-    dates = pd.Series(pd.Timestamp("2015-01-01") + pd.to_timedelta(rng.integers(0, 60, n), unit="D"))
-    city = np.array([f"city{i}" for i in range(100)])[np.r_[np.arange(100), rng.integers(0, 100, n - 100)]]
-    frame = pd.DataFrame({
-        "policy_number": [f"POL-{i:06d}" for i in rng.permutation(900_000)[:n]],
-        "amount": np.where(rng.random(n) < 0.1, np.nan, rng.gamma(2.0, 500.0, n).round(2)),
-        "authorities_contacted": rng.choice(["Police", "Fire", "None", "Other"], n),
-        "incident_date": dates.dt.strftime("%Y-%m-%d").where(rng.random(n) > 0.05, ""),
-        "city": city,
-        "country": "US",
-        "vehicles": rng.integers(1, 4, n),
-        "fraud_reported": rng.choice(["Y", "N"], n, p=[0.2, 0.8]),
-        "_c39": "",
-    })
+    dates = pd.Series(
+        pd.Timestamp("2015-01-01") + pd.to_timedelta(rng.integers(0, 60, n), unit="D")
+    )
+    city = np.array([f"city{i}" for i in range(100)])[
+        np.r_[np.arange(100), rng.integers(0, 100, n - 100)]
+    ]
+    frame = pd.DataFrame(
+        {
+            "policy_number": [f"POL-{i:06d}" for i in rng.permutation(900_000)[:n]],
+            "amount": np.where(rng.random(n) < 0.1, np.nan, rng.gamma(2.0, 500.0, n).round(2)),
+            "authorities_contacted": rng.choice(["Police", "Fire", "None", "Other"], n),
+            "incident_date": dates.dt.strftime("%Y-%m-%d").where(rng.random(n) > 0.05, ""),
+            "city": city,
+            "country": "US",
+            "vehicles": rng.integers(1, 4, n),
+            "fraud_reported": rng.choice(["Y", "N"], n, p=[0.2, 0.8]),
+            "_c39": "",
+        }
+    )
     frame.to_csv(path, index=False)
     return pd.read_csv(path)
 
@@ -61,7 +73,9 @@ def table(tmp_path_factory):
 
 def test_the_csv_is_as_dirty_as_meant(table):
     _, df = table
-    assert df["_c39"].isna().all() and df["authorities_contacted"].isna().any()  # "None" read as missing
+    assert (
+        df["_c39"].isna().all() and df["authorities_contacted"].isna().any()
+    )  # "None" read as missing
     assert df["incident_date"].dtype == object and df["policy_number"].is_unique
 
 
@@ -70,12 +84,17 @@ def test_notes_say_what_was_done(table):
     adapter = TableAdapter(missing="model").fit(df)
     assert adapter.notes == NOTES
     names = adapter.feature_names
-    assert "incident_date" in names and "incident_date is missing" in names and "amount is missing" in names
+    assert (
+        "incident_date" in names
+        and "incident_date is missing" in names
+        and "amount is missing" in names
+    )
     assert sum(n.startswith("city") for n in names) == MAX_LEVELS + 1 and "city=(other)" in names
     assert not any(n.startswith(("policy_number", "_c39", "country")) for n in names)
     assert [c["name"] for c in adapter.input_columns] == list(df.columns)
-    assert TableAdapter(missing="model").fit(df[["amount", "vehicles"]]).notes == \
-        ["missing values as flags/levels: amount"]
+    assert TableAdapter(missing="model").fit(df[["amount", "vehicles"]]).notes == [
+        "missing values as flags/levels: amount"
+    ]
 
 
 @pytest.mark.parametrize("name", ["iforest", "knn", "lof", "ecod", "kmeans"])
@@ -100,10 +119,17 @@ def test_detect_keeps_every_cell_and_reports_the_notes(table):
 
 def test_error_policy_names_only_the_encoded_columns(table):
     _, df = table
-    with pytest.raises(DataError, match="in columns amount, authorities_contacted, incident_date; clean them"):
+    with pytest.raises(
+        DataError, match="in columns amount, authorities_contacted, incident_date; clean them"
+    ):
         synthkit.get_detector("iforest", missing="error").fit(df)
     clean = df.drop(columns=["amount", "authorities_contacted", "incident_date"])
-    assert synthkit.get_detector("iforest", missing="error").fit(clean).adapter_.notes[0].startswith("left out")
+    assert (
+        synthkit.get_detector("iforest", missing="error")
+        .fit(clean)
+        .adapter_.notes[0]
+        .startswith("left out")
+    )
 
 
 def test_saved_and_streamed_scores_match(table, tmp_path):
@@ -124,8 +150,9 @@ def test_saved_and_streamed_scores_match(table, tmp_path):
     # left-out and text columns, cells as written (the text None, read as missing, is issue 32's)
     text = ["policy_number", "incident_date", "city", "country", "fraud_reported", "_c39"]
     as_text = dict(dtype=str, keep_default_na=False)
-    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "scores.csv", **as_text)[text],
-                                  pd.read_csv(path, **as_text)[text])
+    pd.testing.assert_frame_equal(
+        pd.read_csv(tmp_path / "scores.csv", **as_text)[text], pd.read_csv(path, **as_text)[text]
+    )
 
 
 @pytest.mark.parametrize("name", sorted(FAST))
@@ -135,9 +162,16 @@ def test_generators_give_back_the_columns(name, table):
     assert gen.adapter_.notes == NOTES
     out = gen.sample(120, seed=0)
     assert list(out.columns) == list(df.columns) and out.dtypes.to_dict() == df.dtypes.to_dict()
-    assert (out["country"] == "US").all() and out["_c39"].isna().all() and out["policy_number"].isna().all()
+    assert (
+        (out["country"] == "US").all()
+        and out["_c39"].isna().all()
+        and out["policy_number"].isna().all()
+    )
     dates = out["incident_date"].dropna()
-    assert len(dates) and (pd.to_datetime(dates, format="%Y-%m-%d").dt.strftime("%Y-%m-%d") == dates).all()
+    assert (
+        len(dates)
+        and (pd.to_datetime(dates, format="%Y-%m-%d").dt.strftime("%Y-%m-%d") == dates).all()
+    )
     days = pd.to_datetime(df["incident_date"])
     assert pd.to_datetime(dates).between(days.min(), days.max()).all()
     assert set(out["city"]) <= set(df["city"])  # pooled ones drawn among the training values
@@ -152,9 +186,16 @@ def test_schema_round_trips_and_old_schemas_load(table):
     assert back.columns == adapter.columns and back.left_out == adapter.left_out
     np.testing.assert_array_equal(back.transform(df)[0], adapter.transform(df)[0])
     clean = df[["amount", "vehicles", "fraud_reported"]]
-    old = TableAdapter(missing="model").fit(clean).to_dict()  # as schemas were written before: no new keys
-    assert "left_out" not in old and not any("other_level" in c or "date_format" in c for c in old["columns"])
-    assert adapter_from_dict(old).left_out == [] and adapter_from_dict(old).notes == TableAdapter(missing="model").fit(clean).notes
+    old = (
+        TableAdapter(missing="model").fit(clean).to_dict()
+    )  # as schemas were written before: no new keys
+    assert "left_out" not in old and not any(
+        "other_level" in c or "date_format" in c for c in old["columns"]
+    )
+    assert (
+        adapter_from_dict(old).left_out == []
+        and adapter_from_dict(old).notes == TableAdapter(missing="model").fit(clean).notes
+    )
 
 
 def test_an_edited_left_out_column_is_refused_at_load(table, tmp_path):
@@ -214,11 +255,28 @@ def test_cli_detect_and_augment_run_on_the_dirty_csv(table, tmp_path):
     from synthkit.cli import cli
 
     path, df = table
-    result = CliRunner().invoke(cli, ["detect", str(path), "--plugin", "iforest", "-o", str(tmp_path / "s.csv")])
+    result = CliRunner().invoke(
+        cli, ["detect", str(path), "--plugin", "iforest", "-o", str(tmp_path / "s.csv")]
+    )
     assert result.exit_code == 0, result.output
     assert all(f"note: {line}" in result.stderr for line in NOTES), result.stderr
-    result = CliRunner().invoke(cli, ["augment", str(path), "--plugin", "diffusion", "-n", "50", "-o",
-                                      str(tmp_path / "g.csv"), "--param", "epochs=1", "--param", "steps=5"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "augment",
+            str(path),
+            "--plugin",
+            "diffusion",
+            "-n",
+            "50",
+            "-o",
+            str(tmp_path / "g.csv"),
+            "--param",
+            "epochs=1",
+            "--param",
+            "steps=5",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "note: left out (identifier-like text): policy_number" in result.stderr
     assert list(pd.read_csv(tmp_path / "g.csv").columns) == list(df.columns)

@@ -21,7 +21,7 @@ def outlier_scores(n: int = 2000, n_out: int = 40, seed: int = 0) -> tuple[np.nd
     rng = np.random.default_rng(seed)
     scores = np.concatenate([rng.normal(0, 1, n - n_out), rng.normal(12, 1, n_out)])
     truth = np.zeros(n, dtype=bool)
-    truth[n - n_out:] = True
+    truth[n - n_out :] = True
     return scores, truth
 
 
@@ -53,8 +53,9 @@ def test_mad_and_tukey_match_their_formulas():
     med = np.median(scores)
     mad = 1.4826 * np.median(np.abs(scores - med))
     above = scores[scores > med + 3 * mad]
-    assert thresholds.threshold(scores, "mad") < above.min() and (scores <= thresholds.threshold(scores, "mad")).sum() \
-        == len(scores) - len(above)
+    assert thresholds.threshold(scores, "mad") < above.min() and (
+        scores <= thresholds.threshold(scores, "mad")
+    ).sum() == len(scores) - len(above)
     q1, q3 = np.quantile(scores, [0.25, 0.75])
     fence = q3 + 1.5 * (q3 - q1)
     assert ((scores > thresholds.threshold(scores, "tukey")) == (scores > fence)).all()
@@ -79,8 +80,12 @@ def test_auto_through_fit_and_predict(name):
     assert det.threshold_method_ == thresholds.AUTO_RULE
     assert det.threshold_ == thresholds.threshold(det.decision_scores_, thresholds.AUTO_RULE)
     assert (det.labels_ == (det.decision_scores_ > det.threshold_)).all()
-    assert (det.predict(X) == det.labels_).all() or name == "ensemble"  # the ensemble's k-NN leaves a row out at fit
-    assert det.labels_[truth == 1].all() and det.labels_[truth == 0].mean() < 0.3  # skewed scores: a normal tail is flagged too
+    assert (
+        det.predict(X) == det.labels_
+    ).all() or name == "ensemble"  # the ensemble's k-NN leaves a row out at fit
+    assert (
+        det.labels_[truth == 1].all() and det.labels_[truth == 0].mean() < 0.3
+    )  # skewed scores: a normal tail is flagged too
     assert det.contamination == "auto" and det.get_params()["contamination"] == "auto"
 
 
@@ -92,7 +97,8 @@ def test_a_fixed_contamination_keeps_the_quantile(name):
     assert det.threshold_ == float(np.quantile(det.decision_scores_, 0.95))
     assert det.labels_.mean() == pytest.approx(0.05, abs=0.005)
     assert synthkit.get_detector(name, contamination=0.1).fit(X).threshold_ == float(
-        np.quantile(det.decision_scores_, 0.9))
+        np.quantile(det.decision_scores_, 0.9)
+    )
 
 
 def test_the_default_table_detector_thresholds_by_the_auto_rule_and_others_by_0_1():
@@ -109,10 +115,14 @@ def test_ensemble_members_record_the_ensemble_method():
     assert {m.threshold_method_ for m in det.members_} == {thresholds.AUTO_RULE}
 
 
-@pytest.mark.parametrize("value", ["automatic", "AUTO", 0.7, 0, -0.1, True, None, [0.1], float("nan")])
+@pytest.mark.parametrize(
+    "value", ["automatic", "AUTO", 0.7, 0, -0.1, True, None, [0.1], float("nan")]
+)
 def test_invalid_contamination_is_refused_before_training(value, monkeypatch):
     det = synthkit.get_detector("iforest", contamination=value)
-    monkeypatch.setattr(type(det), "_fit", lambda self, X: pytest.fail("trained with an invalid contamination"))
+    monkeypatch.setattr(
+        type(det), "_fit", lambda self, X: pytest.fail("trained with an invalid contamination")
+    )
     with pytest.raises(PluginError, match="contamination must be .*'auto'") as info:
         det.fit(table()[0])
     assert isinstance(info.value, SynthkitError)
@@ -143,7 +153,9 @@ def test_a_model_saved_before_threshold_method_reloads(tmp_path):
     X, _ = table()
     det = synthkit.get_detector("iforest").fit(X)
     det.save(tmp_path / "m")
-    edited_model_copy(tmp_path / "m", tmp_path / "old", manifest_edit=lambda state: state.pop("threshold_method_"))
+    edited_model_copy(
+        tmp_path / "m", tmp_path / "old", manifest_edit=lambda state: state.pop("threshold_method_")
+    )
     loaded = synthkit.load_model(tmp_path / "old")
     assert "threshold_method_" not in vars(loaded) and loaded.threshold_ == det.threshold_
     summary = synthkit.detect(X, model=loaded).attrs["synthkit"]
@@ -156,10 +168,16 @@ def test_detect_takes_auto_and_reports_the_share_flagged():
     assert summary["threshold_method"] == thresholds.AUTO_RULE
     assert summary["flagged_share"] == pytest.approx(summary["flagged"] / summary["rows"])
     fixed = synthkit.detect(X, plugin="iforest", contamination=0.05).attrs["synthkit"]
-    assert fixed["threshold_method"] == "quantile" and fixed["flagged_share"] == pytest.approx(0.05, abs=0.005)
+    assert fixed["threshold_method"] == "quantile" and fixed["flagged_share"] == pytest.approx(
+        0.05, abs=0.005
+    )
     default = synthkit.detect(X, plugin="knn").attrs["synthkit"]
-    assert default["threshold_method"] == "quantile" and default["flagged_share"] == pytest.approx(0.1, abs=0.005)
-    assert synthkit.detect(X).attrs["synthkit"]["threshold_method"] == thresholds.AUTO_RULE  # the table default
+    assert default["threshold_method"] == "quantile" and default["flagged_share"] == pytest.approx(
+        0.1, abs=0.005
+    )
+    assert (
+        synthkit.detect(X).attrs["synthkit"]["threshold_method"] == thresholds.AUTO_RULE
+    )  # the table default
 
 
 def test_the_cli_says_an_auto_share_is_an_estimate(tmp_path):
@@ -170,9 +188,14 @@ def test_the_cli_says_an_auto_share_is_an_estimate(tmp_path):
 
     X, _ = table()
     X.to_csv(tmp_path / "t.csv", index=False)
-    auto = CliRunner().invoke(cli, ["detect", str(tmp_path / "t.csv"), "-o", str(tmp_path / "a.csv")])
+    auto = CliRunner().invoke(
+        cli, ["detect", str(tmp_path / "t.csv"), "-o", str(tmp_path / "a.csv")]
+    )
     assert auto.exit_code == 0, auto.output
-    assert f"(auto: {thresholds.AUTO_RULE})" in auto.output and "estimated from the scores alone" in auto.output
+    assert (
+        f"(auto: {thresholds.AUTO_RULE})" in auto.output
+        and "estimated from the scores alone" in auto.output
+    )
     fixed = CliRunner().invoke(cli, ["detect", str(tmp_path / "t.csv"), "--contamination", "0.05"])
     assert fixed.exit_code == 0, fixed.output
     assert "estimated from the scores alone" not in fixed.output

@@ -23,12 +23,14 @@ def one_thread():
 
 def _table(n, seed, shift=0.0, kinds=("a", "b", "c")):
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({
-        "amount": rng.normal(shift, 1.0, n),
-        "count": rng.poisson(3, n),
-        "kind": rng.choice(list(kinds), n, p=[0.6, 0.3, 0.1]),
-        "flag": rng.random(n) < 0.3,
-    })
+    return pd.DataFrame(
+        {
+            "amount": rng.normal(shift, 1.0, n),
+            "count": rng.poisson(3, n),
+            "kind": rng.choice(list(kinds), n, p=[0.6, 0.3, 0.1]),
+            "flag": rng.random(n) < 0.3,
+        }
+    )
 
 
 def test_c2st_near_half_for_one_distribution_and_near_one_for_shifted():
@@ -41,7 +43,9 @@ def test_c2st_near_half_for_one_distribution_and_near_one_for_shifted():
 
 def test_c2st_sees_a_change_in_the_categories_alone():
     real = _table(300, 0)
-    other = _table(300, 1, kinds=("c", "b", "a"))  # the same levels, the rare and the common swapped
+    other = _table(
+        300, 1, kinds=("c", "b", "a")
+    )  # the same levels, the rare and the common swapped
     assert c2st_auc(real, other, seed=0) > 0.75
 
 
@@ -79,8 +83,12 @@ def test_paired_bootstrap_interval_brackets_a_real_gain_and_is_seeded():
     out = paired_bootstrap(y, weak, strong, n_boot=300, seed=4)
     assert 0 < out["low"] <= out["change"] <= out["high"]
     assert out == paired_bootstrap(y, weak, strong, n_boot=300, seed=4)
-    other = paired_bootstrap(y, strong, weak, n_boot=300, seed=4)  # swapped: the interval is mirrored
-    assert other["high"] == pytest.approx(-out["low"]) and other["low"] == pytest.approx(-out["high"])
+    other = paired_bootstrap(
+        y, strong, weak, n_boot=300, seed=4
+    )  # swapped: the interval is mirrored
+    assert other["high"] == pytest.approx(-out["low"]) and other["low"] == pytest.approx(
+        -out["high"]
+    )
 
 
 def test_paired_bootstrap_fast_average_precision_matches_scikit_learn():
@@ -91,7 +99,9 @@ def test_paired_bootstrap_fast_average_precision_matches_scikit_learn():
     a = np.round(y + rng.normal(0, 1.0, 300), 1)  # rounded: ties, which count as one threshold
     b = y + rng.normal(0, 0.7, 300)
     fast = paired_bootstrap(y, a, b, n_boot=150, seed=5)
-    slow = paired_bootstrap(y, a, b, n_boot=150, seed=5, metric=lambda t, s: average_precision_score(t, s))
+    slow = paired_bootstrap(
+        y, a, b, n_boot=150, seed=5, metric=lambda t, s: average_precision_score(t, s)
+    )
     assert fast == pytest.approx(slow, abs=1e-12)
 
 
@@ -105,7 +115,9 @@ def test_paired_bootstrap_refuses_bad_input():
 def _labelled(n, seed, rate):
     frame = _table(n, seed)
     rng = np.random.default_rng(seed + 100)
-    frame["label"] = ((frame["amount"] + 1.5 * (frame["kind"] == "c") + rng.normal(0, 0.5, n)) > 1.8 + rate).astype(int)
+    frame["label"] = (
+        (frame["amount"] + 1.5 * (frame["kind"] == "c") + rng.normal(0, 0.5, n)) > 1.8 + rate
+    ).astype(int)
     return frame
 
 
@@ -121,8 +133,12 @@ def test_augmentation_gain_copies_of_real_rows_change_little_and_the_figures_agr
 
 def test_augmentation_gain_drops_with_mislabelled_rows():
     train, test = _labelled(1500, 0, 0.0), _labelled(1500, 1, 0.0)
-    far = train[(train.label == 0) & (train.amount < -0.5)]  # majority rows far from every minority row...
-    wrong = pd.concat([far] * 3, ignore_index=True).assign(label=1)  # ...called minority, three times over
+    far = train[
+        (train.label == 0) & (train.amount < -0.5)
+    ]  # majority rows far from every minority row...
+    wrong = pd.concat([far] * 3, ignore_index=True).assign(
+        label=1
+    )  # ...called minority, three times over
     out = augmentation_gain(train, wrong, test, "label", n_boot=200)
     assert out["ap_change_hi"] < 0
 

@@ -28,8 +28,7 @@ class MnistDataset(Dataset):
     name = "mnist"
     kind = "image"
     description = (
-        "MNIST handwritten digits: 28x28 grey-scale images, labels 0-9 "
-        "(60,000 train, 10,000 test)"
+        "MNIST handwritten digits: 28x28 grey-scale images, labels 0-9 (60,000 train, 10,000 test)"
     )
     label_column = None
 
@@ -66,7 +65,9 @@ class MnistDataset(Dataset):
                 else f"downloaded on first load to {loader.keras_dirs()[0] / loader.NPZ_NAME}"
             )
             only = missing[0] if len(missing) == 1 else None
-            parts.append(f"{which} not here ({fetch}); to use local files, {loader.where_to_put(only)}")
+            parts.append(
+                f"{which} not here ({fetch}); to use local files, {loader.where_to_put(only)}"
+            )
         return "; ".join(parts)
 
     def load(self, split: str | None = None):

@@ -34,7 +34,9 @@ def build_mnist_classifier():
     features = layers.Dense(FEATURE_DIM, activation="relu", name="features")(x)
     x = layers.Dropout(0.3)(features)
     logits = layers.Dense(10, name="logits")(x)
-    return keras.Model(inputs, logits, name="mnist_classifier"), keras.Model(inputs, features, name="mnist_features")
+    return keras.Model(inputs, logits, name="mnist_classifier"), keras.Model(
+        inputs, features, name="mnist_features"
+    )
 
 
 def save_classifier_weights(model, path, **info) -> None:
@@ -51,22 +53,28 @@ def load_mnist_classifier(path: str | None = None):
     """``(model, features_model, info)`` rebuilt in code with weights from the shipped npz (no pickle)."""
     path = Path(path) if path else CLASSIFIER_FILE
     if not path.is_file():
-        raise ModelFileError(f"the MNIST feature classifier {path} is missing; "
-                             "recreate it with `python benchmarks/train_mnist_classifier.py`")
+        raise ModelFileError(
+            f"the MNIST feature classifier {path} is missing; "
+            "recreate it with `python benchmarks/train_mnist_classifier.py`"
+        )
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
     except Exception as exc:
         raise ModelFileError(f"cannot read the MNIST feature classifier {path}: {exc}") from None
     if int(arrays.get("version", -1)) != CLASSIFIER_VERSION:
-        raise ModelFileError(f"{path} is not a version-{CLASSIFIER_VERSION} synthkit MNIST classifier")
+        raise ModelFileError(
+            f"{path} is not a version-{CLASSIFIER_VERSION} synthkit MNIST classifier"
+        )
     model, features = build_mnist_classifier()
     expected = model.get_weights()
     weights = [arrays.get(f"w{i}") for i in range(len(expected))]
     if any(w is None or w.shape != e.shape for w, e in zip(weights, expected)):
         raise ModelFileError(f"{path} does not fit the classifier architecture; retrain it")
     model.set_weights(weights)
-    info = {k[5:]: arrays[k].item() for k in arrays if k.startswith("info_") and arrays[k].ndim == 0}
+    info = {
+        k[5:]: arrays[k].item() for k in arrays if k.startswith("info_") and arrays[k].ndim == 0
+    }
     return model, features, info
 
 
@@ -76,20 +84,26 @@ def mnist_images(images) -> np.ndarray:
 
     arr = as_unit_images(images)
     if arr.shape[1:] != (28, 28, 1):
-        raise DataError(f"the MNIST measures need 28x28 grey images, got shape {tuple(np.asarray(images).shape[1:])}")
+        raise DataError(
+            f"the MNIST measures need 28x28 grey images, got shape {tuple(np.asarray(images).shape[1:])}"
+        )
     return arr
 
 
 def mnist_features(images, batch_size: int = 500) -> np.ndarray:
     """The classifier's 128-d features of each image."""
     _, features, _ = load_mnist_classifier()
-    return np.asarray(features.predict(mnist_images(images), batch_size=batch_size, verbose=0), dtype=np.float64)
+    return np.asarray(
+        features.predict(mnist_images(images), batch_size=batch_size, verbose=0), dtype=np.float64
+    )
 
 
 def mnist_predict(images, batch_size: int = 500) -> np.ndarray:
     """The classifier's predicted digit for each image."""
     model, _, _ = load_mnist_classifier()
-    return np.asarray(model.predict(mnist_images(images), batch_size=batch_size, verbose=0)).argmax(axis=1)
+    return np.asarray(model.predict(mnist_images(images), batch_size=batch_size, verbose=0)).argmax(
+        axis=1
+    )
 
 
 class MnistFeatureModel:

@@ -30,7 +30,9 @@ from synthkit.image_sizes import latent_size, strided_layers
 
 KINDS = ("auto", "dense", "conv", "vae", "denoising")
 TABLE_TRIM = 0.2  # trim="auto" on tables: share of each batch's worst rows left out of the loss
-TABLE_MEMBERS = 5  # n_estimators="auto" on tables: autoencoders trained side by side, scores averaged
+TABLE_MEMBERS = (
+    5  # n_estimators="auto" on tables: autoencoders trained side by side, scores averaged
+)
 
 
 def parse_layer_sizes(value) -> list[int] | None:
@@ -68,7 +70,9 @@ def resolve_choices(params, is_image: bool) -> dict:
     if params.kind == "conv" and not is_image:
         raise PluginError("kind='conv' needs images; for tables use kind='dense' (or 'auto')")
     if params.scoring == "elbo" and params.kind != "vae":
-        raise PluginError("scoring='elbo' needs kind='vae'; pick mse, l1, bce or hybrid for other kinds")
+        raise PluginError(
+            "scoring='elbo' needs kind='vae'; pick mse, l1, bce or hybrid for other kinds"
+        )
     kind = params.kind if params.kind != "auto" else ("conv" if is_image else "dense")
     backbone = "conv" if is_image and kind != "dense" else "dense"
     if params.scoring != "auto":
@@ -86,12 +90,16 @@ def resolve_choices(params, is_image: bool) -> dict:
     else:
         members = int(params.n_estimators)
     if members > 1 and (backbone != "dense" or kind == "vae"):
-        raise PluginError("n_estimators > 1 needs a dense, non-variational autoencoder (tables, or "
-                          "kind='dense' on images); use n_estimators=1 otherwise")
+        raise PluginError(
+            "n_estimators > 1 needs a dense, non-variational autoencoder (tables, or "
+            "kind='dense' on images); use n_estimators=1 otherwise"
+        )
     if score in ("structural", "relative") and not is_image:
         raise PluginError(f"scoring={score!r} needs images; use hybrid, mse or l1 for tables")
     if score == "bce" and not is_image:  # images are in [0, 1]; tables are standardised
-        raise PluginError("scoring='bce' needs data in [0, 1] (images); use mse, l1 or hybrid for tables")
+        raise PluginError(
+            "scoring='bce' needs data in [0, 1] (images); use mse, l1 or hybrid for tables"
+        )
     return {"kind": kind, "backbone": backbone, "score": score, "trim": trim, "members": members}
 
 
@@ -110,11 +118,19 @@ def resolve_architecture(params, input_shape) -> dict:
         hidden = [first, max(first // 2, latent)]
     else:
         hidden = parse_layer_sizes(params.hidden_units)
-    return {"kind": choices["kind"], "backbone": choices["backbone"], "input_shape": [int(v) for v in input_shape],
-            "latent_dim": latent, "hidden_units": hidden, "filters": conv_filters(params.filters, input_shape),
-            "unit_range": is_image, "score": choices["score"], "trim": choices["trim"],
-            "members": choices["members"],
-            "noise_std": float(params.noise_std) if choices["kind"] == "denoising" else 0.0}
+    return {
+        "kind": choices["kind"],
+        "backbone": choices["backbone"],
+        "input_shape": [int(v) for v in input_shape],
+        "latent_dim": latent,
+        "hidden_units": hidden,
+        "filters": conv_filters(params.filters, input_shape),
+        "unit_range": is_image,
+        "score": choices["score"],
+        "trim": choices["trim"],
+        "members": choices["members"],
+        "noise_std": float(params.noise_std) if choices["kind"] == "denoising" else 0.0,
+    }
 
 
 def conv_filters(filters, input_shape) -> list[int]:
@@ -123,7 +139,7 @@ def conv_filters(filters, input_shape) -> list[int]:
     if filters != "auto":
         return parse_layer_sizes(filters)
     layers = strided_layers(input_shape) if len(input_shape) == 3 else 2
-    return [min(16 * 2 ** i, 128) for i in range(layers)]
+    return [min(16 * 2**i, 128) for i in range(layers)]
 
 
 def member_count(arch: dict) -> int:
@@ -133,7 +149,11 @@ def member_count(arch: dict) -> int:
 
 def model_input_shape(arch: dict) -> list[int]:
     """The shape of one input of the joined model: the image for the conv backbone, else flat."""
-    return list(arch["input_shape"]) if arch["backbone"] == "conv" else [int(np.prod(arch["input_shape"]))]
+    return (
+        list(arch["input_shape"])
+        if arch["backbone"] == "conv"
+        else [int(np.prod(arch["input_shape"]))]
+    )
 
 
 def build_networks(arch: dict, dropout: float, beta: float, seed) -> tuple:
@@ -147,13 +167,24 @@ def build_networks(arch: dict, dropout: float, beta: float, seed) -> tuple:
         decoder = nets.conv_decoder(shape, arch["filters"], latent)
     else:
         n, members = int(np.prod(shape)), member_count(arch)
-        encoder = nets.dense_encoder(n, arch["hidden_units"], latent, float(dropout), outputs=heads, members=members)
-        decoder = nets.dense_decoder(n, arch["hidden_units"], latent, "sigmoid" if arch["unit_range"] else None,
-                                     members=members)
+        encoder = nets.dense_encoder(
+            n, arch["hidden_units"], latent, float(dropout), outputs=heads, members=members
+        )
+        decoder = nets.dense_decoder(
+            n,
+            arch["hidden_units"],
+            latent,
+            "sigmoid" if arch["unit_range"] else None,
+            members=members,
+        )
     model_shape = model_input_shape(arch)
     if kind == "vae":
-        model = nets.VAE(encoder, decoder, bernoulli=arch["unit_range"], beta=float(beta), seed=seed, name="vae")
+        model = nets.VAE(
+            encoder, decoder, bernoulli=arch["unit_range"], beta=float(beta), seed=seed, name="vae"
+        )
         model(np.zeros((1, *model_shape), np.float32))
     else:
-        model = nets.autoencoder(encoder, decoder, model_shape, noise_std=arch["noise_std"], seed=seed)
+        model = nets.autoencoder(
+            encoder, decoder, model_shape, noise_std=arch["noise_std"], seed=seed
+        )
     return encoder, decoder, model

@@ -16,13 +16,30 @@ import numpy as np
 from synthkit.base import bad_state, finite_number, network_weights, pop_weights, restore_network
 from synthkit.detector import BaseDetector
 from synthkit.errors import DataError
-from synthkit.parameters import SEED_MAX, Interval, Options, check_fine_tune_arguments, renamed_parameters
+from synthkit.parameters import (
+    SEED_MAX,
+    Interval,
+    Options,
+    check_fine_tune_arguments,
+    renamed_parameters,
+)
 from synthkit_plugins.autoencoder import scores
-from synthkit_plugins.autoencoder.architecture import (KINDS, LayerSizes, build_networks, member_count,
-                                                       model_input_shape, resolve_architecture, resolve_choices)
+from synthkit_plugins.autoencoder.architecture import (
+    KINDS,
+    LayerSizes,
+    build_networks,
+    member_count,
+    model_input_shape,
+    resolve_architecture,
+    resolve_choices,
+)
 from synthkit_plugins.autoencoder.training import compile_model, train, train_last_layers
 
-NETWORKS = ("model_", "encoder_model_", "decoder_model_")  # Keras models: saved as weights, rebuilt from arch_
+NETWORKS = (
+    "model_",
+    "encoder_model_",
+    "decoder_model_",
+)  # Keras models: saved as weights, rebuilt from arch_
 AUTO = Options(("auto",))
 
 
@@ -81,13 +98,30 @@ class AutoencoderDetector(BaseDetector):
     # ``score`` was ``scoring``'s name; as an attribute it hid the estimator's ``score`` method from
     # scikit-learn (cross_val_score, Pipeline). ``score=`` still works, with a DeprecationWarning.
     @renamed_parameters(score="scoring")
-    def __init__(self, kind: str = "auto", hidden_units="auto", filters="auto", latent_dim="auto",
-                 noise_std: float = 0.2, beta: float = 1.0, scoring: str = "auto", n_neighbors: int = 5,
-                 epochs="auto", batch_size: int = 64, trim="auto", n_estimators="auto",
-                 learning_rate: float = 1e-3,
-                 validation_split: float = 0.1, patience: int = 5, average_weights: float = 0.4,
-                 dropout: float = 0.0,
-                 contamination: float = 0.1, seed: int | None = 0, verbose: int = 0, missing: str = "model"):
+    def __init__(
+        self,
+        kind: str = "auto",
+        hidden_units="auto",
+        filters="auto",
+        latent_dim="auto",
+        noise_std: float = 0.2,
+        beta: float = 1.0,
+        scoring: str = "auto",
+        n_neighbors: int = 5,
+        epochs="auto",
+        batch_size: int = 64,
+        trim="auto",
+        n_estimators="auto",
+        learning_rate: float = 1e-3,
+        validation_split: float = 0.1,
+        patience: int = 5,
+        average_weights: float = 0.4,
+        dropout: float = 0.0,
+        contamination: float = 0.1,
+        seed: int | None = 0,
+        verbose: int = 0,
+        missing: str = "model",
+    ):
         self.kind = kind
         self.hidden_units = hidden_units
         self.filters = filters
@@ -122,10 +156,14 @@ class AutoencoderDetector(BaseDetector):
         data; ``history_`` is a dict of losses; the hybrid score's scales are positive."""
         super()._check_state()
         arch = self.arch_
-        shape = [int(v) for v in getattr(self.adapter_, "shape", None) or ()] or [len(self.adapter_.feature_names)]
+        shape = [int(v) for v in getattr(self.adapter_, "shape", None) or ()] or [
+            len(self.adapter_.feature_names)
+        ]
 
         def sizes(v):
-            return isinstance(v, list) and all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in v)
+            return isinstance(v, list) and all(
+                isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in v
+            )
 
         def number(v, lo, hi):
             return isinstance(v, (int, float)) and finite_number(v) and lo <= v < hi
@@ -146,7 +184,9 @@ class AutoencoderDetector(BaseDetector):
         wrong = [k for k, ok in problems.items() if not ok]
         if wrong:
             raise bad_state("arch_", f"has a malformed {', '.join(wrong)}")
-        if not isinstance(self.history_, dict) or not all(isinstance(k, str) for k in self.history_):
+        if not isinstance(self.history_, dict) or not all(
+            isinstance(k, str) for k in self.history_
+        ):
             raise bad_state("history_", "must map loss names to their values per epoch")
         scales = np.asarray(self.score_scales_)
         if scales.dtype.kind not in "fiu" or not np.isfinite(scales).all() or (scales <= 0).any():
@@ -157,8 +197,9 @@ class AutoencoderDetector(BaseDetector):
     # -- fitting -------------------------------------------------------------------------------
     def _build(self) -> None:
         """The networks of ``arch_``, fresh, compiled with the fit's learning rate."""
-        self.encoder_model_, self.decoder_model_, self.model_ = build_networks(self.arch_, self.dropout, self.beta,
-                                                                              self.seed)
+        self.encoder_model_, self.decoder_model_, self.model_ = build_networks(
+            self.arch_, self.dropout, self.beta, self.seed
+        )
         self._model_shape = model_input_shape(self.arch_)
         compile_model(self.model_, self.arch_, float(self.learning_rate))
 
@@ -174,7 +215,9 @@ class AutoencoderDetector(BaseDetector):
             keras.utils.set_random_seed(int(self.seed))
         self.arch_ = resolve_architecture(self, X.shape[1:])
         self._build()
-        self.history_ = train(self.model_, self._model_input(X), self.arch_, self, self.epochs, int(self.batch_size))
+        self.history_ = train(
+            self.model_, self._model_input(X), self.arch_, self, self.epochs, int(self.batch_size)
+        )
         self._fit_score_reference(X)
 
     @property
@@ -185,12 +228,15 @@ class AutoencoderDetector(BaseDetector):
     def _fit_score_reference(self, X: np.ndarray) -> None:
         """What the hybrid score needs from the training data: reference codes and scales."""
         if self.arch_["score"] != "hybrid":
-            self.reference_codes_ = np.zeros((0, member_count(self.arch_) * self.arch_["latent_dim"]), np.float32)
+            self.reference_codes_ = np.zeros(
+                (0, member_count(self.arch_) * self.arch_["latent_dim"]), np.float32
+            )
             self.score_scales_ = np.ones(2)
             return
         codes, R = self._encode_decode(X)
         self.reference_codes_, self.score_scales_, self._reference_rows = scores.hybrid_reference(
-            X, R, codes, self.arch_.get("trim", 0.0), self.n_neighbors, self.seed)
+            X, R, codes, self.arch_.get("trim", 0.0), self.n_neighbors, self.seed
+        )
 
     # -- scoring -------------------------------------------------------------------------------
     def _codes(self, X: np.ndarray) -> np.ndarray:
@@ -213,11 +259,15 @@ class AutoencoderDetector(BaseDetector):
             out = scores.predict_in_batches(self.encoder_model_, self._model_input(X))
             z_mean, z_log_var = (np.asarray(o, np.float64) for o in out)
             R = scores.predict_in_batches(self.decoder_model_, z_mean.astype(np.float32))
-            return scores.negative_elbo(X, R, z_mean, z_log_var, self.arch_["unit_range"], float(self.beta))
+            return scores.negative_elbo(
+                X, R, z_mean, z_log_var, self.arch_["unit_range"], float(self.beta)
+            )
         codes, R = self._encode_decode(X)
         if how != "hybrid":
             return scores.member_errors(X, R, how).mean(axis=1)
-        return scores.hybrid_score(X, R, codes, self.reference_codes_, self.score_scales_, self.n_neighbors)
+        return scores.hybrid_score(
+            X, R, codes, self.reference_codes_, self.score_scales_, self.n_neighbors
+        )
 
     def _score_training(self, X: np.ndarray) -> np.ndarray:
         """``decision_scores_``: for the hybrid score, a training row that is a reference code is
@@ -227,7 +277,9 @@ class AutoencoderDetector(BaseDetector):
             return self._score(X)
         codes, R = self._encode_decode(X)
         own = scores.own_reference_positions(rows, np.arange(len(X)))
-        return scores.hybrid_score(X, R, codes, self.reference_codes_, self.score_scales_, self.n_neighbors, own)
+        return scores.hybrid_score(
+            X, R, codes, self.reference_codes_, self.score_scales_, self.n_neighbors, own
+        )
 
     def _explain_features(self, X: np.ndarray):
         """Each feature's part of the table score's reconstruction term and, for the hybrid score and
@@ -240,11 +292,14 @@ class AutoencoderDetector(BaseDetector):
             out = scores.predict_in_batches(self.encoder_model_, self._model_input(X))
             z_mean, z_log_var = (np.asarray(o, np.float64) for o in out)
             R = scores.predict_in_batches(self.decoder_model_, z_mean.astype(np.float32))
-            part, latent = scores.explained_elbo(X, R, z_mean, z_log_var, self.arch_["unit_range"], float(self.beta))
+            part, latent = scores.explained_elbo(
+                X, R, z_mean, z_log_var, self.arch_["unit_range"], float(self.beta)
+            )
         elif how == "hybrid":
             codes, R = self._encode_decode(X)
-            part, latent = scores.explained_hybrid(X, R, codes, self.reference_codes_, self.score_scales_,
-                                                   self.n_neighbors)
+            part, latent = scores.explained_hybrid(
+                X, R, codes, self.reference_codes_, self.score_scales_, self.n_neighbors
+            )
         elif how in ("mse", "l1", "bce"):
             return scores.feature_errors(X, self._encode_decode(X)[1], how).mean(axis=1)
         else:  # the image scores: explain refuses images before this
@@ -265,8 +320,14 @@ class AutoencoderDetector(BaseDetector):
         R = self._encode_decode(self._adapt(X)[0])[1].mean(axis=1)
         return self.adapter_.inverse_transform(R, like=X) if self.adapter_.kind == "image" else R
 
-    def fine_tune(self, X, unfreeze_last: int | None = 2, epochs: int = 10, learning_rate: float | None = None,
-                  batch_size: int | None = None):
+    def fine_tune(
+        self,
+        X,
+        unfreeze_last: int | None = 2,
+        epochs: int = 10,
+        learning_rate: float | None = None,
+        batch_size: int | None = None,
+    ):
         """Retrain on new data X with all but the last ``unfreeze_last`` weight layers frozen.
 
         Layers count from the input to the output through encoder and decoder (the decoder's
@@ -282,9 +343,20 @@ class AutoencoderDetector(BaseDetector):
             raise DataError("no rows to fine-tune on")
         check_fine_tune_arguments(unfreeze_last, epochs)
         lr = float(learning_rate) if learning_rate is not None else float(self.learning_rate) / 10
-        tuned, self.unfrozen_layers_ = train_last_layers(self.model_, self._model_input(Xa), self.arch_, self,
-                                                         unfreeze_last, epochs, lr, batch_size or self.batch_size)
-        self.history_ = {**{k: v for k, v in self.history_.items() if k != "fine_tune"}, "fine_tune": tuned}
+        tuned, self.unfrozen_layers_ = train_last_layers(
+            self.model_,
+            self._model_input(Xa),
+            self.arch_,
+            self,
+            unfreeze_last,
+            epochs,
+            lr,
+            batch_size or self.batch_size,
+        )
+        self.history_ = {
+            **{k: v for k, v in self.history_.items() if k != "fine_tune"},
+            "fine_tune": tuned,
+        }
         self._fit_score_reference(Xa)
         tuned_scores = self._checked_scores(self._score_training(Xa), len(Xa))
         self.decision_scores_ = tuned_scores
@@ -305,7 +377,10 @@ class AutoencoderDetector(BaseDetector):
     def _set_state(self, state: dict) -> None:
         """Restore the fitted attributes, then rebuild the networks from ``arch_`` and set their weights."""
         state = dict(state)
-        encoder, decoder = pop_weights(state, "encoder_weight_"), pop_weights(state, "decoder_weight_")
+        encoder, decoder = (
+            pop_weights(state, "encoder_weight_"),
+            pop_weights(state, "decoder_weight_"),
+        )
         super()._set_state(state)
         self.arch_ = dict(self.arch_)
         self._build()

@@ -18,8 +18,14 @@ EPS = 1e-7
 
 
 # -- dense (tables, or flattened images) ----------------------------------------------------------
-def dense_encoder(n_features: int, hidden_units, latent_dim: int, dropout: float = 0.0, outputs: int = 1,
-                  members: int = 1):
+def dense_encoder(
+    n_features: int,
+    hidden_units,
+    latent_dim: int,
+    dropout: float = 0.0,
+    outputs: int = 1,
+    members: int = 1,
+):
     """``outputs=1``: one bottleneck; ``outputs=2``: (z_mean, z_log_var) for the VAE.
 
     ``members`` > 1 (one output only): that many independent encoders side by side on the same
@@ -38,10 +44,16 @@ def dense_encoder(n_features: int, hidden_units, latent_dim: int, dropout: float
     if members == 1:
         return keras.Model(inputs, _heads(x, latent_dim, outputs), name="encoder")
     codes = dense(int(latent_dim), name="bottleneck")(x)
-    return keras.Model(inputs, layers.Reshape((int(members) * int(latent_dim),), name="codes")(codes), name="encoder")
+    return keras.Model(
+        inputs,
+        layers.Reshape((int(members) * int(latent_dim),), name="codes")(codes),
+        name="encoder",
+    )
 
 
-def dense_decoder(n_features: int, hidden_units, latent_dim: int, output_activation: str | None, members: int = 1):
+def dense_decoder(
+    n_features: int, hidden_units, latent_dim: int, output_activation: str | None, members: int = 1
+):
     """``members`` > 1: member m decodes its slice of the concatenated codes; the reconstructions
     are concatenated member by member, shape (n, members * n_features)."""
     inputs = keras.Input(shape=(int(latent_dim) * int(members),), name="code")
@@ -76,9 +88,14 @@ class MemberDense(layers.Layer):
     def build(self, input_shape):
         fan_in = int(input_shape[-1])
         limit = math.sqrt(6.0 / (fan_in + self.units))
-        self.kernel = self.add_weight(name="kernel", shape=(self.members, fan_in, self.units),
-                                      initializer=keras.initializers.RandomUniform(-limit, limit))
-        self.bias = self.add_weight(name="bias", shape=(self.members, self.units), initializer="zeros")
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=(self.members, fan_in, self.units),
+            initializer=keras.initializers.RandomUniform(-limit, limit),
+        )
+        self.bias = self.add_weight(
+            name="bias", shape=(self.members, self.units), initializer="zeros"
+        )
 
     def call(self, x):
         if x.shape[1] == 1:  # one input for all members
@@ -91,8 +108,12 @@ class MemberDense(layers.Layer):
         return (input_shape[0], self.members, self.units)
 
     def get_config(self):
-        return {**super().get_config(), "members": self.members, "units": self.units,
-                "activation": keras.activations.serialize(self.activation)}
+        return {
+            **super().get_config(),
+            "members": self.members,
+            "units": self.units,
+            "activation": keras.activations.serialize(self.activation),
+        }
 
 
 # -- convolutional (images) ----------------------------------------------------------------------
@@ -101,7 +122,9 @@ def conv_encoder(shape, filters, latent_dim: int, outputs: int = 1):
     inputs = keras.Input(shape=tuple(shape), name="image")
     x = inputs
     for i, f in enumerate(filters):
-        x = layers.Conv2D(int(f), 3, strides=2, padding="same", activation="relu", name=f"enc_conv_{i}")(x)
+        x = layers.Conv2D(
+            int(f), 3, strides=2, padding="same", activation="relu", name=f"enc_conv_{i}"
+        )(x)
     x = layers.Flatten(name="enc_flatten")(x)
     return keras.Model(inputs, _heads(x, latent_dim, outputs), name="encoder")
 
@@ -116,7 +139,9 @@ def conv_decoder(shape, filters, latent_dim: int):
     x = layers.Dense(gh * gw * int(filters[-1]), activation="relu", name="dec_dense")(inputs)
     x = layers.Reshape((gh, gw, int(filters[-1])), name="dec_reshape")(x)
     for i, f in enumerate(reversed(filters)):
-        x = layers.Conv2DTranspose(int(f), 3, strides=2, padding="same", activation="relu", name=f"dec_deconv_{i}")(x)
+        x = layers.Conv2DTranspose(
+            int(f), 3, strides=2, padding="same", activation="relu", name=f"dec_deconv_{i}"
+        )(x)
     if gh * scale != h or gw * scale != w:
         x = layers.Cropping2D(((0, gh * scale - h), (0, gw * scale - w)), name="dec_crop")(x)
     outputs = layers.Conv2D(c, 3, padding="same", activation="sigmoid", name="reconstruction")(x)
@@ -132,11 +157,17 @@ def _heads(x, latent_dim: int, outputs: int):
 
 
 # -- joined models ---------------------------------------------------------------------------------
-def autoencoder(encoder, decoder, input_shape, noise_std: float = 0.0, seed=None, name: str = "autoencoder"):
+def autoencoder(
+    encoder, decoder, input_shape, noise_std: float = 0.0, seed=None, name: str = "autoencoder"
+):
     """encoder -> decoder; with ``noise_std`` > 0 a GaussianNoise layer corrupts the inputs during
     training only (a denoising autoencoder: noisy inputs, clean targets)."""
     inputs = keras.Input(shape=tuple(input_shape), name="inputs")
-    x = layers.GaussianNoise(float(noise_std), seed=seed, name="corrupt")(inputs) if noise_std else inputs
+    x = (
+        layers.GaussianNoise(float(noise_std), seed=seed, name="corrupt")(inputs)
+        if noise_std
+        else inputs
+    )
     return keras.Model(inputs, decoder(encoder(x)), name=name)
 
 

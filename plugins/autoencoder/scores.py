@@ -39,7 +39,9 @@ SCORES = ("auto", "mse", "l1", "bce", "structural", "relative", "hybrid", "elbo"
 STRUCTURAL_SIGMA = 1.0  # pixels: the Gaussian that smooths the residual for the structural score
 STRUCTURAL_TOP = 0.1  # share of the worst pixels the structural score averages
 RELATIVE_FLOOR = 0.02  # added to the mean pixel value the relative score divides by
-MAX_REFERENCE_CODES = 10_000  # training codes kept for the hybrid score's nearest-neighbour part, all members
+MAX_REFERENCE_CODES = (
+    10_000  # training codes kept for the hybrid score's nearest-neighbour part, all members
+)
 PREDICT_BATCH = 1024
 
 
@@ -50,8 +52,10 @@ def predict_in_batches(model, X: np.ndarray):
     """
     parts = []
     for start in range(0, len(X), PREDICT_BATCH):
-        out = model(X[start:start + PREDICT_BATCH], training=False)
-        parts.append([np.asarray(o) for o in out] if isinstance(out, (list, tuple)) else [np.asarray(out)])
+        out = model(X[start : start + PREDICT_BATCH], training=False)
+        parts.append(
+            [np.asarray(o) for o in out] if isinstance(out, (list, tuple)) else [np.asarray(out)]
+        )
     if not parts:
         raise DataError("no rows to run the model on")
     merged = [np.concatenate([p[i] for p in parts]) for i in range(len(parts[0]))]
@@ -90,22 +94,38 @@ def feature_errors(X: np.ndarray, R: np.ndarray, how: str) -> np.ndarray:
     return part / X.shape[2]
 
 
-def explained_hybrid(X: np.ndarray, R: np.ndarray, codes: np.ndarray, reference_codes: np.ndarray, scales,
-                     n_neighbors: int) -> tuple[np.ndarray, np.ndarray]:
+def explained_hybrid(
+    X: np.ndarray,
+    R: np.ndarray,
+    codes: np.ndarray,
+    reference_codes: np.ndarray,
+    scales,
+    n_neighbors: int,
+) -> tuple[np.ndarray, np.ndarray]:
     """``hybrid_score`` of new rows split into (each feature's part of the reconstruction term
     (n, features), the k-NN code term (n,)), which add up to it."""
     rec_scale, knn_scale = np.reshape(scales, (2, -1))
     part = (feature_errors(X, R, "mse") / rec_scale[None, :, None]).mean(axis=1)
-    return part, (knn_distances(reference_codes, codes, n_neighbors, R.shape[1]) / knn_scale).mean(axis=1)
+    return part, (knn_distances(reference_codes, codes, n_neighbors, R.shape[1]) / knn_scale).mean(
+        axis=1
+    )
 
 
-def explained_elbo(X: np.ndarray, R: np.ndarray, z_mean: np.ndarray, z_log_var: np.ndarray, unit_range: bool,
-                   beta: float) -> tuple[np.ndarray, np.ndarray]:
+def explained_elbo(
+    X: np.ndarray,
+    R: np.ndarray,
+    z_mean: np.ndarray,
+    z_log_var: np.ndarray,
+    unit_range: bool,
+    beta: float,
+) -> tuple[np.ndarray, np.ndarray]:
     """``negative_elbo`` split into (each feature's reconstruction term (n, features), the weighted
     KL term (n,)), which add up to it."""
     R = R.reshape(len(R), 1, -1)
-    part = feature_errors(X, R, "bce")[:, 0] if unit_range else 0.5 * feature_errors(X, R, "mse")[:, 0]
-    kl = -0.5 * (1.0 + z_log_var - z_mean ** 2 - np.exp(z_log_var)).sum(axis=1)
+    part = (
+        feature_errors(X, R, "bce")[:, 0] if unit_range else 0.5 * feature_errors(X, R, "mse")[:, 0]
+    )
+    kl = -0.5 * (1.0 + z_log_var - z_mean**2 - np.exp(z_log_var)).sum(axis=1)
     return part, float(beta) * kl / X[0].size
 
 
@@ -120,13 +140,21 @@ def structural_error(X: np.ndarray, R: np.ndarray) -> np.ndarray:
     from scipy.ndimage import gaussian_filter
 
     D = X.astype(np.float64) - R.reshape(X.shape).astype(np.float64)
-    D = gaussian_filter(D, sigma=(0, STRUCTURAL_SIGMA, STRUCTURAL_SIGMA, 0)).reshape(len(X), -1) ** 2
+    D = (
+        gaussian_filter(D, sigma=(0, STRUCTURAL_SIGMA, STRUCTURAL_SIGMA, 0)).reshape(len(X), -1)
+        ** 2
+    )
     k = max(1, int(round(STRUCTURAL_TOP * D.shape[1])))
     return np.partition(D, D.shape[1] - k, axis=1)[:, -k:].mean(axis=1)
 
 
-def knn_distances(reference_codes: np.ndarray, codes: np.ndarray, n_neighbors: int, members: int,
-                  own: np.ndarray | None = None) -> np.ndarray:
+def knn_distances(
+    reference_codes: np.ndarray,
+    codes: np.ndarray,
+    n_neighbors: int,
+    members: int,
+    own: np.ndarray | None = None,
+) -> np.ndarray:
     """Mean distance of each row's code to its ``n_neighbors`` nearest reference codes, in each
     member's own code space: (n, members). ``own`` (n, members): where a row is itself one of a
     member's reference codes, its position there (-1 where not); that code is left out of the row's
@@ -138,11 +166,17 @@ def knn_distances(reference_codes: np.ndarray, codes: np.ndarray, n_neighbors: i
         return np.zeros((len(codes), members))
     fetch = min(k + 1, len(reference_codes)) if own is not None else k
     out = []
-    for m, (ref, mine) in enumerate(zip(np.split(reference_codes, members, axis=1), np.split(codes, members, axis=1))):
+    for m, (ref, mine) in enumerate(
+        zip(np.split(reference_codes, members, axis=1), np.split(codes, members, axis=1))
+    ):
         # brute force: exact like a tree, and several times faster on low-dimensional codes
-        dist, idx = NearestNeighbors(n_neighbors=fetch, algorithm="brute").fit(ref).kneighbors(mine.astype(np.float32))
+        dist, idx = (
+            NearestNeighbors(n_neighbors=fetch, algorithm="brute")
+            .fit(ref)
+            .kneighbors(mine.astype(np.float32))
+        )
         if own is not None:  # the row's own code out; the next nearest in (none left: distance 0)
-            dist = np.sort(np.where(idx == own[:, m:m + 1], np.inf, dist), axis=1)[:, :k]
+            dist = np.sort(np.where(idx == own[:, m : m + 1], np.inf, dist), axis=1)[:, :k]
             finite = np.isfinite(dist)
             out.append(np.where(finite, dist, 0.0).sum(axis=1) / np.maximum(finite.sum(axis=1), 1))
         else:
@@ -160,8 +194,9 @@ def own_reference_positions(reference_rows: list, rows: np.ndarray) -> np.ndarra
     return out
 
 
-def hybrid_reference(X: np.ndarray, R: np.ndarray, codes: np.ndarray, trim: float, n_neighbors: int,
-                     seed) -> tuple[np.ndarray, np.ndarray, list]:
+def hybrid_reference(
+    X: np.ndarray, R: np.ndarray, codes: np.ndarray, trim: float, n_neighbors: int, seed
+) -> tuple[np.ndarray, np.ndarray, list]:
     """(reference codes, scales, reference rows) that the hybrid score takes from the training rows
     X, their members' reconstructions R and their codes: each member's random share of the kept
     rows' codes, the median of each part (reconstruction error, k-NN distance) per member over the
@@ -177,15 +212,29 @@ def hybrid_reference(X: np.ndarray, R: np.ndarray, codes: np.ndarray, trim: floa
     # at most MAX_REFERENCE_CODES in all, so that an ensemble scores as fast as one network:
     # each member keeps its own random share of the rows, in its own columns
     rng = np.random.default_rng(seed)
-    picks = [np.sort(keep[rng.permutation(len(keep))[:MAX_REFERENCE_CODES // members]]) for _ in range(members)]
-    reference_codes = np.hstack([codes[rows, m * latent:(m + 1) * latent] for m, rows in enumerate(picks)])
-    knn = knn_distances(reference_codes, codes[keep], n_neighbors, members, own_reference_positions(picks, keep))
+    picks = [
+        np.sort(keep[rng.permutation(len(keep))[: MAX_REFERENCE_CODES // members]])
+        for _ in range(members)
+    ]
+    reference_codes = np.hstack(
+        [codes[rows, m * latent : (m + 1) * latent] for m, rows in enumerate(picks)]
+    )
+    knn = knn_distances(
+        reference_codes, codes[keep], n_neighbors, members, own_reference_positions(picks, keep)
+    )
     scales = np.array([[_positive_median(v) for v in part.T] for part in (rec, knn)])
     return reference_codes, scales, picks
 
 
-def hybrid_score(X: np.ndarray, R: np.ndarray, codes: np.ndarray, reference_codes: np.ndarray, scales,
-                 n_neighbors: int, own: np.ndarray | None = None) -> np.ndarray:
+def hybrid_score(
+    X: np.ndarray,
+    R: np.ndarray,
+    codes: np.ndarray,
+    reference_codes: np.ndarray,
+    scales,
+    n_neighbors: int,
+    own: np.ndarray | None = None,
+) -> np.ndarray:
     """The hybrid score: each member's squared reconstruction error and k-NN code distance, each
     divided by its training median (``hybrid_reference``), summed, averaged over the members.
     ``own``: the training rule, see ``knn_distances``."""
@@ -195,15 +244,21 @@ def hybrid_score(X: np.ndarray, R: np.ndarray, codes: np.ndarray, reference_code
     return (rec + knn).mean(axis=1)
 
 
-def negative_elbo(X: np.ndarray, R: np.ndarray, z_mean: np.ndarray, z_log_var: np.ndarray, unit_range: bool,
-                  beta: float) -> np.ndarray:
+def negative_elbo(
+    X: np.ndarray,
+    R: np.ndarray,
+    z_mean: np.ndarray,
+    z_log_var: np.ndarray,
+    unit_range: bool,
+    beta: float,
+) -> np.ndarray:
     """The VAE's negative ELBO per feature at the posterior mean (``z_mean``, decoded as R)."""
     n = X[0].size
     if unit_range:
         rec = reconstruction_errors(X, R, "bce") * n
     else:
         rec = 0.5 * reconstruction_errors(X, R, "mse") * n
-    kl = -0.5 * (1.0 + z_log_var - z_mean ** 2 - np.exp(z_log_var)).sum(axis=1)
+    kl = -0.5 * (1.0 + z_log_var - z_mean**2 - np.exp(z_log_var)).sum(axis=1)
     return (rec + float(beta) * kl) / n
 
 

@@ -69,9 +69,13 @@ def batch_stream(arrays: tuple, batch_size: int, seed):
     import tensorflow as tf
 
     seed = None if seed is None else int(seed)
-    return (tf.data.Dataset.from_tensor_slices(arrays)
-            .shuffle(len(arrays[0]), seed=seed, reshuffle_each_iteration=True)
-            .repeat().batch(batch_size).prefetch(tf.data.AUTOTUNE))
+    return (
+        tf.data.Dataset.from_tensor_slices(arrays)
+        .shuffle(len(arrays[0]), seed=seed, reshuffle_each_iteration=True)
+        .repeat()
+        .batch(batch_size)
+        .prefetch(tf.data.AUTOTUNE)
+    )
 
 
 def train(model, X: np.ndarray, arch: dict, params, epochs, batch_size: int) -> dict:
@@ -88,24 +92,43 @@ def train(model, X: np.ndarray, arch: dict, params, epochs, batch_size: int) -> 
     epochs, steps = schedule(epochs, arch, len(train_rows), batch_size)
     callbacks = []
     if n_val and params.patience:
-        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=int(params.patience),
-                                                       restore_best_weights=True))
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=int(params.patience), restore_best_weights=True
+            )
+        )
     averaged = int(round(float(params.average_weights) * epochs))
     if averaged:
         callbacks.append(WeightAveraging(start=epochs - averaged + 1))
     target = (lambda a: (a,)) if arch["kind"] == "vae" else (lambda a: (a, a))
-    fit = dict(validation_data=target(val) if n_val else None, epochs=epochs, callbacks=callbacks,
-               verbose=int(params.verbose))
+    fit = dict(
+        validation_data=target(val) if n_val else None,
+        epochs=epochs,
+        callbacks=callbacks,
+        verbose=int(params.verbose),
+    )
     if steps:
-        history = model.fit(batch_stream(target(train_rows), batch_size, params.seed), steps_per_epoch=steps,
-                            shuffle=False, **fit)
+        history = model.fit(
+            batch_stream(target(train_rows), batch_size, params.seed),
+            steps_per_epoch=steps,
+            shuffle=False,
+            **fit,
+        )
     else:
         history = model.fit(*target(train_rows), batch_size=batch_size, shuffle=True, **fit)
     return {k: [float(v) for v in vals] for k, vals in history.history.items()}
 
 
-def train_last_layers(model, X: np.ndarray, arch: dict, params, unfreeze_last, epochs: int, learning_rate: float,
-                      batch_size: int) -> tuple[dict, list[str]]:
+def train_last_layers(
+    model,
+    X: np.ndarray,
+    arch: dict,
+    params,
+    unfreeze_last,
+    epochs: int,
+    learning_rate: float,
+    batch_size: int,
+) -> tuple[dict, list[str]]:
     """Retrain ``model`` on X (shaped as its input) with all but its last ``unfreeze_last`` weight
     layers frozen (None: none frozen), then leave every layer trainable and the model compiled with
     the fit's learning rate. Returns (the losses per epoch, the names of the retrained layers)."""
@@ -124,4 +147,4 @@ def train_last_layers(model, X: np.ndarray, arch: dict, params, unfreeze_last, e
     for layer in layers:
         layer.trainable = True
     compile_model(model, arch, float(params.learning_rate))
-    return history, [layer.name for layer in layers[len(layers) - k:]]
+    return history, [layer.name for layer in layers[len(layers) - k :]]

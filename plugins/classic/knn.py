@@ -23,8 +23,14 @@ class KNNDetector(BaseDetector):
 
     _parameter_constraints = {"n_neighbors": [Interval(int, 1, None)], "method": [Options(METHODS)]}
 
-    def __init__(self, n_neighbors: int = 5, method: str = "largest", contamination: float = 0.1,
-                 seed: int | None = 0, missing: str = "model"):
+    def __init__(
+        self,
+        n_neighbors: int = 5,
+        method: str = "largest",
+        contamination: float = 0.1,
+        seed: int | None = 0,
+        missing: str = "model",
+    ):
         self.n_neighbors = n_neighbors
         self.method = method
         self.contamination = contamination
@@ -40,11 +46,15 @@ class KNNDetector(BaseDetector):
         return getattr(np, self.method)(distances, axis=1)
 
     def _score(self, X: np.ndarray) -> np.ndarray:
-        distances, _ = neighbour_distances(self.reference_, X.reshape(len(X), -1), int(self.n_neighbors), False)
+        distances, _ = neighbour_distances(
+            self.reference_, X.reshape(len(X), -1), int(self.n_neighbors), False
+        )
         return self._combine(distances)
 
     def _score_training(self, X: np.ndarray) -> np.ndarray:
         if len(self.reference_) < 2:
             return np.zeros(len(X))
-        distances, _ = neighbour_distances(self.reference_, self.reference_, int(self.n_neighbors), True)
+        distances, _ = neighbour_distances(
+            self.reference_, self.reference_, int(self.n_neighbors), True
+        )
         return self._combine(distances)

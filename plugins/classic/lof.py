@@ -22,8 +22,13 @@ class LOFDetector(BaseDetector):
 
     _parameter_constraints = {"n_neighbors": [Interval(int, 1, None)]}
 
-    def __init__(self, n_neighbors: int = 20, contamination: float = 0.1, seed: int | None = 0,
-                 missing: str = "model"):
+    def __init__(
+        self,
+        n_neighbors: int = 20,
+        contamination: float = 0.1,
+        seed: int | None = 0,
+        missing: str = "model",
+    ):
         self.n_neighbors = n_neighbors
         self.contamination = contamination
         self.seed = seed
@@ -35,7 +40,9 @@ class LOFDetector(BaseDetector):
             self.k_distance_ = np.zeros(len(self.reference_))
             self.density_ = np.ones(len(self.reference_))
             return
-        distances, indices = neighbour_distances(self.reference_, self.reference_, int(self.n_neighbors), True)
+        distances, indices = neighbour_distances(
+            self.reference_, self.reference_, int(self.n_neighbors), True
+        )
         self.k_distance_ = distances[:, -1].astype(np.float64)
         self.density_ = self._density(distances, indices)
 
@@ -49,11 +56,15 @@ class LOFDetector(BaseDetector):
     def _score(self, X: np.ndarray) -> np.ndarray:
         if len(self.reference_) < 2:
             return np.ones(len(X))
-        distances, indices = neighbour_distances(self.reference_, X.reshape(len(X), -1), int(self.n_neighbors), False)
+        distances, indices = neighbour_distances(
+            self.reference_, X.reshape(len(X), -1), int(self.n_neighbors), False
+        )
         return self._lof(distances, indices)
 
     def _score_training(self, X: np.ndarray) -> np.ndarray:
         if len(self.reference_) < 2:
             return np.ones(len(X))
-        distances, indices = neighbour_distances(self.reference_, self.reference_, int(self.n_neighbors), True)
+        distances, indices = neighbour_distances(
+            self.reference_, self.reference_, int(self.n_neighbors), True
+        )
         return self._lof(distances, indices)

@@ -28,8 +28,14 @@ class DenoisingMixin:
         from synthkit_plugins.diffusion import image
 
         self.pixel_denoiser_, self.history_["denoiser_loss"] = image.fit_pixel_denoiser(
-            X, epochs, float(self._setting("learning_rate")), rng, seed=self.seed, max_seconds=self.max_seconds,
-            verbose=int(self.verbose))
+            X,
+            epochs,
+            float(self._setting("learning_rate")),
+            rng,
+            seed=self.seed,
+            max_seconds=self.max_seconds,
+            verbose=int(self.verbose),
+        )
 
     def train_denoiser(self, X=None, epochs: int | None = None):
         """Train the pixel denoiser behind ``denoise`` now (``denoiser_epochs`` epochs, or
@@ -49,13 +55,19 @@ class DenoisingMixin:
         elif getattr(self, "_denoiser_images", None) is not None:
             Xa = self._denoiser_images.astype(np.float32) / np.float32(255)
         else:
-            raise DataError("this model no longer holds its training images (it was saved, pickled or copied "
-                            "before its pixel denoiser was trained); give clean images: train_denoiser(X)")
+            raise DataError(
+                "this model no longer holds its training images (it was saved, pickled or copied "
+                "before its pixel denoiser was trained); give clean images: train_denoiser(X)"
+            )
         epochs = int(self._setting("denoiser_epochs") if epochs is None else epochs)
         if not epochs:
-            raise PluginError("denoiser_epochs=0 leaves the pixel denoiser out; pass epochs=N to train it")
+            raise PluginError(
+                "denoiser_epochs=0 leaves the pixel denoiser out; pass epochs=N to train it"
+            )
         dm.set_seed(self.seed)  # the same denoiser whenever it is trained
-        self._fit_pixel_denoiser(Xa, np.random.default_rng(None if self.seed is None else [int(self.seed), 1]), epochs)
+        self._fit_pixel_denoiser(
+            Xa, np.random.default_rng(None if self.seed is None else [int(self.seed), 1]), epochs
+        )
         self._denoiser_images = None
         return self
 
@@ -106,16 +118,33 @@ class DenoisingMixin:
             if getattr(self, "_denoiser_images", None) is not None:
                 self.train_denoiser()
             else:
-                warnings.warn("this diffusion model was saved, pickled or copied before its pixel denoiser was "
-                              "trained, so it denoises with its latent autoencoder (blurrier); train the "
-                              "denoiser with train_denoiser(clean_images), or fit with denoiser='fit' before "
-                              "saving", UserWarning, stacklevel=2)
+                warnings.warn(
+                    "this diffusion model was saved, pickled or copied before its pixel denoiser was "
+                    "trained, so it denoises with its latent autoencoder (blurrier); train the "
+                    "denoiser with train_denoiser(clean_images), or fit with denoiser='fit' before "
+                    "saving",
+                    UserWarning,
+                    stacklevel=2,
+                )
         if steps == 0 and self.pixel_denoiser_ is not None:
             out = image.denoise_pixels(self.pixel_denoiser_, Xa, noise_std)
         else:
-            out = image.denoise_latents(Xa, noise_std, steps, self.encoder_, self.decoder_, self.latent_mean_,
-                                        self.latent_std_, self.noise_levels_, self.latent_error_,
-                                        refine=lambda x_t, t_start: self._reverse(
-                                            x_t, np.full(len(x_t), self.n_classes_, np.int32), steps=steps,
-                                            guidance=1.0, t_start=t_start))
+            out = image.denoise_latents(
+                Xa,
+                noise_std,
+                steps,
+                self.encoder_,
+                self.decoder_,
+                self.latent_mean_,
+                self.latent_std_,
+                self.noise_levels_,
+                self.latent_error_,
+                refine=lambda x_t, t_start: self._reverse(
+                    x_t,
+                    np.full(len(x_t), self.n_classes_, np.int32),
+                    steps=steps,
+                    guidance=1.0,
+                    t_start=t_start,
+                ),
+            )
         return self.adapter_.inverse_transform(out, like=X_noisy)

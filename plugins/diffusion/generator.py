@@ -26,16 +26,34 @@ from synthkit_plugins.diffusion.fine_tuning import FineTuningMixin
 KINDS = ("auto", "image", "table")
 DENOISER_WHEN = ("lazy", "fit")  # the pixel denoiser trains at the first denoise() call, or in fit
 DEFAULTS = {
-    "image": {"epochs": 30, "ae_epochs": 5, "denoiser_epochs": 20, "batch_size": 128, "learning_rate": 2e-3,
-              "steps": 20, "guidance": 1.5, "widths": (32, 64)},
-    "table": {"epochs": None, "ae_epochs": 0, "denoiser_epochs": 0, "batch_size": 256, "learning_rate": 1e-3,
-              "steps": 50, "guidance": 1.0, "widths": (256,)},
+    "image": {
+        "epochs": 30,
+        "ae_epochs": 5,
+        "denoiser_epochs": 20,
+        "batch_size": 128,
+        "learning_rate": 2e-3,
+        "steps": 20,
+        "guidance": 1.5,
+        "widths": (32, 64),
+    },
+    "table": {
+        "epochs": None,
+        "ae_epochs": 0,
+        "denoiser_epochs": 0,
+        "batch_size": 256,
+        "learning_rate": 1e-3,
+        "steps": 50,
+        "guidance": 1.0,
+        "widths": (256,),
+    },
 }
 # Images: each network's default epochs fall in proportion to the pixels above 32x32, and give at
 # least these many batches on small sets (synthkit.image_sizes.scaled_epochs).
 IMAGE_MIN_STEPS = {"epochs": 1000, "ae_epochs": 300, "denoiser_epochs": 0}
 TABLE_EPOCHS = 60  # tables without ``epochs``: at least this many passes ...
-TABLE_TRAIN_STEPS = 3000  # ... and at least this many batches, so that a small table trains long enough
+TABLE_TRAIN_STEPS = (
+    3000  # ... and at least this many batches, so that a small table trains long enough
+)
 IMAGE_ARRAYS = ("latent_mean_", "latent_std_", "noise_levels_", "noise_stats_", "latent_error_")
 POSITIVE_INTEGER = Interval(int, 1, None)
 
@@ -45,8 +63,11 @@ class PositiveIntegers:
 
     def accepts(self, value) -> bool:
         values = (value,) if isinstance(value, (numbers.Number, str, bytes)) else value
-        return isinstance(values, (list, tuple, np.ndarray)) and len(values) > 0 \
+        return (
+            isinstance(values, (list, tuple, np.ndarray))
+            and len(values) > 0
             and all(POSITIVE_INTEGER.accepts(v) for v in values)
+        )
 
     def describe(self) -> str:
         return "a positive integer or a list of them"
@@ -100,13 +121,28 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
         "verbose": [Interval(int, 0, None), bool],
     }
 
-    def __init__(self, kind: str = "auto", epochs: int | None = None, ae_epochs: int | None = None,
-                 denoiser_epochs: int | None = None, denoiser: str = "lazy", batch_size: int | None = None,
-                 learning_rate: float | None = None, steps: int | None = None, guidance: float | None = None,
-                 widths=None, latent_channels: int = 4, label_dropout: float = 0.1,
-                 ema_decay: float = 0.995, denoise_steps: int = 0, class_quantiles: bool = False,
-                 max_seconds: float | None = None,
-                 seed: int | None = 0, verbose: int = 0, missing: str = "model"):
+    def __init__(
+        self,
+        kind: str = "auto",
+        epochs: int | None = None,
+        ae_epochs: int | None = None,
+        denoiser_epochs: int | None = None,
+        denoiser: str = "lazy",
+        batch_size: int | None = None,
+        learning_rate: float | None = None,
+        steps: int | None = None,
+        guidance: float | None = None,
+        widths=None,
+        latent_channels: int = 4,
+        label_dropout: float = 0.1,
+        ema_decay: float = 0.995,
+        denoise_steps: int = 0,
+        class_quantiles: bool = False,
+        max_seconds: float | None = None,
+        seed: int | None = 0,
+        verbose: int = 0,
+        missing: str = "model",
+    ):
         self.kind = kind
         self.epochs = epochs
         self.ae_epochs = ae_epochs
@@ -135,8 +171,13 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
         if value is not None:
             return value
         if self.kind_ == "image" and name in IMAGE_MIN_STEPS:
-            return scaled_epochs(DEFAULTS["image"][name], self.adapter_.shape, getattr(self, "n_images_", 0),
-                                 int(self._setting("batch_size")), IMAGE_MIN_STEPS[name])
+            return scaled_epochs(
+                DEFAULTS["image"][name],
+                self.adapter_.shape,
+                getattr(self, "n_images_", 0),
+                int(self._setting("batch_size")),
+                IMAGE_MIN_STEPS[name],
+            )
         return DEFAULTS[self.kind_][name]
 
     def _epochs(self, n_rows: int) -> int:
@@ -156,8 +197,10 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
         """The parameter table (``_parameter_constraints``), then ``kind`` against the data's kind."""
         super()._validate_params(data_kind)
         if self.kind != "auto" and self.kind != data_kind:
-            raise DataError(f"kind={self.kind!r} but the data is {'a table' if data_kind == 'table' else 'images'}; "
-                            "use kind=auto")
+            raise DataError(
+                f"kind={self.kind!r} but the data is {'a table' if data_kind == 'table' else 'images'}; "
+                "use kind=auto"
+            )
 
     # -- the generator contract ----------------------------------------------------------------
     def _fit(self, X: np.ndarray, y) -> None:
@@ -180,18 +223,34 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
         self.data_hi_ = data.max(axis=0).astype(np.float32)
         self._build_denoiser(data.shape[1:])
         self.ema_network_.set_weights(self.network_.get_weights())
-        trainer = dm.DiffusionModel(self.network_, self.ema_network_, self.n_classes_,
-                                    label_dropout=float(self.label_dropout), ema_decay=float(self.ema_decay),
-                                    seed=self.seed)
+        trainer = dm.DiffusionModel(
+            self.network_,
+            self.ema_network_,
+            self.n_classes_,
+            label_dropout=float(self.label_dropout),
+            ema_decay=float(self.ema_decay),
+            seed=self.seed,
+        )
         trainer.compile(optimizer=dm.make_optimizer(float(self._setting("learning_rate"))))
-        dm.train(trainer, data, codes, self._epochs(len(data)), int(self._setting("batch_size")), rng,
-                 weights=weights, max_seconds=self.max_seconds, verbose=int(self.verbose), name="diffusion",
-                 history=self.history_)
+        dm.train(
+            trainer,
+            data,
+            codes,
+            self._epochs(len(data)),
+            int(self._setting("batch_size")),
+            rng,
+            weights=weights,
+            max_seconds=self.max_seconds,
+            verbose=int(self.verbose),
+            name="diffusion",
+            history=self.history_,
+        )
         if self.kind_ == "image":
             from synthkit_plugins.diffusion import image
 
             self.noise_levels_, self.noise_stats_, self.latent_error_ = image.calibrate_denoising(
-                self.encoder_, X, self.latent_mean_, self.latent_std_, rng)
+                self.encoder_, X, self.latent_mean_, self.latent_std_, rng
+            )
         self.epochs_trained_ = len(self.history_.get("loss", []))
 
     def _fit_latent_space(self, X: np.ndarray, rng) -> np.ndarray:
@@ -200,9 +259,16 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
         from synthkit_plugins.diffusion import image
 
         self.encoder_, self.decoder_, self.history_["ae_loss"] = image.fit_autoencoder(
-            X, int(self.latent_channels), epochs=int(self._setting("ae_epochs")),
-            batch_size=int(self._setting("batch_size")), learning_rate=float(self._setting("learning_rate")),
-            rng=rng, seed=self.seed, max_seconds=self.max_seconds, verbose=int(self.verbose))
+            X,
+            int(self.latent_channels),
+            epochs=int(self._setting("ae_epochs")),
+            batch_size=int(self._setting("batch_size")),
+            learning_rate=float(self._setting("learning_rate")),
+            rng=rng,
+            seed=self.seed,
+            max_seconds=self.max_seconds,
+            verbose=int(self.verbose),
+        )
         Z = image.encode(self.encoder_, X)
         self.latent_mean_, self.latent_std_ = image.latent_scale(Z)
         if int(self._setting("denoiser_epochs")):
@@ -218,21 +284,32 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
         from synthkit_plugins.diffusion import table
 
         self._layout = table.table_layout(self.adapter_.columns)
-        self.class_groups_ = table.class_groups(codes, self.n_classes_, bool(self.class_quantiles) and y_given)
-        groups = table.row_groups(codes, self.class_groups_) if self.n_classes_ else np.zeros(len(X), np.int64)
+        self.class_groups_ = table.class_groups(
+            codes, self.n_classes_, bool(self.class_quantiles) and y_given
+        )
+        groups = (
+            table.row_groups(codes, self.class_groups_)
+            if self.n_classes_
+            else np.zeros(len(X), np.int64)
+        )
         self.quantiles_ = table.fit_quantiles(X, self._layout, groups, self.n_classes_ + 1)
-        return table.to_quantile_space(X, self._layout, rng, groups), table.class_weights(codes, self.n_classes_)
+        return table.to_quantile_space(X, self._layout, rng, groups), table.class_weights(
+            codes, self.n_classes_
+        )
 
     def _build_denoiser(self, shape) -> None:
         """The v-predicting network and its EMA copy: a U-Net on latents, an MLP on table rows."""
         from synthkit_plugins.diffusion import image, table
 
         if self.kind_ == "image":
+
             def build():
                 return image.build_denoiser(shape, self.n_classes_, self._widths())
         else:
+
             def build():
                 return table.build_denoiser(shape[0], self.n_classes_, self._widths())
+
         self.network_ = build()
         self.ema_network_ = build()
         self._predict = None
@@ -241,7 +318,12 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
         codes = self._sample_codes(n, y, rng)
         shape = tuple(self.data_lo_.shape)
         noise = rng.standard_normal((n, *shape)).astype(np.float32)
-        Z = self._reverse(noise, codes, steps=int(self._setting("steps")), guidance=float(self._setting("guidance")))
+        Z = self._reverse(
+            noise,
+            codes,
+            steps=int(self._setting("steps")),
+            guidance=float(self._setting("guidance")),
+        )
         return self._decode(Z, codes)
 
     def _sample_codes(self, n: int, y, rng) -> np.ndarray:
@@ -252,14 +334,25 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
             return np.asarray(y, dtype=np.int32)
         return rng.choice(self.n_classes_, n, p=self.class_freq_).astype(np.int32)
 
-    def _reverse(self, x_init, codes, steps: int, guidance: float, t_start: float = 1.0) -> np.ndarray:
+    def _reverse(
+        self, x_init, codes, steps: int, guidance: float, t_start: float = 1.0
+    ) -> np.ndarray:
         """DDIM with the EMA network, from ``x_init`` at ``t_start`` to clean data (in the diffusion's space)."""
         from synthkit_plugins.diffusion import model as dm
 
         if getattr(self, "_predict", None) is None:
             self._predict = dm.make_predictor(self.ema_network_)
-        return dm.ddim_sample(self._predict, x_init, codes, self.n_classes_, steps, guidance=guidance,
-                              t_start=t_start, lo=self.data_lo_, hi=self.data_hi_)
+        return dm.ddim_sample(
+            self._predict,
+            x_init,
+            codes,
+            self.n_classes_,
+            steps,
+            guidance=guidance,
+            t_start=t_start,
+            lo=self.data_lo_,
+            hi=self.data_hi_,
+        )
 
     def _decode(self, Z: np.ndarray, codes: np.ndarray) -> np.ndarray:
         """Samples of the diffusion's space in the adapter's encoding."""
@@ -274,10 +367,20 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
 
     # -- saving --------------------------------------------------------------------------------
     def _get_state(self) -> dict:
-        state = {**network_weights(self.network_, "net_w"), **network_weights(self.ema_network_, "ema_w")}
-        state.update(kind_=self.kind_, n_classes_=self.n_classes_, history_=self.history_,
-                     epochs_trained_=self.epochs_trained_, n_features_in_=self.n_features_in_,
-                     n_images_=self.n_images_, data_lo_=self.data_lo_, data_hi_=self.data_hi_)
+        state = {
+            **network_weights(self.network_, "net_w"),
+            **network_weights(self.ema_network_, "ema_w"),
+        }
+        state.update(
+            kind_=self.kind_,
+            n_classes_=self.n_classes_,
+            history_=self.history_,
+            epochs_trained_=self.epochs_trained_,
+            n_features_in_=self.n_features_in_,
+            n_images_=self.n_images_,
+            data_lo_=self.data_lo_,
+            data_hi_=self.data_hi_,
+        )
         state.update(self._classes_state())
         if self.kind_ == "image":
             from synthkit_plugins.diffusion import image
@@ -287,38 +390,56 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
                 state.update(network_weights(self.pixel_denoiser_, "px_w"))
             state.update({name: np.asarray(getattr(self, name)) for name in IMAGE_ARRAYS})
         else:
-            state["quantiles_"], state["class_groups_"] = self.quantiles_, np.asarray(self.class_groups_, np.int64)
+            state["quantiles_"], state["class_groups_"] = (
+                self.quantiles_,
+                np.asarray(self.class_groups_, np.int64),
+            )
         return state
 
     def _set_state(self, state: dict) -> None:
         from synthkit_plugins.diffusion import image, table
 
-        net, ema, ae, px = (pop_weights(state, prefix) for prefix in ("net_w", "ema_w", "ae_w", "px_w"))
+        net, ema, ae, px = (
+            pop_weights(state, prefix) for prefix in ("net_w", "ema_w", "ae_w", "px_w")
+        )
         self.kind_, self.history_ = state.pop("kind_"), state.pop("history_")
         if self.kind_ != self.adapter_.kind:  # before the per-kind state is read
-            raise bad_state("kind_", f"must be the schema's kind ({self.adapter_.kind!r}), got {self.kind_!r}")
+            raise bad_state(
+                "kind_", f"must be the schema's kind ({self.adapter_.kind!r}), got {self.kind_!r}"
+            )
         self.n_classes_, self.epochs_trained_, self.n_features_in_ = (
-            int(state.pop(name)) for name in ("n_classes_", "epochs_trained_", "n_features_in_"))
+            int(state.pop(name)) for name in ("n_classes_", "epochs_trained_", "n_features_in_")
+        )
         self.n_images_ = int(state.pop("n_images_", 0))  # 0 in models saved before it was kept
-        self.data_lo_, self.data_hi_ = (np.asarray(state.pop(name), np.float32) for name in ("data_lo_", "data_hi_"))
+        self.data_lo_, self.data_hi_ = (
+            np.asarray(state.pop(name), np.float32) for name in ("data_lo_", "data_hi_")
+        )
         self._restore_classes(state)
         classes = 0 if self.classes_ is None else len(self.classes_)
         if self.n_classes_ != classes:  # before the networks are built for that many classes
-            raise bad_state("n_classes_", f"must be the number of classes ({classes}), got {self.n_classes_!r}")
+            raise bad_state(
+                "n_classes_", f"must be the number of classes ({classes}), got {self.n_classes_!r}"
+            )
         self.pixel_denoiser_ = None
         if self.kind_ == "image":
             for name in IMAGE_ARRAYS:
                 setattr(self, name, np.asarray(state.pop(name)))
             shape = tuple(self.adapter_.shape)
-            self.encoder_, self.decoder_ = image.restore_autoencoder(ae, shape, int(self.latent_channels))
+            self.encoder_, self.decoder_ = image.restore_autoencoder(
+                ae, shape, int(self.latent_channels)
+            )
             if px:
                 self.pixel_denoiser_ = image.restore_pixel_denoiser(px, shape)
         else:
             self._layout = table.table_layout(self.adapter_.columns)
             self.quantiles_ = np.asarray(state.pop("quantiles_"), np.float64)
-            if self.quantiles_.ndim == 2:  # saved before per-class quantiles: one group, the whole table's
+            if (
+                self.quantiles_.ndim == 2
+            ):  # saved before per-class quantiles: one group, the whole table's
                 self.quantiles_ = self.quantiles_[None]
-            self.class_groups_ = np.asarray(state.pop("class_groups_", np.zeros(self.n_classes_)), np.int64)
+            self.class_groups_ = np.asarray(
+                state.pop("class_groups_", np.zeros(self.n_classes_)), np.int64
+            )
         self._build_denoiser(self.data_lo_.shape)
         restore_network(self.network_, net, "diffusion")
         restore_network(self.ema_network_, ema, "diffusion")
@@ -329,16 +450,28 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
         ``n_classes_`` against the classes, before it builds the networks."""
         super()._check_state()
         if self.epochs_trained_ < 0:
-            raise bad_state("epochs_trained_", f"must be a count of epochs, got {self.epochs_trained_!r}")
-        if not (np.isfinite(self.data_lo_).all() and np.isfinite(self.data_hi_).all()
-                and self.data_lo_.shape == self.data_hi_.shape and (self.data_lo_ <= self.data_hi_).all()):
-            raise bad_state("data_lo_", "and data_hi_ must be finite bounds of one shape, low <= high")
+            raise bad_state(
+                "epochs_trained_", f"must be a count of epochs, got {self.epochs_trained_!r}"
+            )
+        if not (
+            np.isfinite(self.data_lo_).all()
+            and np.isfinite(self.data_hi_).all()
+            and self.data_lo_.shape == self.data_hi_.shape
+            and (self.data_lo_ <= self.data_hi_).all()
+        ):
+            raise bad_state(
+                "data_lo_", "and data_hi_ must be finite bounds of one shape, low <= high"
+            )
         if self.kind_ == "table":
             q, groups = self.quantiles_, self.class_groups_
             if q.ndim != 3 or not np.isfinite(q).all() or (np.diff(q, axis=2) < 0).any():
-                raise bad_state("quantiles_", "must be a 3-D array of finite, non-decreasing quantiles")
+                raise bad_state(
+                    "quantiles_", "must be a 3-D array of finite, non-decreasing quantiles"
+                )
             if groups.shape != (self.n_classes_,) or (groups < 0).any() or (groups >= len(q)).any():
-                raise bad_state("class_groups_", f"must hold one quantile group (0 to {len(q) - 1}) per class")
+                raise bad_state(
+                    "class_groups_", f"must hold one quantile group (0 to {len(q) - 1}) per class"
+                )
             return
         for name in IMAGE_ARRAYS:
             if not np.isfinite(np.asarray(getattr(self, name), dtype=np.float64)).all():

@@ -60,8 +60,16 @@ def time_for_alpha(alpha: float) -> float:
 class DiffusionModel(keras.Model):
     """Learns the reverse process with a v-predicting ``network([x_t, t, y])``; keeps an EMA copy."""
 
-    def __init__(self, network, ema_network, n_classes: int, label_dropout: float = 0.1,
-                 ema_decay: float = 0.999, seed=None, **kwargs):
+    def __init__(
+        self,
+        network,
+        ema_network,
+        n_classes: int,
+        label_dropout: float = 0.1,
+        ema_decay: float = 0.999,
+        seed=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.network = network
         self.ema_network = ema_network
@@ -142,7 +150,9 @@ class DenoisingTrainer(keras.Model):
     all-black reconstruction from the second epoch; the pixel denoiser stalled the same way on
     small data, and on MNIST squared error gained it next to nothing."""
 
-    def __init__(self, network, level_input: bool = False, max_noise: float = 0.5, seed=None, **kwargs):
+    def __init__(
+        self, network, level_input: bool = False, max_noise: float = 0.5, seed=None, **kwargs
+    ):
         super().__init__(**kwargs)
         self.network = network
         self.level_input = bool(level_input)
@@ -170,7 +180,9 @@ class DenoisingTrainer(keras.Model):
         return {m.name: m.result() for m in self.metrics}
 
 
-MIN_STEPS_PER_CALL = 64  # small tables train several epochs per ``model.fit`` call: each call has a fixed cost
+MIN_STEPS_PER_CALL = (
+    64  # small tables train several epochs per ``model.fit`` call: each call has a fixed cost
+)
 
 
 class _EpochLosses(keras.callbacks.Callback):
@@ -188,8 +200,19 @@ class _EpochLosses(keras.callbacks.Callback):
                 metric.reset_state()
 
 
-def train(model, X, y, epochs: int, batch_size: int, rng: np.random.Generator, weights=None,
-          max_seconds=None, verbose: int = 0, name: str = "diffusion", history=None) -> dict:
+def train(
+    model,
+    X,
+    y,
+    epochs: int,
+    batch_size: int,
+    rng: np.random.Generator,
+    weights=None,
+    max_seconds=None,
+    verbose: int = 0,
+    name: str = "diffusion",
+    history=None,
+) -> dict:
     """Epoch loop around ``model.fit``: each epoch draws a seeded order of the rows (with
     ``weights``, a weighted resample with replacement: training-by-sampling for rare classes), logs
     the mean losses, and stops after the ``model.fit`` call that crosses ``max_seconds``. Epochs of
@@ -205,20 +228,27 @@ def train(model, X, y, epochs: int, batch_size: int, rng: np.random.Generator, w
     while epoch < int(epochs):
         orders = []
         for _ in range(min(per_call, int(epochs) - epoch)):
-            order = rng.permutation(n) if weights is None else rng.choice(n, n, replace=True, p=weights)
+            order = (
+                rng.permutation(n) if weights is None else rng.choice(n, n, replace=True, p=weights)
+            )
             orders.append(order[: steps * batch_size])
         order = np.concatenate(orders)
         args = (X[order],) if y is None else (X[order], y[order])
         losses = _EpochLosses(steps)
-        model.fit(*args, batch_size=batch_size, epochs=1, shuffle=False, verbose=0, callbacks=[losses])
+        model.fit(
+            *args, batch_size=batch_size, epochs=1, shuffle=False, verbose=0, callbacks=[losses]
+        )
         for logs in losses.epochs:
             epoch += 1
             for key, value in logs.items():
                 history.setdefault(key, []).append(value)
             if verbose:
                 text = "  ".join(f"{k}: {v:.4f}" for k, v in logs.items())
-                print(f"{name} epoch {epoch}/{epochs}  {text}  ({time.perf_counter() - started:.0f}s)",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"{name} epoch {epoch}/{epochs}  {text}  ({time.perf_counter() - started:.0f}s)",
+                    file=sys.stderr,
+                    flush=True,
+                )
         if max_seconds is not None and time.perf_counter() - started >= float(max_seconds):
             break
     return history
@@ -234,8 +264,18 @@ def make_predictor(network):
     return predict
 
 
-def ddim_sample(predict, noise: np.ndarray, y: np.ndarray, null_class: int, steps: int, guidance: float = 1.0,
-                t_start: float = 1.0, lo=None, hi=None, batch_size: int = 1000) -> np.ndarray:
+def ddim_sample(
+    predict,
+    noise: np.ndarray,
+    y: np.ndarray,
+    null_class: int,
+    steps: int,
+    guidance: float = 1.0,
+    t_start: float = 1.0,
+    lo=None,
+    hi=None,
+    batch_size: int = 1000,
+) -> np.ndarray:
     """Run DDIM (eta = 0) from time ``t_start`` to 0 in ``steps`` steps.
 
     ``noise`` is the start: Gaussian noise at ``t_start`` = 1, or a sample already at the level of
@@ -247,8 +287,8 @@ def ddim_sample(predict, noise: np.ndarray, y: np.ndarray, null_class: int, step
     times = np.linspace(float(t_start), 0.0, int(steps) + 1)
     guided = float(guidance) != 1.0 and bool(np.any(y != null_class))
     for s in range(0, len(noise), batch_size):
-        x = noise[s:s + batch_size].astype(np.float32)
-        yb = y[s:s + batch_size].astype(np.int32)
+        x = noise[s : s + batch_size].astype(np.float32)
+        yb = y[s : s + batch_size].astype(np.int32)
         m = len(x)
         y_in = np.concatenate([yb, np.full(m, null_class, np.int32)]) if guided else yb
         for i in range(int(steps)):
@@ -266,7 +306,7 @@ def ddim_sample(predict, noise: np.ndarray, y: np.ndarray, null_class: int, step
             x = (a_next * x0 + s_next * eps).astype(np.float32)
             if i == int(steps) - 1:
                 x = x0.astype(np.float32)
-        out[s:s + batch_size] = x
+        out[s : s + batch_size] = x
     return out
 
 
@@ -277,8 +317,19 @@ def freeze_all_but(layers: list, last: int | None) -> None:
         layer.trainable = i >= len(layers) - last
 
 
-def retrain_last_layers(trainer, layers: list, last: int | None, X, y, epochs: int, batch_size: int,
-                        rng: np.random.Generator, learning_rate: float, verbose: int, name: str) -> list:
+def retrain_last_layers(
+    trainer,
+    layers: list,
+    last: int | None,
+    X,
+    y,
+    epochs: int,
+    batch_size: int,
+    rng: np.random.Generator,
+    learning_rate: float,
+    verbose: int,
+    name: str,
+) -> list:
     """Train ``trainer`` with only the last ``last`` of its network's weighted ``layers`` trainable
     (None: all), then make them all trainable again; the losses per epoch (fine-tuning)."""
     freeze_all_but(layers, last)

@@ -62,7 +62,9 @@ def _res_block(x, emb, width: int, name: str):
     return layers.Add(name=f"{name}_out")([skip, h])
 
 
-def build_unet(shape, n_classes: int, widths=(64, 128), blocks: int = 2, emb_dim: int = 128) -> keras.Model:
+def build_unet(
+    shape, n_classes: int, widths=(64, 128), blocks: int = 2, emb_dim: int = 128
+) -> keras.Model:
     """A U-Net v-predictor on (h, w, c) inputs; h and w must be divisible by 2 ** (len(widths) - 1).
 
     Down path: per level ``blocks`` residual blocks (time and class embedding added in each), then a
@@ -96,7 +98,9 @@ def build_unet(shape, n_classes: int, widths=(64, 128), blocks: int = 2, emb_dim
     return keras.Model([x_in, t_in, y_in], out, name="unet")
 
 
-def build_mlp(n_features: int, n_classes: int, width: int = 256, blocks: int = 3, emb_dim: int = 128) -> keras.Model:
+def build_mlp(
+    n_features: int, n_classes: int, width: int = 256, blocks: int = 3, emb_dim: int = 128
+) -> keras.Model:
     """TabDDPM-style denoiser for table rows: a residual MLP with the embedding added to its input."""
     x_in = keras.Input(shape=(int(n_features),), name="x_t")
     t_in = keras.Input(shape=(1,), name="t")
@@ -132,14 +136,20 @@ def build_autoencoder(shape, latent_channels: int = 4, width: int = 16):
     x_in = keras.Input(shape=(h, w, c), name="image")
     x = layers.ZeroPadding2D(pad, name="pad")(x_in)
     x = layers.Conv2D(width, 3, strides=2, padding="same", activation="swish", name="enc_conv0")(x)
-    x = layers.Conv2D(width * 2, 3, strides=2, padding="same", activation="swish", name="enc_conv1")(x)
+    x = layers.Conv2D(
+        width * 2, 3, strides=2, padding="same", activation="swish", name="enc_conv1"
+    )(x)
     x = layers.Conv2D(width * 4, 3, padding="same", activation="swish", name="enc_conv2")(x)
     z = layers.Conv2D(int(latent_channels), 1, name="latent")(x)
     encoder = keras.Model(x_in, z, name="encoder")
     z_in = keras.Input(shape=(lh, lw, int(latent_channels)), name="latent")
     x = layers.Conv2D(width * 4, 3, padding="same", activation="swish", name="dec_conv0")(z_in)
-    x = layers.Conv2DTranspose(width * 2, 3, strides=2, padding="same", activation="swish", name="dec_up0")(x)
-    x = layers.Conv2DTranspose(width, 3, strides=2, padding="same", activation="swish", name="dec_up1")(x)
+    x = layers.Conv2DTranspose(
+        width * 2, 3, strides=2, padding="same", activation="swish", name="dec_up0"
+    )(x)
+    x = layers.Conv2DTranspose(
+        width, 3, strides=2, padding="same", activation="swish", name="dec_up1"
+    )(x)
     x = layers.Conv2D(width, 3, padding="same", activation="swish", name="dec_conv1")(x)
     x = layers.Conv2D(c, 3, padding="same", activation="sigmoid", name="dec_out")(x)
     x = layers.Cropping2D(pad, name="crop")(x)
@@ -158,10 +168,14 @@ def build_pixel_denoiser(shape, width: int = 16):
     x = layers.ZeroPadding2D(pad, name="px_pad")(x_in) if h % 2 or w % 2 else x_in
     a = layers.Conv2D(width, 3, padding="same", activation="swish", name="px_conv0")(x)
     a = layers.Conv2D(width, 3, padding="same", activation="swish", name="px_conv1")(a)
-    b = layers.Conv2D(width * 2, 3, strides=2, padding="same", activation="swish", name="px_down")(a)
+    b = layers.Conv2D(width * 2, 3, strides=2, padding="same", activation="swish", name="px_down")(
+        a
+    )
     b = layers.Conv2D(width * 2, 3, padding="same", activation="swish", name="px_mid0")(b)
     b = layers.Conv2D(width * 2, 3, padding="same", activation="swish", name="px_mid1")(b)
-    u = layers.Conv2DTranspose(width, 3, strides=2, padding="same", activation="swish", name="px_up")(b)
+    u = layers.Conv2DTranspose(
+        width, 3, strides=2, padding="same", activation="swish", name="px_up"
+    )(b)
     u = layers.Concatenate(name="px_skip")([u, a])
     u = layers.Conv2D(width, 3, padding="same", activation="swish", name="px_conv2")(u)
     out = layers.Conv2D(c, 3, padding="same", activation="sigmoid", name="px_out")(u)

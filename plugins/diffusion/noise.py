@@ -39,12 +39,16 @@ def noise_statistic(X: np.ndarray) -> np.ndarray:
     return np.median(np.abs(d.reshape(len(X), -1)), axis=1) / 0.6745
 
 
-def calibrate(X: np.ndarray, rng: np.random.Generator, n: int = 256) -> tuple[np.ndarray, np.ndarray]:
+def calibrate(
+    X: np.ndarray, rng: np.random.Generator, n: int = 256
+) -> tuple[np.ndarray, np.ndarray]:
     """(levels, statistics): the median statistic of up to ``n`` images of X at each known noise level."""
     X = np.asarray(X, dtype=np.float32)
     idx = rng.choice(len(X), min(n, len(X)), replace=False)
     ref = X[idx]
-    stats = np.array([float(np.median(noise_statistic(add_noise(ref, s, rng)))) for s in CALIBRATION_LEVELS])
+    stats = np.array(
+        [float(np.median(noise_statistic(add_noise(ref, s, rng)))) for s in CALIBRATION_LEVELS]
+    )
     return CALIBRATION_LEVELS.copy(), np.maximum.accumulate(stats)
 
 

@@ -56,7 +56,9 @@ def row_groups(codes: np.ndarray, groups_of_class: np.ndarray) -> np.ndarray:
     return np.append(np.asarray(groups_of_class, np.int64), 0)[np.asarray(codes)]
 
 
-def to_quantile_space(X: np.ndarray, layout: list, rng: np.random.Generator, groups: np.ndarray | None = None) -> np.ndarray:
+def to_quantile_space(
+    X: np.ndarray, layout: list, rng: np.random.Generator, groups: np.ndarray | None = None
+) -> np.ndarray:
     """Encoded rows as the diffusion sees them: numerics as normal scores of their ranks within
     their quantile group (ties broken at random), booleans and one-hot codes as -1/+1."""
     from scipy.special import ndtri
@@ -71,11 +73,13 @@ def to_quantile_space(X: np.ndarray, layout: list, rng: np.random.Generator, gro
                 ranks = np.lexsort((rng.random(m), X[rows, s])).argsort()
                 out[rows, s] = ndtri((ranks + 0.5) / m)
         else:
-            out[:, s:s + w] = X[:, s:s + w] * 2.0 - 1.0
+            out[:, s : s + w] = X[:, s : s + w] * 2.0 - 1.0
     return out
 
 
-def from_quantile_space(Z: np.ndarray, layout: list, quantiles: np.ndarray, groups: np.ndarray | None = None) -> np.ndarray:
+def from_quantile_space(
+    Z: np.ndarray, layout: list, quantiles: np.ndarray, groups: np.ndarray | None = None
+) -> np.ndarray:
     """Generated rows back in the adapter's encoding: normal scores through their group's fitted
     quantiles, booleans at 0/1, one-hot codes in [0, 1] (the adapter picks each category's level)."""
     from scipy.special import ndtr
@@ -94,7 +98,7 @@ def from_quantile_space(Z: np.ndarray, layout: list, quantiles: np.ndarray, grou
         elif kind == "bool":
             out[:, s] = (Z[:, s] > 0).astype(np.float32)
         else:
-            out[:, s:s + w] = (Z[:, s:s + w] + 1.0) / 2.0
+            out[:, s : s + w] = (Z[:, s : s + w] + 1.0) / 2.0
     return out
 
 

@@ -82,11 +82,24 @@ class EnsembleDetector(BaseDetector):
     (``member_shift_``, ``member_unit_``); score with the ensemble, not with it alone.
     """
 
-    _parameter_constraints = {"combine": [Options(COMBINE)], "screen_share": [Interval(float, 0, 0.5, closed="left")]}
+    _parameter_constraints = {
+        "combine": [Options(COMBINE)],
+        "screen_share": [Interval(float, 0, 0.5, closed="left")],
+    }
 
-    def __init__(self, members=DEFAULT_MEMBERS, member_params=None, combine: str = "max",
-                 screen=DEFAULT_SCREEN, screen_params=None, screen_share: float = 0.1, screened=("knn",),
-                 contamination: float = 0.1, seed: int | None = 0, missing: str = "model"):
+    def __init__(
+        self,
+        members=DEFAULT_MEMBERS,
+        member_params=None,
+        combine: str = "max",
+        screen=DEFAULT_SCREEN,
+        screen_params=None,
+        screen_share: float = 0.1,
+        screened=("knn",),
+        contamination: float = 0.1,
+        seed: int | None = 0,
+        missing: str = "model",
+    ):
         self.members = members
         self.member_params = member_params
         self.combine = combine
@@ -105,17 +118,27 @@ class EnsembleDetector(BaseDetector):
         from synthkit.registry import get_detector
         from synthkit.registry import get_registry
 
-        if isinstance(names, str) or not isinstance(names, (list, tuple)) or not names \
-                or not all(isinstance(n, str) for n in names):
+        if (
+            isinstance(names, str)
+            or not isinstance(names, (list, tuple))
+            or not names
+            or not all(isinstance(n, str) for n in names)
+        ):
             raise PluginError(f"{what} must be a non-empty list of detector names, got {names!r}")
         if "ensemble" in names:
-            raise PluginError(f"an ensemble cannot be its own member; list other detectors in {what}")
+            raise PluginError(
+                f"an ensemble cannot be its own member; list other detectors in {what}"
+            )
         if not isinstance(params, dict) or not all(isinstance(v, dict) for v in params.values()):
-            raise PluginError(f"{what.rstrip('s')}_params must map names to parameter dicts, got {params!r}")
+            raise PluginError(
+                f"{what.rstrip('s')}_params must map names to parameter dicts, got {params!r}"
+            )
         stray = sorted(set(params) - set(names))
         if stray:
-            raise PluginError(f"{what.rstrip('s')}_params names {', '.join(stray)}, which are not in {what} "
-                              f"({', '.join(names)})")
+            raise PluginError(
+                f"{what.rstrip('s')}_params names {', '.join(stray)}, which are not in {what} "
+                f"({', '.join(names)})"
+            )
         made = []
         for name in names:
             own = dict(params.get(name, {}))
@@ -128,12 +151,18 @@ class EnsembleDetector(BaseDetector):
         """The screening detectors (empty for none, or when no member is screened) and the share held out."""
         share = self.screen_share
         screened = self.screened
-        if isinstance(screened, str) or not isinstance(screened, (list, tuple)) \
-                or not all(isinstance(n, str) for n in screened):
+        if (
+            isinstance(screened, str)
+            or not isinstance(screened, (list, tuple))
+            or not all(isinstance(n, str) for n in screened)
+        ):
             raise PluginError(f"screened must be a list of member names, got {screened!r}")
         screen = self.screen
-        if screen is None or (isinstance(screen, (list, tuple)) and len(screen) == 0) \
-                or not set(screened) & set(self.members):
+        if (
+            screen is None
+            or (isinstance(screen, (list, tuple)) and len(screen) == 0)
+            or not set(screened) & set(self.members)
+        ):
             return [], 0.0
         params = DEFAULT_SCREEN_PARAMS if self.screen_params is None else self.screen_params
         if params is DEFAULT_SCREEN_PARAMS:
@@ -146,11 +175,15 @@ class EnsembleDetector(BaseDetector):
             params = {k: v for k, v in params.items() if k in self.members}
         members = self._new_members(self.members, params)
         screen, share = self._checked_screen()
-        for member in members + screen:  # members are fitted through _fit, so fit's checks are made here
+        for member in (
+            members + screen
+        ):  # members are fitted through _fit, so fit's checks are made here
             member._validate_params("image" if X.ndim == 4 else "table")
         held_out = np.zeros(len(X), dtype=bool)
         if screen and share > 0 and len(X) >= 4:
-            first = np.stack([robust_z(self._fit_member(det, X, held_out)) for det in screen], axis=1).mean(axis=1)
+            first = np.stack(
+                [robust_z(self._fit_member(det, X, held_out)) for det in screen], axis=1
+            ).mean(axis=1)
             held_out = first > np.quantile(first, 1.0 - share)
         self.screened_out_ = held_out
         shifts, units, train_scores, scales = [], [], [], []
@@ -178,9 +211,13 @@ class EnsembleDetector(BaseDetector):
         self._share_schema(member)
         member._fit(X[~held_out])
         scores = np.empty(len(X))
-        scores[~held_out] = member._checked_scores(member._score_training(X[~held_out]), int((~held_out).sum()))
+        scores[~held_out] = member._checked_scores(
+            member._score_training(X[~held_out]), int((~held_out).sum())
+        )
         if held_out.any():
-            scores[held_out] = member._checked_scores(member._score(X[held_out]), int(held_out.sum()))
+            scores[held_out] = member._checked_scores(
+                member._score(X[held_out]), int(held_out.sum())
+            )
         member.decision_scores_ = scores
         member.threshold_ = self._threshold_from(scores, member)
         member.labels_ = (scores > member.threshold_).astype(int)
@@ -209,8 +246,13 @@ class EnsembleDetector(BaseDetector):
     def _normalised(self, raw: np.ndarray) -> np.ndarray:
         if self.combine == "rank":
             train = np.sort(self.member_train_scores_, axis=0)
-            return np.stack([np.searchsorted(train[:, j], raw[:, j], side="right") / len(train)
-                             for j in range(raw.shape[1])], axis=1)
+            return np.stack(
+                [
+                    np.searchsorted(train[:, j], raw[:, j], side="right") / len(train)
+                    for j in range(raw.shape[1])
+                ],
+                axis=1,
+            )
         return (raw - self.member_centre_) / self.member_scale_
 
     def _combined(self, normalised: np.ndarray) -> np.ndarray:
@@ -218,8 +260,13 @@ class EnsembleDetector(BaseDetector):
 
     def _member_raw(self, X: np.ndarray) -> np.ndarray:
         """Every member's own scores of adapted rows X, one column per member."""
-        return np.stack([m._checked_scores(m._score((X - shift) / unit), len(X))
-                         for m, shift, unit in zip(self.members_, self.member_shift_, self.member_unit_)], axis=1)
+        return np.stack(
+            [
+                m._checked_scores(m._score((X - shift) / unit), len(X))
+                for m, shift, unit in zip(self.members_, self.member_shift_, self.member_unit_)
+            ],
+            axis=1,
+        )
 
     def _score(self, X: np.ndarray) -> np.ndarray:
         return self._combined(self._normalised(self._member_raw(X)))
@@ -227,7 +274,9 @@ class EnsembleDetector(BaseDetector):
     def _score_training(self, X: np.ndarray) -> np.ndarray:
         return self._combined(self.member_scores_)
 
-    def _explain_columns(self, X: np.ndarray, groups, reference: np.ndarray) -> tuple[np.ndarray, dict]:
+    def _explain_columns(
+        self, X: np.ndarray, groups, reference: np.ndarray
+    ) -> tuple[np.ndarray, dict]:
         """The members' explanations combined as their scores are: each member's contributions (its
         own exact ones, or the ablation fallback, on its own standardised features) scaled to add up
         to its normalised score, then their mean (``mean``, ``rank``) or those of the member with the
@@ -237,18 +286,28 @@ class EnsembleDetector(BaseDetector):
         normalised = self._normalised(self._member_raw(X))
         parts, extras = [], {}
         for member, shift, unit in zip(self.members_, self.member_shift_, self.member_unit_):
-            values, extra = column_contributions(member, (X - shift) / unit, groups, (reference - shift) / unit)
+            values, extra = column_contributions(
+                member, (X - shift) / unit, groups, (reference - shift) / unit
+            )
             parts.append((values, extra))
             extras.update({name: None for name in extra})
         names = list(extras)
         stacked = []
         for (values, extra), z in zip(parts, normalised.T):
-            full = np.column_stack([values] + [np.asarray(extra.get(n, np.zeros(len(X))), np.float64) for n in names])
+            full = np.column_stack(
+                [values] + [np.asarray(extra.get(n, np.zeros(len(X))), np.float64) for n in names]
+            )
             total = full.sum(axis=1)
-            stacked.append(full * np.where(total != 0, z / np.where(total != 0, total, 1.0), 0.0)[:, None])
+            stacked.append(
+                full * np.where(total != 0, z / np.where(total != 0, total, 1.0), 0.0)[:, None]
+            )
         stacked = np.stack(stacked, axis=1)  # (n, members, columns + extras)
-        out = stacked[np.arange(len(X)), normalised.argmax(axis=1)] if self.combine == "max" else stacked.mean(axis=1)
-        return out[:, :len(groups)], {n: out[:, len(groups) + i] for i, n in enumerate(names)}
+        out = (
+            stacked[np.arange(len(X)), normalised.argmax(axis=1)]
+            if self.combine == "max"
+            else stacked.mean(axis=1)
+        )
+        return out[:, : len(groups)], {n: out[:, len(groups) + i] for i, n in enumerate(names)}
 
     # -- saving --------------------------------------------------------------------------------
     def _get_state(self) -> dict:
@@ -267,8 +326,10 @@ class EnsembleDetector(BaseDetector):
         self.members_ = []
         for i, name in enumerate(self.members):
             prefix = MEMBER_PREFIX.format(i)
-            member_state = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
-            params = get_registry().get("detectors", name)._upgrade_params(member_state.pop("params"))
+            member_state = {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
+            params = (
+                get_registry().get("detectors", name)._upgrade_params(member_state.pop("params"))
+            )
             member = get_detector(name, **params)
             self._share_schema(member)
             member._set_state(member_state)

@@ -28,7 +28,9 @@ class WeightAverage(keras.callbacks.Callback):
         self.averaged = keras.models.clone_model(trained)
         self.averaged.set_weights(trained.get_weights())
         self.updates = tf.Variable(0.0, trainable=False)
-        self._update = tf.function(lambda: update_ema(self.averaged, self.trained, self.updates, self.ema_decay))
+        self._update = tf.function(
+            lambda: update_ema(self.averaged, self.trained, self.updates, self.ema_decay)
+        )
 
     def on_train_batch_end(self, batch, logs=None):
         self._update()

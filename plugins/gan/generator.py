@@ -50,10 +50,23 @@ class GANGenerator(BaseGenerator):
         "verbose": [Interval(int, 0, None), bool],
     }
 
-    def __init__(self, kind: str = "auto", epochs: int | None = None, batch_size: int | None = None,
-                 latent_dim: int | None = None, learning_rate: float | None = None, width: int = 32,
-                 ema_decay: float = 0.995, pac: int = 10, max_modes: int = 10, mismatch_weight: float = 0.3,
-                 max_seconds: float | None = None, seed: int | None = 0, verbose: int = 0, missing: str = "model"):
+    def __init__(
+        self,
+        kind: str = "auto",
+        epochs: int | None = None,
+        batch_size: int | None = None,
+        latent_dim: int | None = None,
+        learning_rate: float | None = None,
+        width: int = 32,
+        ema_decay: float = 0.995,
+        pac: int = 10,
+        max_modes: int = 10,
+        mismatch_weight: float = 0.3,
+        max_seconds: float | None = None,
+        seed: int | None = 0,
+        verbose: int = 0,
+        missing: str = "model",
+    ):
         self.kind = kind
         self.epochs = epochs
         self.batch_size = batch_size
@@ -79,15 +92,22 @@ class GANGenerator(BaseGenerator):
         (``synthkit.image_sizes.scaled_epochs``); on tables a fixed count."""
         if self.epochs is not None or kind != "image":
             return int(self._setting("epochs", kind))
-        return scaled_epochs(DEFAULTS["image"]["epochs"], data_shape[1:], data_shape[0],
-                             int(self._setting("batch_size", kind)), IMAGE_MIN_STEPS)
+        return scaled_epochs(
+            DEFAULTS["image"]["epochs"],
+            data_shape[1:],
+            data_shape[0],
+            int(self._setting("batch_size", kind)),
+            IMAGE_MIN_STEPS,
+        )
 
     def _validate_params(self, data_kind: str) -> None:
         """The parameter table (``_parameter_constraints``), then ``kind`` against the data's kind."""
         super()._validate_params(data_kind)
         if self.kind != "auto" and self.kind != data_kind:
-            raise DataError(f"kind={self.kind!r} but the data is {'a table' if data_kind == 'table' else 'images'}; "
-                            "use kind=auto")
+            raise DataError(
+                f"kind={self.kind!r} but the data is {'a table' if data_kind == 'table' else 'images'}; "
+                "use kind=auto"
+            )
 
     def _check_state(self) -> None:
         """The fitted kind, sizes, labels and history are usable (``_check_fitted_values``); for
@@ -102,18 +122,29 @@ class GANGenerator(BaseGenerator):
         non-negative integer, ``n_classes_`` the number of ``classes_``, ``history_`` a dict of
         per-epoch numbers: what the networks are rebuilt from, so ``_set_state`` checks it first."""
         if self.kind_ != self.adapter_.kind:
-            raise bad_state("kind_", f"must be the schema's kind, {self.adapter_.kind!r}, got {self.kind_!r}")
+            raise bad_state(
+                "kind_", f"must be the schema's kind, {self.adapter_.kind!r}, got {self.kind_!r}"
+            )
         for name, low in (("latent_dim_", 1), ("epochs_trained_", 0)):
             value = getattr(self, name)
             if not _integer(value) or value < low:
-                raise bad_state(name, f"must be a {'positive' if low else 'non-negative'} integer, got {value!r}")
+                raise bad_state(
+                    name,
+                    f"must be a {'positive' if low else 'non-negative'} integer, got {value!r}",
+                )
         n_labels = 0 if self.classes_ is None else len(self.classes_)
         if not _integer(self.n_classes_) or self.n_classes_ != n_labels:
-            raise bad_state("n_classes_", f"must be the number of classes_, {n_labels}, got {self.n_classes_!r}")
+            raise bad_state(
+                "n_classes_", f"must be the number of classes_, {n_labels}, got {self.n_classes_!r}"
+            )
+
         def number(x):  # NaN counts: a diverged loss
             return isinstance(x, (int, float)) and not isinstance(x, bool)
+
         if not isinstance(self.history_, dict) or not all(
-                isinstance(k, str) and isinstance(v, list) and all(map(number, v)) for k, v in self.history_.items()):
+            isinstance(k, str) and isinstance(v, list) and all(map(number, v))
+            for k, v in self.history_.items()
+        ):
             raise bad_state("history_", "must map loss names to their values per epoch")
 
     def _check_table_state(self) -> None:
@@ -126,36 +157,64 @@ class GANGenerator(BaseGenerator):
             raise bad_state("space_", problem)
         ks = self.space_.discrete_sizes()
         if self.offsets_ != level_offsets(ks):
-            raise bad_state("offsets_", f"must be where each discrete column's levels start, {level_offsets(ks)}")
+            raise bad_state(
+                "offsets_",
+                f"must be where each discrete column's levels start, {level_offsets(ks)}",
+            )
         s = self.sampler_
         problem = CondSampler.problem(s.levels, s.codes, s.ks, self.n_classes_)
         if s.ks != ks or problem:
-            raise bad_state("sampler_", problem or f"must sample the space's discrete columns, {ks} levels")
+            raise bad_state(
+                "sampler_", problem or f"must sample the space's discrete columns, {ks} levels"
+            )
 
     # -- the generator contract ----------------------------------------------------------------
     def _fit(self, X: np.ndarray, y) -> None:
         kind = self.adapter_.kind
         self.kind_ = kind
         self.n_classes_ = 0 if y is None else len(self.classes_)
-        common = dict(epochs=self._epochs(kind, X.shape), batch_size=int(self._setting("batch_size", kind)),
-                      learning_rate=float(self._setting("learning_rate", kind)), seed=self.seed,
-                      verbose=int(self.verbose), max_seconds=self.max_seconds)
+        common = dict(
+            epochs=self._epochs(kind, X.shape),
+            batch_size=int(self._setting("batch_size", kind)),
+            learning_rate=float(self._setting("learning_rate", kind)),
+            seed=self.seed,
+            verbose=int(self.verbose),
+            max_seconds=self.max_seconds,
+        )
         self.latent_dim_ = int(self._setting("latent_dim", kind))
         if kind == "image":
             from synthkit_plugins.gan.image import fit_image_gan
 
-            self.generator_, self.history_ = fit_image_gan(X, y, self.n_classes_, latent_dim=self.latent_dim_,
-                                                           width=int(self.width), ema_decay=float(self.ema_decay),
-                                                           **common)
+            self.generator_, self.history_ = fit_image_gan(
+                X,
+                y,
+                self.n_classes_,
+                latent_dim=self.latent_dim_,
+                width=int(self.width),
+                ema_decay=float(self.ema_decay),
+                **common,
+            )
         else:
             from synthkit_plugins.gan.table import fit_table_gan
 
             if int(self.pac) > len(X):
-                raise DataError(f"the table GAN needs at least pac={self.pac} rows, got {len(X)}; lower pac")
-            self.generator_, self.space_, self.sampler_, self.offsets_, self.history_ = fit_table_gan(
-                X, self.adapter_.columns, y, self.n_classes_, noise_dim=self.latent_dim_, pac=int(self.pac),
-                max_modes=int(self.max_modes), ema_decay=float(self.ema_decay),
-                mismatch_weight=float(self.mismatch_weight), **common)
+                raise DataError(
+                    f"the table GAN needs at least pac={self.pac} rows, got {len(X)}; lower pac"
+                )
+            self.generator_, self.space_, self.sampler_, self.offsets_, self.history_ = (
+                fit_table_gan(
+                    X,
+                    self.adapter_.columns,
+                    y,
+                    self.n_classes_,
+                    noise_dim=self.latent_dim_,
+                    pac=int(self.pac),
+                    max_modes=int(self.max_modes),
+                    ema_decay=float(self.ema_decay),
+                    mismatch_weight=float(self.mismatch_weight),
+                    **common,
+                )
+            )
         self.epochs_trained_ = len(self.history_["g_loss"])
 
     def _sample(self, n: int, y, rng: np.random.Generator) -> np.ndarray:
@@ -172,8 +231,18 @@ class GANGenerator(BaseGenerator):
         codes = None
         if self.n_classes_:
             codes = y if y is not None else rng.choice(self.n_classes_, n, p=self.class_freq_)
-        return generate_rows(self.generator_, self.space_, self.sampler_, self.offsets_, self.n_classes_, n, codes,
-                             rng, self.latent_dim_, len(self.adapter_.feature_names))
+        return generate_rows(
+            self.generator_,
+            self.space_,
+            self.sampler_,
+            self.offsets_,
+            self.n_classes_,
+            n,
+            codes,
+            rng,
+            self.latent_dim_,
+            len(self.adapter_.feature_names),
+        )
 
     def sample_images(self, per_class: int = 10, seed: int | None = None):
         """A matplotlib figure of generated images, one row per class (or a plain grid if unconditional)."""
@@ -189,9 +258,14 @@ class GANGenerator(BaseGenerator):
     # -- saving --------------------------------------------------------------------------------
     def _get_state(self) -> dict:
         state = network_weights(self.generator_, "gen_w")
-        state.update(kind_=self.kind_, n_classes_=self.n_classes_, latent_dim_=self.latent_dim_,
-                     history_=self.history_, epochs_trained_=self.epochs_trained_,
-                     n_features_in_=self.n_features_in_)
+        state.update(
+            kind_=self.kind_,
+            n_classes_=self.n_classes_,
+            latent_dim_=self.latent_dim_,
+            history_=self.history_,
+            epochs_trained_=self.epochs_trained_,
+            n_features_in_=self.n_features_in_,
+        )
         state.update(self._classes_state())
         if self.kind_ == "table":
             state["space_"] = self.space_.to_dict()
@@ -204,14 +278,23 @@ class GANGenerator(BaseGenerator):
 
     def _set_state(self, state: dict) -> None:
         weights = pop_weights(state, "gen_w")
-        for name in ("kind_", "n_classes_", "latent_dim_", "history_", "epochs_trained_", "n_features_in_"):
+        for name in (
+            "kind_",
+            "n_classes_",
+            "latent_dim_",
+            "history_",
+            "epochs_trained_",
+            "n_features_in_",
+        ):
             setattr(self, name, state.pop(name))
         self._restore_classes(state)
         self._check_fitted_values()
         if self.kind_ == "image":
             from synthkit_plugins.gan.image import build_generator
 
-            self.generator_ = build_generator(self.latent_dim_, self.n_classes_, tuple(self.adapter_.shape), int(self.width))
+            self.generator_ = build_generator(
+                self.latent_dim_, self.n_classes_, tuple(self.adapter_.shape), int(self.width)
+            )
         else:
             from synthkit_plugins.gan.table_model import build_generator
             from synthkit_plugins.gan.table_sampler import CondSampler
@@ -220,9 +303,15 @@ class GANGenerator(BaseGenerator):
             self.space_ = TableSpace.from_dict(state.pop("space_"))
             self.offsets_ = [int(v) for v in state.pop("offsets_")]
             ks = [int(k) for k in state.pop("sampler_ks_")]
-            self.sampler_ = CondSampler(np.asarray(state.pop("sampler_levels_")), np.asarray(state.pop("sampler_codes_")),
-                                        ks, self.n_classes_)
-            self.generator_ = build_generator(self.latent_dim_, int(sum(ks)) + self.n_classes_, self.space_.dim)
+            self.sampler_ = CondSampler(
+                np.asarray(state.pop("sampler_levels_")),
+                np.asarray(state.pop("sampler_codes_")),
+                ks,
+                self.n_classes_,
+            )
+            self.generator_ = build_generator(
+                self.latent_dim_, int(sum(ks)) + self.n_classes_, self.space_.dim
+            )
         restore_network(self.generator_, weights, "generator")
 
 

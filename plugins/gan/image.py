@@ -69,8 +69,16 @@ def build_discriminator(n_classes: int, shape, width: int = 32) -> keras.Model:
 class ConditionalDCGAN(keras.Model):
     """AC-GAN: ``fit`` on images (and one-hot labels) trains D then G each step."""
 
-    def __init__(self, generator, discriminator, latent_dim: int, n_classes: int, seed: int | None = None,
-                 ema_decay: float = 0.995, **kwargs):
+    def __init__(
+        self,
+        generator,
+        discriminator,
+        latent_dim: int,
+        n_classes: int,
+        seed: int | None = None,
+        ema_decay: float = 0.995,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
@@ -81,8 +89,10 @@ class ConditionalDCGAN(keras.Model):
         self.ema_generator = keras.models.clone_model(generator)
         self.ema_generator.set_weights(generator.get_weights())
         self.ema_step = tf.Variable(0.0, trainable=False, name="ema_step")
-        self.trackers = {name: keras.metrics.Mean(name=name)
-                         for name in ("d_loss", "g_loss", "d_acc_real", "d_acc_fake")}
+        self.trackers = {
+            name: keras.metrics.Mean(name=name)
+            for name in ("d_loss", "g_loss", "d_acc_real", "d_acc_fake")
+        }
 
     @property
     def metrics(self):
@@ -112,7 +122,9 @@ class ConditionalDCGAN(keras.Model):
             out_fake = self.discriminator(fake, training=True)
             src_real = out_real[0] if self.n_classes else out_real
             src_fake = out_fake[0] if self.n_classes else out_fake
-            d_loss = bce(tf.fill(tf.shape(src_real), 0.9), src_real) + bce(tf.zeros_like(src_fake), src_fake)
+            d_loss = bce(tf.fill(tf.shape(src_real), 0.9), src_real) + bce(
+                tf.zeros_like(src_fake), src_fake
+            )
             if self.n_classes:
                 d_loss += cce(labels, out_real[1])
         grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
@@ -137,8 +149,21 @@ class ConditionalDCGAN(keras.Model):
         return {name: t.result() for name, t in self.trackers.items()}
 
 
-def fit_image_gan(X: np.ndarray, codes, n_classes: int, *, epochs: int, batch_size: int, latent_dim: int,
-                  learning_rate: float, width: int, ema_decay: float, seed, verbose: int, max_seconds):
+def fit_image_gan(
+    X: np.ndarray,
+    codes,
+    n_classes: int,
+    *,
+    epochs: int,
+    batch_size: int,
+    latent_dim: int,
+    learning_rate: float,
+    width: int,
+    ema_decay: float,
+    seed,
+    verbose: int,
+    max_seconds,
+):
     """Train; returns (ema generator, history dict of per-epoch lists)."""
     if seed is not None:
         keras.utils.set_random_seed(int(seed))
@@ -146,22 +171,34 @@ def fit_image_gan(X: np.ndarray, codes, n_classes: int, *, epochs: int, batch_si
     gen = build_generator(latent_dim, n_classes, shape, width)
     disc = build_discriminator(n_classes, shape, width)
     gan = ConditionalDCGAN(gen, disc, latent_dim, n_classes, seed=seed, ema_decay=ema_decay)
-    gan.compile(d_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5),
-                g_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5))
+    gan.compile(
+        d_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5),
+        g_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5),
+    )
     batch_size = int(min(batch_size, len(X)))
     if n_classes:
         onehot = np.eye(n_classes, dtype=np.float32)[codes]
         ds = tf.data.Dataset.from_tensor_slices((X, onehot))
     else:
         ds = tf.data.Dataset.from_tensor_slices(X)
-    ds = ds.shuffle(len(X), seed=seed, reshuffle_each_iteration=True).batch(batch_size, drop_remainder=True)
+    ds = ds.shuffle(len(X), seed=seed, reshuffle_each_iteration=True).batch(
+        batch_size, drop_remainder=True
+    )
     ds = ds.prefetch(tf.data.AUTOTUNE)
     with contextlib.redirect_stdout(sys.stderr):  # Keras's epoch lines: progress goes to stderr
-        hist = gan.fit(ds, epochs=int(epochs), verbose=verbose, shuffle=False, callbacks=[TimeLimit(max_seconds)])
+        hist = gan.fit(
+            ds,
+            epochs=int(epochs),
+            verbose=verbose,
+            shuffle=False,
+            callbacks=[TimeLimit(max_seconds)],
+        )
     history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
     return gan.ema_generator, history
 
 
-def generate_images(generator, z: np.ndarray, codes, n_classes: int, batch_size: int = 500) -> np.ndarray:
+def generate_images(
+    generator, z: np.ndarray, codes, n_classes: int, batch_size: int = 500
+) -> np.ndarray:
     inputs = [z, np.eye(n_classes, dtype=np.float32)[codes]] if n_classes else z
     return np.asarray(generator.predict(inputs, batch_size=batch_size, verbose=0))

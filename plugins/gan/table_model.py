@@ -26,7 +26,9 @@ GP_WEIGHT = 10.0  # weight of the WGAN-GP gradient penalty
 GUMBEL_TEMPERATURE = 0.2
 
 
-def build_generator(noise_dim: int, cond_dim: int, data_dim: int, hidden: tuple = HIDDEN) -> keras.Model:
+def build_generator(
+    noise_dim: int, cond_dim: int, data_dim: int, hidden: tuple = HIDDEN
+) -> keras.Model:
     """(noise, condition) -> raw outputs, through CTGAN's residual layers."""
     z = keras.Input(shape=(noise_dim + cond_dim,))
     x = z
@@ -61,8 +63,23 @@ class TableGAN(keras.Model):
     generator of the noise, the Gumbel draws and the penalty's mixing weights.
     """
 
-    def __init__(self, generator, critic, *, layout, discrete_spans, cond_spans, noise_dim: int, n_classes: int,
-                 pac: int, mismatch_weight: float, noise_seed: int, steps: int, batch_size: int, **kwargs):
+    def __init__(
+        self,
+        generator,
+        critic,
+        *,
+        layout,
+        discrete_spans,
+        cond_spans,
+        noise_dim: int,
+        n_classes: int,
+        pac: int,
+        mismatch_weight: float,
+        noise_seed: int,
+        steps: int,
+        batch_size: int,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.generator = generator
         self.critic = critic
@@ -78,9 +95,13 @@ class TableGAN(keras.Model):
         self.full_cond = self.cond_dim + n_classes
         self.noise = tf.random.Generator.from_seed(noise_seed)
         self.epoch_rows = tf.Variable(tf.zeros((steps, batch_size, self.data_dim)), trainable=False)
-        self.epoch_conditions = tf.Variable(tf.zeros((steps, batch_size, self.full_cond)), trainable=False)
-        self.trackers = {name: keras.metrics.Mean(name=name)
-                         for name in ("d_loss", "g_loss", "critic_real", "critic_fake")}
+        self.epoch_conditions = tf.Variable(
+            tf.zeros((steps, batch_size, self.full_cond)), trainable=False
+        )
+        self.trackers = {
+            name: keras.metrics.Mean(name=name)
+            for name in ("d_loss", "g_loss", "critic_real", "critic_fake")
+        }
 
     @property
     def metrics(self):
@@ -102,12 +123,16 @@ class TableGAN(keras.Model):
                 parts.append(tf.tanh(raw[:, s:e]))
             else:
                 u = self.noise.uniform(tf.shape(raw[:, s:e]), 1e-10, 1.0 - 1e-10)
-                parts.append(tf.nn.softmax((raw[:, s:e] - tf.math.log(-tf.math.log(u))) / GUMBEL_TEMPERATURE))
+                parts.append(
+                    tf.nn.softmax((raw[:, s:e] - tf.math.log(-tf.math.log(u))) / GUMBEL_TEMPERATURE)
+                )
         return tf.concat(parts, axis=1)
 
     def _packed(self, rows, cond):
         """Rows beside their conditions, ``pac`` consecutive ones per critic input."""
-        return tf.reshape(tf.concat([rows, cond], axis=1), (-1, self.pac * (self.data_dim + self.full_cond)))
+        return tf.reshape(
+            tf.concat([rows, cond], axis=1), (-1, self.pac * (self.data_dim + self.full_cond))
+        )
 
     def _penalty(self, real_packs, fake_packs):
         """WGAN-GP: the critic's gradient norm, pushed to 1, at a random point between each real and
@@ -138,25 +163,42 @@ class TableGAN(keras.Model):
             real_packs, fake_packs = self._packed(real, cond), self._packed(fake, cond)
             d_real = self.critic(real_packs, training=True)
             d_fake = self.critic(fake_packs, training=True)
-            d_loss = tf.reduce_mean(d_fake) - tf.reduce_mean(d_real) + GP_WEIGHT * self._penalty(real_packs, fake_packs)
-            if self.use_mismatch:  # real rows shown with the next label count as fake (matching-aware critic)
-                wrong = tf.concat([cond[:, :self.cond_dim], tf.roll(cond[:, self.cond_dim:], 1, axis=1)], axis=1)
+            d_loss = (
+                tf.reduce_mean(d_fake)
+                - tf.reduce_mean(d_real)
+                + GP_WEIGHT * self._penalty(real_packs, fake_packs)
+            )
+            if (
+                self.use_mismatch
+            ):  # real rows shown with the next label count as fake (matching-aware critic)
+                wrong = tf.concat(
+                    [cond[:, : self.cond_dim], tf.roll(cond[:, self.cond_dim :], 1, axis=1)], axis=1
+                )
                 wrong_packs = self._packed(real, wrong)
                 d_wrong = self.critic(wrong_packs, training=True)
-                d_loss += self.mismatch_weight * (tf.reduce_mean(d_wrong) - tf.reduce_mean(d_real)
-                                                  + GP_WEIGHT * self._penalty(real_packs, wrong_packs))
+                d_loss += self.mismatch_weight * (
+                    tf.reduce_mean(d_wrong)
+                    - tf.reduce_mean(d_real)
+                    + GP_WEIGHT * self._penalty(real_packs, wrong_packs)
+                )
         grads = tape.gradient(d_loss, self.critic.trainable_weights)
         self.d_optimizer.apply_gradients(zip(grads, self.critic.trainable_weights))
 
         with tf.GradientTape() as tape:
             raw = self.generator(self._noise_and(cond), training=True)
             d_fake = self.critic(self._packed(self._activate(raw), cond), training=True)
-            g_loss = -tf.reduce_mean(d_fake) + self._condition_loss(raw, cond) / tf.cast(n, tf.float32)
+            g_loss = -tf.reduce_mean(d_fake) + self._condition_loss(raw, cond) / tf.cast(
+                n, tf.float32
+            )
         grads = tape.gradient(g_loss, self.generator.trainable_weights)
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
 
-        for name, value in (("d_loss", d_loss), ("g_loss", g_loss), ("critic_real", tf.reduce_mean(d_real)),
-                            ("critic_fake", tf.reduce_mean(d_fake))):
+        for name, value in (
+            ("d_loss", d_loss),
+            ("g_loss", g_loss),
+            ("critic_real", tf.reduce_mean(d_real)),
+            ("critic_fake", tf.reduce_mean(d_fake)),
+        ):
             self.trackers[name].update_state(value)
         return {name: t.result() for name, t in self.trackers.items()}
 
@@ -167,5 +209,7 @@ class TableGAN(keras.Model):
         for (s, e), (cs, ce) in zip(self.discrete_spans, self.cond_spans):
             target = cond[:, cs:ce]
             chosen = tf.reduce_sum(target, axis=1)
-            loss += tf.reduce_sum(tf.nn.softmax_cross_entropy_with_logits(labels=target, logits=raw[:, s:e]) * chosen)
+            loss += tf.reduce_sum(
+                tf.nn.softmax_cross_entropy_with_logits(labels=target, logits=raw[:, s:e]) * chosen
+            )
         return loss

@@ -57,7 +57,9 @@ class CondSampler:
     def conditions(self, n: int, rng, labels=None, log_frequency: bool = True):
         """(labels, column, level) arrays; labels drawn by log-frequency unless given."""
         if labels is None:
-            labels = rng.choice(self.n_classes, n, p=self.train_label_p if log_frequency else self.label_freq)
+            labels = rng.choice(
+                self.n_classes, n, p=self.train_label_p if log_frequency else self.label_freq
+            )
         if not self.ks:
             return labels, np.zeros(n, np.int64), np.zeros(n, np.int64)
         cols = rng.integers(0, len(self.ks), n)
@@ -83,7 +85,9 @@ class CondSampler:
             out[where] = rng.choice(self.rows[(label, j, v)], len(where))
         return out
 
-    def cond_matrix(self, cols, levels, n_classes: int, labels, offsets: list[int], cond_dim: int) -> np.ndarray:
+    def cond_matrix(
+        self, cols, levels, n_classes: int, labels, offsets: list[int], cond_dim: int
+    ) -> np.ndarray:
         """The condition vectors: the one-hot of each row's (column, level), then of its label."""
         C = np.zeros((len(cols), cond_dim + n_classes), np.float32)
         if self.ks:

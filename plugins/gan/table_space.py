@@ -31,7 +31,9 @@ class TableSpace:
 
     # -- fitting -------------------------------------------------------------------------------
     @classmethod
-    def fit(cls, columns: list[dict], X: np.ndarray, max_modes: int, seed, codes=None) -> "TableSpace":
+    def fit(
+        cls, columns: list[dict], X: np.ndarray, max_modes: int, seed, codes=None
+    ) -> "TableSpace":
         """Fit each numeric column's mixture; ``codes`` (class per row), when given, makes each
         class weigh alike in the mixtures."""
         from sklearn.exceptions import ConvergenceWarning
@@ -47,9 +49,14 @@ class TableSpace:
             n_modes = int(max(1, min(max_modes, len(np.unique(fit_on)))))
             means, stds, weights = [float(fit_on.mean())], [float(fit_on.std() or 1.0)], [1.0]
             if n_modes > 1:
-                gm = BayesianGaussianMixture(n_components=n_modes, weight_concentration_prior_type="dirichlet_process",
-                                             weight_concentration_prior=0.001, max_iter=100, n_init=1,
-                                             random_state=int(rng.integers(2 ** 31)))
+                gm = BayesianGaussianMixture(
+                    n_components=n_modes,
+                    weight_concentration_prior_type="dirichlet_process",
+                    weight_concentration_prior=0.001,
+                    max_iter=100,
+                    n_init=1,
+                    random_state=int(rng.integers(2**31)),
+                )
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", ConvergenceWarning)
                     gm.fit(fit_on[:, None])
@@ -69,7 +76,9 @@ class TableSpace:
             return "must hold a list of blocks"
         expected = _skeleton(columns)
         if len(self.blocks) != len(expected):
-            return f"must hold {len(expected)} blocks for the schema's columns, got {len(self.blocks)}"
+            return (
+                f"must hold {len(expected)} blocks for the schema's columns, got {len(self.blocks)}"
+            )
         for i, (block, want) in enumerate(zip(self.blocks, expected)):
             if any(block.get(k) != v or type(block.get(k)) is not type(v) for k, v in want.items()):
                 return f"has a block {i} that does not match the schema's column"
@@ -119,7 +128,7 @@ class TableSpace:
             if b["bool"]:
                 out.append((X[:, b["src"]] > 0.5).astype(np.int64))
             else:
-                out.append(X[:, b["src"]:b["src"] + b["k"]].argmax(axis=1))
+                out.append(X[:, b["src"] : b["src"] + b["k"]].argmax(axis=1))
         return np.stack(out, axis=1) if out else np.zeros((len(X), 0), np.int64)
 
     # -- encoding ------------------------------------------------------------------------------
@@ -135,7 +144,9 @@ class TableSpace:
                 logp = np.log(w) - np.log(sd) - 0.5 * ((v - mu) / sd) ** 2
                 p = np.exp(logp - logp.max(axis=1, keepdims=True))
                 p /= p.sum(axis=1, keepdims=True)
-                mode = (p.cumsum(axis=1) < rng.random((len(v), 1))).sum(axis=1).clip(0, p.shape[1] - 1)
+                mode = (
+                    (p.cumsum(axis=1) < rng.random((len(v), 1))).sum(axis=1).clip(0, p.shape[1] - 1)
+                )
                 alpha = np.clip((v[:, 0] - mu[0, mode]) / (4 * sd[0, mode]), -0.99, 0.99)
                 parts += [alpha[:, None], np.eye(p.shape[1])[mode]]
             else:
@@ -152,11 +163,13 @@ class TableSpace:
             if b["kind"] == "numeric":
                 k = len(b["means"])
                 alpha = np.tanh(G[:, i])
-                mode = _gumbel_argmax(G[:, i + 1:i + 1 + k], rng)
-                out[:, b["src"]] = alpha * 4 * np.asarray(b["stds"])[mode] + np.asarray(b["means"])[mode]
+                mode = _gumbel_argmax(G[:, i + 1 : i + 1 + k], rng)
+                out[:, b["src"]] = (
+                    alpha * 4 * np.asarray(b["stds"])[mode] + np.asarray(b["means"])[mode]
+                )
                 i += 1 + k
             else:
-                level = _gumbel_argmax(G[:, i:i + b["k"]], rng)
+                level = _gumbel_argmax(G[:, i : i + b["k"]], rng)
                 if b["bool"]:
                     out[:, b["src"]] = level
                 else:
@@ -200,13 +213,21 @@ def _modes_ok(block: dict) -> bool:
     if not all(isinstance(v, list) and v and all(_real(x) for x in v) for v in lists):
         return False
     means, stds, weights = (np.asarray(v, np.float64) for v in lists)
-    return (len(means) == len(stds) == len(weights) and bool((stds > 0).all()) and bool((weights >= 0).all())
-            and bool(np.isclose(weights.sum(), 1.0)))
+    return (
+        len(means) == len(stds) == len(weights)
+        and bool((stds > 0).all())
+        and bool((weights >= 0).all())
+        and bool(np.isclose(weights.sum(), 1.0))
+    )
 
 
 def _real(value) -> bool:
     """A finite real number, not a bool."""
-    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)) and bool(np.isfinite(value))
+    return (
+        isinstance(value, numbers.Real)
+        and not isinstance(value, (bool, np.bool_))
+        and bool(np.isfinite(value))
+    )
 
 
 def _mixture_rows(n: int, codes, rng: np.random.Generator) -> np.ndarray:

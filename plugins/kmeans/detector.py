@@ -51,9 +51,20 @@ class KMeansDetector(BaseDetector):
         "seed": [Interval(int, 0, SEED_MAX), None],
     }
 
-    def __init__(self, n_clusters: int = 8, contamination: float = 0.1, algorithm: str = "auto",
-                 n_init: int | str = 3, max_iter: int = 300, batch_size: int = 4096, seed: int | None = 0,
-                 missing: str = "model", features: str = "raw", ae_epochs: int | str = 30, ae_latent_dim="auto"):
+    def __init__(
+        self,
+        n_clusters: int = 8,
+        contamination: float = 0.1,
+        algorithm: str = "auto",
+        n_init: int | str = 3,
+        max_iter: int = 300,
+        batch_size: int = 4096,
+        seed: int | None = 0,
+        missing: str = "model",
+        features: str = "raw",
+        ae_epochs: int | str = 30,
+        ae_latent_dim="auto",
+    ):
         self.n_clusters = n_clusters
         self.contamination = contamination
         self.algorithm = algorithm
@@ -71,13 +82,22 @@ class KMeansDetector(BaseDetector):
         iterations, and the autoencoder features (if any) checked as a loaded autoencoder is."""
         super()._check_state()
         centers = np.asarray(self.cluster_centers_)
-        if centers.ndim != 2 or not len(centers) or centers.dtype.kind != "f" or not np.isfinite(centers).all():
+        if (
+            centers.ndim != 2
+            or not len(centers)
+            or centers.dtype.kind != "f"
+            or not np.isfinite(centers).all()
+        ):
             raise bad_state("cluster_centers_", "must be a non-empty 2-D array of finite numbers")
         large = np.asarray(getattr(self, "large_clusters_", np.ones(len(centers), bool)))
         if large.dtype != bool or large.shape != (len(centers),) or not large.any():
             raise bad_state("large_clusters_", "must flag each centroid, at least one as large")
         n_iter = vars(self).get("n_iter_", 0)
-        if isinstance(n_iter, (bool, np.bool_)) or not isinstance(n_iter, (int, np.integer)) or n_iter < 0:
+        if (
+            isinstance(n_iter, (bool, np.bool_))
+            or not isinstance(n_iter, (int, np.integer))
+            or n_iter < 0
+        ):
             raise bad_state("n_iter_", f"must be a count of iterations, got {n_iter!r}")
         if getattr(self, "autoencoder_", None) is not None:
             self.autoencoder_._validate_params(self.adapter_.kind)
@@ -90,20 +110,37 @@ class KMeansDetector(BaseDetector):
         if self.features == "autoencoder":
             from synthkit_plugins.autoencoder.detector import AutoencoderDetector
 
-            self.autoencoder_ = AutoencoderDetector(kind="auto", epochs=self.ae_epochs, latent_dim=self.ae_latent_dim,
-                                                    scoring="mse", n_estimators=1, seed=self.seed).fit(X)
+            self.autoencoder_ = AutoencoderDetector(
+                kind="auto",
+                epochs=self.ae_epochs,
+                latent_dim=self.ae_latent_dim,
+                scoring="mse",
+                n_estimators=1,
+                seed=self.seed,
+            ).fit(X)
             X = self._features(X)
         X = X.reshape(len(X), -1)
         k = min(int(self.n_clusters), len(np.unique(X, axis=0)) if len(X) <= 10_000 else len(X))
-        use_minibatch = self.algorithm == "minibatch" or (self.algorithm == "auto" and len(X) > MINIBATCH_ROWS)
+        use_minibatch = self.algorithm == "minibatch" or (
+            self.algorithm == "auto" and len(X) > MINIBATCH_ROWS
+        )
         if use_minibatch:
-            model = MiniBatchKMeans(n_clusters=k, batch_size=self.batch_size, n_init=self.n_init,
-                                    max_iter=self.max_iter, random_state=self.seed)
+            model = MiniBatchKMeans(
+                n_clusters=k,
+                batch_size=self.batch_size,
+                n_init=self.n_init,
+                max_iter=self.max_iter,
+                random_state=self.seed,
+            )
         else:
-            model = KMeans(n_clusters=k, n_init=self.n_init, max_iter=self.max_iter, random_state=self.seed)
+            model = KMeans(
+                n_clusters=k, n_init=self.n_init, max_iter=self.max_iter, random_state=self.seed
+            )
         model.fit(X)
         self.cluster_centers_ = model.cluster_centers_.astype(np.float32)
-        self.n_iter_ = int(model.n_iter_)  # iterations of the best run (MiniBatchKMeans: passes over the data)
+        self.n_iter_ = int(
+            model.n_iter_
+        )  # iterations of the best run (MiniBatchKMeans: passes over the data)
         counts = np.bincount(model.predict(X), minlength=len(self.cluster_centers_))
         self.large_clusters_ = counts >= SMALL_CLUSTER_SHARE * len(X) / len(self.cluster_centers_)
 
@@ -121,8 +158,12 @@ class KMeansDetector(BaseDetector):
         return np.sqrt(np.maximum(d2, 0.0))
 
     def _score(self, X: np.ndarray) -> np.ndarray:
-        large = np.asarray(getattr(self, "large_clusters_", np.ones(len(self.cluster_centers_), bool)), bool)
-        return self._distances(X)[:, large].min(axis=1) / np.sqrt(max(self.cluster_centers_.shape[1], 1))
+        large = np.asarray(
+            getattr(self, "large_clusters_", np.ones(len(self.cluster_centers_), bool)), bool
+        )
+        return self._distances(X)[:, large].min(axis=1) / np.sqrt(
+            max(self.cluster_centers_.shape[1], 1)
+        )
 
     def _explain_features(self, X: np.ndarray):
         """Each feature's part of the score: its squared difference from the nearest large centroid,
@@ -131,7 +172,9 @@ class KMeansDetector(BaseDetector):
         if getattr(self, "autoencoder_", None) is not None:
             return None
         X = X.reshape(len(X), -1).astype(np.float64)
-        large = np.flatnonzero(np.asarray(getattr(self, "large_clusters_", np.ones(len(self.cluster_centers_), bool))))
+        large = np.flatnonzero(
+            np.asarray(getattr(self, "large_clusters_", np.ones(len(self.cluster_centers_), bool)))
+        )
         nearest = large[self._distances(X)[:, large].argmin(axis=1)]
         squared = (X - self.cluster_centers_[nearest].astype(np.float64)) ** 2 / max(X.shape[1], 1)
         score = np.sqrt(squared.sum(axis=1, keepdims=True))
@@ -155,12 +198,14 @@ class KMeansDetector(BaseDetector):
         return state
 
     def _set_state(self, state: dict) -> None:
-        ae_state = {k[len(AE_PREFIX):]: v for k, v in state.items() if k.startswith(AE_PREFIX)}
+        ae_state = {k[len(AE_PREFIX) :]: v for k, v in state.items() if k.startswith(AE_PREFIX)}
         super()._set_state({k: v for k, v in state.items() if not k.startswith(AE_PREFIX)})
         self.autoencoder_ = None
         if ae_state:
             from synthkit.adapters import adapter_from_dict
             from synthkit_plugins.autoencoder.detector import AutoencoderDetector
 
-            self.autoencoder_ = AutoencoderDetector(**AutoencoderDetector._upgrade_params(ae_state.pop("params")))
+            self.autoencoder_ = AutoencoderDetector(
+                **AutoencoderDetector._upgrade_params(ae_state.pop("params"))
+            )
             self.autoencoder_._restore_fitted(adapter_from_dict(ae_state.pop("schema")), ae_state)

@@ -46,7 +46,9 @@ _NO = frozenset({"0", "false", "f", "no", "n"})
 _SHOWN = 10  # values listed in an error message
 
 
-def binary_labels(values, positive_label=None, name=None, reference=None) -> tuple[np.ndarray, object]:
+def binary_labels(
+    values, positive_label=None, name=None, reference=None
+) -> tuple[np.ndarray, object]:
     """``(truth, positive)``: a two-valued label column as 0/1 (1 = anomaly), and the anomaly value.
 
     This is the one place where synthkit reads labels (``detect``, streamed scoring, ``evaluate``).
@@ -87,7 +89,9 @@ def binary_labels(values, positive_label=None, name=None, reference=None) -> tup
         index = np.array([_match(u, classes) for u in uniques], dtype=np.int64)
         unknown = [u for u, i in zip(uniques, index) if i < 0]
         if unknown:
-            raise DataError(f"{what} holds {_values(unknown)}, not one of the reference classes {_values(classes)}")
+            raise DataError(
+                f"{what} holds {_values(unknown)}, not one of the reference classes {_values(classes)}"
+            )
     positive = _positive(classes, counts, positive_label, what)
     truth = (index[codes] == positive).astype(np.int64) if len(codes) else np.zeros(0, np.int64)
     return truth, classes[positive]
@@ -96,14 +100,19 @@ def binary_labels(values, positive_label=None, name=None, reference=None) -> tup
 def label_summary(name, positive, truth) -> dict:
     """The summary entries naming a label column and its anomaly class (and that class's share)."""
     truth = np.asarray(truth)
-    return {"label_column": name, "anomaly_class": positive,
-            "anomaly_class_share": float(truth.mean()) if len(truth) else float("nan")}
+    return {
+        "label_column": name,
+        "anomaly_class": positive,
+        "anomaly_class_share": float(truth.mean()) if len(truth) else float("nan"),
+    }
 
 
 def describe_labels(summary: dict, rows: str = "rows") -> str:
     """``label column: fraud, anomaly class: 'Y' (12.3% of rows)`` from ``label_summary`` entries."""
-    return (f"label column: {summary['label_column']}, anomaly class: {_show(summary['anomaly_class'])} "
-            f"({summary['anomaly_class_share']:.1%} of {rows})")
+    return (
+        f"label column: {summary['label_column']}, anomaly class: {_show(summary['anomaly_class'])} "
+        f"({summary['anomaly_class_share']:.1%} of {rows})"
+    )
 
 
 def _label_codes(s, what: str):
@@ -112,7 +121,9 @@ def _label_codes(s, what: str):
 
     missing = int(s.isna().sum())
     if missing:
-        raise DataError(f"{what} has missing values in {missing} of {len(s)} rows; fill them or drop those rows")
+        raise DataError(
+            f"{what} has missing values in {missing} of {len(s)} rows; fill them or drop those rows"
+        )
     codes, uniques = pd.factorize(s)
     return codes, [u.item() if isinstance(u, np.generic) else u for u in uniques]
 
@@ -122,15 +133,21 @@ def _check_two(classes, counts, what: str) -> None:
     if len(classes) == 2:
         return
     if not classes:
-        raise DataError(f"{what} has no rows; it needs two values (the anomaly class and the normal class)")
+        raise DataError(
+            f"{what} has no rows; it needs two values (the anomaly class and the normal class)"
+        )
     if len(classes) == 1:
-        raise DataError(f"{what} has one value only ({_show(classes[0])}); it needs two "
-                        "(the anomaly class and the normal class)")
+        raise DataError(
+            f"{what} has one value only ({_show(classes[0])}); it needs two "
+            "(the anomaly class and the normal class)"
+        )
     order = sorted(range(len(classes)), key=lambda i: -counts[i])  # the commonest first
     shown = _values([classes[i] for i in order[:_SHOWN]])
     more = f", ... ({len(classes)} values in all)" if len(classes) > _SHOWN else ""
-    raise DataError(f"{what} must have two values (the anomaly class and the normal class), "
-                    f"found {len(classes)}: {shown}{more}")
+    raise DataError(
+        f"{what} must have two values (the anomaly class and the normal class), "
+        f"found {len(classes)}: {shown}{more}"
+    )
 
 
 def _match(value, classes) -> int:
@@ -139,9 +156,15 @@ def _match(value, classes) -> int:
     i = label_index(value, classes)
     if i >= 0:
         return i
+
     def meaning(v):
         return "yes" if label_key(v) in _YES else "no" if label_key(v) in _NO else None
-    hits = [i for i, c in enumerate(classes) if meaning(value) is not None and meaning(c) == meaning(value)]
+
+    hits = [
+        i
+        for i, c in enumerate(classes)
+        if meaning(value) is not None and meaning(c) == meaning(value)
+    ]
     return hits[0] if len(hits) == 1 else -1
 
 
@@ -150,8 +173,10 @@ def _positive(classes, counts, positive_label, what: str) -> int:
     if positive_label is not None:
         i = _match(positive_label, classes)
         if i < 0:
-            raise DataError(f"positive label {_show(positive_label)} is not a value of {what}; "
-                            f"its values are {_values(classes)}")
+            raise DataError(
+                f"positive label {_show(positive_label)} is not a value of {what}; "
+                f"its values are {_values(classes)}"
+            )
         return i
     keys = [label_key(c) for c in classes]
     for i in (0, 1):

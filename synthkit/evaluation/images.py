@@ -53,10 +53,14 @@ def feature_model_of(source):
         why = f"dataset {name!r} has none"
     else:
         why = f"{source!r} is neither a dataset nor a feature model"
-    having = sorted(n for n, (dataset, _) in datasets.items() if dataset.feature_model() is not None)
-    raise DataError(f"image evaluation needs a dataset with a feature model, and {why}: take the real images "
-                    f"from a dataset that has one ({', '.join(having) or 'none is installed'}), e.g. "
-                    "`synthkit evaluate mnist:test SYNTHETIC` or image_report(..., features=\"mnist\")")
+    having = sorted(
+        n for n, (dataset, _) in datasets.items() if dataset.feature_model() is not None
+    )
+    raise DataError(
+        f"image evaluation needs a dataset with a feature model, and {why}: take the real images "
+        f"from a dataset that has one ({', '.join(having) or 'none is installed'}), e.g. "
+        '`synthkit evaluate mnist:test SYNTHETIC` or image_report(..., features="mnist")'
+    )
 
 
 def as_unit_images(images) -> np.ndarray:
@@ -65,8 +69,10 @@ def as_unit_images(images) -> np.ndarray:
     if arr.ndim == 3:
         arr = arr[..., None]
     if arr.ndim != 4:
-        raise DataError(f"images must be an array (n, height, width) or (n, height, width, channels), "
-                        f"got shape {tuple(np.asarray(images).shape)}")
+        raise DataError(
+            f"images must be an array (n, height, width) or (n, height, width, channels), "
+            f"got shape {tuple(np.asarray(images).shape)}"
+        )
     if len(arr) == 0:
         raise DataError("no images given")
     out = arr.astype(np.float32)
@@ -79,8 +85,10 @@ def _same_shape(reference: np.ndarray, **others) -> None:
     """Refuse image sets whose image shape differs from the real images'."""
     for what, images in others.items():
         if images is not None and images.shape[1:] != reference.shape[1:]:
-            raise DataError(f"the {what} images are {'x'.join(map(str, images.shape[1:]))}, the real ones "
-                            f"{'x'.join(map(str, reference.shape[1:]))}: compare images of one shape")
+            raise DataError(
+                f"the {what} images are {'x'.join(map(str, images.shape[1:]))}, the real ones "
+                f"{'x'.join(map(str, reference.shape[1:]))}: compare images of one shape"
+            )
 
 
 def frechet_distance(f1: np.ndarray, f2: np.ndarray) -> float:
@@ -89,7 +97,9 @@ def frechet_distance(f1: np.ndarray, f2: np.ndarray) -> float:
 
     mu1, mu2 = f1.mean(axis=0), f2.mean(axis=0)
     s1, s2 = np.cov(f1, rowvar=False), np.cov(f2, rowvar=False)
-    with warnings.catch_warnings():  # dead ReLU features make the covariances singular; handled below
+    with (
+        warnings.catch_warnings()
+    ):  # dead ReLU features make the covariances singular; handled below
         warnings.simplefilter("ignore")
         covmean = linalg.sqrtm(s1 @ s2)
     if not np.isfinite(covmean).all():
@@ -99,7 +109,9 @@ def frechet_distance(f1: np.ndarray, f2: np.ndarray) -> float:
     return float(((mu1 - mu2) ** 2).sum() + np.trace(s1) + np.trace(s2) - 2.0 * np.trace(covmean))
 
 
-def kernel_distance(f1: np.ndarray, f2: np.ndarray, subsets: int = 20, subset_size: int = 1000, seed: int = 0) -> float:
+def kernel_distance(
+    f1: np.ndarray, f2: np.ndarray, subsets: int = 20, subset_size: int = 1000, seed: int = 0
+) -> float:
     """KID: unbiased MMD² with the cubic polynomial kernel, averaged over random subsets."""
     rng = np.random.default_rng(seed)
     d = f1.shape[1]
@@ -113,8 +125,11 @@ def kernel_distance(f1: np.ndarray, f2: np.ndarray, subsets: int = 20, subset_si
         kxx = (x @ x.T / d + 1) ** 3
         kyy = (y @ y.T / d + 1) ** 3
         kxy = (x @ y.T / d + 1) ** 3
-        values.append((kxx.sum() - np.trace(kxx)) / (m * (m - 1)) + (kyy.sum() - np.trace(kyy)) / (m * (m - 1))
-                      - 2 * kxy.mean())
+        values.append(
+            (kxx.sum() - np.trace(kxx)) / (m * (m - 1))
+            + (kyy.sum() - np.trace(kyy)) / (m * (m - 1))
+            - 2 * kxy.mean()
+        )
     return float(np.mean(values))
 
 
@@ -122,13 +137,23 @@ def _features(model, images: np.ndarray) -> np.ndarray:
     """The feature model's features of unit images, as a float64 (n, d) array."""
     out = np.asarray(model.features(images), dtype=np.float64)
     if out.ndim != 2 or len(out) != len(images):
-        raise DataError(f"the feature model gave features of shape {out.shape} for {len(images)} images; "
-                        "it must give one row per image")
+        raise DataError(
+            f"the feature model gave features of shape {out.shape} for {len(images)} images; "
+            "it must give one row per image"
+        )
     return out
 
 
-def image_report(real, synthetic, labels=None, train=None, holdout=None, real_labels=None, seed: int = 0,
-                 features=None) -> dict:
+def image_report(
+    real,
+    synthetic,
+    labels=None,
+    train=None,
+    holdout=None,
+    real_labels=None,
+    seed: int = 0,
+    features=None,
+) -> dict:
     """Measures of ``synthetic`` images against ``real`` ones.
 
     - ``features``: the feature model (see ``synthkit.Dataset.feature_model``), or the name of the
@@ -167,8 +192,11 @@ def image_report(real, synthetic, labels=None, train=None, holdout=None, real_la
         model = feature_model_of(features)
     fr, fs = _features(model, real_u), _features(model, synth_u)
     rng = np.random.default_rng(seed)
-    report = {"images_real": int(len(real_u)), "images_synthetic": int(len(synth_u)),
-              "feature_model": str(getattr(model, "name", "") or type(model).__name__)}
+    report = {
+        "images_real": int(len(real_u)),
+        "images_synthetic": int(len(synth_u)),
+        "feature_model": str(getattr(model, "name", "") or type(model).__name__),
+    }
     if getattr(model, "quality", None):
         report["feature_model_quality"] = str(model.quality)
     for name in ("holdout_accuracy", "holdout_error"):
@@ -180,15 +208,18 @@ def image_report(real, synthetic, labels=None, train=None, holdout=None, real_la
             raise DataError(f"got {len(labels)} labels for {len(synth_u)} synthetic images")
         if callable(getattr(model, "predict", None)):
             read = np.asarray(model.predict(synth_u))
-            report["classifier_accuracy"] = float(np.mean([label_key(a) == label_key(r)
-                                                           for a, r in zip(labels, read)]))
+            report["classifier_accuracy"] = float(
+                np.mean([label_key(a) == label_key(r) for a, r in zip(labels, read)])
+            )
     report.update(_distances_with_reference(fr, fs, rng))
     if labels is not None and real_labels is not None:
         report.update(_per_class(fr, fs, real_labels, labels, rng))
     if train is not None and holdout is not None:
         tr, ho = as_unit_images(train), as_unit_images(holdout)
         _same_shape(real_u, training=tr, holdout=ho)
-        report["memorisation"] = memorisation_summary(nearest_distances(synth_u, tr), nearest_distances(ho, tr))
+        report["memorisation"] = memorisation_summary(
+            nearest_distances(synth_u, tr), nearest_distances(ho, tr)
+        )
     return report
 
 
@@ -199,9 +230,14 @@ def _distances_with_reference(fr: np.ndarray, fs: np.ndarray, rng) -> dict:
     order = rng.permutation(len(fr))
     part, rest = fr[order[:m]], fr[order[m:]]
     fid, ref = frechet_distance(fr, fs), frechet_distance(part, rest)
-    return {"fid": fid, "kid": kernel_distance(fr, fs), "fid_reference": ref,
-            "kid_reference": kernel_distance(part, rest), "fid_ratio": fid / ref if ref > 0 else float("nan"),
-            "reference_images": [int(m), int(len(rest))]}
+    return {
+        "fid": fid,
+        "kid": kernel_distance(fr, fs),
+        "fid_reference": ref,
+        "kid_reference": kernel_distance(part, rest),
+        "fid_ratio": fid / ref if ref > 0 else float("nan"),
+        "reference_images": [int(m), int(len(rest))],
+    }
 
 
 def _per_class(fr, fs, real_labels, labels, rng) -> dict:
@@ -209,8 +245,9 @@ def _per_class(fr, fs, real_labels, labels, rng) -> dict:
     real_keys = np.array([label_key(v) for v in real_labels])
     synth_keys = np.array([label_key(v) for v in labels])
     by_class, skipped = {}, []
-    for key, first in sorted(dict(zip(synth_keys[::-1], labels[::-1])).items(),
-                             key=lambda kv: (len(kv[0]), kv[0])):
+    for key, first in sorted(
+        dict(zip(synth_keys[::-1], labels[::-1])).items(), key=lambda kv: (len(kv[0]), kv[0])
+    ):
         r, s = fr[real_keys == key], fs[synth_keys == key]
         if len(r) < 4 or len(s) < 2:
             skipped.append(str(first))
@@ -220,8 +257,9 @@ def _per_class(fr, fs, real_labels, labels, rng) -> dict:
     out = {"by_class": by_class, "classes_skipped": skipped}
     if by_class:
         for name in ("fid", "kid", "fid_reference", "kid_reference"):
-            out[f"{name.split('_')[0]}_per_class{'_reference' if 'reference' in name else ''}"] = float(
-                np.mean([c[name] for c in by_class.values()]))
+            out[f"{name.split('_')[0]}_per_class{'_reference' if 'reference' in name else ''}"] = (
+                float(np.mean([c[name] for c in by_class.values()]))
+            )
         ref = out["fid_per_class_reference"]
         out["fid_per_class_ratio"] = out["fid_per_class"] / ref if ref > 0 else float("nan")
     return out
@@ -230,35 +268,66 @@ def _per_class(fr, fs, real_labels, labels, rng) -> dict:
 def image_report_rows(report: dict) -> list[tuple[str, str]]:
     """The classifier accuracy first, then FID and KID, each beside its real-vs-real reference (per
     class when both sets are labelled), then memorisation."""
-    rows = [("images (real / synthetic)", f"{report['images_real']} / {report['images_synthetic']}")]
+    rows = [
+        ("images (real / synthetic)", f"{report['images_real']} / {report['images_synthetic']}")
+    ]
     if "feature_model_quality" in report:
         rows.append((f"features: {report['feature_model']}", report["feature_model_quality"]))
     if "classifier_accuracy" in report:
         rows.append(("classifier accuracy on labels", _fmt(report["classifier_accuracy"])))
     by_class = report.get("by_class") or {}
     if by_class:
-        rows.append((f"FID per class (mean of {len(by_class)})",
-                     _with_reference(report["fid_per_class"], report["fid_per_class_reference"])))
+        rows.append(
+            (
+                f"FID per class (mean of {len(by_class)})",
+                _with_reference(report["fid_per_class"], report["fid_per_class_reference"]),
+            )
+        )
         for name, c in by_class.items():
-            rows.append((f"  class {name}", _with_reference(c["fid"], c["fid_reference"]) +
-                         f"; {c['images_real']} real, {c['images_synthetic']} synthetic"))
-        rows.append(("KID per class (mean)", _with_reference(report["kid_per_class"],
-                                                             report["kid_per_class_reference"], ratio=False)))
+            rows.append(
+                (
+                    f"  class {name}",
+                    _with_reference(c["fid"], c["fid_reference"])
+                    + f"; {c['images_real']} real, {c['images_synthetic']} synthetic",
+                )
+            )
+        rows.append(
+            (
+                "KID per class (mean)",
+                _with_reference(
+                    report["kid_per_class"], report["kid_per_class_reference"], ratio=False
+                ),
+            )
+        )
         if report.get("classes_skipped"):
             rows.append(("  classes too small to compare", ", ".join(report["classes_skipped"])))
     else:
-        rows.append((f"FID ({report['feature_model']})", _with_reference(report["fid"], report["fid_reference"])))
+        rows.append(
+            (
+                f"FID ({report['feature_model']})",
+                _with_reference(report["fid"], report["fid_reference"]),
+            )
+        )
         rows.append(("KID", _with_reference(report["kid"], report["kid_reference"], ratio=False)))
         if "classifier_accuracy" in report and "by_class" not in report:
             rows.append(("  note", "REAL has no labels: FID and KID compare with every class"))
         elif "classes_skipped" in report:
-            rows.append(("  note", "no class has 4 real and 2 synthetic images: FID and KID compare with every class"))
+            rows.append(
+                (
+                    "  note",
+                    "no class has 4 real and 2 synthetic images: FID and KID compare with every class",
+                )
+            )
     if "memorisation" in report:
         m = report["memorisation"]
-        rows += [("nearest-train distance synth / holdout", f"{_fmt(m['median_distance_synthetic'])} / "
-                                                           f"{_fmt(m['median_distance_holdout'])}"),
-                 ("closer than holdout p5", _fmt(m["share_below_p5"]) + " (about 0.05 expected)"),
-                 ("near copies", str(m["near_copies"]))]
+        rows += [
+            (
+                "nearest-train distance synth / holdout",
+                f"{_fmt(m['median_distance_synthetic'])} / {_fmt(m['median_distance_holdout'])}",
+            ),
+            ("closer than holdout p5", _fmt(m["share_below_p5"]) + " (about 0.05 expected)"),
+            ("near copies", str(m["near_copies"])),
+        ]
     return rows
 
 

@@ -39,23 +39,31 @@ def conv_widths(shape) -> list[int]:
     layer for each ``synthkit.image_sizes.strided_layers``."""
     from synthkit.image_sizes import strided_layers
 
-    return [min(32 * 2 ** i, 128) for i in range(strided_layers(shape))]
+    return [min(32 * 2**i, 128) for i in range(strided_layers(shape))]
 
 
 def learned_feature_model(images: np.ndarray, labels=None, seed: int = 0):
     """A feature model trained on ``images`` (float32 (n, h, w, c) in [0, 1]): the classifier when
     ``labels`` give two or more classes of at least ``MIN_PER_CLASS`` images, else the autoencoder."""
     if len(images) < 10:
-        raise DataError(f"a feature model is trained on the real images, and {len(images)} are too few: "
-                        "give at least 10, or a dataset with its own feature model (--features)")
+        raise DataError(
+            f"a feature model is trained on the real images, and {len(images)} are too few: "
+            "give at least 10, or a dataset with its own feature model (--features)"
+        )
     if labels is not None:
         classes, counts = np.unique(np.asarray(labels).astype(str), return_counts=True)
         if len(classes) >= 2 and counts.min() >= MIN_PER_CLASS:
-            print(f"note: training a classifier on the {len(images)} real images' {len(classes)} labels "
-                  "for the features FID and KID are measured on", file=sys.stderr)
+            print(
+                f"note: training a classifier on the {len(images)} real images' {len(classes)} labels "
+                "for the features FID and KID are measured on",
+                file=sys.stderr,
+            )
             return ClassifierFeatures(images, labels, seed)
-    print(f"note: training an autoencoder on the {len(images)} real images for the features FID and KID are "
-          "measured on (no labels with two or more classes to train a classifier on)", file=sys.stderr)
+    print(
+        f"note: training an autoencoder on the {len(images)} real images for the features FID and KID are "
+        "measured on (no labels with two or more classes to train a classifier on)",
+        file=sys.stderr,
+    )
     return AutoencoderFeatures(images, seed)
 
 
@@ -63,7 +71,9 @@ def _split(n: int, strata, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """(train, held-out) indices: ``HOLDOUT_SHARE`` held out, stratified by ``strata`` when given."""
     from sklearn.model_selection import train_test_split
 
-    return train_test_split(np.arange(n), test_size=HOLDOUT_SHARE, random_state=seed, stratify=strata)
+    return train_test_split(
+        np.arange(n), test_size=HOLDOUT_SHARE, random_state=seed, stratify=strata
+    )
 
 
 def _encoder(x, shape):
@@ -71,7 +81,9 @@ def _encoder(x, shape):
     from keras import layers
 
     for i, width in enumerate(conv_widths(shape)):
-        x = layers.Conv2D(width, 3, strides=2, padding="same", activation="relu", name=f"conv_{i}")(x)
+        x = layers.Conv2D(width, 3, strides=2, padding="same", activation="relu", name=f"conv_{i}")(
+            x
+        )
     x = layers.GlobalAveragePooling2D(name="pool")(x)
     return layers.Dense(FEATURE_DIM, activation="relu", name="features")(x)
 
@@ -103,16 +115,27 @@ class ClassifierFeatures:
         keras.utils.set_random_seed(int(seed))
         inputs = keras.Input(shape=images.shape[1:], name="image")
         features = _encoder(inputs, images.shape[1:3])
-        logits = layers.Dense(len(self.classes_), name="logits")(layers.Dropout(0.3, name="dropout")(features))
+        logits = layers.Dense(len(self.classes_), name="logits")(
+            layers.Dropout(0.3, name="dropout")(features)
+        )
         self._model = keras.Model(inputs, logits, name="real_image_classifier")
         self._features = keras.Model(inputs, features, name="real_image_features")
-        _fit(self._model, images[train], codes[train], keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-        self.holdout_accuracy = float((_predict(self._model, images[held]).argmax(axis=1) == codes[held]).mean())
+        _fit(
+            self._model,
+            images[train],
+            codes[train],
+            keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        )
+        self.holdout_accuracy = float(
+            (_predict(self._model, images[held]).argmax(axis=1) == codes[held]).mean()
+        )
         self.holdout_images = int(len(held))
         self.majority_share = float(np.bincount(codes[held]).max() / len(held))
         self.name = "classifier trained on REAL"
-        self.quality = (f"{len(self.classes_)} classes; held-out accuracy {self.holdout_accuracy:.3f} on {len(held)} "
-                        f"images (majority class: {self.majority_share:.3f})")
+        self.quality = (
+            f"{len(self.classes_)} classes; held-out accuracy {self.holdout_accuracy:.3f} on {len(held)} "
+            f"images (majority class: {self.majority_share:.3f})"
+        )
 
     def features(self, images) -> np.ndarray:
         return _predict(self._features, images)
@@ -142,17 +165,25 @@ class AutoencoderFeatures:
         x = layers.Dense(gh * gw * widths[-1], activation="relu", name="dec_dense")(code)
         x = layers.Reshape((gh, gw, widths[-1]), name="dec_reshape")(x)
         for i, width in enumerate(reversed(widths)):
-            x = layers.Conv2DTranspose(width, 3, strides=2, padding="same", activation="relu", name=f"dec_{i}")(x)
+            x = layers.Conv2DTranspose(
+                width, 3, strides=2, padding="same", activation="relu", name=f"dec_{i}"
+            )(x)
         x = layers.Cropping2D(((0, gh * scale - h), (0, gw * scale - w)), name="dec_crop")(x)
-        outputs = layers.Conv2D(c, 3, padding="same", activation="sigmoid", name="reconstruction")(x)
+        outputs = layers.Conv2D(c, 3, padding="same", activation="sigmoid", name="reconstruction")(
+            x
+        )
         self._model = keras.Model(inputs, outputs, name="real_image_autoencoder")
         self._features = keras.Model(inputs, code, name="real_image_codes")
         _fit(self._model, images[train], images[train], "mse")
-        self.holdout_error = float(((_predict(self._model, images[held]) - images[held]) ** 2).mean())
+        self.holdout_error = float(
+            ((_predict(self._model, images[held]) - images[held]) ** 2).mean()
+        )
         self.holdout_images = int(len(held))
         self.name = "autoencoder trained on REAL"
-        self.quality = (f"no labels to train a classifier on; held-out reconstruction MSE {self.holdout_error:.4f} "
-                        f"on {len(held)} images")
+        self.quality = (
+            f"no labels to train a classifier on; held-out reconstruction MSE {self.holdout_error:.4f} "
+            f"on {len(held)} images"
+        )
 
     def features(self, images) -> np.ndarray:
         return _predict(self._features, images)

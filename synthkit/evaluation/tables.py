@@ -57,14 +57,17 @@ def _check_tables(real, synthetic) -> None:
 
     for what, frame in (("real", real), ("synthetic", synthetic)):
         if not isinstance(frame, pd.DataFrame):
-            raise DataError(f"the {what} data must be a table (DataFrame), got {type(frame).__name__}")
+            raise DataError(
+                f"the {what} data must be a table (DataFrame), got {type(frame).__name__}"
+            )
         if len(frame) == 0:
             raise DataError(f"the {what} table is empty")
     missing = [str(c) for c in real.columns if c not in synthetic.columns]
     extra = [str(c) for c in synthetic.columns if c not in real.columns]
     if missing or extra:
-        parts = ([f"missing columns {', '.join(missing)}"] if missing else []) + \
-                ([f"unexpected columns {', '.join(extra)}"] if extra else [])
+        parts = ([f"missing columns {', '.join(missing)}"] if missing else []) + (
+            [f"unexpected columns {', '.join(extra)}"] if extra else []
+        )
         raise DataError(f"the synthetic table does not match the real one: {'; '.join(parts)}")
 
 
@@ -81,13 +84,23 @@ def column_similarity(real, synthetic) -> dict:
             b = np.asarray(b, dtype=np.float64)
             a, b = a[np.isfinite(a)], b[np.isfinite(b)]
             if len(a) == 0 or len(b) == 0:
-                raise DataError(f"column {name!r} has no finite values in the {'real' if len(a) == 0 else 'synthetic'} table")
+                raise DataError(
+                    f"column {name!r} has no finite values in the {'real' if len(a) == 0 else 'synthetic'} table"
+                )
             out[name] = ("KS", float(ks_2samp(a, b).statistic))
         else:
             p = as_text(a).value_counts(normalize=True)
             q = as_text(b).value_counts(normalize=True)
             levels = p.index.union(q.index)
-            out[name] = ("TV", float(0.5 * np.abs(p.reindex(levels, fill_value=0) - q.reindex(levels, fill_value=0)).sum()))
+            out[name] = (
+                "TV",
+                float(
+                    0.5
+                    * np.abs(
+                        p.reindex(levels, fill_value=0) - q.reindex(levels, fill_value=0)
+                    ).sum()
+                ),
+            )
     return out
 
 
@@ -97,9 +110,17 @@ def _encode_numeric(frame, kinds: dict, levels: dict) -> np.ndarray:
 
     blocks = []
     for name, kind in kinds.items():
-        if kind == "numeric":  # a missing number takes the mean rank, so it leaves the column's correlations be
-            ranks = rankdata(frame[name].to_numpy(dtype=np.float64, na_value=np.nan), nan_policy="omit")
-            blocks.append(np.nan_to_num(ranks, nan=np.nanmean(ranks) if np.isfinite(ranks).any() else 0.0)[:, None])
+        if (
+            kind == "numeric"
+        ):  # a missing number takes the mean rank, so it leaves the column's correlations be
+            ranks = rankdata(
+                frame[name].to_numpy(dtype=np.float64, na_value=np.nan), nan_policy="omit"
+            )
+            blocks.append(
+                np.nan_to_num(ranks, nan=np.nanmean(ranks) if np.isfinite(ranks).any() else 0.0)[
+                    :, None
+                ]
+            )
         else:
             values = as_text(frame[name]).to_numpy()
             blocks.append((values[:, None] == np.asarray(levels[name])[None, :]).astype(np.float64))
@@ -114,7 +135,9 @@ def correlation_similarity(real, synthetic) -> float:
     """
     _check_tables(real, synthetic)
     kinds = _kinds(real)
-    levels = {n: sorted(as_text(real[n]).unique().tolist()) for n, k in kinds.items() if k != "numeric"}
+    levels = {
+        n: sorted(as_text(real[n]).unique().tolist()) for n, k in kinds.items() if k != "numeric"
+    }
     owner = []
     for i, (name, kind) in enumerate(kinds.items()):
         owner += [i] * (1 if kind == "numeric" else len(levels[name]))
@@ -147,8 +170,15 @@ def _gbm_frame(frame, kinds: dict, levels: dict):
     return X
 
 
-def gbm_scores(train, test, label_column: str, seed: int = 0, max_iter: int = 100, positive_label=None,
-               reference=None) -> dict:
+def gbm_scores(
+    train,
+    test,
+    label_column: str,
+    seed: int = 0,
+    max_iter: int = 100,
+    positive_label=None,
+    reference=None,
+) -> dict:
     """Fit a gradient-boosting classifier on ``train``, score ``test``: ROC-AUC and average precision.
 
     The label column's classes (and, without ``positive_label``, its positive class) come from
@@ -160,22 +190,41 @@ def gbm_scores(train, test, label_column: str, seed: int = 0, max_iter: int = 10
 
     features = [c for c in test.columns if c != label_column]
     kinds = _kinds(test[features])
-    levels = {n: sorted(as_text(test[n]).unique().tolist()) for n, k in kinds.items() if k != "numeric"}
+    levels = {
+        n: sorted(as_text(test[n]).unique().tolist()) for n, k in kinds.items() if k != "numeric"
+    }
     if reference is None:
         reference = pd.concat([train[label_column], test[label_column]], ignore_index=True)
-    y_train, y_test = (binary_labels(frame[label_column], positive_label, label_column, reference=reference)[0]
-                       for frame in (train, test))
+    y_train, y_test = (
+        binary_labels(frame[label_column], positive_label, label_column, reference=reference)[0]
+        for frame in (train, test)
+    )
     if len(np.unique(y_train)) < 2 or len(np.unique(y_test)) < 2:
-        raise DataError(f"the utility measure needs both classes of {label_column!r} in the training and test rows")
-    clf = HistGradientBoostingClassifier(random_state=seed, max_iter=max_iter,
-                                         categorical_features=[k != "numeric" for k in kinds.values()])
+        raise DataError(
+            f"the utility measure needs both classes of {label_column!r} in the training and test rows"
+        )
+    clf = HistGradientBoostingClassifier(
+        random_state=seed,
+        max_iter=max_iter,
+        categorical_features=[k != "numeric" for k in kinds.values()],
+    )
     clf.fit(_gbm_frame(train, kinds, levels), y_train)
     p = clf.predict_proba(_gbm_frame(test, kinds, levels))[:, 1]
-    return {"roc_auc": float(roc_auc_score(y_test, p)), "average_precision": float(average_precision_score(y_test, p))}
+    return {
+        "roc_auc": float(roc_auc_score(y_test, p)),
+        "average_precision": float(average_precision_score(y_test, p)),
+    }
 
 
-def utility(real_train, synthetic, real_test, label_column: str, seed: int = 0, max_iter: int = 100,
-            positive_label=None) -> dict:
+def utility(
+    real_train,
+    synthetic,
+    real_test,
+    label_column: str,
+    seed: int = 0,
+    max_iter: int = 100,
+    positive_label=None,
+) -> dict:
     """Train-on-synthetic-test-on-real beside train-on-real; or real vs real + synthetic for one-class sets.
 
     Returns ``{"mode": "tstr" | "augment", "real": {...}, "synthetic": {...}}`` where each holds
@@ -190,12 +239,24 @@ def utility(real_train, synthetic, real_test, label_column: str, seed: int = 0, 
     reference = pd.concat([real_train[label_column], real_test[label_column]], ignore_index=True)
     args = (seed, max_iter, positive_label, reference)
     base = gbm_scores(real_train, real_test, label_column, *args)
-    y_synthetic, _ = binary_labels(synthetic[label_column], positive_label, label_column, reference=reference)
+    y_synthetic, _ = binary_labels(
+        synthetic[label_column], positive_label, label_column, reference=reference
+    )
     if len(np.unique(y_synthetic)) >= 2:
-        return {"mode": "tstr", "real": base, "synthetic": gbm_scores(synthetic, real_test, label_column, *args)}
-    both = pd.concat([real_train, synthetic[list(real_train.columns)].astype(real_train.dtypes.to_dict())],
-                     ignore_index=True)
-    return {"mode": "augment", "real": base, "synthetic": gbm_scores(both, real_test, label_column, *args)}
+        return {
+            "mode": "tstr",
+            "real": base,
+            "synthetic": gbm_scores(synthetic, real_test, label_column, *args),
+        }
+    both = pd.concat(
+        [real_train, synthetic[list(real_train.columns)].astype(real_train.dtypes.to_dict())],
+        ignore_index=True,
+    )
+    return {
+        "mode": "augment",
+        "real": base,
+        "synthetic": gbm_scores(both, real_test, label_column, *args),
+    }
 
 
 def _distance_space(reference, kinds: dict):
@@ -228,7 +289,10 @@ def _distance_space(reference, kinds: dict):
                     blocks.append(absent[:, None].astype(np.float64))
             else:
                 values = as_text(frame[name]).to_numpy()
-                blocks.append((values[:, None] == np.asarray(levels[name])[None, :]).astype(np.float64) / np.sqrt(2))
+                blocks.append(
+                    (values[:, None] == np.asarray(levels[name])[None, :]).astype(np.float64)
+                    / np.sqrt(2)
+                )
         return np.hstack(blocks)
 
     return encode
@@ -238,12 +302,12 @@ def nearest_distances(queries: np.ndarray, reference: np.ndarray, chunk: int = 5
     """Euclidean distance from each query row to its nearest reference row (2-D float arrays)."""
     queries = np.asarray(queries, dtype=np.float64).reshape(len(queries), -1)
     reference = np.asarray(reference, dtype=np.float64).reshape(len(reference), -1)
-    ref_sq = (reference ** 2).sum(axis=1)
+    ref_sq = (reference**2).sum(axis=1)
     out = np.empty(len(queries))
     for start in range(0, len(queries), chunk):
-        q = queries[start:start + chunk]
-        d2 = (q ** 2).sum(axis=1)[:, None] + ref_sq[None, :] - 2.0 * (q @ reference.T)
-        out[start:start + chunk] = np.sqrt(np.maximum(d2.min(axis=1), 0.0))
+        q = queries[start : start + chunk]
+        d2 = (q**2).sum(axis=1)[:, None] + ref_sq[None, :] - 2.0 * (q @ reference.T)
+        out[start : start + chunk] = np.sqrt(np.maximum(d2.min(axis=1), 0.0))
     return out
 
 
@@ -258,7 +322,9 @@ def memorisation_summary(d_synth: np.ndarray, d_holdout: np.ndarray) -> dict:
     return {
         "median_distance_synthetic": float(np.median(d_synth)),
         "median_distance_holdout": float(np.median(d_holdout)),
-        "distance_ratio": float(np.median(d_synth) / np.median(d_holdout)) if np.median(d_holdout) > 0 else float("nan"),
+        "distance_ratio": float(np.median(d_synth) / np.median(d_holdout))
+        if np.median(d_holdout) > 0
+        else float("nan"),
         "share_below_p5": float((d_synth < np.percentile(d_holdout, 5)).mean()),
         "near_copies": int((d_synth < floor).sum()),
     }
@@ -269,8 +335,10 @@ def privacy(real_train, synthetic, real_holdout) -> dict:
     _check_tables(real_train, synthetic)
     columns = list(real_train.columns)
     kinds = _kinds(real_train)
+
     def key(f):
         return set(map(tuple, as_text(f[columns]).to_numpy().tolist()))
+
     train_rows = key(real_train)
     synth_keys = list(map(tuple, as_text(synthetic[columns]).to_numpy().tolist()))
     copies = sum(k in train_rows for k in synth_keys)
@@ -280,10 +348,16 @@ def privacy(real_train, synthetic, real_holdout) -> dict:
     out = {
         "exact_copies": int(copies),
         "exact_copy_share": float(copies / len(synthetic)),
-        "holdout_exact_copy_share": float(sum(k in train_rows for k in holdout_keys) / len(real_holdout)),
+        "holdout_exact_copy_share": float(
+            sum(k in train_rows for k in holdout_keys) / len(real_holdout)
+        ),
     }
-    out.update(memorisation_summary(nearest_distances(encode(synthetic[columns]), ref),
-                                     nearest_distances(encode(real_holdout[columns]), ref)))
+    out.update(
+        memorisation_summary(
+            nearest_distances(encode(synthetic[columns]), ref),
+            nearest_distances(encode(real_holdout[columns]), ref),
+        )
+    )
     return out
 
 
@@ -291,11 +365,19 @@ def split_holdout(frame, fraction: float = 0.2, seed: int = 0):
     """(train, holdout): a random split of a table (stratified on nothing; fixed seed)."""
     order = np.random.default_rng(seed).permutation(len(frame))
     k = max(1, int(round(len(frame) * fraction)))
-    return frame.iloc[order[k:]].reset_index(drop=True), frame.iloc[order[:k]].reset_index(drop=True)
+    return frame.iloc[order[k:]].reset_index(drop=True), frame.iloc[order[:k]].reset_index(
+        drop=True
+    )
 
 
-def table_report(real, synthetic, label_column: str | None = None, holdout=None, seed: int = 0,
-                 positive_label=None) -> dict:
+def table_report(
+    real,
+    synthetic,
+    label_column: str | None = None,
+    holdout=None,
+    seed: int = 0,
+    positive_label=None,
+) -> dict:
     """Every table measure in one dict.
 
     ``real`` is the data the generator learned from; ``holdout`` real rows it did not see (when
@@ -314,9 +396,15 @@ def table_report(real, synthetic, label_column: str | None = None, holdout=None,
     if label_column is not None:
         require_label_column(real, label_column)
         truth, positive = binary_labels(real[label_column], positive_label, label_column)
-    if label_column is not None:  # the label's own distribution is reported apart from the features'
-        cols = column_similarity(real.drop(columns=[label_column]), synthetic.drop(columns=[label_column]))
-        label_tv = column_similarity(as_text(real[[label_column]]), as_text(synthetic[[label_column]]))
+    if (
+        label_column is not None
+    ):  # the label's own distribution is reported apart from the features'
+        cols = column_similarity(
+            real.drop(columns=[label_column]), synthetic.drop(columns=[label_column])
+        )
+        label_tv = column_similarity(
+            as_text(real[[label_column]]), as_text(synthetic[[label_column]])
+        )
     else:
         cols = column_similarity(real, synthetic)
     report = {
@@ -336,12 +424,19 @@ def table_report(real, synthetic, label_column: str | None = None, holdout=None,
             r = real[as_text(real[label_column]) == str(value)]
             s = synthetic[as_text(synthetic[label_column]) == str(value)]
             if len(r) and len(s):
-                c = column_similarity(r.drop(columns=[label_column]), s.drop(columns=[label_column]))
-                by_label[str(value)] = {"rows_real": int(len(r)), "rows_synthetic": int(len(s)),
-                                        "mean_ks": _mean([v for k, v in c.values() if k == "KS"]),
-                                        "mean_tv": _mean([v for k, v in c.values() if k == "TV"])}
+                c = column_similarity(
+                    r.drop(columns=[label_column]), s.drop(columns=[label_column])
+                )
+                by_label[str(value)] = {
+                    "rows_real": int(len(r)),
+                    "rows_synthetic": int(len(s)),
+                    "mean_ks": _mean([v for k, v in c.values() if k == "KS"]),
+                    "mean_tv": _mean([v for k, v in c.values() if k == "TV"]),
+                }
         report["by_label"] = by_label
-        report["utility"] = utility(train, synthetic, holdout, label_column, seed, positive_label=positive)
+        report["utility"] = utility(
+            train, synthetic, holdout, label_column, seed, positive_label=positive
+        )
     return report
 
 
@@ -350,30 +445,52 @@ def _mean(values) -> float:
     return float(np.mean(values)) if len(values) else float("nan")
 
 
-
 def table_report_rows(report: dict) -> list[tuple[str, str]]:
     """``table_report`` as the ``(measure, value)`` rows ``synthkit evaluate`` prints."""
     rows = [("rows (real / synthetic)", f"{report['rows_real']} / {report['rows_synthetic']}")]
     for name, (kind, value) in report["columns"].items():
         rows.append((f"  {kind} {name}", _fmt(value)))
-    rows += [("mean KS (numeric)", _fmt(report["mean_ks"])), ("mean TV (categorical)", _fmt(report["mean_tv"])),
-             ("correlation similarity", _fmt(report["correlation_similarity"]))]
+    rows += [
+        ("mean KS (numeric)", _fmt(report["mean_ks"])),
+        ("mean TV (categorical)", _fmt(report["mean_tv"])),
+        ("correlation similarity", _fmt(report["correlation_similarity"])),
+    ]
     if "anomaly_class" in report:
         rows.append(("label column", describe_labels(report, "real rows").partition(": ")[2]))
     if "label_tv" in report:
         rows.append(("TV of the label column", _fmt(report["label_tv"])))
     for value, r in report.get("by_label", {}).items():
-        rows.append((f"label={value}: mean KS / TV", f"{_fmt(r['mean_ks'])} / {_fmt(r['mean_tv'])} "
-                                                      f"({r['rows_real']} real, {r['rows_synthetic']} synthetic rows)"))
+        rows.append(
+            (
+                f"label={value}: mean KS / TV",
+                f"{_fmt(r['mean_ks'])} / {_fmt(r['mean_tv'])} "
+                f"({r['rows_real']} real, {r['rows_synthetic']} synthetic rows)",
+            )
+        )
     p = report["privacy"]
-    rows += [("exact copies of real rows", f"{p['exact_copies']} ({p['exact_copy_share']:.2%}; "
-                                           f"real holdout: {p['holdout_exact_copy_share']:.2%})"),
-             ("DCR median synthetic / holdout", f"{_fmt(p['median_distance_synthetic'])} / "
-                                                f"{_fmt(p['median_distance_holdout'])}"),
-             ("closer than holdout p5", _fmt(p["share_below_p5"]) + " (about 0.05 expected)")]
+    rows += [
+        (
+            "exact copies of real rows",
+            f"{p['exact_copies']} ({p['exact_copy_share']:.2%}; "
+            f"real holdout: {p['holdout_exact_copy_share']:.2%})",
+        ),
+        (
+            "DCR median synthetic / holdout",
+            f"{_fmt(p['median_distance_synthetic'])} / {_fmt(p['median_distance_holdout'])}",
+        ),
+        ("closer than holdout p5", _fmt(p["share_below_p5"]) + " (about 0.05 expected)"),
+    ]
     if "utility" in report:
         u = report["utility"]
         other = "synthetic (TSTR)" if u["mode"] == "tstr" else "real + synthetic"
-        rows += [("GBM AP real / " + other, f"{_fmt(u['real']['average_precision'])} / {_fmt(u['synthetic']['average_precision'])}"),
-                 ("GBM ROC-AUC real / " + other, f"{_fmt(u['real']['roc_auc'])} / {_fmt(u['synthetic']['roc_auc'])}")]
+        rows += [
+            (
+                "GBM AP real / " + other,
+                f"{_fmt(u['real']['average_precision'])} / {_fmt(u['synthetic']['average_precision'])}",
+            ),
+            (
+                "GBM ROC-AUC real / " + other,
+                f"{_fmt(u['real']['roc_auc'])} / {_fmt(u['synthetic']['roc_auc'])}",
+            ),
+        ]
     return rows

@@ -22,7 +22,9 @@ import numpy as np
 from synthkit.errors import DataError
 from synthkit.evaluation.tables import _check_tables, _kinds, as_text
 
-MAX_NATIVE_LEVELS = 255  # the most categories HistGradientBoostingClassifier takes natively (its max_bins)
+MAX_NATIVE_LEVELS = (
+    255  # the most categories HistGradientBoostingClassifier takes natively (its max_bins)
+)
 
 
 def _encoder(frames, columns):
@@ -39,7 +41,9 @@ def _encoder(frames, columns):
         if kind != "numeric":
             both = pd.concat([as_text(f[name]) for f in frames], ignore_index=True)
             levels[name] = {v: i for i, v in enumerate(sorted(both.unique().tolist()))}
-    mask = [kind != "numeric" and len(levels[name]) <= MAX_NATIVE_LEVELS for name, kind in kinds.items()]
+    mask = [
+        kind != "numeric" and len(levels[name]) <= MAX_NATIVE_LEVELS for name, kind in kinds.items()
+    ]
 
     def encode(frame):
         blocks = []
@@ -48,7 +52,11 @@ def _encoder(frames, columns):
                 blocks.append(frame[name].to_numpy(dtype=np.float64, na_value=np.nan))
             else:
                 lookup = levels[name]
-                blocks.append(np.array([lookup.get(v, np.nan) for v in as_text(frame[name])], dtype=np.float64))
+                blocks.append(
+                    np.array(
+                        [lookup.get(v, np.nan) for v in as_text(frame[name])], dtype=np.float64
+                    )
+                )
         return np.column_stack(blocks)
 
     return encode, mask
@@ -66,7 +74,9 @@ def _as_frame(data, what: str):
     return pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
 
 
-def c2st_auc(real, synthetic, seed: int = 0, folds: int = 5, draws: int = 1, max_iter: int = 100) -> float:
+def c2st_auc(
+    real, synthetic, seed: int = 0, folds: int = 5, draws: int = 1, max_iter: int = 100
+) -> float:
     """Classifier two-sample test: cross-validated ROC-AUC of a model told to separate real from synthetic rows.
 
     ``real`` and ``synthetic`` are tables with the same columns (or 2-D arrays of the same width).
@@ -84,12 +94,20 @@ def c2st_auc(real, synthetic, seed: int = 0, folds: int = 5, draws: int = 1, max
     real, synthetic = _as_frame(real, "real"), _as_frame(synthetic, "synthetic")
     _check_tables(real, synthetic)
     for name, value in (("folds", folds), ("draws", draws), ("max_iter", max_iter)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < (2 if name == "folds" else 1):
-            raise DataError(f"{name} must be an integer of at least {2 if name == 'folds' else 1}, got {value!r}")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, np.integer))
+            or value < (2 if name == "folds" else 1)
+        ):
+            raise DataError(
+                f"{name} must be an integer of at least {2 if name == 'folds' else 1}, got {value!r}"
+            )
     size = min(len(real), len(synthetic))
     if size < folds:
-        raise DataError(f"the two-sample test needs at least {folds} rows in each sample (one per fold), "
-                        f"got {len(real)} real and {len(synthetic)} synthetic; pass more rows or fewer folds")
+        raise DataError(
+            f"the two-sample test needs at least {folds} rows in each sample (one per fold), "
+            f"got {len(real)} real and {len(synthetic)} synthetic; pass more rows or fewer folds"
+        )
     columns = list(real.columns)
     synthetic = synthetic[columns]
     encode, mask = _encoder([real, synthetic], columns)
@@ -101,18 +119,25 @@ def c2st_auc(real, synthetic, seed: int = 0, folds: int = 5, draws: int = 1, max
         b = B[rng.permutation(len(B))[:size]] if len(B) > size else B
         X, y = np.vstack([a, b]), np.r_[np.zeros(size, int), np.ones(size, int)]
         fold_aucs = []
-        for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed + draw).split(X, y):
+        for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed + draw).split(
+            X, y
+        ):
             leaf = int(min(20, max(3, len(train) // 10)))
-            clf = HistGradientBoostingClassifier(random_state=seed + draw, max_iter=max_iter, min_samples_leaf=leaf,
-                                                 categorical_features=mask if any(mask) else None)
+            clf = HistGradientBoostingClassifier(
+                random_state=seed + draw,
+                max_iter=max_iter,
+                min_samples_leaf=leaf,
+                categorical_features=mask if any(mask) else None,
+            )
             clf.fit(X[train], y[train])
             fold_aucs.append(roc_auc_score(y[test], clf.predict_proba(X[test])[:, 1]))
         aucs.append(float(np.mean(fold_aucs)))
     return float(np.mean(aucs))
 
 
-def paired_bootstrap(y_true, scores_a, scores_b, metric=None, n_boot: int = 1000, seed: int = 0,
-                     level: float = 0.95) -> dict:
+def paired_bootstrap(
+    y_true, scores_a, scores_b, metric=None, n_boot: int = 1000, seed: int = 0, level: float = 0.95
+) -> dict:
     """Percentile interval of ``metric(b) - metric(a)``, both scored on the same resampled rows.
 
     ``y_true`` holds 0/1 labels, ``scores_a`` and ``scores_b`` the two models' scores for the same
@@ -128,7 +153,9 @@ def paired_bootstrap(y_true, scores_a, scores_b, metric=None, n_boot: int = 1000
     y = np.asarray(y_true).astype(int).ravel()
     a, b = np.asarray(scores_a, np.float64).ravel(), np.asarray(scores_b, np.float64).ravel()
     if not len(y) == len(a) == len(b):
-        raise DataError(f"labels and scores must have one value per row: got {len(y)}, {len(a)} and {len(b)}")
+        raise DataError(
+            f"labels and scores must have one value per row: got {len(y)}, {len(a)} and {len(b)}"
+        )
     if set(np.unique(y).tolist()) != {0, 1}:
         raise DataError("the paired bootstrap needs 0/1 labels holding both classes")
     if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
@@ -136,7 +163,9 @@ def paired_bootstrap(y_true, scores_a, scores_b, metric=None, n_boot: int = 1000
     if not 0 < level < 1:
         raise DataError(f"level must be between 0 and 1 (e.g. 0.95), got {level!r}")
     rng = np.random.default_rng(seed)
-    fast = metric is average_precision_score  # the same figure, a chunk of resamples at once, as row counts
+    fast = (
+        metric is average_precision_score
+    )  # the same figure, a chunk of resamples at once, as row counts
     changes, used = [], 0
     for start in range(0, int(n_boot), 128):
         draws = [rng.integers(0, len(y), len(y)) for _ in range(min(128, int(n_boot) - start))]
@@ -144,16 +173,26 @@ def paired_bootstrap(y_true, scores_a, scores_b, metric=None, n_boot: int = 1000
         used += len(draws)
         if fast and draws:
             W = np.stack([np.bincount(rows, minlength=len(y)) for rows in draws]).astype(np.float64)
-            changes += list(_weighted_average_precision(y, b, W) - _weighted_average_precision(y, a, W))
+            changes += list(
+                _weighted_average_precision(y, b, W) - _weighted_average_precision(y, a, W)
+            )
         elif draws:
             changes += [metric(y[rows], b[rows]) - metric(y[rows], a[rows]) for rows in draws]
     if not changes:
-        raise DataError("every bootstrap resample held one class only; the test rows need more of the rarer class")
+        raise DataError(
+            "every bootstrap resample held one class only; the test rows need more of the rarer class"
+        )
     tail = (1 - level) / 2 * 100
     low, high = np.percentile(changes, [tail, 100 - tail])
     base, other = float(metric(y, a)), float(metric(y, b))
-    return {"a": base, "b": other, "change": other - base, "low": float(low), "high": float(high),
-            "resamples": used}
+    return {
+        "a": base,
+        "b": other,
+        "change": other - base,
+        "low": float(low),
+        "high": float(high),
+        "resamples": used,
+    }
 
 
 def _weighted_average_precision(y, scores, W) -> np.ndarray:
@@ -170,8 +209,17 @@ def _weighted_average_precision(y, scores, W) -> np.ndarray:
     return (recall_step * precision).sum(axis=1)
 
 
-def augmentation_gain(real_train, synthetic, real_test, label_column: str, positive_label=None, seed: int = 0,
-                      max_iter: int = 100, n_boot: int = 1000, level: float = 0.95) -> dict:
+def augmentation_gain(
+    real_train,
+    synthetic,
+    real_test,
+    label_column: str,
+    positive_label=None,
+    seed: int = 0,
+    max_iter: int = 100,
+    n_boot: int = 1000,
+    level: float = 0.95,
+) -> dict:
     """Average precision on ``real_test`` of a model trained on ``real_train``, and on it plus ``synthetic``.
 
     The model is the gradient-boosting classifier of ``synthkit.evaluation.tables.gbm_scores``
@@ -186,29 +234,49 @@ def augmentation_gain(real_train, synthetic, real_test, label_column: str, posit
 
     from synthkit.evaluation.detection import binary_labels
 
-    for what, frame in (("real training", real_train), ("synthetic", synthetic), ("test", real_test)):
+    for what, frame in (
+        ("real training", real_train),
+        ("synthetic", synthetic),
+        ("test", real_test),
+    ):
         if not isinstance(frame, pd.DataFrame) or label_column not in frame.columns:
-            raise DataError(f"the {what} rows must be a table holding the label column {label_column!r}")
+            raise DataError(
+                f"the {what} rows must be a table holding the label column {label_column!r}"
+            )
     columns = list(real_train.columns)
     _check_tables(real_train, synthetic)
     if sorted(map(str, real_test.columns)) != sorted(map(str, columns)):
-        raise DataError(f"the test rows must have the training rows' columns: {', '.join(map(str, columns))}")
-    augmented = pd.concat([real_train, synthetic[columns].astype(real_train.dtypes.to_dict())], ignore_index=True)
+        raise DataError(
+            f"the test rows must have the training rows' columns: {', '.join(map(str, columns))}"
+        )
+    augmented = pd.concat(
+        [real_train, synthetic[columns].astype(real_train.dtypes.to_dict())], ignore_index=True
+    )
     reference = pd.concat([real_train[label_column], real_test[label_column]], ignore_index=True)
+
     def labels(f):
         return binary_labels(f[label_column], positive_label, label_column, reference=reference)[0]
+
     y_test = labels(real_test)
     if len(np.unique(labels(real_train))) < 2 or len(np.unique(y_test)) < 2:
-        raise DataError(f"the downstream check needs both classes of {label_column!r} in the training and test rows")
+        raise DataError(
+            f"the downstream check needs both classes of {label_column!r} in the training and test rows"
+        )
     features = [c for c in columns if c != label_column]
     encode, mask = _encoder([real_train, synthetic, real_test], features)
     X_test = encode(real_test)
     scores = []
     for frame in (real_train, augmented):
-        clf = HistGradientBoostingClassifier(random_state=seed, max_iter=max_iter,
-                                             categorical_features=mask if any(mask) else None)
+        clf = HistGradientBoostingClassifier(
+            random_state=seed, max_iter=max_iter, categorical_features=mask if any(mask) else None
+        )
         clf.fit(encode(frame), labels(frame))
         scores.append(clf.predict_proba(X_test)[:, 1])
     boot = paired_bootstrap(y_test, scores[0], scores[1], n_boot=n_boot, seed=seed, level=level)
-    return {"ap_real": boot["a"], "ap_augmented": boot["b"], "ap_change": boot["change"],
-            "ap_change_lo": boot["low"], "ap_change_hi": boot["high"]}
+    return {
+        "ap_real": boot["a"],
+        "ap_augmented": boot["b"],
+        "ap_change": boot["change"],
+        "ap_change_lo": boot["low"],
+        "ap_change_hi": boot["high"],
+    }
