@@ -80,12 +80,13 @@ def test_counts_add_up_and_rows_have_the_class(filtered):
 
 def test_every_kept_row_passes_the_threshold_and_the_floor(adult, features, in_class, filtered):
     """Checked apart from the filter: a fresh detector of the same seed, and scipy's distances."""
-    from synthkit.detecting import new_detector
+    from synthkit.detecting import default_detector, new_detector
 
     rows, _, _, report = filtered
     kept = rows[list(features.columns)]
     real = features[in_class].reset_index(drop=True)
-    detector = new_detector("ensemble", 0.1, seed=0, params={"missing": "impute"}).fit(real)
+    detector = new_detector(default_detector(real), 0.1, seed=0, params={"missing": "impute"})
+    detector.fit(real)
     assert report["threshold"] == pytest.approx(detector.threshold_)
     assert (detector.decision_function(kept) <= detector.threshold_).all()
     assert (detector.decision_scores_ > detector.threshold_).mean() == pytest.approx(0.1, abs=0.01)

@@ -333,6 +333,8 @@ def test_killed_run_leaves_no_partial_output(fitted, tmp_path, sig):
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        # a pytest-xdist worker ignores SIGINT, and a child would inherit that: give it the default
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.time() + 120
     partial = []
