@@ -31,7 +31,7 @@ Rules every plugin can rely on:
   values had (None or NaN in object columns), so a generator reproduces which columns go missing
   and how often. Infinities are still an error, and so are missing pixels; a column without
   missing values at fit imputes those new rows bring). Detectors take all four; the built-in
-  generators, and the built-in detectors but ``ensemble``, default to ``"model"``.
+  generators and detectors default to ``"model"``.
 
 - Sparse matrices and arrays (scipy.sparse, as ``OneHotEncoder`` gives them in a Pipeline) are
   densified, up to ``MAX_SPARSE_VALUES`` values; larger ones are refused in one line. A 2-D array
@@ -43,17 +43,18 @@ rounded to the decimals their training values have (``decimals``: the fewest, 0 
 ``MAX_DECIMALS``, that hold every value; None, no rounding, for values with more, and for schemas
 saved before it was learned).
 
-The table adapter lives in ``synthkit.table_adapter`` and is re-exported here.
+The table adapter lives in ``synthkit.table_adapter`` and is re-exported here; reading arrays
+(dense, numeric, 2-D) is ``synthkit.arrays``, below both.
 """
 
 from __future__ import annotations
 
-import sys
 
 import numpy as np
 import pandas as pd
 
-from synthkit.errors import DataError, DataTypeError, SchemaError
+from synthkit.arrays import MAX_SPARSE_VALUES, as_array, as_dense, one_dimensional
+from synthkit.errors import DataError, SchemaError
 from synthkit.table_adapter import (
     MAX_DECIMALS,
     MAX_LEVELS,
@@ -78,7 +79,6 @@ __all__ = [
 ]
 
 MISSING_POLICIES = ("error", "impute", "drop", "model")
-MAX_SPARSE_VALUES = 2**27  # a sparse input is densified up to this many values (1 GiB of float64)
 
 
 def make_adapter(X, missing: str = "error"):
@@ -91,22 +91,15 @@ def make_adapter(X, missing: str = "error"):
         return TableAdapter(missing=missing)
     if isinstance(X, pd.Series):
         raise DataError("got a pandas Series; pass a DataFrame (df[[column]]) or a 2-D array")
-    arr = _as_array(X)
+    arr = as_array(X)
     if arr.ndim == 1:
-        raise DataError(_one_dimensional(arr))
+        raise DataError(one_dimensional(arr))
     if arr.ndim == 2:
         return TableAdapter(missing=missing)
     if arr.ndim in (3, 4):
         return ImageAdapter(missing=missing)
     raise DataError(
         f"expected a table (2-D) or images (3-D or 4-D), got an array of shape {arr.shape}"
-    )
-
-
-def _one_dimensional(arr: np.ndarray) -> str:
-    return (
-        f"expected a 2-D table, got a 1-D array of shape {arr.shape}; Reshape your data: "
-        "X.reshape(-1, 1) for one column, X.reshape(1, -1) for one row"
     )
 
 
@@ -118,64 +111,6 @@ def adapter_from_dict(d: dict):
     if kind == "image":
         return ImageAdapter.from_dict(d)
     raise SchemaError(f"unknown input schema kind {kind!r}")
-
-
-def _as_array(X) -> np.ndarray:
-    if isinstance(X, np.ndarray):
-        return X
-    if _is_sparse(X):
-        return _densified(X)
-    try:
-        return np.asarray(X)
-    except Exception as exc:
-        raise DataError(f"cannot read the input as an array: {exc}") from None
-
-
-def as_dense(X):
-    """X unchanged, or densified if it is a scipy sparse matrix or array (see ``_densified``)."""
-    return _densified(X) if _is_sparse(X) else X
-
-
-def _is_sparse(X) -> bool:
-    # a scipy sparse matrix cannot exist unless scipy.sparse was imported: no import here
-    sparse = sys.modules.get("scipy.sparse")
-    return sparse is not None and sparse.issparse(X)
-
-
-def _densified(X) -> np.ndarray:
-    """A scipy sparse matrix or array as a dense numpy array, or a DataError if it is too large."""
-    shape = tuple(int(v) for v in X.shape)
-    size = int(np.prod(shape, dtype=np.float64))
-    if size > MAX_SPARSE_VALUES:
-        raise DataError(
-            f"sparse input of shape {shape} is too large to densify ({size:,} values, at most "
-            f"{MAX_SPARSE_VALUES:,}); select fewer columns (OneHotEncoder(max_categories=...)) "
-            "or score fewer rows at a time"
-        )
-    return np.asarray(X.toarray())
-
-
-def _numeric_array(arr: np.ndarray) -> np.ndarray:
-    """A 2-D array as numbers: numeric and boolean arrays as they are, object arrays of numbers as float64."""
-    if np.issubdtype(arr.dtype, np.complexfloating):
-        raise DataError(
-            f"Complex data not supported: the array has dtype {arr.dtype}; "
-            "split it into real and imaginary columns"
-        )
-    if np.issubdtype(arr.dtype, np.number) or arr.dtype == bool:
-        return arr
-    if arr.dtype == object:
-        try:
-            return arr.astype(np.float64)
-        except TypeError as exc:
-            raise DataTypeError(
-                f"a 2-D array must hold numbers: {exc}; pass a DataFrame for mixed columns"
-            ) from None
-        except ValueError:
-            pass
-    raise DataError(
-        f"a 2-D array must be numeric, got dtype {arr.dtype}; pass a DataFrame for mixed columns"
-    )
 
 
 def image_scale(arr: np.ndarray) -> float:
@@ -204,7 +139,7 @@ class ImageAdapter:
         self.n_affected = 0
 
     def fit(self, X) -> "ImageAdapter":
-        arr = _as_array(X)
+        arr = as_array(X)
         if arr.ndim not in (3, 4):
             raise DataError(f"images must be (n, h, w) or (n, h, w, c), got shape {arr.shape}")
         if arr.shape[0] == 0:
@@ -231,12 +166,12 @@ class ImageAdapter:
     input_names = None
 
     def transform(self, X, owner: str = "the model") -> tuple[np.ndarray, np.ndarray]:
-        arr = _as_array(X)
+        arr = as_array(X)
         if arr.ndim == 3:
             arr = arr[..., None]
         if arr.ndim != 4 or tuple(arr.shape[1:]) != tuple(self.shape):
             raise SchemaError(
-                f"the model expects images of shape {tuple(self.shape)}, got {tuple(_as_array(X).shape[1:])}"
+                f"the model expects images of shape {tuple(self.shape)}, got {tuple(as_array(X).shape[1:])}"
             )
         if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
             raise DataError(f"images must be numeric, got dtype {arr.dtype}")
@@ -261,7 +196,7 @@ class ImageAdapter:
         images a model was given) to that input's own dtype, scale and shape."""
         dtype, scale, squeeze = self.dtype, self.scale, self.squeeze
         if like is not None:
-            arr = _as_array(like)
+            arr = as_array(like)
             dtype, scale, squeeze = str(arr.dtype), image_scale(arr), arr.ndim == 3
         Z = np.clip(np.asarray(Z, dtype=np.float32), 0.0, 1.0)
         Z = Z * np.float32(scale)

@@ -20,6 +20,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
+from synthkit.arrays import as_array, numeric_array, one_dimensional
 from synthkit.errors import DataError, SchemaError
 from synthkit.table_triage import (
     MAX_LEVELS,
@@ -368,23 +369,17 @@ class TableAdapter:
 
     # -- schema --------------------------------------------------------------------------------
     def _frame(self, X, fitting: bool, owner: str = "the model") -> pd.DataFrame:
-        from synthkit.adapters import (
-            _as_array,
-            _numeric_array,
-            _one_dimensional,
-        )  # adapters imports this module
-
         if isinstance(X, pd.DataFrame):
             if fitting:
                 self.from_array, self.text_names = False, all(isinstance(c, str) for c in X.columns)
             df = X
         else:
-            arr = _as_array(X)
+            arr = as_array(X)
             if arr.ndim == 1:
-                raise SchemaError(_one_dimensional(arr))
+                raise SchemaError(one_dimensional(arr))
             if arr.ndim != 2:
                 raise SchemaError(f"expected a 2-D table, got an array of shape {arr.shape}")
-            arr = _numeric_array(arr)
+            arr = numeric_array(arr)
             if fitting:
                 self.from_array, self.text_names = True, False
             elif self.from_array and arr.shape[1] != self.n_input_features:

@@ -465,7 +465,7 @@ def test_importing_the_errors_does_not_import_scikit_learn():
 def test_sparse_input_is_densified_and_a_huge_one_refused(monkeypatch):
     from scipy import sparse
 
-    from synthkit import adapters
+    from synthkit import arrays
 
     X = np.random.default_rng(0).normal(size=(40, 3))
     X[X < 0.5] = 0
@@ -478,7 +478,7 @@ def test_sparse_input_is_densified_and_a_huge_one_refused(monkeypatch):
     cats = pd.DataFrame({"a": list("xyzx") * 10, "b": list("pq") * 20})
     pipe = make_pipeline(OneHotEncoder(), synthkit.get_detector("kmeans", n_clusters=2)).fit(cats)
     assert pipe.predict(cats).shape == (40,) and pipe[-1].n_features_in_ == 5
-    monkeypatch.setattr(adapters, "MAX_SPARSE_VALUES", 100)
+    monkeypatch.setattr(arrays, "MAX_SPARSE_VALUES", 100)
     with pytest.raises(
         errors.DataError, match=r"^sparse input of shape \(40, 3\) is too large to densify .*$"
     ):
