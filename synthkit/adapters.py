@@ -55,6 +55,7 @@ import pandas as pd
 
 from synthkit.arrays import MAX_SPARSE_VALUES, as_array, as_dense, one_dimensional
 from synthkit.errors import DataError, SchemaError
+from synthkit.parameters import MISSING_POLICIES
 from synthkit.table_adapter import (
     MAX_DECIMALS,
     MAX_LEVELS,
@@ -77,8 +78,6 @@ __all__ = [
     "image_scale",
     "make_adapter",
 ]
-
-MISSING_POLICIES = ("error", "impute", "drop", "model")
 
 
 def make_adapter(X, missing: str = "error"):

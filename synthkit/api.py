@@ -13,7 +13,8 @@ from synthkit.detecting import (
     default_detector,
     progress_verbosity,
 )
-from synthkit.errors import DataError, PluginError
+from synthkit.errors import DataError
+from synthkit.generator import check_n
 from synthkit.io import as_data
 from synthkit.labels import label_index, label_mask, require_label_column
 from synthkit.modeldir import model_for
@@ -249,7 +250,7 @@ def augment(
 ):
     """Fit a generator on ``data`` (or use ``model``) and return ``n`` synthetic rows or images.
 
-    ``n`` is an integer from 1 to ``MAX_SAMPLES`` (10,000,000), checked before anything trains, as
+    ``n`` is an integer from 1 to ``synthkit.generator.MAX_SAMPLES`` (10,000,000), checked before anything trains, as
     are ``label`` (a class of the data) and, with ``model``, that ``data`` is like the data the model
     was fitted on (a table with its columns, or images of its shape).
 
@@ -276,16 +277,6 @@ def augment(
         filter_model=filter_model,
         **params,
     )[0]
-
-
-MAX_SAMPLES = 10_000_000  # the most rows or images one augment call makes
-
-
-def check_n(n) -> int:
-    """``n`` as the number of samples to make: an integer from 1 to ``MAX_SAMPLES``."""
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= MAX_SAMPLES:
-        raise PluginError(f"n must be an integer from 1 to {MAX_SAMPLES:,}, got {n!r}")
-    return int(n)
 
 
 def run_augment(

@@ -1,5 +1,5 @@
 """The ``synthkit`` command line: plugins, datasets, augment and evaluate, plus plugin commands; detect is
-in ``synthkit.cli_detect``.
+in ``synthkit.cli_detect`` and the options they share in ``synthkit.cli_options``.
 
 Heavy imports (pandas, scikit-learn, TensorFlow) happen inside commands, so ``--help``,
 ``plugins`` and ``datasets`` start fast. A user error ends with one line on stderr and exit 1.
@@ -11,8 +11,6 @@ messages and warnings are silenced unless ``--verbose`` (see ``synthkit.quiet``)
 
 from __future__ import annotations
 
-import contextlib
-import json
 import sys
 import time
 import warnings
@@ -21,7 +19,33 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
+from synthkit.cli_detect import detect
+from synthkit.cli_options import (
+    SEED,
+    STDOUT,
+    SeedType,
+    check_folder_options,
+    check_stdout_output,
+    image_folder_options,
+    model_options,
+    parse_params,
+    progress_to_stderr,
+    quiet_tensorflow,
+    summary_stream,
+    verbose_option,
+)
 from synthkit.errors import DataError, SynthkitError
+
+__all__ = [
+    "SEED",
+    "STDOUT",
+    "SeedType",
+    "cli",
+    "main",
+    "parse_params",
+    "progress_to_stderr",
+    "quiet_tensorflow",
+]
 
 
 class SynthkitGroup(click.Group):
@@ -60,70 +84,6 @@ def cli():
     """synthkit: anomaly detection and synthetic data, with plugins."""
 
 
-def parse_params(pairs) -> dict:
-    """``key=value`` strings to a dict; values parse as JSON (numbers, true/false, null, lists) or stay strings."""
-    params = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise click.BadParameter(f"{pair!r} is not key=value", param_hint="--param")
-        try:
-            parsed = json.loads(value)
-        except json.JSONDecodeError:
-            parsed = {"True": True, "False": False, "None": None}.get(value, value)
-        params[key.strip()] = tuple(parsed) if isinstance(parsed, list) else parsed
-    return params
-
-
-STDOUT = "-"  # -o -: the rows, as CSV, to standard output
-
-
-class SeedType(click.ParamType):
-    """--seed: an integer under the one rule for seeds (``synthkit.parameters.check_seed``); a seed out
-    of range is one line and exit 1, as the same seed given to the Python API is refused."""
-
-    name = "integer"
-
-    def convert(self, value, param, ctx):
-        from synthkit.parameters import check_seed
-
-        seed = click.INT.convert(value, param, ctx)
-        check_seed(seed, "--seed")  # a PluginError: SynthkitGroup prints it on one line
-        return seed
-
-
-SEED = SeedType()
-
-
-def quiet_tensorflow(verbose: bool = False) -> None:
-    """First thing in every command that may load TensorFlow (before it is imported)."""
-    from synthkit.quiet import quiet_tensorflow as _quiet
-
-    _quiet(verbose)
-
-
-def verbose_option(f):
-    return click.option(
-        "--verbose",
-        "-v",
-        is_flag=True,
-        help="Also show TensorFlow's own start-up lines, log messages and warnings (stderr).",
-    )(f)
-
-
-def progress_to_stderr():
-    """Everything printed while fitting, scoring and plotting (Keras epoch lines, t-SNE) goes to
-    stderr, the one progress channel; stdout keeps the summary (or the data, with -o -)."""
-    return contextlib.redirect_stdout(sys.stderr)
-
-
-def _check_stdout_output(output, what: str) -> None:
-    if output == STDOUT and what != "table":
-        raise SynthkitError(
-            "-o - writes a table as CSV to standard output; images need an .npz file"
-        )
-
-
 @cli.command()
 def plugins():
     """List installed plugins, what each registered, and any that failed to load."""
@@ -160,52 +120,6 @@ def datasets():
         if dataset.description:
             click.echo(f"  {dataset.description}")
         click.echo(f"  {dataset.location()}")
-
-
-def image_folder_options(f):
-    f = click.option(
-        "--skip-bad-files",
-        is_flag=True,
-        help="Image folders: leave out files that do not decode (listed on stderr).",
-    )(f)
-    return click.option(
-        "--image-size",
-        nargs=2,
-        type=click.IntRange(min=1),
-        metavar="H W",
-        help="Image folders: resize every image to H x W pixels (default: the most common size).",
-    )(f)
-
-
-def check_folder_options(image_size, skip_bad_files, *loaded) -> None:
-    """Refuse --image-size / --skip-bad-files when no input is a folder of images."""
-    if (image_size or skip_bad_files) and not any(
-        getattr(d, "paths", None) is not None for d in loaded
-    ):
-        raise SynthkitError(
-            "--image-size and --skip-bad-files apply to a folder of images; no input is one"
-        )
-
-
-def _model_options(f):
-    f = click.option(
-        "--model",
-        "model_dir",
-        type=click.Path(),
-        help="Use a saved model directory instead of fitting.",
-    )(f)
-    f = click.option(
-        "--save-model",
-        "save_dir",
-        type=click.Path(),
-        help="Save the fitted model to this directory.",
-    )(f)
-    return f
-
-
-def _summary_stream(to_stderr: bool):
-    """Where the summary goes: stdout, or stderr when stdout carries the data (-o -)."""
-    return contextlib.redirect_stdout(sys.stderr) if to_stderr else contextlib.nullcontext()
 
 
 @cli.command()
@@ -255,7 +169,7 @@ def _summary_stream(to_stderr: bool):
     type=click.Path(),
     help="The detector model directory --filter scores with (implies --filter).",
 )
-@_model_options
+@model_options
 @image_folder_options
 @verbose_option
 def augment(
@@ -312,7 +226,7 @@ def augment(
     check_folder_options(image_size, skip_bad_files, data)
     to_stdout = output == STDOUT
     if to_stdout:
-        _check_stdout_output(output, "table" if data.is_table else "images")
+        check_stdout_output(output, "table" if data.is_table else "images")
     elif output and not data.is_table and is_folder_output(output):
         check_image_folder_output(output, overwrite, inputs=inputs)
     elif output:
@@ -360,7 +274,7 @@ def augment(
     if to_stdout:
         sys.stdout.flush()
         samples.to_csv(sys.stdout, index=False)
-    with _summary_stream(to_stdout):
+    with summary_stream(to_stdout):
         click.echo(f"generated: {n} {'rows' if data.is_table else 'images'}  time: {elapsed:.1f}s")
         if report is not None:
             from synthkit.filtering import summary_line
@@ -501,12 +415,7 @@ def evaluate(
     click.echo(evaluation.format_table([("measure", "value")] + rows))
 
 
-if (
-    __name__ != "__main__"
-):  # run as python -m synthkit.cli, the block at the end imports this module anew
-    from synthkit.cli_detect import detect  # it uses the helpers above
-
-    cli.add_command(detect)
+cli.add_command(detect)
 
 
 def main(argv=None) -> None:

@@ -1,6 +1,6 @@
 """``synthkit detect``: score a table, images or a big file with a detector (fitted here or loaded).
 
-Registered on the ``synthkit`` group by ``synthkit.cli``, which holds the shared options and helpers.
+Registered on the ``synthkit`` group by ``synthkit.cli``; the options it shares are in ``synthkit.cli_options``.
 """
 
 from __future__ import annotations
@@ -11,17 +11,17 @@ import time
 
 import click
 
-from synthkit.cli import (
+from synthkit.cli_options import (
     SEED,
     STDOUT,
-    _check_stdout_output,
-    _model_options,
-    _summary_stream,
     check_folder_options,
+    check_stdout_output,
     image_folder_options,
+    model_options,
     parse_params,
     progress_to_stderr,
     quiet_tensorflow,
+    summary_stream,
     verbose_option,
 )
 from synthkit.errors import SynthkitError
@@ -132,7 +132,7 @@ class ContaminationType(click.ParamType):
     metavar="N",
     help="--engine dask: worker processes of the local cluster (default: one per core).",
 )
-@_model_options
+@model_options
 @image_folder_options
 @verbose_option
 def detect(
@@ -249,7 +249,7 @@ def detect(
         data = read_input(input, inputs, image_size, skip_bad_files)
     check_folder_options(image_size, skip_bad_files, data)
     if to_stdout:
-        _check_stdout_output(output, "table" if data.is_table else "images")
+        check_stdout_output(output, "table" if data.is_table else "images")
     elif output:
         check_output(output, overwrite, inputs=inputs)
     if save_dir:
@@ -307,7 +307,7 @@ def detect(
     if to_stdout:
         sys.stdout.flush()
         result.frame.to_csv(sys.stdout, index=False)
-    with _summary_stream(to_stdout):
+    with summary_stream(to_stdout):
         if plot_dir:
             click.echo(f"plots: {', '.join(written)}")
         _print_detect_summary(

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from synthkit.errors import DataError, PluginError, SchemaError
+from synthkit.generator import MAX_SAMPLES
 
 MAX_ROUNDS = 10
 MAX_FACTOR = 10  # a round samples at most this many times the rows still missing
@@ -176,7 +177,6 @@ class RowFilter:
 
 def _round_size(missing: int, rate: float) -> int:
     """How many rows a later round samples: what is missing over the pass rate, with a margin, capped."""
-    from synthkit.api import MAX_SAMPLES
 
     cap = missing * MAX_FACTOR
     wanted = cap if rate <= 0 else math.ceil(missing * MARGIN / rate)

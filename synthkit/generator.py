@@ -25,6 +25,16 @@ from synthkit.labels import label_index
 from synthkit.parameters import check_seed
 
 
+MAX_SAMPLES = 10_000_000  # the most rows or images one augment call makes
+
+
+def check_n(n) -> int:
+    """``n`` as the number of samples an augment run makes: an integer from 1 to ``MAX_SAMPLES``."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= MAX_SAMPLES:
+        raise PluginError(f"n must be an integer from 1 to {MAX_SAMPLES:,}, got {n!r}")
+    return int(n)
+
+
 class BaseGenerator(FittedModel, BaseEstimator):
     """Subclass me: implement ``_fit(X, y)`` and ``_sample(n, y, rng)``; users call fit and sample."""
 

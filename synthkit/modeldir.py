@@ -418,7 +418,7 @@ def _check_schema(path: Path, schema: dict) -> None:
 def _check_left_out(schema: dict, names: set, n_encoded: int, bad) -> None:
     """The schema's ``left_out`` columns (absent from schemas saved before them): each named apart
     from the others, with a dtype, a known reason and its own place among the input columns."""
-    from synthkit.table_adapter import MISSING_MARKERS
+    from synthkit.table_triage import MISSING_MARKERS
     from synthkit.table_triage import LEFT_OUT_REASONS
 
     left = schema.get("left_out", [])

@@ -27,6 +27,8 @@ import numpy as np
 
 from synthkit.errors import PluginError
 
+MISSING_POLICIES = ("error", "impute", "drop", "model")  # what an adapter does with missing values
+
 
 class Interval:
     """Integers (``kind=int``, bools excluded) or real numbers (``kind=float``, NaN excluded)
@@ -179,8 +181,6 @@ def check_seed(seed, name: str = "seed") -> None:
 
 def check_missing_policy(missing) -> None:
     """Refuse a ``missing`` value that is not one of the adapters' policies."""
-    from synthkit.adapters import MISSING_POLICIES
-
     if not isinstance(missing, str) or missing not in MISSING_POLICIES:
         raise PluginError(
             f"missing={missing!r} is not a policy; choose one of {', '.join(MISSING_POLICIES)}"

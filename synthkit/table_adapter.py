@@ -24,11 +24,13 @@ from synthkit.arrays import as_array, numeric_array, one_dimensional
 from synthkit.errors import DataError, SchemaError
 from synthkit.table_triage import (
     MAX_LEVELS,
+    MISSING_MARKERS,
     date_format,
     draw_pooled,
     from_days,
     left_out,
     left_out_column,
+    marker_name,
     notes,
     pool_levels,
     to_days,
@@ -40,12 +42,6 @@ MAX_DECIMALS = 6  # float columns with more decimals than this are not rounded o
 MISSING_LEVEL = (
     "\x00missing"  # a categorical column's missing level, lengthened at fit until no value holds it
 )
-MISSING_MARKERS = {
-    "nan": np.nan,
-    "none": None,
-    "na": pd.NA,
-    "nat": pd.NaT,
-}  # what object columns get back
 
 
 class TableAdapter:
@@ -184,7 +180,7 @@ class TableAdapter:
     def _model_missing(self, col: dict, s: pd.Series, taken: set) -> None:
         """Make a column with missing values model them: a flag column after it (numeric and
         boolean columns) or one more level (categorical); and the marker its missing values had."""
-        col["missing_value"] = Counter(_marker_name(v) for v in s[s.isna()]).most_common(1)[0][0]
+        col["missing_value"] = Counter(marker_name(v) for v in s[s.isna()]).most_common(1)[0][0]
         if col["kind"] == "categorical":
             level, values = MISSING_LEVEL, set(s.dropna().astype(str))
             while level in values:
@@ -532,19 +528,6 @@ def _check_missing_keys(col: dict, names: set) -> None:
     ):
         if bad:
             raise SchemaError(f"the schema's column {col.get('name')!r} has a malformed {key!r}")
-
-
-def _marker_name(value) -> str:
-    """Which missing marker a value is: None, pd.NA, NaT, or NaN (anything else)."""
-    return (
-        "none"
-        if value is None
-        else "na"
-        if value is pd.NA
-        else "nat"
-        if value is pd.NaT or isinstance(value, np.datetime64)
-        else "nan"
-    )
 
 
 def _is_categorical(series: pd.Series) -> bool:

@@ -43,6 +43,27 @@ EPOCH = pd.Timestamp("1970-01-01")
 DAY_SECONDS = 86400.0
 
 
+MISSING_MARKERS = {
+    "nan": np.nan,
+    "none": None,
+    "na": pd.NA,
+    "nat": pd.NaT,
+}  # what object columns get back
+
+
+def marker_name(value) -> str:
+    """Which missing marker a value is: None, pd.NA, NaT, or NaN (anything else)."""
+    return (
+        "none"
+        if value is None
+        else "na"
+        if value is pd.NA
+        else "nat"
+        if value is pd.NaT or isinstance(value, np.datetime64)
+        else "nan"
+    )
+
+
 def is_text(s: pd.Series) -> bool:
     """An object or string column (not categorical, not booleans): text as CSV readers give it."""
     return (
@@ -102,9 +123,7 @@ def _unequal_types(s: pd.Series) -> bool:
 
 
 def _marker(s: pd.Series) -> str:
-    from synthkit.table_adapter import _marker_name
-
-    return _marker_name(s.iloc[0])
+    return marker_name(s.iloc[0])
 
 
 def _plain(value):
@@ -118,8 +137,6 @@ def _plain(value):
 
 def left_out_column(entry: dict, n: int) -> pd.Series:
     """A left-out column's values in generated rows: its one value, or empty (no values, identifiers)."""
-    from synthkit.table_adapter import MISSING_MARKERS
-
     if entry["reason"] == "one value":
         value = entry.get("value")
     else:

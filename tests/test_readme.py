@@ -190,13 +190,15 @@ def test_users_install_first_and_development_holds_the_commands_ci_runs():
             in development
         ), page
         assert "mkdocs build --strict" in development, page
-        assert "ruff check . && ruff format --check ." in development, page
+        assert "ruff check . && ruff format --check . && lint-imports" in development, page
     # .ci/run says it runs the README's install and test commands and builds the manual: keep them in step.
     assert re.search(r'^pip install (--quiet )?-e "\.\[test,dask,docs\]"$', CI_SCRIPT, re.M)
     assert re.search(r"^export SYNTHKIT_DATA_DIR=\.\./shared/datasets$", CI_SCRIPT, re.M)
     lint = re.search(r"^ruff format --check \.$", CI_SCRIPT, re.M)
     tests = re.search(r"^python -m pytest -q .*-n 2 --dist loadfile$", CI_SCRIPT, re.M)
     assert lint and lint.start() < tests.start() and re.search(r"^ruff check \.$", CI_SCRIPT, re.M)
+    layers = re.search(r"^lint-imports$", CI_SCRIPT, re.M)
+    assert layers and layers.start() < tests.start()
     build = re.search(r"^mkdocs build --strict( .*)?$", CI_SCRIPT, re.M)
     assert tests and build and tests.start() < build.start()  # the manual is built after the tests
 

@@ -10,7 +10,7 @@ import time
 
 import click
 
-from synthkit.cli import SEED
+from synthkit.cli_options import SEED
 from synthkit.errors import DataError, SynthkitError
 
 QUICK_FIT = {"denoiser_epochs": 5, "ae_epochs": 5, "epochs": 1}
@@ -83,7 +83,7 @@ def denoise(
     """
     import numpy as np
 
-    from synthkit.cli import parse_params, progress_to_stderr, quiet_tensorflow
+    from synthkit.cli_options import parse_params, progress_to_stderr, quiet_tensorflow
     from synthkit.io import (
         check_distinct,
         check_output,
