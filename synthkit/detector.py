@@ -104,11 +104,18 @@ class BaseDetector(FittedModel, BaseEstimator):
         self._set_input_attributes()
         self.n_rows_affected_ = int(adapter.n_affected)
         self._fit(Xa)
-        scores = self._checked_scores(self._score_training(Xa), len(Xa))
-        self.decision_scores_ = scores
-        self.threshold_ = self._threshold_from(scores)
-        self.labels_ = (scores > self.threshold_).astype(int)
+        self._process_decision_scores(self._checked_scores(self._score_training(Xa), len(Xa)))
         return self
+
+    def _process_decision_scores(self, scores: np.ndarray, model=None) -> None:
+        """The steps after fit, in one place (PyOD's ``_process_decision_scores``): the training
+        ``scores`` become ``decision_scores_``, ``threshold_`` (at this detector's contamination,
+        see ``_threshold_from``) and ``labels_`` on ``model`` (default: this detector; the ensemble
+        passes its members)."""
+        model = self if model is None else model
+        model.decision_scores_ = scores
+        model.threshold_ = self._threshold_from(scores, model)
+        model.labels_ = (scores > model.threshold_).astype(int)
 
     def decision_function(self, X) -> np.ndarray:
         """Anomaly scores, higher = more anomalous; NaN for rows dropped by ``missing='drop'``."""

@@ -359,9 +359,7 @@ class AutoencoderDetector(BaseDetector):
         }
         self._fit_score_reference(Xa)
         tuned_scores = self._checked_scores(self._score_training(Xa), len(Xa))
-        self.decision_scores_ = tuned_scores
-        self.threshold_ = self._threshold_from(tuned_scores)
-        self.labels_ = (tuned_scores > self.threshold_).astype(int)
+        self._process_decision_scores(tuned_scores)
         return self
 
     # -- saving --------------------------------------------------------------------------------

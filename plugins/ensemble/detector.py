@@ -218,9 +218,7 @@ class EnsembleDetector(BaseDetector):
             scores[held_out] = member._checked_scores(
                 member._score(X[held_out]), int(held_out.sum())
             )
-        member.decision_scores_ = scores
-        member.threshold_ = self._threshold_from(scores, member)
-        member.labels_ = (scores > member.threshold_).astype(int)
+        self._process_decision_scores(scores, member)
         return scores
 
     def _standardised_features(self, shape) -> np.ndarray:
