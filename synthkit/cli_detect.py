@@ -356,17 +356,15 @@ def _detect_dask(
     with _dask_client(scheduler, workers), removed_on_failure(save_dir), progress_to_stderr():
         model, fitted_on = model_dir, None
         if model is None:
-            from synthkit import streaming
-            from synthkit.api import get_detector
-
-            n = sample_rows or streaming.DEFAULT_SAMPLE_ROWS
-            sample = sdask.sample_rows(sdask.read_input(input, None), n, seed)
-            fitted_on = len(sample)
-            if contamination is not None:
-                params["contamination"] = contamination
-            if seed is not None:
-                params["seed"] = seed
-            model = get_detector(plugin or "ensemble", **params).fit(sample.drop(columns=exclude))
+            model, fitted_on = sdask.fit_on_sample(
+                sdask.read_input(input, None),
+                plugin,
+                sample_rows,
+                seed,
+                contamination,
+                params,
+                exclude,
+            )
             if save_dir:
                 model.save(save_dir)
                 model = save_dir

@@ -226,6 +226,29 @@ def sample_rows(ddf, n: int, seed: int | None = 0) -> pd.DataFrame:
     )
 
 
+def fit_on_sample(
+    ddf,
+    plugin: str | None = None,
+    n_rows: int | None = None,
+    seed: int | None = None,
+    contamination=None,
+    params: dict | None = None,
+    exclude=(),
+):
+    """A detector fitted on a seeded sample of a Dask DataFrame's rows, ready for ``detect`` or
+    ``score_to_parquet``: the one call for "fit on a sample, then score on the cluster", as
+    ``synthkit detect --engine dask`` does. ``plugin`` defaults to the table default
+    (``synthkit.detecting.TABLE_DETECTOR``); ``n_rows`` to streaming's sample size; the
+    ``exclude`` columns (a label) are left out of the fit. Returns (detector, rows fitted on)."""
+    from synthkit import streaming
+    from synthkit.detecting import TABLE_DETECTOR, new_detector
+
+    n = streaming.DEFAULT_SAMPLE_ROWS if n_rows is None else n_rows
+    sample = sample_rows(ddf, n, 0 if seed is None else seed)
+    detector = new_detector(plugin or TABLE_DETECTOR, contamination, seed, params=params)
+    return detector.fit(sample.drop(columns=list(exclude))), len(sample)
+
+
 def _bottom_keys(part: pd.DataFrame, n: int, seed: int, i: int) -> pd.DataFrame:
     keys = np.random.default_rng([seed, i]).random(len(part))
     keep = np.sort(np.argpartition(keys, n - 1)[:n]) if len(part) > n else np.arange(len(part))

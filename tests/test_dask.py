@@ -180,6 +180,24 @@ def test_detect_is_lazy_inside_a_user_pipeline(data, client):
     assert sorted(flagged["row_id"]) == sorted(want.loc[want["is_anomaly"] == 1, "row_id"])
 
 
+def test_fit_on_sample_then_score_on_the_cluster(data, client):
+    """One call fits the table default on a seeded sample of a Dask DataFrame (what --engine dask
+    does), and the fitted detector scores the rows on the cluster as it scores them in memory."""
+    _, frame = data
+    rows = frame.copy()
+    rows.insert(0, "row_id", np.arange(ROWS))
+    with client.as_current():
+        ddf = dd.from_pandas(rows, npartitions=5)
+        detector, fitted_on = sdask.fit_on_sample(ddf, n_rows=300, seed=3, exclude=["row_id"])
+        again, _ = sdask.fit_on_sample(ddf, n_rows=300, seed=3, exclude=["row_id"])
+        scored = sdask.detect(ddf, detector, exclude="row_id").compute()
+    assert type(detector).__name__ == "IsolationForestDetector" and fitted_on == 300
+    np.testing.assert_array_equal(detector.decision_scores_, again.decision_scores_)
+    np.testing.assert_allclose(
+        scored.sort_values("row_id")["anomaly_score"].to_numpy(), detector.decision_function(frame)
+    )
+
+
 def test_a_fitted_detector_is_sent_with_the_graph(data, client):
     root, frame = data
     rows = frame.copy()
