@@ -2,7 +2,7 @@
 
 Fitted with scikit-learn's ``IsolationForest``; the trees are then kept as plain arrays (split
 feature, threshold, children, node sizes), so the model saves without pickle and scores with numpy
-exactly as scikit-learn scores it.
+as scikit-learn scores it (every tree at once, for a block of rows).
 """
 
 from __future__ import annotations
@@ -33,8 +33,9 @@ class IsolationForestDetector(BaseDetector):
     Parameters as scikit-learn's ``IsolationForest``: ``n_estimators`` trees (100), each grown on
     ``max_samples`` rows (``"auto"``: min(256, n)) and ``max_features`` (a share of the columns,
     1.0 = all); ``seed`` makes the forest repeatable. ``contamination`` defaults to ``"auto"``, as
-    in scikit-learn: the threshold comes from the training scores (``synthkit.thresholds``). ``explain`` uses the base's ablation
-    (``synthkit.explaining``): a path length does not split over the columns.
+    in scikit-learn: the threshold comes from the training scores (``synthkit.thresholds``).
+    ``explain`` uses the base's ablation (``synthkit.explaining``): a path length does not split
+    over the columns.
     """
 
     _parameter_constraints = {
