@@ -174,8 +174,9 @@ class BaseDetector(FittedModel, BaseEstimator):
 
     def _check_state(self) -> None:
         """``threshold_`` a finite number; ``decision_scores_`` finite and ``labels_`` 0/1, one per
-        training row; ``n_rows_affected_`` a count; ``threshold_method_`` (absent from models saved
-        before it) text."""
+        training row; ``threshold_`` within the training scores and ``labels_`` the rows above it,
+        as fitting leaves them; ``n_rows_affected_`` a count; ``threshold_method_`` (absent from
+        models saved before it) text."""
         super()._check_state()
         if not isinstance(vars(self).get("threshold_method_", ""), str):
             raise bad_state("threshold_method_", f"must be text, got {self.threshold_method_!r}")
@@ -198,6 +199,18 @@ class BaseDetector(FittedModel, BaseEstimator):
                 or (n is not None and len(labels) != n)
             ):
                 raise bad_state("labels_", "must be 0 or 1, one per training row")
+        if n:  # the threshold is one fitting could have set: within the training scores, and theirs
+            scores = np.asarray(self.decision_scores_, dtype=np.float64)
+            if not scores.min() <= self.threshold_ <= scores.max():
+                raise bad_state(
+                    "threshold_",
+                    f"must lie within the training scores ({scores.min():.6g} to {scores.max():.6g}), "
+                    f"got {self.threshold_!r}",
+                )
+            if "labels_" in vars(self) and not np.array_equal(
+                np.asarray(self.labels_), (scores > self.threshold_).astype(int)
+            ):
+                raise bad_state("labels_", "must flag the training rows scored above threshold_")
         affected = vars(self).get("n_rows_affected_", 0)
         if (
             isinstance(affected, (bool, np.bool_))

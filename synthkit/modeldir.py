@@ -380,6 +380,12 @@ def _check_schema(path: Path, schema: dict) -> None:
                 bad(f"has a non-positive scale for column {name!r}")
             if not col["min"] <= col["median"] <= col["max"]:
                 bad(f"has a range that does not hold its median for column {name!r}")
+            low, high = (col["min"], col["max"])
+            if col.get("log") is True:  # the mean and scale are of log1p-transformed values
+                low, high = (float(np.sign(v) * np.log1p(abs(v))) for v in (low, high))
+            slack = 1e-9 * (1.0 + abs(low) + abs(high))
+            if not low - slack <= col["mean"] <= high + slack:
+                bad(f"has a mean outside the range of column {name!r}")
             for key in ("log", "integer"):
                 if not isinstance(col.get(key, False), bool):
                     bad(f"has a malformed {key!r} for column {name!r}")

@@ -199,3 +199,52 @@ def test_the_cli_says_an_auto_share_is_an_estimate(tmp_path):
     fixed = CliRunner().invoke(cli, ["detect", str(tmp_path / "t.csv"), "--contamination", "0.05"])
     assert fixed.exit_code == 0, fixed.output
     assert "estimated from the scores alone" not in fixed.output
+
+
+@pytest.mark.parametrize(
+    "edit, what",
+    [
+        (lambda state: state.update(threshold_=-1e300), "threshold_"),
+        (lambda state: state.update(threshold_=1e300), "threshold_"),
+    ],
+)
+def test_a_threshold_fitting_could_not_have_set_is_refused(tmp_path, edit, what):
+    """A model directory edited (checksums recomputed) to flag every row, or none, does not load."""
+    from helpers import edited_model_copy
+
+    X, _ = table()
+    synthkit.get_detector("iforest").fit(X).save(tmp_path / "m")
+    edited_model_copy(tmp_path / "m", tmp_path / "bad", manifest_edit=edit)
+    with pytest.raises(SynthkitError, match=what):
+        synthkit.load_model(tmp_path / "bad")
+
+
+def test_labels_that_disagree_with_the_threshold_are_refused(tmp_path):
+    from helpers import edited_model_copy
+
+    X, _ = table()
+    synthkit.get_detector("knn").fit(X).save(tmp_path / "m")
+
+    def flag_all(arrays):
+        arrays["labels_"] = np.ones_like(arrays["labels_"])
+
+    edited_model_copy(tmp_path / "m", tmp_path / "bad", array_edit=flag_all)
+    with pytest.raises(SynthkitError, match="labels_"):
+        synthkit.load_model(tmp_path / "bad")
+
+
+def test_a_schema_mean_outside_its_column_is_refused(tmp_path):
+    """A mean of 1e300 would give every row the same score; a schema fitting could not give is refused."""
+    import json
+
+    from synthkit.modeldir import CHECKSUM, manifest_digest
+
+    X, _ = table()
+    synthkit.get_detector("iforest").fit(X).save(tmp_path / "m")
+    manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
+    column = next(c for c in manifest["schema"]["columns"] if c["kind"] == "numeric")
+    column["mean"] = 1e300
+    manifest[CHECKSUM] = manifest_digest(manifest)
+    (tmp_path / "m" / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(SynthkitError, match="mean outside the range"):
+        synthkit.load_model(tmp_path / "m")
