@@ -223,7 +223,8 @@ def test_cli_filter_summary_and_errors(adult, features, in_class, generator_dir,
     out = pd.read_csv(tmp_path / "rows.csv")
     assert len(out) == 25 and list(out.columns) == list(adult.columns)
     bad = synthkit.get_detector("knn").fit(features[in_class])
-    bad.threshold_ = float(bad.decision_scores_.min()) - 1.0
+    bad.threshold_ = float(bad.decision_scores_.min())  # as strict as a fitted threshold can be
+    bad.labels_ = (bad.decision_scores_ > bad.threshold_).astype(int)
     bad.save(tmp_path / "strict")
     result = CliRunner().invoke(
         cli,
