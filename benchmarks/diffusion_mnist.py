@@ -106,8 +106,8 @@ def main() -> None:
         )
         print(rows[-4:], flush=True)
         if args.grid and g == default_g:
-            from synthkit.io import save_figure
-            from synthkit.plots import image_grid
+            from synthkit.io._writing import save_figure
+            from synthkit.plots._figures import image_grid
 
             save_figure(image_grid(samples, asked), args.grid)
     gen.guidance = None

@@ -21,7 +21,7 @@ import numpy as np
 
 def robust_z(train: np.ndarray, scores: np.ndarray) -> np.ndarray:
     """Scores on the scale of the training scores' median and IQR, as the ensemble normalises them."""
-    from synthkit.thresholds import robust_scale
+    from synthkit.base._thresholds import robust_scale
 
     centre, scale = robust_scale(train)
     return (scores - centre) / scale

@@ -95,7 +95,7 @@ def plant(df: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, np.ndarray, np.nda
 def run_one(name: str, table: pd.DataFrame, seed: int) -> dict:
     """Share of planted rows whose top contribution is the planted column, and share flagged."""
     from synthkit import get_detector
-    from synthkit.explaining import explain, top_column
+    from synthkit.base._explaining import explain, top_column
 
     planted, rows, columns = plant(table, seed)
     name, _, method = name.partition(":")

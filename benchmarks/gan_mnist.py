@@ -94,8 +94,8 @@ def main() -> None:
         print(f"{name:<{w}}  {value:<24}  {target}")
     print("params:", {k: v for k, v in gen.get_params().items()})
     if args.grid:
-        from synthkit.io import save_figure
-        from synthkit.plots import image_grid
+        from synthkit.io._writing import save_figure
+        from synthkit.plots._figures import image_grid
 
         save_figure(image_grid(samples, asked), args.grid)
         print("wrote", args.grid)

@@ -130,7 +130,7 @@ def main():
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    synthkit = [sys.executable, "-m", "synthkit.cli", "detect", "--overwrite"]
+    synthkit = [sys.executable, "-m", "synthkit.cli._main", "detect", "--overwrite"]
     baseline = [sys.executable, str(BASELINE.resolve())]
     print(
         f"{'':<14}"

@@ -107,7 +107,7 @@ def profile(big: Path, model_dir: Path, out: Path, chunksize: int) -> None:
     import cProfile
     import pstats
 
-    from synthkit import scoring
+    from synthkit import detection as scoring
 
     profiler = cProfile.Profile()
     profiler.runcall(scoring.score_file, big, str(model_dir), out, chunksize=chunksize)
@@ -159,7 +159,7 @@ def main() -> None:
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="synthkit-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    synthkit = [sys.executable, "-m", "synthkit.cli"]
+    synthkit = [sys.executable, "-m", "synthkit.cli._main"]
     try:
         big, fit = folder / "big.csv", folder / "fit.csv"
         if not big.exists():

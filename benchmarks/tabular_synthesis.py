@@ -8,7 +8,7 @@ generators see the rest of the training rows. Each makes N minority rows (``--n`
 ``gan`` and ``diffusion`` fit on those rows conditional on the label, random oversampling redraws training minority
 rows, SMOTE-NC fits on the training rows, SDV's CTGAN, TVAE and GaussianCopula (the ``bench`` extra) on the training
 minority rows; ``gan+filter`` and ``diffusion+filter`` take the rows of the same fit (and parameters) through
-``synthkit.filtering.RowFilter`` (``augment --filter``: a detector fitted on the training minority rows, a distance
+``synthkit.synthesis._filter.RowFilter`` (``augment --filter``: a detector fitted on the training minority rows, a distance
 floor to all training rows). Figures, on the feature columns: mean KS and TV against the training and the held-back
 minority rows beside the real-vs-real floor (training minority rows against held-back rows, same sizes); correlation
 similarity; the classifier two-sample AUC against the held-back rows; exact copies and distance to the closest
@@ -48,7 +48,7 @@ from synthkit.cli import parse_params  # noqa: E402
 from synthkit.errors import DataError, OutputFileError, PluginError, SynthkitError  # noqa: E402
 from synthkit.evaluation.tables import column_similarity, correlation_similarity, privacy  # noqa: E402
 from synthkit.evaluation.two_sample import augmentation_gain, c2st_auc  # noqa: E402
-from synthkit.filtering import RowFilter  # noqa: E402
+from synthkit.synthesis._filter import RowFilter  # noqa: E402
 from synthkit.parameters import parameter_names  # noqa: E402
 from synthkit.quiet import quiet_tensorflow  # noqa: E402
 from synthkit.registry import get_generator, get_registry  # noqa: E402

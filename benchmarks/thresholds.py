@@ -1,4 +1,4 @@
-"""Thresholds without a known contamination: every rule of synthkit.thresholds on real training scores.
+"""Thresholds without a known contamination: every rule of synthkit.base._thresholds on real training scores.
 
 For each set in ``$SYNTHKIT_DATA_DIR/anomaly`` (loaded as ``tabular_detection.py`` does; sets over
 20,000 rows cut to a stratified, seeded 20,000-row sample) and the built-in ``transactions`` table
@@ -124,7 +124,7 @@ def f1(flags: np.ndarray, y: np.ndarray) -> float:
 
 def evaluate(scores: np.ndarray, y: np.ndarray, label: str) -> tuple[float, float]:
     """(F1, share flagged) of the rule ``label`` on one set's training scores."""
-    from synthkit import thresholds
+    from synthkit.base import _thresholds as thresholds
 
     if label in (BASELINE, ORACLE):
         cut = float(np.quantile(scores, 0.9 if label == BASELINE else 1 - y.mean()))

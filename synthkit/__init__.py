@@ -13,8 +13,8 @@ _quiet_retracing()  # Keras makes new tf.functions per model: any loop over mode
 __version__ = "0.1.0"
 
 _LAZY = {
-    "BaseDetector": "synthkit.detector",
-    "BaseGenerator": "synthkit.generator",
+    "BaseDetector": "synthkit.base",
+    "BaseGenerator": "synthkit.base",
     "Dataset": "synthkit.dataset",
     "get_detector": "synthkit.api",
     "get_generator": "synthkit.api",

@@ -60,3 +60,9 @@ def __getattr__(name):
         globals()[name] = NotFittedError  # made once: later look-ups find it without __getattr__
         return NotFittedError
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def one_line(exc: BaseException) -> str:
+    """The first line of what a library raised, to end a one-line error with."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

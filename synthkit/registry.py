@@ -205,8 +205,8 @@ def _check_registered(kind: str, name: str, obj, dataset_cls) -> None:
             )
         return
     base_module, base_name = {
-        "detectors": ("synthkit.detector", "BaseDetector"),
-        "generators": ("synthkit.generator", "BaseGenerator"),
+        "detectors": ("synthkit.base", "BaseDetector"),
+        "generators": ("synthkit.base", "BaseGenerator"),
     }[kind]
     base = getattr(importlib.import_module(base_module), base_name)
     if not (isinstance(obj, type) and issubclass(obj, base)):

@@ -29,7 +29,7 @@ def eager_tensorflow():
 def edited_model_copy(saved, target, manifest_edit=None, array_edit=None):
     """A copy of model directory ``saved`` at ``target`` with its manifest's state or its arrays
     edited, the checksums recomputed (an edit by someone who knows the format)."""
-    from synthkit.modeldir import CHECKSUM, manifest_digest
+    from synthkit.io._model_dirs import CHECKSUM, manifest_digest
 
     shutil.copytree(saved, target)
     manifest = json.loads((target / "manifest.json").read_text())

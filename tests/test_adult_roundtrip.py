@@ -60,7 +60,7 @@ def test_samples_keep_columns_dtypes_levels_and_ranges(name, adult, samples):
 
 @pytest.mark.parametrize("name", sorted(FITS))
 def test_evaluate_reports_on_them(name, adult, samples, tmp_path):
-    from synthkit.cli import cli
+    from synthkit.cli._main import cli
 
     adult.to_csv(tmp_path / "real.csv", index=False)
     samples[name].to_csv(tmp_path / "synthetic.csv", index=False)

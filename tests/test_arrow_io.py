@@ -8,8 +8,9 @@ import pytest
 from click.testing import CliRunner
 
 import synthkit
-from synthkit import scoring, streaming
-from synthkit.cli import cli
+from synthkit import detection as scoring
+from synthkit import streaming
+from synthkit.cli._main import cli
 from synthkit.errors import InputFileError, SchemaError
 
 

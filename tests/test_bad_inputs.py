@@ -26,9 +26,9 @@ from hypothesis import strategies as st
 
 import synthkit
 from helpers import eager_tensorflow
-from synthkit.cli import cli
+from synthkit.cli._main import cli
 from synthkit.errors import ModelFileError, SynthkitError
-from synthkit.io import read_input
+from synthkit.io._reading import read_input
 
 COMMON = settings(
     deadline=None,
@@ -455,7 +455,7 @@ def cli_fails_cleanly(args, allow_success=False):
 
 def run_cli(args):
     """The installed CLI with the plugins' commands (``denoise``) added, as ``main`` adds them."""
-    from synthkit.cli import SynthkitGroup
+    from synthkit.cli._main import SynthkitGroup
     from synthkit.registry import get_registry
 
     group = SynthkitGroup(commands=dict(cli.commands))
@@ -598,7 +598,7 @@ def test_mutated_manifests(files_dir, tmp_path_factory, data):
     """A manifest edited by hand (any value replaced by any JSON) fails its checksum. With the
     checksum recomputed, or removed as in directories saved before manifests carried one, it loads
     and scores, or fails with one clear error at load: never a stray exception later."""
-    from synthkit.modeldir import CHECKSUM, manifest_digest
+    from synthkit.io._model_dirs import CHECKSUM, manifest_digest
 
     model = tmp_path_factory.mktemp("model")
     for f in (files_dir / "model").iterdir():
@@ -675,7 +675,7 @@ def test_manifest_values_are_validated_at_load(files_dir, tmp_path):
     """The edits the issue reports, and ones that used to load and then fail: each one
     ModelFileError line at load, with the checksum kept (it no longer matches), recomputed, or
     removed (a directory saved before manifests had one)."""
-    from synthkit.modeldir import CHECKSUM, manifest_digest
+    from synthkit.io._model_dirs import CHECKSUM, manifest_digest
 
     edits = {
         "threshold 'nan'": lambda m: m["state"].update(threshold_="nan"),
@@ -720,7 +720,7 @@ def test_manifest_values_are_validated_at_load(files_dir, tmp_path):
 
 def test_directories_without_a_manifest_checksum_load(files_dir, tmp_path):
     """Model directories saved before manifests carried their own checksum load and score as before."""
-    from synthkit.modeldir import CHECKSUM
+    from synthkit.io._model_dirs import CHECKSUM
 
     model = tmp_path / "old"
     model.mkdir()
@@ -768,7 +768,7 @@ def test_a_semicolon_csv_is_refused_naming_the_separator(tmp_path, extra):
     """Read as one text column, a semicolon file would exit 0 and flag nothing; it is refused in one line."""
     from click.testing import CliRunner
 
-    from synthkit.cli import cli
+    from synthkit.cli._main import cli
 
     path = tmp_path / "semi.csv"
     path.write_text("amount;kind\n1.5;a\n2.5;b\n3.0;a\n")

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from synthkit.cli import cli
+from synthkit.cli._main import cli
 
 
 def run(*args, env=None):
@@ -279,7 +279,7 @@ def test_real_subprocess_main_command(tmp_path):
 
 def test_help_does_not_import_tensorflow():
     code = (
-        "import sys; from synthkit.cli import main\n"
+        "import sys; from synthkit.cli._main import main\n"
         "for args in (['--help'], ['plugins'], ['datasets']):\n"
         "    try: main(args)\n"
         "    except SystemExit: pass\n"
@@ -296,7 +296,7 @@ def test_the_default_table_run_does_not_import_tensorflow(tmp_path):
         table, index=False
     )
     code = (
-        "import sys; from synthkit.cli import main\n"
+        "import sys; from synthkit.cli._main import main\n"
         f"for args in (['detect', {str(table)!r}, '--save-model', {str(tmp_path / 'm')!r}],\n"
         f"             ['detect', {str(table)!r}, '--model', {str(tmp_path / 'm')!r}]):\n"
         "    try: main(args)\n"

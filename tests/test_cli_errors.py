@@ -81,8 +81,8 @@ def no_training(monkeypatch):
     def boom(self, *args, **kwargs):
         raise AssertionError(f"{type(self).__name__} started fitting; the error should come first")
 
-    from synthkit.detector import BaseDetector
-    from synthkit.generator import BaseGenerator
+    from synthkit.base._detector import BaseDetector
+    from synthkit.base._generator import BaseGenerator
 
     monkeypatch.setattr(BaseDetector, "fit", boom)
     monkeypatch.setattr(BaseGenerator, "fit", boom)
@@ -92,7 +92,7 @@ def run_plugin_command(*args):
     """``run`` for the commands plugins add (``denoise``), through a group like the installed CLI's."""
     from click.testing import CliRunner
 
-    from synthkit.cli import SynthkitGroup, cli
+    from synthkit.cli._main import SynthkitGroup, cli
     from synthkit.registry import get_registry
 
     group = SynthkitGroup(commands=dict(cli.commands))
@@ -122,7 +122,7 @@ def test_detect_with_a_generator_model(models, small_csv, tmp_path):
         synthkit.detect(small_csv, model=models / "gan")
     with pytest.raises(PluginError, match="not a detector"):
         synthkit.detect(small_csv, model=synthkit.load_model(models / "gan"))
-    from synthkit.scoring import score_file
+    from synthkit.detection._scoring import score_file
 
     with pytest.raises(ModelFileError, match=r"holds a generator"):
         score_file(small_csv, str(models / "gan"))
@@ -282,7 +282,7 @@ def test_writing_that_fails_late_is_one_line(small_csv, tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(tempfile_module, "mkstemp", full)
-    from synthkit.io import write_table
+    from synthkit.io._writing import write_table
 
     with pytest.raises(SynthkitError, match="cannot write .*o.csv: No space left on device"):
         write_table(pd.DataFrame({"a": [1]}), tmp_path / "o.csv")
@@ -297,18 +297,18 @@ def test_a_full_disk_is_one_line_and_leaves_nothing(small_csv, tmp_path, monkeyp
     """Issue 32, item 3: ENOSPC met mid-write (its OSError names no file) is one line, not a traceback."""
     import matplotlib.figure
 
-    import synthkit.arrow_io
-    import synthkit.modeldir
+    import synthkit.streaming._arrow
+    import synthkit.io._model_dirs
 
     out, model, plots = tmp_path / "o.csv", tmp_path / "m", tmp_path / "plots"
     args = ["-o", out]
     if where == "in-memory -o":
         monkeypatch.setattr(pd.DataFrame, "to_csv", _disk_full)
     elif where == "streamed -o":
-        monkeypatch.setattr(synthkit.arrow_io.CsvSink, "write", _disk_full)
+        monkeypatch.setattr(synthkit.streaming._arrow.CsvSink, "write", _disk_full)
         args += ["--chunksize", 10]
     elif where == "--save-model":
-        monkeypatch.setattr(synthkit.modeldir.np, "savez", _disk_full)
+        monkeypatch.setattr(synthkit.io._model_dirs.np, "savez", _disk_full)
         args += ["--save-model", model]
     else:
         monkeypatch.setattr(matplotlib.figure.Figure, "savefig", _disk_full)
@@ -333,7 +333,7 @@ def test_a_full_disk_is_one_line_and_leaves_nothing(small_csv, tmp_path, monkeyp
 
 def test_ctrl_c_exits_130_with_one_line(small_csv, tmp_path, monkeypatch):
     """Issue 32, item 4: Ctrl-C is one line and exit status 130 (the shell's 128 + SIGINT), not 1."""
-    from synthkit.detector import BaseDetector
+    from synthkit.base._detector import BaseDetector
 
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
@@ -432,10 +432,10 @@ def test_failed_save_or_plot_leaves_no_output(small_csv, tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    import synthkit.plots
-    from synthkit.detector import BaseDetector
+    import synthkit.plots._detection
+    from synthkit.base._detector import BaseDetector
 
-    monkeypatch.setattr(synthkit.plots, "detection_plots", broken)
+    monkeypatch.setattr(synthkit.plots._detection, "detection_plots", broken)
     result = run(
         "detect", small_csv, "-p", "kmeans", "-o", out, "--save-model", model, "--plot", plots
     )
@@ -457,9 +457,9 @@ def test_existing_plot_folder_keeps_only_what_it_had(small_csv, tmp_path, monkey
     plots = tmp_path / "plots"
     plots.mkdir()
     (plots / "mine.txt").write_text("keep")
-    import synthkit.plots
+    import synthkit.plots._detection
 
-    real = synthkit.plots.detection_plots
+    real = synthkit.plots._detection.detection_plots
 
     def half(
         result, data, folder, **kwargs
@@ -467,7 +467,7 @@ def test_existing_plot_folder_keeps_only_what_it_had(small_csv, tmp_path, monkey
         real(result, data, folder)
         raise SynthkitError("plotting failed half-way")
 
-    monkeypatch.setattr(synthkit.plots, "detection_plots", half)
+    monkeypatch.setattr(synthkit.plots._detection, "detection_plots", half)
     assert_clean_error(
         run("detect", small_csv, "-p", "kmeans", "-o", tmp_path / "o.csv", "--plot", plots),
         "plotting failed half-way",
@@ -477,7 +477,7 @@ def test_existing_plot_folder_keeps_only_what_it_had(small_csv, tmp_path, monkey
 
 
 def test_augment_failed_save_leaves_no_output(small_csv, tmp_path, monkeypatch):
-    from synthkit.generator import BaseGenerator
+    from synthkit.base._generator import BaseGenerator
 
     def broken(self, path):
         Path(path).mkdir(parents=True)
@@ -622,7 +622,7 @@ def test_label_not_in_the_data_is_refused_before_training(
 def test_an_absurd_image_size_is_refused_before_reading(tmp_path, no_training, monkeypatch):
     from PIL import Image
 
-    from synthkit.io import read_input
+    from synthkit.io._reading import read_input
 
     folder = tmp_path / "imgs"
     folder.mkdir()
@@ -796,10 +796,12 @@ def test_existing_plots_need_overwrite(small_csv, tmp_path, monkeypatch):
     plots.mkdir()
     (plots / "scores.png").write_bytes(b"mine")
     (plots / "notes.txt").write_text("keep")
-    import synthkit.plots
+    import synthkit.plots._detection
 
     monkeypatch.setattr(
-        synthkit.plots, "detection_plots", lambda *a, **k: pytest.fail("plotted over scores.png")
+        synthkit.plots._detection,
+        "detection_plots",
+        lambda *a, **k: pytest.fail("plotted over scores.png"),
     )
     assert_clean_error(
         run("detect", small_csv, "-p", "kmeans", "--plot", plots),

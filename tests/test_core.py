@@ -358,7 +358,7 @@ def test_detect_api_with_label_column(table):
 def test_detect_scores_the_rows_it_fitted_with_decision_scores(table):
     """Fitted on the very rows it scores, detect reports decision_scores_ and labels_ (PyOD's training
     scores: for k-NN each row is left out of its own neighbours) instead of scoring them again."""
-    from synthkit.api import run_detect
+    from synthkit.detection._run import run_detect
 
     result = run_detect(table, plugin="knn")
     det = result.detector

@@ -18,9 +18,9 @@ import pytest
 from click.testing import CliRunner
 
 import synthkit
-from synthkit.cli import cli
+from synthkit.cli._main import cli
 from synthkit.errors import InputFileError, ModelFileError, OutputFileError
-from synthkit.io import as_data
+from synthkit.io._reading import as_data
 
 REQUIRE_DASK = os.environ.get("SYNTHKIT_REQUIRE_DASK", "").strip().lower() in {"1", "true", "yes"}
 
@@ -38,7 +38,8 @@ def _need(module: str):
 
 dd = _need("dask.dataframe")
 distributed = _need("distributed")
-from synthkit import dask as sdask  # noqa: E402  (after the dask check)
+import synthkit.dask as sdask  # noqa: E402  (after the dask check)
+from synthkit.dask import _models  # noqa: E402
 
 ROWS, PARTS = 2400, 8
 
@@ -129,7 +130,7 @@ def test_parts_equal_single_process(data, client, tmp_path, model):
     assert sorted(os.listdir(out)) == ["_SUCCESS", *[f"part-{i:05d}.parquet" for i in range(PARTS)]]
     assert json.loads((out / "_SUCCESS").read_text())["rows"] == summary["rows"] == ROWS
     cached = client.run(
-        lambda: [k[0] for k in sdask._MODELS]
+        lambda: [k[0] for k in _models._MODELS]
     )  # each worker loaded the directory once
     assert any(str(root / model) in paths for paths in cached.values()), cached
     want = expected(frame, root / model)
@@ -271,7 +272,7 @@ def test_without_distributed_the_cli_says_what_to_install(data, tmp_path, monkey
 
 def test_help_does_not_import_dask():
     code = (
-        "import sys\nfrom click.testing import CliRunner\nfrom synthkit.cli import cli\n"
+        "import sys\nfrom click.testing import CliRunner\nfrom synthkit.cli._main import cli\n"
         "assert '--engine' in CliRunner().invoke(cli, ['detect', '--help']).output\n"
         "assert 'dask' not in sys.modules and 'distributed' not in sys.modules, 'dask imported'\n"
     )

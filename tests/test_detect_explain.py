@@ -8,15 +8,15 @@ import pytest
 from click.testing import CliRunner
 
 import synthkit
-from synthkit.cli import cli
-from synthkit import thresholds
+from synthkit.cli._main import cli
+from synthkit.base import _thresholds as thresholds
 from synthkit.errors import DataError
 
 
 @pytest.fixture(scope="module")
 def table():
     """3,000 real rows of transactions (is_fraud kept as the label column)."""
-    from synthkit.io import as_data
+    from synthkit.io._reading import as_data
 
     return as_data("transactions").frame.iloc[:3000].reset_index(drop=True)
 

@@ -351,7 +351,7 @@ def test_an_edited_state_is_refused_at_load(edit, image_fit, table_model, tmp_pa
 # -- the `synthkit denoise` command ---------------------------------------------------------------
 @pytest.fixture
 def group():
-    from synthkit.cli import SynthkitGroup, cli
+    from synthkit.cli._main import SynthkitGroup, cli
     from synthkit_plugins.diffusion.commands import denoise
 
     g = SynthkitGroup(commands=dict(cli.commands))

@@ -10,7 +10,7 @@ from sklearn.metrics import roc_auc_score
 
 import synthkit
 from synthkit import BaseDetector, hookimpl
-from synthkit.cli import cli
+from synthkit.cli._main import cli
 from synthkit.errors import PluginError
 
 FAST = ["iforest", "knn", "ecod"]

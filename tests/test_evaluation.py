@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from synthkit import evaluation as ev
-from synthkit.cli import cli
+from synthkit.cli._main import cli
 from synthkit.dataset import Dataset
 from synthkit.errors import DataError
 from synthkit.hookspecs import hookimpl

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 
 from synthkit import get_detector
-from synthkit.detector import BaseDetector
+from synthkit.base._detector import BaseDetector
 from synthkit.errors import DataError, SynthkitError
-from synthkit.explaining import LATENT, explain, feature_groups, top_column, top_reasons
-from synthkit.plots import explanation_plot
+from synthkit.base._explaining import LATENT, explain, feature_groups, top_column, top_reasons
+from synthkit.plots._figures import explanation_plot
 
 DATA = Path(os.environ.get("SYNTHKIT_DATA_DIR", "")) / "anomaly" / "thyroid.npz"
 EXACT = ("ecod", "kmeans", "autoencoder:decomposition")

@@ -13,9 +13,9 @@ from click.testing import CliRunner
 
 import synthkit
 from helpers import adult_sample
-from synthkit.api import run_augment
+from synthkit.synthesis._run import run_augment
 from synthkit.errors import DataError, PluginError
-from synthkit.filtering import MAX_ROUNDS, RowFilter, round_seed
+from synthkit.synthesis._filter import MAX_ROUNDS, RowFilter, round_seed
 
 LABEL, CLASS = "class", ">50K"
 FIT = dict(epochs=1, widths=(32,), steps=5, seed=0)  # a fit of a few seconds
@@ -80,7 +80,7 @@ def test_counts_add_up_and_rows_have_the_class(filtered):
 
 def test_every_kept_row_passes_the_threshold_and_the_floor(adult, features, in_class, filtered):
     """Checked apart from the filter: a fresh detector of the same seed, and scipy's distances."""
-    from synthkit.detecting import default_detector, new_detector
+    from synthkit.detection._run import default_detector, new_detector
 
     rows, _, _, report = filtered
     kept = rows[list(features.columns)]
@@ -116,7 +116,7 @@ def test_the_same_seed_gives_the_same_rows(adult, generator, filtered):
 def test_later_rounds_sample_what_is_missing_over_the_pass_rate(features, in_class, generator):
     """A sampler whose every other row is a training row of the class: those come out as copies, so more
     rounds are needed, each asking for what is missing over the pass rate so far (``_round_size``)."""
-    from synthkit.filtering import _round_size
+    from synthkit.synthesis._filter import _round_size
 
     real = features[in_class].reset_index(drop=True)
     asked, made = [], []
@@ -192,7 +192,7 @@ def test_too_few_passing_rows_stop_after_the_bounded_rounds(adult, features, in_
 
 
 def test_cli_filter_summary_and_errors(adult, features, in_class, generator_dir, tmp_path):
-    from synthkit.cli import cli
+    from synthkit.cli._main import cli
 
     adult.to_csv(tmp_path / "adult.csv", index=False)
     common = [
@@ -249,7 +249,7 @@ def test_images_are_filtered_by_an_autoencoder():
     """The filter on images, with an autoencoder as loose as a one-epoch GAN needs (the default
     image detector, trained to its default length, rejects every image such a GAN makes)."""
     from helpers import bars
-    from synthkit.detecting import default_detector
+    from synthkit.detection._run import default_detector
 
     x, y = bars(60, size=12, seed=0)
     assert default_detector(x[y == 1]) == "autoencoder"

@@ -236,7 +236,7 @@ def test_get_detector_takes_the_deprecated_score_with_a_warning():
 def test_cli_param_score_is_deprecated_not_unknown(tmp_path):
     from click.testing import CliRunner
 
-    from synthkit.cli import cli
+    from synthkit.cli._main import cli
 
     path = tmp_path / "t.csv"
     _table(n=30).to_csv(path, index=False)

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 import synthkit
 from helpers import edited_model_copy
-from synthkit.cli import cli
+from synthkit.cli._main import cli
 from synthkit.errors import DataError, ModelFileError, PluginError
 
 

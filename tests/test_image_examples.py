@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from synthkit import evaluation as ev
-from synthkit.cli import cli
-from synthkit.image_sizes import latent_size, scaled_epochs, strided_layers
+from synthkit.cli._main import cli
+from synthkit.adapters._image_sizes import latent_size, scaled_epochs, strided_layers
 from synthkit_datasets.make_photo_patches import main as make_patches
 from synthkit_datasets.make_photo_patches import photo_patches, write_photo_folder
 
@@ -208,7 +208,7 @@ def test_image_defaults_follow_the_image_size():
 
 
 def test_grid_draws_any_size_and_channel_count_on_one_scale():
-    from synthkit.plots import image_grid
+    from synthkit.plots._figures import image_grid
 
     for shape in ((6, 20, 20), (6, 64, 48, 3), (6, 9, 13, 1)):
         images = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)

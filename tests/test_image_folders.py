@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from synthkit.cli import cli
+from synthkit.cli._main import cli
 from synthkit.errors import InputFileError
-from synthkit.io import as_data
+from synthkit.io._reading import as_data
 
 PER_CLASS = 40
 SIZE = 32
@@ -197,7 +197,7 @@ def test_augment_refuses_to_write_into_its_input(labelled):
 def test_plots_of_a_folder_find_each_row_by_its_path(labelled, tmp_path):
     import synthkit
     from synthkit.errors import DataError
-    from synthkit.plots import detection_plots
+    from synthkit.plots._detection import detection_plots
 
     frame = synthkit.detect(str(labelled), plugin="kmeans")
     written = detection_plots(frame.iloc[::-1].head(20), labelled, tmp_path / "plots")
@@ -210,7 +210,7 @@ def test_plots_of_a_folder_find_each_row_by_its_path(labelled, tmp_path):
 
 
 def test_image_size_resizes_every_image(labelled, tmp_path, capsys):
-    from synthkit.io import read_input
+    from synthkit.io._reading import read_input
 
     data = read_input(labelled, image_size=(24, 20))
     assert data.images.shape == (2 * PER_CLASS, 24, 20, 3)

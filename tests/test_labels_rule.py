@@ -1,4 +1,4 @@
-"""One rule for "the same label" (``synthkit.labels``), and the places that follow it: detect's
+"""One rule for "the same label" (``synthkit.adapters._labels``), and the places that follow it: detect's
 ``positive_label``, the image ``normal_class`` (``class_mask``), a conditional generator's labels and
 augment's ``label``; and the one check that a label column is there."""
 
@@ -9,9 +9,15 @@ import pandas as pd
 import pytest
 
 import synthkit
-from synthkit.detecting import class_mask
+from synthkit.detection._run import class_mask
 from synthkit.errors import DataError, PluginError
-from synthkit.labels import label_index, label_key, label_mask, require_label_column, same_label
+from synthkit.adapters._labels import (
+    label_index,
+    label_key,
+    label_mask,
+    require_label_column,
+    same_label,
+)
 
 ONE = [
     1,

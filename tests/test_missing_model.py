@@ -103,7 +103,7 @@ def test_model_directory_keeps_the_flags(fitted, tmp_path):
 
 
 def test_an_edited_flag_is_refused_at_load(fitted, tmp_path):
-    from synthkit.modeldir import CHECKSUM, manifest_digest
+    from synthkit.io._model_dirs import CHECKSUM, manifest_digest
 
     fitted[1]["gan"].save(tmp_path / "m")
     manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
@@ -199,7 +199,7 @@ def test_transform_of_new_rows_sets_the_flags():
 
 def test_cli_augment_models_missing_values_by_default(tmp_path):
     """`synthkit augment` on a CSV with gaps works without --param missing, and the rows it writes have gaps."""
-    from synthkit.cli import cli
+    from synthkit.cli._main import cli
 
     holed_table(200).to_csv(tmp_path / "holed.csv", index=False)
     out = tmp_path / "synthetic.csv"
@@ -235,7 +235,7 @@ def test_cli_augment_models_missing_values_by_default(tmp_path):
 
 
 def test_cli_evaluate_reports_on_tables_with_gaps(fitted, tmp_path):
-    from synthkit.cli import cli
+    from synthkit.cli._main import cli
 
     table, models = fitted
     table.to_csv(tmp_path / "real.csv", index=False)

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from helpers import bars
-from synthkit.cli import cli
+from synthkit.cli._main import cli
 
 # what TensorFlow writes at start-up (and the image GAN's grappler at its first step)
 TF_NOISE = re.compile(
@@ -157,7 +157,7 @@ def test_output_dash_refuses_images_and_streaming(tmp_path, table_csv):
 def test_verbose_is_an_option_of_every_tensorflow_command(registry):
     import click
 
-    from synthkit.cli import SynthkitGroup
+    from synthkit.cli._main import SynthkitGroup
 
     group = SynthkitGroup(commands=dict(cli.commands))
     registry.add_commands(group)  # the plugin commands (denoise)
@@ -194,7 +194,7 @@ def test_api_loops_print_no_retracing_warnings(caplog, capfd):
 
 def test_plot_time_is_counted_and_shown_as_progress(tmp_path, monkeypatch):
     """--plot on the autoencoder spent about 43 s on t-SNE that the printed time left out."""
-    import synthkit.plots as plots
+    import synthkit.plots._figures as plots
 
     real, pause = plots.tsne_plot, 2.0
 

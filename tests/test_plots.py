@@ -11,18 +11,19 @@ import pandas as pd
 import pytest
 
 import synthkit
-from synthkit.api import get_detector, run_detect
+from synthkit.api import get_detector
+from synthkit.detection._run import run_detect
 from synthkit.errors import DataError
-from synthkit.io import Data
-from synthkit.plots import (
+from synthkit.io._reading import Data
+from synthkit.plots._figures import (
     cluster_representatives,
-    detection_plots,
     most_anomalous,
     score_histogram,
     tsne_plot,
 )
+from synthkit.plots._detection import detection_plots
 
-DPI = 100  # synthkit.io.save_figure
+DPI = 100  # synthkit.io._reading.save_figure
 
 
 def png_size(path) -> tuple[int, int]:

@@ -75,7 +75,7 @@ def built_in_plugins() -> dict[str, type]:
 
 def plugin_page(name: str) -> str:
     """The manual page that holds a built-in plugin's parameter table."""
-    from synthkit.detector import BaseDetector
+    from synthkit.base._detector import BaseDetector
 
     return (
         "docs/detectors.md"
@@ -135,7 +135,7 @@ def test_the_manual_says_what_a_diffusion_fit_trains_and_how_plots_are_reached()
 
 
 def test_every_example_command_uses_real_commands_options_and_parameters():
-    from synthkit.cli import cli
+    from synthkit.cli._main import cli
     from synthkit.registry import get_registry
 
     get_registry().add_commands(

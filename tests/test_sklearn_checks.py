@@ -465,7 +465,7 @@ def test_importing_the_errors_does_not_import_scikit_learn():
 def test_sparse_input_is_densified_and_a_huge_one_refused(monkeypatch):
     from scipy import sparse
 
-    from synthkit import arrays
+    from synthkit.adapters import _arrays as arrays
 
     X = np.random.default_rng(0).normal(size=(40, 3))
     X[X < 0.5] = 0

@@ -16,8 +16,9 @@ import pytest
 from click.testing import CliRunner
 
 import synthkit
-from synthkit import scoring, streaming
-from synthkit.cli import cli
+from synthkit import detection as scoring
+from synthkit import streaming
+from synthkit.cli._main import cli
 from synthkit.errors import DataError, InputFileError, ModelFileError, OutputFileError, SchemaError
 
 
@@ -321,7 +322,7 @@ def test_killed_run_leaves_no_partial_output(fitted, tmp_path, sig):
         [
             sys.executable,
             "-m",
-            "synthkit.cli",
+            "synthkit.cli._main",
             "detect",
             str(big),
             "--model",
@@ -569,7 +570,7 @@ def test_autoencoder_cli_is_deterministic_across_processes(tmp_path):
             [
                 sys.executable,
                 "-m",
-                "synthkit.cli",
+                "synthkit.cli._main",
                 "detect",
                 str(tmp_path / "d.csv"),
                 "-p",

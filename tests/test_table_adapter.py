@@ -20,7 +20,7 @@ from click.testing import CliRunner
 import synthkit
 from synthkit.adapters import TableAdapter, adapter_from_dict
 from synthkit.errors import DataError, ModelFileError
-from synthkit.table_triage import MAX_LEVELS
+from synthkit.adapters._triage import MAX_LEVELS
 
 from helpers import adult_sample
 
@@ -108,7 +108,7 @@ def test_detectors_fit_with_their_defaults(name, table):
 
 
 def test_detect_keeps_every_cell_and_reports_the_notes(table):
-    from synthkit.detecting import detect_in_memory
+    from synthkit.detection._run import detect_in_memory
 
     _, df = table
     out = synthkit.detect(df, plugin="iforest")
@@ -135,7 +135,7 @@ def test_error_policy_names_only_the_encoded_columns(table):
 
 
 def test_saved_and_streamed_scores_match(table, tmp_path):
-    from synthkit.scoring import score_file
+    from synthkit.detection._scoring import score_file
 
     path, df = table
     det = synthkit.get_detector("iforest").fit(df)
@@ -201,7 +201,7 @@ def test_schema_round_trips_and_old_schemas_load(table):
 
 
 def test_an_edited_left_out_column_is_refused_at_load(table, tmp_path):
-    from synthkit.modeldir import CHECKSUM, manifest_digest
+    from synthkit.io._model_dirs import CHECKSUM, manifest_digest
 
     _, df = table
     synthkit.get_detector("ecod").fit(df).save(tmp_path / "m")
@@ -254,7 +254,7 @@ def test_adult_question_marks(tmp_path):
 
 
 def test_cli_detect_and_augment_run_on_the_dirty_csv(table, tmp_path):
-    from synthkit.cli import cli
+    from synthkit.cli._main import cli
 
     path, df = table
     result = CliRunner().invoke(

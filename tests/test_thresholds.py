@@ -1,4 +1,4 @@
-"""contamination="auto": the rules of synthkit.thresholds, and detectors that fit, save and reload with it."""
+"""contamination="auto": the rules of synthkit.base._thresholds, and detectors that fit, save and reload with it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from sklearn.base import clone
 
 import synthkit
-from synthkit import thresholds
+from synthkit.base import _thresholds as thresholds
 from synthkit.errors import PluginError, SynthkitError
 
 RULES = [f"{name}{suffix}" for name in thresholds.RULES for suffix in ("", "_yj")]
@@ -184,7 +184,7 @@ def test_the_cli_says_an_auto_share_is_an_estimate(tmp_path):
     """The default run thresholds by the auto rule; its summary says how far to trust the flagged count."""
     from click.testing import CliRunner
 
-    from synthkit.cli import cli
+    from synthkit.cli._main import cli
 
     X, _ = table()
     X.to_csv(tmp_path / "t.csv", index=False)
@@ -237,7 +237,7 @@ def test_a_schema_mean_outside_its_column_is_refused(tmp_path):
     """A mean of 1e300 would give every row the same score; a schema fitting could not give is refused."""
     import json
 
-    from synthkit.modeldir import CHECKSUM, manifest_digest
+    from synthkit.io._model_dirs import CHECKSUM, manifest_digest
 
     X, _ = table()
     synthkit.get_detector("iforest").fit(X).save(tmp_path / "m")

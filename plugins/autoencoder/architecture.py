@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from synthkit.errors import PluginError
-from synthkit.image_sizes import latent_size, strided_layers
+from synthkit.adapters._image_sizes import latent_size, strided_layers
 
 KINDS = ("auto", "dense", "conv", "vae", "denoising")
 TABLE_TRIM = 0.2  # trim="auto" on tables: share of each batch's worst rows left out of the loss
@@ -135,7 +135,7 @@ def resolve_architecture(params, input_shape) -> dict:
 
 def conv_filters(filters, input_shape) -> list[int]:
     """``filters``, or for ``"auto"`` 16, 32, ... (at most 128) channels, one strided layer for each
-    ``synthkit.image_sizes.strided_layers`` of the image (two for tables, where it is unused)."""
+    ``synthkit.adapters._image_sizes.strided_layers`` of the image (two for tables, where it is unused)."""
     if filters != "auto":
         return parse_layer_sizes(filters)
     layers = strided_layers(input_shape) if len(input_shape) == 3 else 2

@@ -13,8 +13,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthkit.base import bad_state, finite_number, network_weights, pop_weights, restore_network
-from synthkit.detector import BaseDetector
+from synthkit.base._fitted import (
+    bad_state,
+    finite_number,
+    network_weights,
+    pop_weights,
+    restore_network,
+)
+from synthkit.base._detector import BaseDetector
 from synthkit.errors import DataError
 from synthkit.parameters import (
     SEED_MAX,
@@ -49,9 +55,9 @@ class AutoencoderDetector(BaseDetector):
     Parameters: ``kind`` (see ``architecture``); ``hidden_units`` (dense layers of the encoder,
     mirrored in the decoder; ``"auto"`` scales them with the number of features); ``filters``
     (convolution channels, one strided layer each; ``"auto"``: 16, 32, ... for as many layers as
-    bring the short side to 8 pixels or fewer, see ``synthkit.image_sizes``); ``latent_dim``
+    bring the short side to 8 pixels or fewer, see ``synthkit.adapters._image_sizes``); ``latent_dim``
     (bottleneck size, ``"auto"``: on images from 32 to 128 with the image's values,
-    ``synthkit.image_sizes.latent_size``; about a quarter of the features for tables, between 2
+    ``synthkit.adapters._image_sizes.latent_size``; about a quarter of the features for tables, between 2
     and 32); ``noise_std`` (denoising kind); ``beta`` (VAE weight of the KL term); ``scoring`` (the
     anomaly score; see ``scores``; ``score=`` is its deprecated name); ``n_neighbors`` (hybrid score);
     ``epochs`` (``"auto"``: 40 full passes on images up to 32x32 pixels, proportionally fewer on
@@ -69,7 +75,7 @@ class AutoencoderDetector(BaseDetector):
     ``seed`` (same seed, same model); ``verbose`` (0 silent, 1 bar, 2 one line per epoch).
     """
 
-    # explain: the ablation (synthkit.explaining), which names the unusual column more often than the
+    # explain: the ablation (synthkit.base._explaining), which names the unusual column more often than the
     # exact split of the reconstruction error, still given by explain(det, X, method="decomposition")
     explain_method = "ablation"
 
@@ -284,8 +290,8 @@ class AutoencoderDetector(BaseDetector):
     def _explain_features(self, X: np.ndarray):
         """Each feature's part of the table score's reconstruction term and, for the hybrid score and
         the VAE, the latent part (code distance, KL term), which add up to ``_score(X)`` (see
-        ``synthkit.explaining``)."""
-        from synthkit.explaining import LATENT
+        ``synthkit.base._explaining``)."""
+        from synthkit.base._explaining import LATENT
 
         how = self.arch_["score"]
         if how == "elbo":

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from synthkit.image_sizes import scaled_epochs
+from synthkit.adapters._image_sizes import scaled_epochs
 from synthkit_plugins.autoencoder.architecture import member_count
 
 IMAGE_EPOCHS = 40  # epochs="auto" on images up to 32x32 pixels (fewer above: scaled_epochs) ...
@@ -43,7 +43,7 @@ def schedule(epochs, arch: dict, n_rows: int = 0, batch_size: int = 1) -> tuple[
     """(epochs, batches per epoch; None for full passes over the data) for ``n_rows`` training rows.
 
     ``epochs="auto"`` on images: IMAGE_EPOCHS full passes up to 32x32 pixels, proportionally fewer
-    above (``synthkit.image_sizes.scaled_epochs``). Where those passes make fewer than
+    above (``synthkit.adapters._image_sizes.scaled_epochs``). Where those passes make fewer than
     IMAGE_MIN_STEPS batches of ``batch_size`` (a few hundred images, or larger images), as many
     rounds of batches drawn from the reshuffled images as would have been passes, together
     IMAGE_MIN_STEPS batches: shorter training stops while the reconstructions are still blurred

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthkit.detector import BaseDetector
+from synthkit.base._detector import BaseDetector
 
 
 class ECODDetector(BaseDetector):
@@ -49,5 +49,5 @@ class ECODDetector(BaseDetector):
         return self._column_surprise(X).sum(axis=1)
 
     def _explain_features(self, X: np.ndarray) -> np.ndarray:
-        """Each feature's tail surprise: the score is their sum (see ``synthkit.explaining``)."""
+        """Each feature's tail surprise: the score is their sum (see ``synthkit.base._explaining``)."""
         return self._column_surprise(X)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthkit.detector import BaseDetector
+from synthkit.base._detector import BaseDetector
 from synthkit.errors import DataError
 from synthkit.parameters import Interval, Options
 
@@ -33,8 +33,8 @@ class IsolationForestDetector(BaseDetector):
     Parameters as scikit-learn's ``IsolationForest``: ``n_estimators`` trees (100), each grown on
     ``max_samples`` rows (``"auto"``: min(256, n)) and ``max_features`` (a share of the columns,
     1.0 = all); ``seed`` makes the forest repeatable. ``contamination`` defaults to ``"auto"``, as
-    in scikit-learn: the threshold comes from the training scores (``synthkit.thresholds``).
-    ``explain`` uses the base's ablation (``synthkit.explaining``): a path length does not split
+    in scikit-learn: the threshold comes from the training scores (``synthkit.base._thresholds``).
+    ``explain`` uses the base's ablation (``synthkit.base._explaining``): a path length does not split
     over the columns.
     """
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthkit.detector import BaseDetector
+from synthkit.base._detector import BaseDetector
 from synthkit.parameters import Interval, Options
 from synthkit_plugins.classic.neighbours import neighbour_distances
 
@@ -17,7 +17,7 @@ class KNNDetector(BaseDetector):
 
     The training rows are kept as the reference; a training row's own entry is left out of its
     ``decision_scores_``, as in PyOD. ``seed`` is accepted for a uniform interface; the search is
-    exact and deterministic. ``explain`` uses the base's ablation (``synthkit.explaining``): how far
+    exact and deterministic. ``explain`` uses the base's ablation (``synthkit.base._explaining``): how far
     the distance falls when one column is made typical, since its neighbours then change.
     """
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthkit.detector import BaseDetector
+from synthkit.base._detector import BaseDetector
 from synthkit.parameters import Interval
 from synthkit_plugins.classic.neighbours import neighbour_distances
 
@@ -16,7 +16,7 @@ class LOFDetector(BaseDetector):
     rows divided by its own (about 1 inside the data, larger for outliers), as scikit-learn's
     ``LocalOutlierFactor(novelty=True)`` computes it; training rows leave themselves out.
     ``seed`` is accepted for a uniform interface; the search is exact and deterministic.
-    ``explain`` uses the base's ablation (``synthkit.explaining``): a density ratio does not split
+    ``explain`` uses the base's ablation (``synthkit.base._explaining``): a density ratio does not split
     over the columns.
     """
 

@@ -15,10 +15,10 @@ import numbers
 
 import numpy as np
 
-from synthkit.base import bad_state, network_weights, pop_weights, restore_network
+from synthkit.base._fitted import bad_state, network_weights, pop_weights, restore_network
 from synthkit.errors import DataError
-from synthkit.generator import BaseGenerator
-from synthkit.image_sizes import scaled_epochs
+from synthkit.base._generator import BaseGenerator
+from synthkit.adapters._image_sizes import scaled_epochs
 from synthkit.parameters import SEED_MAX, Interval, Options
 from synthkit_plugins.diffusion.denoising import DenoisingMixin
 from synthkit_plugins.diffusion.fine_tuning import FineTuningMixin
@@ -48,7 +48,7 @@ DEFAULTS = {
     },
 }
 # Images: each network's default epochs fall in proportion to the pixels above 32x32, and give at
-# least these many batches on small sets (synthkit.image_sizes.scaled_epochs).
+# least these many batches on small sets (synthkit.adapters._image_sizes.scaled_epochs).
 IMAGE_MIN_STEPS = {"epochs": 1000, "ae_epochs": 300, "denoiser_epochs": 0}
 TABLE_EPOCHS = 60  # tables without ``epochs``: at least this many passes ...
 TABLE_TRAIN_STEPS = (

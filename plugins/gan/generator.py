@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthkit.base import bad_state, network_weights, pop_weights, restore_network
+from synthkit.base._fitted import bad_state, network_weights, pop_weights, restore_network
 from synthkit.errors import DataError, PluginError
-from synthkit.generator import BaseGenerator
-from synthkit.image_sizes import scaled_epochs
+from synthkit.base._generator import BaseGenerator
+from synthkit.adapters._image_sizes import scaled_epochs
 from synthkit.parameters import SEED_MAX, Interval, Options
 
 KINDS = ("auto", "image", "table")
@@ -24,7 +24,7 @@ class GANGenerator(BaseGenerator):
     ``kind`` is ``auto`` (from the data), ``image`` or ``table``. ``epochs``, ``batch_size``,
     ``latent_dim`` and ``learning_rate`` default per kind (None); on images larger than 32x32
     pixels the default epochs fall in proportion to the pixels, and small image sets train at least
-    ``IMAGE_MIN_STEPS`` batches (see ``synthkit.image_sizes``). ``max_seconds`` stops training
+    ``IMAGE_MIN_STEPS`` batches (see ``synthkit.adapters._image_sizes``). ``max_seconds`` stops training
     after the epoch that crosses it. ``seed`` fixes the weights' initialisation and the training
     noise; ``sample(n, seed=...)`` with a given seed returns the same samples every time.
     ``ema_decay``: the generator used for sampling is an exponential moving average of the trained
@@ -89,7 +89,7 @@ class GANGenerator(BaseGenerator):
     def _epochs(self, kind: str, data_shape) -> int:
         """``epochs``, or its default: on images (``data_shape`` (n, h, w, c)) 60 up to 32x32
         pixels, proportionally fewer on larger ones, and at least IMAGE_MIN_STEPS batches
-        (``synthkit.image_sizes.scaled_epochs``); on tables a fixed count."""
+        (``synthkit.adapters._image_sizes.scaled_epochs``); on tables a fixed count."""
         if self.epochs is not None or kind != "image":
             return int(self._setting("epochs", kind))
         return scaled_epochs(
@@ -246,7 +246,7 @@ class GANGenerator(BaseGenerator):
 
     def sample_images(self, per_class: int = 10, seed: int | None = None):
         """A matplotlib figure of generated images, one row per class (or a plain grid if unconditional)."""
-        from synthkit.plots import image_grid
+        from synthkit.plots._figures import image_grid
 
         if getattr(self, "kind_", None) != "image":
             raise PluginError("sample_images draws images; this generator was fitted on a table")

@@ -6,7 +6,7 @@ missing values at fit is followed in ``columns`` by a boolean entry marked ``"mi
 (its flag), a categorical one gets the level ``missing_level``; saved schemas (``to_dict``) list
 the input columns only, with those as keys of their column, so schemas written before load as they were.
 
-On a DataFrame, ``synthkit.table_triage`` first leaves out columns with no values, one value or an
+On a DataFrame, ``synthkit.adapters._triage`` first leaves out columns with no values, one value or an
 identifier's distinct values (``left_out``, saved under that key: the data must still hold them,
 generated rows get them back), encodes text dates as days (a numeric column with ``date_format``)
 and pools rare levels into one "other" level (``other_level``, kept apart from ``levels`` as the
@@ -20,9 +20,9 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
-from synthkit.arrays import as_array, numeric_array, one_dimensional
+from synthkit.adapters._arrays import as_array, numeric_array, one_dimensional
 from synthkit.errors import DataError, SchemaError
-from synthkit.table_triage import (
+from synthkit.adapters._triage import (
     MAX_LEVELS,
     MISSING_MARKERS,
     date_format,
@@ -56,7 +56,7 @@ class TableAdapter:
         ] = []  # the encoded input columns, each followed by its missing flag if it has one
         self.left_out: list[
             dict
-        ] = []  # input columns not encoded (synthkit.table_triage), with their position
+        ] = []  # input columns not encoded (synthkit.adapters._triage), with their position
         self.from_array = False
         self.text_names = False  # fitted on a DataFrame whose column names are all strings
         self.n_affected = 0  # rows with missing values in the last fit or transform
@@ -227,7 +227,7 @@ class TableAdapter:
 
     @property
     def notes(self) -> list[str]:
-        """What was done to the table's columns, one line per kind (``synthkit.table_triage.notes``)."""
+        """What was done to the table's columns, one line per kind (``synthkit.adapters._triage.notes``)."""
         return notes(self)
 
     @property

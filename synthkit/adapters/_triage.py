@@ -1,6 +1,6 @@
 """What the table adapter does to a dirty table's columns before it encodes them, and the notes that say so.
 
-``synthkit.table_adapter.TableAdapter`` calls these at fit on a DataFrame (not on 2-D arrays, whose
+``synthkit.adapters._tables.TableAdapter`` calls these at fit on a DataFrame (not on 2-D arrays, whose
 columns are all numbers of equal standing):
 
 - **Left out** (``left_out``): a column with no values (every cell missing), a column with one value

@@ -9,7 +9,7 @@ A plugin implements two methods on validated, adapted arrays (see ``synthkit.ada
 Its ``__init__`` only stores hyper-parameters (``contamination`` among them), as in scikit-learn.
 The base class gives the rest: validation and adaptation, ``fit``, ``decision_function``,
 ``threshold_`` from ``contamination`` (the expected share of anomalies, or ``"auto"``: a rule on
-the training scores alone, ``synthkit.thresholds``; ``threshold_method_`` names what was used),
+the training scores alone, ``synthkit.base._thresholds``; ``threshold_method_`` names what was used),
 ``predict`` (0/1), ``decision_scores_``, ``labels_``,
 ``n_features_in_`` and ``feature_names_in_``, ``get_params``/``set_params`` (``sklearn.base.clone``
 and ``Pipeline`` work), pickling (pickle, joblib, ``copy.deepcopy``) and ``save``.
@@ -26,9 +26,9 @@ detector defaults to ``"model"``, the generators' encoding (a number's gap is it
 missing" flag column, a text gap a level of its own), so gaps are information a detector scores;
 ``"error"``, ``"impute"`` and ``"drop"`` stay available. On a DataFrame the adapter also leaves out
 empty, one-valued and identifier columns, encodes text dates as numbers and pools rare levels
-(``synthkit.table_triage``); ``adapter_.notes`` says what it did.
+(``synthkit.adapters._triage``); ``adapter_.notes`` says what it did.
 
-Pickling goes through the same fitted state as model directories (``synthkit.base.FittedModel``): a
+Pickling goes through the same fitted state as model directories (``synthkit.base._fitted.FittedModel``): a
 plugin's ``_get_state``/``_set_state`` serve both, so Keras networks travel as weight arrays.
 """
 
@@ -38,7 +38,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from synthkit.adapters import as_dense, make_adapter
-from synthkit.base import FittedModel, bad_state, finite_number
+from synthkit.base._fitted import FittedModel, bad_state, finite_number
 from synthkit.errors import DataError, PluginError
 from synthkit.parameters import Interval, Options
 
@@ -143,8 +143,8 @@ class BaseDetector(FittedModel, BaseEstimator):
 
     def explain(self, X):
         """Each input column's part of each row's score: a DataFrame with X's index and one column per
-        input column (see ``synthkit.explaining``)."""
-        from synthkit.explaining import explain
+        input column (see ``synthkit.base._explaining``)."""
+        from synthkit.base._explaining import explain
 
         return explain(self, X)
 
@@ -237,9 +237,9 @@ class BaseDetector(FittedModel, BaseEstimator):
 
     def _threshold_from(self, scores: np.ndarray, model=None) -> float:
         """The threshold of training ``scores`` at this detector's ``contamination``: their (1 - c)
-        quantile for a number, ``synthkit.thresholds.AUTO_RULE`` for "auto"; sets ``threshold_method_``
+        quantile for a number, ``synthkit.base._thresholds.AUTO_RULE`` for "auto"; sets ``threshold_method_``
         ("quantile" or the rule's name) on ``model`` (default: this detector)."""
-        from synthkit import thresholds
+        from synthkit.base import _thresholds as thresholds
 
         c = self._contamination()
         method = "quantile" if c != "auto" else thresholds.AUTO_RULE

@@ -93,7 +93,7 @@ def feature_groups(adapter) -> list[np.ndarray]:
 def reference_row(adapter) -> np.ndarray:
     """The encoded features of a typical row, which the fallback moves each column to: a number's
     training median, a text column's most frequent level, a boolean's majority value, no missing flag."""
-    from synthkit.table_adapter import _symlog
+    from synthkit.adapters._tables import _symlog
 
     parts = []
     for col in adapter.columns:

@@ -2,7 +2,7 @@
 
 A plugin's fitted state is what ``_get_state`` returns: numpy arrays and plain values, with Keras
 networks as their weight arrays (``network_weights``/``restore_network``). Model directories
-(``synthkit.modeldir``) and pickles hold that state, never a Keras object.
+(``synthkit.io._model_dirs``) and pickles hold that state, never a Keras object.
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ class FittedModel:
 
     def save(self, path) -> None:
         """Write a model directory: a JSON manifest and the fitted state in non-executable files."""
-        from synthkit.modeldir import save_model
+        from synthkit.io._model_dirs import save_model
 
         save_model(self, path)
 

@@ -10,7 +10,7 @@ A plugin implements, on adapted arrays (see ``synthkit.adapters``):
 Users call ``fit(X, y=None)`` and ``sample(n, y=None, seed=None)``; tables in give DataFrames out
 with the same columns, dtypes and category levels; images come back in the input's dtype and shape.
 Fitted generators pickle (pickle, joblib) through ``_get_state``/``_set_state``, as model
-directories save them (see ``synthkit.base.FittedModel``).
+directories save them (see ``synthkit.base._fitted.FittedModel``).
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from synthkit.adapters import as_dense, make_adapter
-from synthkit.base import FittedModel, bad_state, fitted_attributes
+from synthkit.base._fitted import FittedModel, bad_state, fitted_attributes
 from synthkit.errors import DataError, PluginError
-from synthkit.labels import label_index
+from synthkit.adapters._labels import label_index
 from synthkit.parameters import check_seed
 
 

@@ -1,6 +1,6 @@
 """``synthkit detect``: score a table, images or a big file with a detector (fitted here or loaded).
 
-Registered on the ``synthkit`` group by ``synthkit.cli``; the options it shares are in ``synthkit.cli_options``.
+Registered on the ``synthkit`` group by ``synthkit.cli._main``; the options it shares are in ``synthkit.cli._options``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import time
 
 import click
 
-from synthkit.cli_options import (
+from synthkit.cli._options import (
     SEED,
     STDOUT,
     check_folder_options,
@@ -168,13 +168,13 @@ def detect(
     -o - writes the scored rows as CSV to stdout (and the summary to stderr); it reads the input
     in memory.
     """
-    from synthkit.api import detect_streams, run_detect
-    from synthkit.modeldir import model_for
-    from synthkit.io import (
+    from synthkit.detection._run import detect_streams, run_detect
+    from synthkit.io._model_dirs import model_for
+    from synthkit.io._reading import read_input
+    from synthkit.io._outputs import (
         check_distinct,
         check_output,
         check_output_dir,
-        read_input,
         removed_on_failure,
     )
 
@@ -255,7 +255,7 @@ def detect(
     if save_dir:
         check_output_dir(save_dir, model=True, inputs=inputs, overwrite=overwrite)
     if plot_dir:
-        from synthkit.plots import DETECTION_PLOTS
+        from synthkit.plots._detection import DETECTION_PLOTS
 
         check_output_dir(plot_dir, inputs=inputs, overwrite=overwrite, names=DETECTION_PLOTS)
     check_distinct(output=None if to_stdout else output, save_model=save_dir, plot=plot_dir)
@@ -267,7 +267,7 @@ def detect(
     if (
         explain
     ):  # more reasons than columns: refused before anything fits (reason_columns checks it again)
-        from synthkit.explaining import check_reasons
+        from synthkit.base._explaining import check_reasons
 
         if model is not None and getattr(model.adapter_, "kind", None) == "table":
             check_reasons(explain, len(model.adapter_.input_columns))
@@ -298,7 +298,7 @@ def detect(
             **params,
         )
         if plot_dir:  # counted in the printed time: t-SNE alone can take most of a run
-            from synthkit.plots import detection_plots
+            from synthkit.plots._detection import detection_plots
 
             plot_started = time.perf_counter()
             written = detection_plots(result, data, plot_dir, progress=True)
@@ -346,7 +346,7 @@ def _detect_dask(
             "with --model the saved model is used as it is"
         )
     from synthkit import dask as sdask
-    from synthkit.io import check_output_dir, removed_on_failure
+    from synthkit.io._outputs import check_output_dir, removed_on_failure
 
     sdask.check_out_dir(output, overwrite)
     if save_dir:
@@ -426,7 +426,7 @@ def _dask_client(scheduler, workers):
 
 def _set_missing(model, missing) -> None:
     """Apply a detector's missing-value policy (model, error, impute or drop) to a loaded detector (medians learned at fit)."""
-    from synthkit.detector import MISSING_POLICIES
+    from synthkit.base._detector import MISSING_POLICIES
 
     if missing not in MISSING_POLICIES:
         raise SynthkitError(

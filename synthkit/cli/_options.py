@@ -1,4 +1,4 @@
-"""Options and helpers shared by the commands (``synthkit.cli``, ``synthkit.cli_detect`` and plugin
+"""Options and helpers shared by the commands (``synthkit.cli._main``, ``synthkit.cli._detect`` and plugin
 commands): ``--param`` parsing, ``--seed``, ``--verbose``, the image-folder and model-directory
 options, and where progress and the summary go. Nothing here imports pandas or TensorFlow."""
 

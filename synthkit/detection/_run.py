@@ -3,11 +3,11 @@
 ``synthkit.api.run_detect`` chooses between them (``synthkit.api.detect_streams``).
 
 - In memory (``detect_in_memory``): the data is loaded whole, the detector fitted on it (or on its
-  normal class) and every row scored with ``synthkit.scoring.score_frame``. When the rows scored
+  normal class) and every row scored with ``synthkit.detection._scoring.score_frame``. When the rows scored
   are the rows fitted, their scores are the detector's ``decision_scores_``: nothing is scored twice.
 - Streamed (``detect_streamed``): unless a model is given, the detector is fitted on a seeded
   sample of the file (``synthkit.streaming.sample_rows``); the whole file is then scored chunk by
-  chunk (``synthkit.scoring.score_file``), the rows going straight to the output.
+  chunk (``synthkit.detection.score_file``), the rows going straight to the output.
 
 Both save the detector (``save_model``) before any row is written, and write the rows last.
 """
@@ -20,10 +20,10 @@ import numpy as np
 import pandas as pd
 
 from synthkit.errors import DataError
-from synthkit.io import as_data
-from synthkit.labels import label_mask, require_label_column
-from synthkit.modeldir import model_for
-from synthkit.scoring import score_frame, training_scores
+from synthkit.io._reading import as_data
+from synthkit.adapters._labels import label_mask, require_label_column
+from synthkit.io._model_dirs import model_for
+from synthkit.detection._scoring import score_frame, training_scores
 
 
 # Isolation Forest: ADBench's and PyOD's most robust unsupervised detector, linear in rows; the choice,
@@ -58,7 +58,7 @@ def progress_verbosity() -> int:
 
 
 def class_mask(labels, normal_class) -> np.ndarray:
-    """The rows of ``labels`` in ``normal_class`` (the same label by ``synthkit.labels``' rule, so "1"
+    """The rows of ``labels`` in ``normal_class`` (the same label by ``synthkit.adapters._labels``' rule, so "1"
     matches the integer 1 and 1.0, "y" matches "Y"); an error when there are none."""
     labels = np.asarray(labels)
     mask = label_mask(labels, normal_class)
@@ -133,7 +133,7 @@ def detect_in_memory(
     if save_model is not None:
         detector.save(save_model)
     if output is not None:
-        from synthkit.io import write_table
+        from synthkit.io._writing import write_table
 
         write_table(out, output)
     return DetectResult(out, detector, summary, truth)
@@ -157,7 +157,7 @@ def detect_streamed(
 ) -> DetectResult:
     """Score the CSV or Parquet file ``path`` chunk by chunk, fitting first on a sample of it unless
     ``model`` is given; the result has no frame (the rows went to ``output``)."""
-    from synthkit.scoring import score_file
+    from synthkit.detection._scoring import score_file
 
     bars = None if progress else False  # None: drawn when stderr is a terminal
     sampled = {}
@@ -294,3 +294,104 @@ def detect_frames(loaded, label_column, normal_class, positive_label=None):
             )
         truth = (~class_mask(loaded.labels, normal_class)).astype(int)
     return images, out, truth, None
+
+
+def run_detect(
+    data,
+    plugin=None,
+    contamination=None,
+    label_column=None,
+    seed=None,
+    normal_class=None,
+    model=None,
+    progress: bool = False,
+    positive_label=None,
+    output=None,
+    chunksize=None,
+    sample_rows=None,
+    save_model=None,
+    keep_rows: bool = False,
+    explain: int | None = None,
+    **params,
+) -> DetectResult:
+    """``detect`` returning a ``DetectResult`` (used by the CLI and the plots); ``progress`` shows
+    Keras progress lines and, on a terminal, the bars of a streamed run. ``keep_rows``: the caller
+    wants the scored rows back, so a file is streamed only when they go to ``output``."""
+
+    if output is not None:
+        _check_detect_output(data, output)
+    if (output is not None or not keep_rows) and detect_streams(
+        data,
+        output,
+        model=model,
+        chunksize=chunksize,
+        sample_rows=sample_rows,
+        normal_class=normal_class,
+    ):
+        return detect_streamed(
+            data,
+            model=model,
+            plugin=plugin,
+            contamination=contamination,
+            label_column=label_column,
+            seed=seed,
+            positive_label=positive_label,
+            output=output,
+            chunksize=chunksize,
+            sample_rows=sample_rows,
+            save_model=save_model,
+            progress=progress,
+            params=params,
+            explain=explain,
+        )
+    return detect_in_memory(
+        data,
+        model=model,
+        plugin=plugin,
+        contamination=contamination,
+        label_column=label_column,
+        seed=seed,
+        normal_class=normal_class,
+        positive_label=positive_label,
+        output=output,
+        save_model=save_model,
+        progress=progress,
+        params=params,
+        explain=explain,
+    )
+
+
+def detect_streams(
+    data, output=None, model=None, chunksize=None, sample_rows=None, normal_class=None
+) -> bool:
+    """Whether ``detect`` streams ``data``: a CSV or Parquet file, an output that takes rows chunk by
+    chunk (.csv, .csv.gz, .parquet or None), no ``normal_class``, and a ``model`` to score with, a
+    ``chunksize`` or ``sample_rows``, or a file over ``streaming.SAMPLE_ABOVE_BYTES``."""
+    from synthkit import streaming
+
+    if not (isinstance(data, str) or hasattr(data, "__fspath__")) or not streaming.is_streamable(
+        data
+    ):
+        return False
+    return (
+        streaming.output_streamable(output)
+        and normal_class is None
+        and (
+            model is not None
+            or chunksize is not None
+            or sample_rows is not None
+            or streaming.is_large(data)
+        )
+    )
+
+
+def _check_detect_output(data, output) -> None:
+    """Refuse, before anything is fitted, an output that cannot be written or that is the input file."""
+    from pathlib import Path
+
+    from synthkit.io._outputs import check_output
+
+    source = Path(str(data)) if isinstance(data, str) or hasattr(data, "__fspath__") else None
+    check_output(
+        output, overwrite=True, inputs={source} if source is not None and source.exists() else None
+    )

@@ -5,7 +5,7 @@ score) and, for detectors with ``segment``, ``segment`` (-1 where a row has no s
 of ``synthkit.detect`` use it: in memory on the whole frame, streamed on each chunk
 (``score_file``), so the columns are built one way.
 
-``score_file`` reads a CSV or Parquet file in chunks (``synthkit.streaming``) as Arrow tables,
+``score_file`` reads a CSV or Parquet file in chunks (``synthkit.streaming._reading``) as Arrow tables,
 scores each (converted to pandas for the detector) and appends its rows, as read, with the score
 columns to a temporary file renamed to the output only when every chunk is written.
 Memory holds one chunk at a time (plus one score per row when labels are given, to report ROC-AUC
@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from synthkit.errors import DataError, InputFileError, SynthkitError
-from synthkit.labels import require_label_column
+from synthkit.adapters._labels import require_label_column
 
 
 # -- one frame ---------------------------------------------------------------------------------
@@ -39,7 +39,7 @@ def score_frame(
     ``training_scores``); by default ``detector.decision_function(features)``. ``out`` may be the
     very frame ``features`` is: every column is computed before any is added. ``explain`` (K):
     columns ``reason_1`` .. ``reason_K``, the flagged rows' largest contributions
-    (``synthkit.explaining.reason_columns``; empty for the other rows).
+    (``synthkit.base._explaining.reason_columns``; empty for the other rows).
     """
     if scores is None:
         scores = detector.decision_function(features)
@@ -52,7 +52,7 @@ def score_frame(
             segments[scored] = detector.segment(features if scored.all() else features[scored])
     reasons = None
     if explain:
-        from synthkit.explaining import reason_columns
+        from synthkit.base._explaining import reason_columns
 
         reasons = reason_columns(detector, features, flags == 1, explain)
     out["anomaly_score"] = scores
@@ -134,11 +134,11 @@ def score_file(
     rows_per_second, and the label column, anomaly class and detection report when labels are given).
     """
     from synthkit import streaming
-    from synthkit.modeldir import model_for
+    from synthkit.io._model_dirs import model_for
     from synthkit.evaluation.detection import binary_labels, detection_report, label_summary
 
     detector = model_for(detector, "detector", "scoring")
-    from synthkit.base import check_is_fitted
+    from synthkit.base._fitted import check_is_fitted
 
     check_is_fitted(detector)
     adapter = detector.adapter_
@@ -177,7 +177,7 @@ def score_file(
             if not table.num_rows:
                 continue
             first_row = reader.rows_read - table.num_rows
-            with streaming._read_errors(path, first_row):
+            with streaming.read_errors(path, first_row):
                 chunk = table.to_pandas()
             chunk = streaming.normalise_chunk(chunk, adapter)
             if label_column is not None:

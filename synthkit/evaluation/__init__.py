@@ -34,7 +34,7 @@ from synthkit.evaluation.tables import (
     table_report_rows,
     utility,
 )
-from synthkit.labels import label_key
+from synthkit.adapters._labels import label_key
 
 __all__ = [
     "as_unit_images",

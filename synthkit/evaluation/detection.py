@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from synthkit.errors import DataError
-from synthkit.labels import label_index, label_key
+from synthkit.adapters._labels import label_index, label_key
 
 
 def detection_report(y_true, scores) -> dict:
@@ -56,7 +56,7 @@ def binary_labels(
     of any kind: 1/0 (ints, floats, strings), booleans, Y/N, yes/no, true/false (any case),
     ``>50K``/``<=50K``, fraud/legit... The anomaly (positive) class is:
 
-    - ``positive_label`` when given: the same label by ``synthkit.labels``' rule, used everywhere
+    - ``positive_label`` when given: the same label by ``synthkit.adapters._labels``' rule, used everywhere
       (equal numbers whatever their type or text, so "1" matches 1 and 1.0; booleans as 1 and 0,
       so "true" matches True; other text ignoring case and spaces, so "y" matches "Y"), else the
       same yes/no meaning ("yes" matches True or "Y");
@@ -151,7 +151,7 @@ def _check_two(classes, counts, what: str) -> None:
 
 
 def _match(value, classes) -> int:
-    """The index of the class ``value`` names, or -1: the same label (``synthkit.labels.label_index``),
+    """The index of the class ``value`` names, or -1: the same label (``synthkit.adapters._labels.label_index``),
     else the same yes/no meaning (True, 1, "y", "yes")."""
     i = label_index(value, classes)
     if i >= 0:

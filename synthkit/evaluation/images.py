@@ -24,7 +24,7 @@ import numpy as np
 from synthkit.errors import DataError
 from synthkit.evaluation.rows import format_value as _fmt
 from synthkit.evaluation.tables import memorisation_summary, nearest_distances
-from synthkit.labels import label_key
+from synthkit.adapters._labels import label_key
 
 
 def feature_model_of(source):

@@ -36,8 +36,8 @@ FEATURE_DIM = 128
 
 def conv_widths(shape) -> list[int]:
     """Channels of the strided convolutions for images of ``shape``: 32, 64, ... (at most 128), one
-    layer for each ``synthkit.image_sizes.strided_layers``."""
-    from synthkit.image_sizes import strided_layers
+    layer for each ``synthkit.adapters._image_sizes.strided_layers``."""
+    from synthkit.adapters._image_sizes import strided_layers
 
     return [min(32 * 2**i, 128) for i in range(strided_layers(shape))]
 

@@ -23,7 +23,7 @@ import numpy as np
 from synthkit.errors import DataError
 from synthkit.evaluation.detection import binary_labels, describe_labels, label_summary
 from synthkit.evaluation.rows import format_value as _fmt
-from synthkit.labels import require_label_column
+from synthkit.adapters._labels import require_label_column
 
 
 def as_text(values):

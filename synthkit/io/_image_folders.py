@@ -189,7 +189,7 @@ def write_image_folder(images, labels, output) -> None:
     """Write ``images`` as PNGs (a subfolder per label, or flat), into a temporary folder renamed to ``output``."""
     from PIL import Image
 
-    from synthkit.io import write_error
+    from synthkit.io._writing import write_error
 
     path = Path(output).resolve()
     images = np.asarray(images)

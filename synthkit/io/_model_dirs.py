@@ -59,7 +59,7 @@ def save_model(model, path) -> None:
         raise ModelFileError(
             f"{path} exists and is not a synthkit model directory; choose another path"
         )
-    from synthkit.io import write_error
+    from synthkit.io._writing import write_error
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -302,7 +302,8 @@ _IMAGE_SCALES = (1.0, 255.0)  # what ImageAdapter.fit chooses
 def _check_schema(path: Path, schema: dict) -> None:
     """Refuse a manifest whose input schema is malformed, before it can fail later mid-run: every
     value the adapter reads is checked (keys it does not read are ignored)."""
-    from synthkit.adapters import MAX_DECIMALS, MISSING_POLICIES
+    from synthkit.adapters import MAX_DECIMALS
+    from synthkit.parameters import MISSING_POLICIES
 
     def bad(what: str):
         raise ModelFileError(f"{path} is corrupted: the manifest's schema {what}")
@@ -424,8 +425,8 @@ def _check_schema(path: Path, schema: dict) -> None:
 def _check_left_out(schema: dict, names: set, n_encoded: int, bad) -> None:
     """The schema's ``left_out`` columns (absent from schemas saved before them): each named apart
     from the others, with a dtype, a known reason and its own place among the input columns."""
-    from synthkit.table_triage import MISSING_MARKERS
-    from synthkit.table_triage import LEFT_OUT_REASONS
+    from synthkit.adapters._triage import MISSING_MARKERS
+    from synthkit.adapters._triage import LEFT_OUT_REASONS
 
     left = schema.get("left_out", [])
     if not isinstance(left, list) or (left and schema.get("from_array")):

@@ -1,6 +1,6 @@
 """pyarrow CSV and Parquet chunk I/O for streaming: typed CSV reading, re-batching, and chunk writers.
 
-``synthkit.streaming`` uses these when it knows the model's columns (scoring): CSV is read with
+``synthkit.streaming._reading`` uses these when it knows the model's columns (scoring): CSV is read with
 ``pyarrow.csv.open_csv``, each model column typed from the schema (categorical: string, boolean:
 bool, numeric: float64, integer columns cast back to int64 when every value is whole), the other
 columns typed from the first block; blocks are sized to about one chunk and re-batched to exactly

@@ -1,12 +1,12 @@
 """Streaming: CSV and Parquet files larger than memory, read and written chunk by chunk, and sampled.
 
 Reading (``ChunkReader``) goes in chunks of ``chunksize`` rows: with the model's columns (scoring),
-through pyarrow (``pyarrow.csv.open_csv``, ``ParquetFile.iter_batches``; ``synthkit.arrow_io``);
+through pyarrow (``pyarrow.csv.open_csv``, ``ParquetFile.iter_batches``; ``synthkit.streaming._arrow``);
 without them (sampling a file to fit on, whose types nothing fixes yet), pandas ``read_csv`` with
 ``chunksize``, which types each chunk afresh. Writing (``chunk_sink``) appends each chunk to a
 temporary file beside the output (pyarrow's ``CSVWriter`` or one ``ParquetWriter``), renamed to the
 output only when every chunk is written, so a failed or killed run leaves no file at the output
-path. Scoring a file this way is ``synthkit.scoring.score_file``.
+path. Scoring a file this way is ``synthkit.detection.score_file``.
 
 Dtypes are fixed by the model's schema, not guessed chunk by chunk (``arrow_io.column_types``
 when reading with pyarrow): categorical columns are read as strings (a chunk whose categories all look like numbers stays categorical), integer columns that
@@ -23,9 +23,6 @@ order. A file with no more rows than the sample size is returned whole.
 from __future__ import annotations
 
 import gzip
-import signal
-import sys
-import time
 import zlib
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,8 +30,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from synthkit.errors import DataError, InputFileError, OutputFileError, SynthkitError
-from synthkit.io import atomic_path, check_separator
+from synthkit.errors import DataError, InputFileError, SynthkitError, one_line
+from synthkit.io._reading import check_separator
 
 DEFAULT_CHUNKSIZE = 100_000
 DEFAULT_SAMPLE_ROWS = 500_000
@@ -112,13 +109,13 @@ class ChunkReader:
                 self._close()
             return
         for table in self.tables():
-            with _read_errors(self.path, self.rows_read):
+            with read_errors(self.path, self.rows_read):
                 frame = table.to_pandas()
             yield frame
 
     def tables(self):
-        """Arrow tables of ``chunksize`` rows, the model's columns typed as ``synthkit.arrow_io`` says."""
-        from synthkit import arrow_io
+        """Arrow tables of ``chunksize`` rows, the model's columns typed as ``synthkit.streaming._arrow`` says."""
+        from synthkit.streaming import _arrow as arrow_io
 
         columns = self.columns or []
         name = self.path.name.lower()
@@ -144,13 +141,13 @@ class ChunkReader:
         """CSV chunks through pyarrow's streaming reader; a bad value or row is one SynthkitError."""
         import pyarrow as pa
 
-        from synthkit import arrow_io
+        from synthkit.streaming import _arrow as arrow_io
 
         if not self.size:
             raise InputFileError(f"{self.path} is empty")
-        with _read_errors(self.path):
+        with read_errors(self.path):
             block, names = arrow_io.probe(self.path, gz, self.chunksize)
-        with _read_errors(self.path, arrow=(names, types)):
+        with read_errors(self.path, arrow=(names, types)):
             self._raw = pa.OSFile(str(self.path))
             reader = arrow_io.open_csv(
                 pa.CompressedInputStream(self._raw, "gzip") if gz else self._raw, block, types
@@ -159,7 +156,7 @@ class ChunkReader:
         check_separator(self.path, names)
         chunks = arrow_io.rebatch(reader, self.chunksize)
         while True:
-            with _read_errors(self.path, self.rows_read, arrow=(names, types)):
+            with read_errors(self.path, self.rows_read, arrow=(names, types)):
                 try:
                     table = next(chunks)
                 except StopIteration:
@@ -170,11 +167,11 @@ class ChunkReader:
     def _csv(self, gz: bool):
         self._raw = open(self.path, "rb")
         handle = gzip.GzipFile(fileobj=self._raw) if gz else self._raw
-        with _read_errors(self.path):  # dtypes of columns absent from the file are ignored
+        with read_errors(self.path):  # dtypes of columns absent from the file are ignored
             reader = pd.read_csv(handle, chunksize=self.chunksize, dtype=self.dtype or None)
         with reader:
             while True:
-                with _read_errors(self.path, self.rows_read):
+                with read_errors(self.path, self.rows_read):
                     try:
                         chunk = next(reader)
                     except StopIteration:
@@ -187,12 +184,12 @@ class ChunkReader:
     def _parquet(self):
         import pyarrow.parquet as pq
 
-        with _read_errors(self.path):
+        with read_errors(self.path):
             pf = pq.ParquetFile(self.path)
             self.total_rows = pf.metadata.num_rows
             batches = pf.iter_batches(batch_size=self.chunksize)
         while True:
-            with _read_errors(self.path, self.rows_read):
+            with read_errors(self.path, self.rows_read):
                 try:
                     batch = next(batches)
                 except StopIteration:
@@ -202,7 +199,7 @@ class ChunkReader:
 
 
 @contextmanager
-def _read_errors(path: Path, row: int | None = None, arrow: tuple | None = None):
+def read_errors(path: Path, row: int | None = None, arrow: tuple | None = None):
     """Turn whatever pandas, pyarrow, gzip or the OS raises on a bad file into one InputFileError
     (``arrow``: the CSV's column names and model types, to name a value of the wrong type)."""
     where = f" after row {row}" if row else ""
@@ -215,7 +212,7 @@ def _read_errors(path: Path, row: int | None = None, arrow: tuple | None = None)
     except Exception as exc:
         pyarrow = type(exc).__module__.startswith("pyarrow")
         if arrow and pyarrow:
-            from synthkit.arrow_io import conversion_error
+            from synthkit.streaming._arrow import conversion_error
 
             known = conversion_error(exc, *arrow, path, row)
             if known is not None:
@@ -234,13 +231,8 @@ def _read_errors(path: Path, row: int | None = None, arrow: tuple | None = None)
                 pd.errors.ParserError,
             ),
         ):
-            raise InputFileError(f"cannot read {path}{where}: {_one_line(exc)}") from None
+            raise InputFileError(f"cannot read {path}{where}: {one_line(exc)}") from None
         raise
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
 
 
 # -- dtypes from the model's schema ------------------------------------------------------------
@@ -286,143 +278,3 @@ def normalise_chunk(chunk: pd.DataFrame, adapter) -> pd.DataFrame:
             except (TypeError, ValueError):
                 pass  # the schema check reports the column
     return chunk
-
-
-# -- writing in chunks -------------------------------------------------------------------------
-def scored_rows(table, frame, scored):
-    """A chunk's rows as read (``table``, Arrow) with ``scored``'s columns after ``frame``'s (``arrow_io``)."""
-    from synthkit.arrow_io import scored_table
-
-    return scored_table(table, frame, scored)
-
-
-@contextmanager
-def chunk_sink(output):
-    """An atomic chunk writer for ``output`` (or one that discards rows when output is None); its
-    ``write`` takes an Arrow table or a DataFrame."""
-
-    if output is None:
-        yield None
-        return
-    name = str(output).lower()
-    if not name.endswith(STREAM_OUTPUT_SUFFIXES):
-        raise OutputFileError(f"cannot stream rows to {output}: use .csv, .csv.gz or .parquet")
-    with atomic_path(output) as tmp:
-        from synthkit.arrow_io import CsvSink, ParquetSink
-
-        sink = (
-            ParquetSink(tmp) if name.endswith(".parquet") else CsvSink(tmp, gz=name.endswith(".gz"))
-        )
-        try:
-            yield sink
-        finally:
-            sink.close()
-
-
-@contextmanager
-def terminate_as_interrupt():
-    """Make SIGTERM unwind like Ctrl-C, so the temporary output is removed (SIGKILL cannot be caught)."""
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-# -- progress ----------------------------------------------------------------------------------
-class Progress:
-    """Rows per second and time left on stderr, redrawn at most twice a second; silent when not a terminal."""
-
-    def __init__(self, label: str = "scoring", enabled: bool | None = None, stream=None):
-        self.stream = stream or sys.stderr
-        self.enabled = _isatty(self.stream) if enabled is None else enabled
-        self.label = label
-        self.started = time.perf_counter()
-        self.last = 0.0
-        self.drawn = False
-
-    def update(self, rows: int, fraction: float | None, force: bool = False) -> None:
-        if not self.enabled:
-            return
-        now = time.perf_counter()
-        if not force and now - self.last < 0.5:
-            return
-        self.last = now
-        elapsed = max(now - self.started, 1e-9)
-        text = f"{self.label}: {rows:,} rows  {rows / elapsed:,.0f} rows/s"
-        if fraction:
-            left = elapsed * (1.0 - fraction) / fraction
-            text += f"  {fraction:.0%}  ETA {_clock(left)}"
-        self.stream.write("\r" + text.ljust(72))
-        self.stream.flush()
-        self.drawn = True
-
-    def close(self) -> None:
-        if self.enabled and self.drawn:
-            self.stream.write("\n")
-            self.stream.flush()
-
-
-def _isatty(stream) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):
-        return False
-
-
-def _clock(seconds: float) -> str:
-    seconds = int(round(seconds))
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
-
-
-# -- fitting on a sample -----------------------------------------------------------------------
-def sample_rows(
-    path,
-    n: int = DEFAULT_SAMPLE_ROWS,
-    seed: int | None = 0,
-    chunksize: int | None = None,
-    progress: bool | None = None,
-) -> pd.DataFrame:
-    """A seeded uniform sample of ``n`` rows of a CSV or Parquet file, drawn in one pass, in file order.
-
-    Each row gets a key from ``numpy.random.default_rng(seed)`` in file order and the ``n`` rows with
-    the smallest keys are kept (reservoir sampling by bottom-k keys), so the same seed gives the same
-    rows whatever the chunk size. A file of at most ``n`` rows comes back whole.
-    """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise DataError(f"the sample size must be a positive number of rows, got {n!r}")
-    rng = np.random.default_rng(0 if seed is None else seed)
-    reader = ChunkReader(path, DEFAULT_CHUNKSIZE if chunksize is None else chunksize)
-    bar = Progress("sampling", enabled=progress)
-    reservoir: pd.DataFrame | None = None
-    keys = np.zeros(0)
-    for chunk in reader:
-        chunk_keys = rng.random(len(chunk))
-        chunk.index = pd.RangeIndex(reader.rows_read - len(chunk), reader.rows_read)
-        if reservoir is not None and len(reservoir) >= n:
-            take = chunk_keys < keys.max()
-            chunk, chunk_keys = chunk[take], chunk_keys[take]
-            if not len(chunk):
-                bar.update(reader.rows_read, reader.fraction_done)
-                continue
-        merged = chunk if reservoir is None else pd.concat([reservoir, chunk])
-        keys = chunk_keys if reservoir is None else np.concatenate([keys, chunk_keys])
-        if len(merged) > n:
-            best = np.argpartition(keys, n - 1)[:n]
-            merged, keys = merged.iloc[best], keys[best]
-        reservoir = merged
-        bar.update(reader.rows_read, reader.fraction_done)
-    bar.close()
-    if reservoir is None or not len(reservoir):
-        raise DataError(f"{path} has no rows to fit on")
-    order = np.argsort(reservoir.index.to_numpy(), kind="stable")
-    return reservoir.iloc[order].reset_index(drop=True)

@@ -3,7 +3,7 @@
 ``RowFilter`` keeps a generated row (or image) when both hold:
 
 - **plausible**: a detector scores it at or below its ``threshold_``. By default the table or
-  image detector (``synthkit.detecting.default_detector``) is fitted on the real rows of the class
+  image detector (``synthkit.detection._run.default_detector``) is fitted on the real rows of the class
   asked for with ``contamination=0.1``, so the threshold is the 90th percentile of those rows'
   scores: a kept row scores no worse than nine real rows in ten. A fitted detector or a model directory (``model``,
   ``--filter-model DIR``) is used as it is, with its own threshold.
@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from synthkit.errors import DataError, PluginError, SchemaError
-from synthkit.generator import MAX_SAMPLES
+from synthkit.base._generator import MAX_SAMPLES
 
 MAX_ROUNDS = 10
 MAX_FACTOR = 10  # a round samples at most this many times the rows still missing
@@ -67,8 +67,8 @@ class RowFilter:
 
         ``training`` is a feature table (DataFrame) or an image array, ``in_class`` a boolean mask
         of its rows in the class the samples will have (None: every row)."""
-        from synthkit.detecting import default_detector, new_detector
-        from synthkit.modeldir import model_for
+        from synthkit.detection._run import default_detector, new_detector
+        from synthkit.io._model_dirs import model_for
 
         q, rounds = self.floor_quantile, self.max_rounds
         if isinstance(q, bool) or not isinstance(q, (int, float)) or not 0.0 <= q < 1.0:
