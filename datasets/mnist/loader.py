@@ -138,7 +138,7 @@ def _file_key(path: Path) -> tuple[str, int, int]:
 
 def _parse_idx(path: str, expected_magic: int):
     """Parse one MNIST IDX file (synthkit.io._reading.read_idx) and check it holds MNIST images or labels."""
-    from synthkit.io._reading import read_idx
+    from synthkit.io import read_idx
 
     array = read_idx(path)
     what, ndim = ("images", 3) if expected_magic == _IMAGES_MAGIC else ("labels", 1)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from synthkit.errors import PluginError
-from synthkit.adapters._image_sizes import latent_size, strided_layers
+from synthkit.adapters import latent_size, strided_layers
 
 KINDS = ("auto", "dense", "conv", "vae", "denoising")
 TABLE_TRIM = 0.2  # trim="auto" on tables: share of each batch's worst rows left out of the loss

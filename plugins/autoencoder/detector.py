@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthkit.base._fitted import (
+from synthkit.base import (
     bad_state,
     finite_number,
     network_weights,
     pop_weights,
     restore_network,
 )
-from synthkit.base._detector import BaseDetector
+from synthkit.base import BaseDetector
 from synthkit.errors import DataError
 from synthkit.parameters import (
     SEED_MAX,
@@ -291,7 +291,7 @@ class AutoencoderDetector(BaseDetector):
         """Each feature's part of the table score's reconstruction term and, for the hybrid score and
         the VAE, the latent part (code distance, KL term), which add up to ``_score(X)`` (see
         ``synthkit.base._explaining``)."""
-        from synthkit.base._explaining import LATENT
+        from synthkit.base import LATENT
 
         how = self.arch_["score"]
         if how == "elbo":

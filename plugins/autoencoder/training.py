@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from synthkit.adapters._image_sizes import scaled_epochs
+from synthkit.adapters import scaled_epochs
 from synthkit_plugins.autoencoder.architecture import member_count
 
 IMAGE_EPOCHS = 40  # epochs="auto" on images up to 32x32 pixels (fewer above: scaled_epochs) ...

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthkit.base._detector import BaseDetector
+from synthkit.base import BaseDetector
 from synthkit.errors import DataError
 from synthkit.parameters import Interval, Options
 

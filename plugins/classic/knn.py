@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthkit.base._detector import BaseDetector
+from synthkit.base import BaseDetector
 from synthkit.parameters import Interval, Options
 from synthkit_plugins.classic.neighbours import neighbour_distances
 

@@ -10,7 +10,7 @@ import time
 
 import click
 
-from synthkit.cli._options import SEED
+from synthkit.cli import SEED
 from synthkit.errors import DataError, SynthkitError
 
 QUICK_FIT = {"denoiser_epochs": 5, "ae_epochs": 5, "epochs": 1}
@@ -83,9 +83,9 @@ def denoise(
     """
     import numpy as np
 
-    from synthkit.cli._options import parse_params, progress_to_stderr, quiet_tensorflow
-    from synthkit.io._reading import read_input
-    from synthkit.io._outputs import (
+    from synthkit.cli import parse_params, progress_to_stderr, quiet_tensorflow
+    from synthkit.io import read_input
+    from synthkit.io import (
         check_distinct,
         check_output,
         check_output_dir,
@@ -123,7 +123,7 @@ def denoise(
     steps = params.pop("denoise_steps", None)
     started = time.perf_counter()
     if model_dir:
-        from synthkit.io._model_dirs import model_for
+        from synthkit.io import model_for
 
         model = model_for(model_dir, "generator", "denoise")
         if not hasattr(model, "denoise"):
@@ -188,12 +188,12 @@ def _write_outputs(
     """The model directory, then the grid, then OUT: written last, so a failure leaves none behind."""
     import numpy as np
 
-    from synthkit.io._writing import save_figure, write_npz
+    from synthkit.io import save_figure, write_npz
 
     if save_dir:
         model.save(save_dir)
     if grid:
-        from synthkit.plots._figures import image_grid
+        from synthkit.plots import image_grid
 
         k = min(10, len(images))
         rows = ([images[:k]] if noise_std is not None else []) + [noisy[:k], denoised[:k]]

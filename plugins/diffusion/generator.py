@@ -15,10 +15,10 @@ import numbers
 
 import numpy as np
 
-from synthkit.base._fitted import bad_state, network_weights, pop_weights, restore_network
+from synthkit.base import bad_state, network_weights, pop_weights, restore_network
 from synthkit.errors import DataError
-from synthkit.base._generator import BaseGenerator
-from synthkit.adapters._image_sizes import scaled_epochs
+from synthkit.base import BaseGenerator
+from synthkit.adapters import scaled_epochs
 from synthkit.parameters import SEED_MAX, Interval, Options
 from synthkit_plugins.diffusion.denoising import DenoisingMixin
 from synthkit_plugins.diffusion.fine_tuning import FineTuningMixin

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthkit.base._fitted import restore_network
+from synthkit.base import restore_network
 from synthkit_plugins.diffusion import model as dm
 from synthkit_plugins.diffusion import networks
 

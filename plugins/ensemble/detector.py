@@ -32,10 +32,10 @@ import re
 
 import numpy as np
 
-from synthkit.base._detector import BaseDetector
+from synthkit.base import BaseDetector
 from synthkit.errors import PluginError
 from synthkit.parameters import Interval, Options
-from synthkit.base._thresholds import robust_scale
+from synthkit.base import robust_scale
 
 DEFAULT_MEMBERS = ("knn", "ecod")
 DEFAULT_MEMBER_PARAMS = {"knn": {"method": "mean", "n_neighbors": 10}}
@@ -279,7 +279,7 @@ class EnsembleDetector(BaseDetector):
         own exact ones, or the ablation fallback, on its own standardised features) scaled to add up
         to its normalised score, then their mean (``mean``, ``rank``) or those of the member with the
         largest normalised score (``max``); they add up to the ensemble's score."""
-        from synthkit.base._explaining import column_contributions
+        from synthkit.base import column_contributions
 
         normalised = self._normalised(self._member_raw(X))
         parts, extras = [], {}

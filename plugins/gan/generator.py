@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthkit.base._fitted import bad_state, network_weights, pop_weights, restore_network
+from synthkit.base import bad_state, network_weights, pop_weights, restore_network
 from synthkit.errors import DataError, PluginError
-from synthkit.base._generator import BaseGenerator
-from synthkit.adapters._image_sizes import scaled_epochs
+from synthkit.base import BaseGenerator
+from synthkit.adapters import scaled_epochs
 from synthkit.parameters import SEED_MAX, Interval, Options
 
 KINDS = ("auto", "image", "table")
@@ -246,7 +246,7 @@ class GANGenerator(BaseGenerator):
 
     def sample_images(self, per_class: int = 10, seed: int | None = None):
         """A matplotlib figure of generated images, one row per class (or a plain grid if unconditional)."""
-        from synthkit.plots._figures import image_grid
+        from synthkit.plots import image_grid
 
         if getattr(self, "kind_", None) != "image":
             raise PluginError("sample_images draws images; this generator was fitted on a table")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthkit.base._fitted import bad_state
-from synthkit.base._detector import BaseDetector
+from synthkit.base import bad_state
+from synthkit.base import BaseDetector
 from synthkit.parameters import SEED_MAX, Interval, Options
 
 MINIBATCH_ROWS = 50_000

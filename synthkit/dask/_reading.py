@@ -103,15 +103,14 @@ def fit_on_sample(
     """A detector fitted on a seeded sample of a Dask DataFrame's rows, ready for ``detect`` or
     ``score_to_parquet``: the one call for "fit on a sample, then score on the cluster", as
     ``synthkit detect --engine dask`` does. ``plugin`` defaults to the table default
-    (``synthkit.detection._run.TABLE_DETECTOR``); ``n_rows`` to streaming's sample size; the
+    (``synthkit.detection.TABLE_DETECTOR``); ``n_rows`` to streaming's sample size; the
     ``exclude`` columns (a label) are left out of the fit. Returns (detector, rows fitted on)."""
     from synthkit import streaming
-    from synthkit.detection._run import TABLE_DETECTOR, new_detector
+    from synthkit.detection._run import fit_on_rows
 
     n = streaming.DEFAULT_SAMPLE_ROWS if n_rows is None else n_rows
     sample = sample_rows(ddf, n, 0 if seed is None else seed)
-    detector = new_detector(plugin or TABLE_DETECTOR, contamination, seed, params=params)
-    return detector.fit(sample.drop(columns=list(exclude))), len(sample)
+    return fit_on_rows(sample, plugin, contamination, seed, params=params, leave_out=exclude)
 
 
 def _bottom_keys(part: pd.DataFrame, n: int, seed: int, i: int) -> pd.DataFrame:

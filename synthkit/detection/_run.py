@@ -230,8 +230,19 @@ def _fit_on_sample(
     )
     if label_column is not None:
         require_label_column(frame, label_column)
-        frame = frame.drop(columns=[label_column])
-    return new_detector(plugin, contamination, seed, progress, params).fit(frame), len(frame)
+    leave_out = () if label_column is None else (label_column,)
+    return fit_on_rows(frame, plugin, contamination, seed, progress, params, leave_out)
+
+
+def fit_on_rows(
+    frame, plugin=None, contamination=None, seed=None, progress=False, params=None, leave_out=()
+):
+    """(a new detector fitted on a sample's rows, the rows it was fitted on): the one fit of a
+    streamed run and of ``synthkit.dask.fit_on_sample``. ``plugin`` defaults to the table default;
+    the ``leave_out`` columns (a label) are not fitted on."""
+    frame = frame.drop(columns=list(leave_out))
+    detector = new_detector(plugin or TABLE_DETECTOR, contamination, seed, progress, params)
+    return detector.fit(frame), len(frame)
 
 
 def new_detector(

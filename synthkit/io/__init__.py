@@ -13,7 +13,12 @@ from synthkit.io._image_folders import (
     write_image_folder,
 )
 from synthkit.io._model_dirs import load_model, model_for, save_model
-from synthkit.io._outputs import check_output, check_output_dir, removed_on_failure
+from synthkit.io._outputs import (
+    check_distinct,
+    check_output,
+    check_output_dir,
+    removed_on_failure,
+)
 from synthkit.io._reading import Data, as_data, read_idx, read_input
 from synthkit.io._writing import atomic_path, save_figure, write_npz, write_table
 
@@ -21,6 +26,7 @@ __all__ = [
     "Data",
     "as_data",
     "atomic_path",
+    "check_distinct",
     "check_image_folder_output",
     "check_output",
     "check_output_dir",
