@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
+
 import os
 from pathlib import Path
 
@@ -48,3 +51,27 @@ def registry(monkeypatch):
     fresh.load_entry_points()
     monkeypatch.setattr(registry_module, "_registry", fresh)
     return fresh
+
+
+@pytest.fixture
+def toy(registry):
+    from helpers import ToyPlugin
+
+    registry.register_plugin(ToyPlugin(), name="toy")
+    return registry
+
+
+@pytest.fixture
+def toy_table():
+    rng = np.random.default_rng(0)
+    n = 300
+    df = pd.DataFrame(
+        {
+            "amount": rng.lognormal(3, 1, n).round(2),
+            "count": rng.integers(0, 10, n),
+            "kind": rng.choice(["a", "b", "c"], n).astype(object),
+            "flag": rng.random(n) < 0.3,
+        }
+    )
+    df.loc[:4, "amount"] = 1e4  # five obvious outliers
+    return df

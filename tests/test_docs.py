@@ -312,3 +312,12 @@ def test_every_measured_figure_in_the_benchmarks_readme_names_its_command():
             f"no command to reproduce: {row}"
         )
     assert "farm-bench" not in BENCHMARKS and "/work/" not in BENCHMARKS
+
+
+def test_the_benchmarks_readme_has_a_table_of_contents_of_its_sections():
+    text = re.sub(r"```.*?```", "", BENCHMARKS, flags=re.S)
+    sections = [h for h in re.findall(r"^## (.+)$", text, re.M) if h != "Contents"]
+    contents = text.split("## Contents", 1)[1].split("\n## ", 1)[0]
+    listed = re.findall(r"^- \[(.+)\]\(#([^)]+)\)$", contents, re.M)
+    assert [title for title, _ in listed] == sections
+    assert all(anchor == github_anchor(title) for title, anchor in listed)

@@ -8,36 +8,17 @@ these check the conversions, not quality.
 
 from __future__ import annotations
 
+from helpers import FORMS, assert_same_pictures
+
 import numpy as np
 import pytest
 
 from helpers import bars
 from synthkit.api import get_detector, get_generator
 
-FORMS = {
-    "uint8": lambda X: X,
-    "float [0, 1]": lambda X: X.astype(np.float32) / 255,
-    "float [0, 255]": lambda X: X.astype(np.float32),
-}
-SCALE = {"uint8": 255.0, "float [0, 1]": 1.0, "float [0, 255]": 255.0}
 TINY_DIFFUSION = dict(
     epochs=1, ae_epochs=2, denoiser_epochs=2, batch_size=16, widths=(8,), steps=2, seed=0
 )
-
-
-def assert_same_pictures(outputs: dict, inputs: dict):
-    """Each output has its input's dtype and shape, is in its input's scale, and shows the same
-    pictures as the others (to uint8 rounding)."""
-    unit = {}
-    for form, out in outputs.items():
-        assert out.dtype == inputs[form].dtype, (form, out.dtype)
-        assert out.shape == inputs[form].shape, (form, out.shape)
-        assert out.min() >= 0 and out.max() <= SCALE[form], (form, out.min(), out.max())
-        unit[form] = out.astype(np.float64) / SCALE[form]
-    reference = unit["uint8"]
-    assert reference.max() > 0.2  # bright bars come back bright: not all near zero
-    for form, u in unit.items():
-        assert np.abs(u - reference).max() <= 1 / 255 + 1e-5, form
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +51,7 @@ def test_autoencoder_reconstruct_and_scores_read_every_form_alike(autoencoders, 
 
 @pytest.mark.slow
 def test_a_diffusion_model_fitted_on_floats_answers_each_form_in_its_own():
-    """tests/test_diffusion.py checks this on a model fitted on uint8 images and on its float
+    """tests/plugins/test_diffusion.py checks this on a model fitted on uint8 images and on its float
     schema; here a model really fitted on float images in [0, 1] (one more diffusion fit)."""
     X, y = bars()
     gen = get_generator("diffusion", denoiser="fit", **TINY_DIFFUSION).fit(

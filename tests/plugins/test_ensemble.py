@@ -213,7 +213,7 @@ def test_default_detector_is_isolation_forest_for_tables_and_the_autoencoder_for
 @pytest.mark.parametrize("plugin", ["iforest", "ensemble"])
 def test_default_and_ensemble_on_a_real_contaminated_table(plugin):
     """ADBench's thyroid: fitted on contaminated rows, the detector ranks held-out anomalies first."""
-    from test_classic import load_anomaly_set
+    from helpers import load_anomaly_set
 
     X, y = load_anomaly_set("thyroid")
     order = np.random.default_rng(0).permutation(len(X))

@@ -13,7 +13,7 @@ import synthkit
 from synthkit.errors import DataError
 from synthkit.evaluation.detection import binary_labels
 
-from test_cli import assert_clean_error, run
+from helpers import assert_clean_error, run
 
 
 # -- the one function ----------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from helpers import run, assert_clean_error
+
 import subprocess
 import sys
 
@@ -11,19 +13,6 @@ import pytest
 from click.testing import CliRunner
 
 from synthkit.cli._main import cli
-
-
-def run(*args, env=None):
-    return CliRunner().invoke(cli, list(map(str, args)), env=env)
-
-
-def assert_clean_error(result, pattern: str):
-    assert result.exit_code == 1, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit)
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.output + result.stderr
-    assert pytest.importorskip("re").search(pattern, lines[0]), lines[0]
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from helpers import eager_tensorflow
-from test_cli import assert_clean_error, run
+from helpers import assert_clean_error, run
 
 import synthkit
 from synthkit.errors import ModelFileError, PluginError, SchemaError, SynthkitError
@@ -202,7 +202,7 @@ def test_augment_refuses_input_unlike_the_model(models, small_csv, images_npz, t
 
 
 def test_augment_refuses_images_unlike_an_image_model(registry, tmp_path, images_npz):
-    from test_core import ToyPlugin
+    from helpers import ToyPlugin
 
     registry.register_plugin(ToyPlugin(), name="toy")
     rng = np.random.default_rng(1)

@@ -3,8 +3,8 @@ scikit-learn, the detector contract, save/load, and real anomaly tables."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+from helpers import load_anomaly_set
+
 
 import numpy as np
 import pandas as pd
@@ -17,7 +17,6 @@ import synthkit
 from synthkit.errors import PluginError
 
 CLASSIC = ("iforest", "knn", "lof", "ecod")
-ANOMALY_DIR = Path(os.environ.get("SYNTHKIT_DATA_DIR", "")) / "anomaly"
 
 
 @pytest.fixture
@@ -130,14 +129,6 @@ def test_missing_values_policy_on_a_frame(name):
 def test_parameter_errors(name, params, blobs):
     with pytest.raises(PluginError, match=next(iter(params))):
         synthkit.get_detector(name, **params).fit(blobs[0])
-
-
-def load_anomaly_set(name):
-    path = ANOMALY_DIR / f"{name}.npz"
-    if not path.is_file():
-        pytest.skip(f"{path} is missing: set SYNTHKIT_DATA_DIR to the folder holding anomaly/")
-    with np.load(path, allow_pickle=False) as d:
-        return d["X"].astype(np.float64), d["y"].astype(int)
 
 
 @pytest.mark.parametrize("name", CLASSIC)

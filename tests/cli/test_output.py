@@ -194,7 +194,7 @@ def test_api_loops_print_no_retracing_warnings(caplog, capfd):
 
 def test_plot_time_is_counted_and_shown_as_progress(tmp_path, monkeypatch):
     """--plot on the autoencoder spent about 43 s on t-SNE that the printed time left out."""
-    import synthkit.plots._figures as plots
+    import synthkit.plots._detection as plots
 
     real, pause = plots.tsne_plot, 2.0
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-PLUGIN_PAGE = Path(__file__).resolve().parents[1] / "docs" / "writing-a-plugin.md"
+PLUGIN_PAGE = Path(__file__).resolve().parents[2] / "docs" / "writing-a-plugin.md"
 
 
 def manual_block(marker: str) -> str:

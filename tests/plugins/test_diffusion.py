@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from synthkit.errors import DataError, NotFittedError, PluginError
-from test_image_dtypes import FORMS, assert_same_pictures
+from helpers import FORMS, assert_same_pictures
 
 FAST_IMAGE = dict(
     epochs=2, ae_epochs=20, denoiser_epochs=20, batch_size=16, widths=(8,), steps=4, seed=3
