@@ -1,4 +1,4 @@
-"""Train the small MNIST CNN whose features synthkit's FID/KID use; write datasets/mnist/mnist_classifier.npz.
+"""Train the small MNIST CNN whose features synthkit's FID/KID use; write synthkit_datasets/mnist/mnist_classifier.npz.
 
 Protocol (issue 4): train on the first 8,000 digits of the real MNIST test split, evaluate on the
 last 2,000, fixed seed. The architecture lives in
@@ -22,7 +22,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "-o", "--output", default=None, help="default: datasets/mnist/mnist_classifier.npz"
+        "-o", "--output", default=None, help="default: synthkit_datasets/mnist/mnist_classifier.npz"
     )
     args = parser.parse_args()
 

@@ -10,7 +10,7 @@ rather than their epochs:
   least ``min_steps`` batches, scaled by the pixels in the same way: 300 images at 3 batches an
   epoch would otherwise train too few steps to learn anything. The channels do not count: they
   change only the first and last layers' cost.
-  (The conv autoencoder's own floor, ``IMAGE_MIN_STEPS`` in ``plugins/autoencoder/training.py``,
+  (The conv autoencoder's own floor, ``IMAGE_MIN_STEPS`` in ``synthkit_plugins/autoencoder/training.py``,
   is not scaled down by the pixels: it measured better with more steps on 64x64 colour images.)
 - ``latent_size(shape)``: the conv autoencoder's bottleneck for ``latent_dim="auto"``: one code
   number for about every 24 values of an image (h * w * c), as a power of two from 32 to 128: 32 on

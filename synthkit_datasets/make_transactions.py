@@ -1,6 +1,6 @@
-"""Build ``datasets/transactions.csv.gz``: a synthetic, fraud-style card-transactions table.
+"""Build ``synthkit_datasets/transactions.csv.gz``: a synthetic, fraud-style card-transactions table.
 
-Run ``python datasets/make_transactions.py`` (or ``--out PATH``). The script is seeded and writes
+Run ``python synthkit_datasets/make_transactions.py`` (or ``--out PATH``). The script is seeded and writes
 the gzip with a zero mtime and an empty embedded file name, so that it rebuilds the shipped file
 byte for byte (given the same numpy, pandas and zlib).
 

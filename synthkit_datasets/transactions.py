@@ -1,7 +1,7 @@
 """The built-in ``transactions`` dataset: a synthetic, fraud-style card-transactions table.
 
 20,000 rows shipped in the package as ``transactions.csv.gz`` and rebuilt byte for byte by
-``datasets/make_transactions.py`` (whose docstring describes the columns and the four fraud
+``synthkit_datasets/make_transactions.py`` (whose docstring describes the columns and the four fraud
 patterns). About 1.5% of the rows are fraud (``is_fraud == 1``).
 
 Splits: ``"train"`` is the first 15,000 rows and ``"test"`` the remaining 5,000 (the rows are
@@ -83,7 +83,7 @@ class TransactionsDataset(Dataset):
         if not path.is_file():
             raise InputFileError(
                 f"the transactions data file is missing: {path}; reinstall synthkit or rebuild it "
-                "with 'python datasets/make_transactions.py'"
+                "with 'python synthkit_datasets/make_transactions.py'"
             )
         import pandas as pd
 
