@@ -87,19 +87,42 @@ def detection_plots(
         if progress:
             _say(f"plotting {name}: done in {time.perf_counter() - started:.1f}s")
 
-    save(lambda: score_histogram(scores, threshold, truth), "scores.png")
+    unit = "images" if is_images else "rows"
+    save(
+        lambda: score_histogram(
+            scores, threshold, truth, title=scores_title(det, len(scores), unit)
+        ),
+        "scores.png",
+    )
+    top = np.argsort(-np.where(np.isfinite(scores), scores, -np.inf), kind="stable")[
+        :MOST_ANOMALOUS_ROWS
+    ]
+    explained = {}
+
+    def explanation():
+        """``det.explain`` of the most anomalous rows, once: most_anomalous.png picks its columns
+        by it, explanations.png draws the first EXPLAINED_ROWS of them."""
+        if "rows" not in explained:
+            explained["rows"] = det.explain(features.iloc[top])
+        return explained["rows"]
+
+    explainable = det is not None and not is_images and hasattr(det, "explain")
     save(
         lambda: most_anomalous(
             scores,
             images=features if is_images else None,
             frame=None if is_images else frame.drop(columns=["is_anomaly"], errors="ignore"),
+            n=MOST_ANOMALOUS_ROWS,
+            explanation=explanation() if explainable else None,
         ),
         "most_anomalous.png",
     )
     if det is not None and hasattr(det, "encode"):
         n = min(len(scores), TSNE_MAX_POINTS)
         save(
-            lambda: tsne_plot(det.encode(features), labels, seed=0, max_points=TSNE_MAX_POINTS),
+            lambda: tsne_plot(
+                det.encode(features), labels, seed=0, max_points=TSNE_MAX_POINTS, unit=unit
+            ),
             "tsne.png",
             f": t-SNE of {n:,} bottleneck codes",
         )
@@ -115,22 +138,40 @@ def detection_plots(
             )
 
         save(clusters, "clusters.png")
-    if det is not None and not is_images and hasattr(det, "explain"):
-        top = np.argsort(-np.where(np.isfinite(scores), scores, -np.inf), kind="stable")[
-            :EXPLAINED_ROWS
-        ]
+    if explainable:
         save(
-            lambda: explanation_bars(det.explain(features.iloc[top]), scores[top]),
+            lambda: explanation_bars(
+                explanation().iloc[:EXPLAINED_ROWS], scores[top[:EXPLAINED_ROWS]]
+            ),
             "explanations.png",
         )
     plt.close("all")
     return written
 
 
-TSNE_MAX_POINTS = 2000
+TSNE_MAX_POINTS = 2000  # the t-SNE embeds a seeded random sample of this many (its title says so)
 
 
 EXPLAINED_ROWS = 10  # the most anomalous rows whose contributions explanations.png draws
+MOST_ANOMALOUS_ROWS = 20  # the rows most_anomalous.png draws (their explanation picks its columns)
+
+
+def scores_title(det, n: int, unit: str = "rows") -> str:
+    """The title of scores.png: what was scored, "iforest scores of 20,000 rows"."""
+    name = detector_name(det)
+    return f"{name + ' ' if name else 'anomaly '}scores of {n:,} {unit}"
+
+
+def detector_name(det) -> str | None:
+    """The name ``det``'s class is registered under ("iforest"), else its class name; None for none."""
+    if det is None:
+        return None
+    from synthkit.registry import get_registry
+
+    for name, (obj, _) in get_registry().entries("detectors").items():
+        if obj is type(det):
+            return name
+    return type(det).__name__
 
 
 def _say(line: str) -> None:
@@ -254,6 +295,7 @@ def _cluster_table(frame, distances, per_cluster: int = 3):
         view,
         title="K-Means cluster representatives (rows nearest each centroid)",
         max_rows=len(view),
+        lead=1,
     )
 
 

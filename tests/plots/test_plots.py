@@ -17,6 +17,7 @@ from synthkit.errors import DataError
 from synthkit.io._reading import Data
 from synthkit.plots._figures import (
     cluster_representatives,
+    image_grid,
     most_anomalous,
     score_histogram,
     tsne_plot,
@@ -198,3 +199,116 @@ def test_plot_functions_draw_what_they_are_given():
     assert (
         len(fig.axes[0].patches) == 2 * 50 and fig.axes[0].lines
     )  # two histograms and the threshold
+
+
+# -- what each figure says (issue 32): titles, legends, the columns and the sample shown ----------
+@pytest.fixture
+def saved_figures(monkeypatch):
+    """{file name: the matplotlib Figure saved as it}, for the figures detection_plots saves."""
+    import synthkit.io._writing as writing
+
+    figures, real = {}, writing.save_figure
+
+    def keep(fig, path):
+        figures[str(path).rsplit("/", 1)[-1]] = fig
+        real(fig, path)
+
+    monkeypatch.setattr(writing, "save_figure", keep)
+    return figures
+
+
+def header(fig) -> list[str]:
+    """The column names of the table a figure draws (its header row)."""
+    cells = fig.axes[0].tables[0].get_celld()
+    return [cells[0, c].get_text().get_text() for c in sorted(c for r, c in cells if r == 0)]
+
+
+def test_scores_plot_says_what_was_scored_and_its_threshold(tmp_path, saved_figures):
+    """scores.png had no title, and the threshold line was left out of the legend."""
+    df = synthkit.load_dataset("transactions")
+    det = get_detector("iforest", seed=0).fit(df.drop(columns="is_fraud"))
+    detection_plots(det, df, tmp_path, label_column="is_fraud")
+    ax = saved_figures["scores.png"].axes[0]
+    assert ax.get_title() == f"iforest scores of {len(df):,} rows"
+    scores = det.decision_function(df.drop(columns="is_fraud"))
+    fraud = int(df["is_fraud"].sum())
+    _, labels = ax.get_legend_handles_labels()
+    assert labels == [
+        f"normal ({len(df) - fraud:,})",
+        f"anomaly ({fraud:,})",
+        f"threshold {det.threshold_:.4g} ({int((scores > det.threshold_).sum()):,} above)",
+    ]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == labels  # drawn, not only labelled
+    # without labels: the threshold alone; the frame synthkit.detect returned has no detector
+    fig = score_histogram(scores, det.threshold_)
+    assert fig.axes[0].get_legend_handles_labels()[1] == [labels[-1]]
+    assert fig.axes[0].get_title() == f"anomaly scores of {len(df):,} rows"
+
+
+def test_most_anomalous_table_says_which_columns_it_shows(tmp_path, saved_figures):
+    """A wide table lost its last columns without a word: the figure now says how many of how many
+    it shows, picked by the rows' explanation when the detector explains, else the first ones."""
+    from helpers import load_anomaly_set
+
+    X, y = load_anomaly_set("fault")  # 27 columns, of which a table of 12 shows 11
+    frame = pd.DataFrame(X, columns=[f"V{i}" for i in range(1, X.shape[1] + 1)])
+    frame["Class"] = y
+    det = get_detector("iforest", seed=0).fit(frame.drop(columns="Class"))
+    detection_plots(det, frame, tmp_path, label_column="Class")
+    fig = saved_figures["most_anomalous.png"]
+    title = fig.axes[0].get_title()
+    assert "11 of 28 columns shown" in title and "the rest are in the scores output" in title
+    shown = header(fig)
+    assert shown[:2] == ["anomaly_score", "Class"] and len(shown) == 12
+    # the ten columns with the largest part in the 20 most anomalous rows' scores, largest first
+    scores = det.decision_function(frame.drop(columns="Class"))
+    top = np.argsort(-scores, kind="stable")[:20]
+    part = det.explain(frame.drop(columns="Class").iloc[top]).clip(lower=0).sum()
+    assert shown[2:] == list(part.sort_values(ascending=False, kind="stable").index[:10])
+    assert shown[2:] != [f"V{i}" for i in range(1, 11)]  # not merely the first ones
+
+    # without an explanation: the first columns, and the title says so
+    fig = most_anomalous(scores, frame=frame)
+    assert header(fig) == ["anomaly_score"] + [f"V{i}" for i in range(1, 12)]
+    assert "the first 11 of 28 columns shown" in fig.axes[0].get_title()
+    # a table that fits says nothing of the kind
+    fig = most_anomalous(scores, frame=frame.iloc[:, :5])
+    assert fig.axes[0].get_title() == "the 20 most anomalous rows"
+
+
+def test_tsne_title_says_it_is_a_sample(tmp_path, saved_figures, monkeypatch, real_mnist_dir):
+    """The t-SNE embeds a random 2,000 of the rows (TSNE_MAX_POINTS) and did not say so."""
+    import synthkit.plots._detection as plots
+
+    images, labels = synthkit.load_dataset("mnist:test")
+    images, labels = images[:300], labels[:300]
+    monkeypatch.setattr(plots, "TSNE_MAX_POINTS", 120)  # 2,000 codes take tens of seconds
+    det = get_detector("autoencoder", epochs=1, latent_dim=4, seed=0).fit(images)
+    detection_plots(det, (images, labels), tmp_path)
+    title = saved_figures["tsne.png"].axes[0].get_title()
+    assert title.splitlines()[0] == "t-SNE of 120 of 300 images (random sample, seed 0)"
+    assert sum(len(c.get_offsets()) for c in saved_figures["tsne.png"].axes[0].collections) == 120
+    assert saved_figures["scores.png"].axes[0].get_title() == "autoencoder scores of 300 images"
+    codes = det.encode(images[:50])
+    assert (
+        tsne_plot(codes, seed=3, max_points=30)
+        .axes[0]
+        .get_title()
+        .startswith("t-SNE of 30 of 50 rows (random sample, seed 3)")
+    )
+    assert tsne_plot(codes).axes[0].get_title().startswith("t-SNE of all 50 rows")
+
+
+def test_image_grid_title_says_what_it_draws(real_mnist_dir):
+    """Image grids (augment --grid) had no title: by default it says how many images of which
+    labels; a caller's title replaces it, and "" leaves none."""
+    images, labels = synthkit.load_dataset("mnist:test")
+    sevens = images[labels == 7][:20]
+    assert image_grid(sevens, np.full(20, 7), per_row=20).get_suptitle() == "20 images labelled 7"
+    # a labelled grid draws one row per label: the rest are counted, not drawn
+    assert image_grid(sevens, np.full(20, 7)).get_suptitle() == "20 images labelled 7; 10 shown"
+    fig = image_grid(images[:200], labels[:200], per_row=5)
+    assert fig.get_suptitle() == ("200 images, 10 labels (7, 2, 1, ..., 8), a row each; 50 shown")
+    assert image_grid(images[:30]).get_suptitle() == "30 images"
+    assert image_grid(images[:30], title="class 3 samples").get_suptitle() == "class 3 samples"
+    assert image_grid(images[:30], title="").get_suptitle() == ""
