@@ -71,6 +71,10 @@ def evaluate(
     classifier accuracy on the labels asked for, then FID and KID beside their real-vs-real
     reference, per class when both sets are labelled (a dataset, a folder with a subfolder per
     label, or an NPZ with a 'y' array, as `synthkit augment --label` writes).
+
+    Tables: a measure that cannot run on these rows (GBM utility when the real training or test
+    rows hold one class only, say) is printed as skipped, with the reason, beside the others; it
+    is an error only when no measure can run.
     """
     quiet_tensorflow(verbose)
     from synthkit import evaluation

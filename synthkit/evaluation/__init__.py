@@ -23,6 +23,7 @@ from synthkit.evaluation.images import (
 )
 from synthkit.evaluation.rows import format_table, format_value
 from synthkit.evaluation.tables import (
+    TABLE_MEASURES,
     column_similarity,
     correlation_similarity,
     gbm_scores,
@@ -37,6 +38,7 @@ from synthkit.evaluation.tables import (
 from synthkit.adapters._labels import label_key
 
 __all__ = [
+    "TABLE_MEASURES",
     "as_unit_images",
     "binary_labels",
     "column_similarity",

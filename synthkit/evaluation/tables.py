@@ -13,7 +13,9 @@ Tables are pandas DataFrames with the same columns:
   (DCR) of synthetic rows beside the same distance for real held-out rows (``nearest_distances``
   and ``memorisation_summary``, which image evaluation uses too).
 
-``table_report`` gathers them all; ``table_report_rows`` is how ``synthkit evaluate`` prints it.
+``table_report`` gathers every one that can run on the rows given, and names the others (keys of
+``TABLE_MEASURES``) with the reason in its ``skipped`` entry; ``table_report_rows`` is how
+``synthkit evaluate`` prints it.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from synthkit.errors import DataError
-from synthkit.evaluation.detection import binary_labels, describe_labels, label_summary
+from synthkit.evaluation.detection import _show, binary_labels, describe_labels, label_summary
 from synthkit.evaluation.rows import format_value as _fmt
 from synthkit.adapters._labels import require_label_column
 
@@ -85,7 +87,8 @@ def column_similarity(real, synthetic) -> dict:
             a, b = a[np.isfinite(a)], b[np.isfinite(b)]
             if len(a) == 0 or len(b) == 0:
                 raise DataError(
-                    f"column {name!r} has no finite values in the {'real' if len(a) == 0 else 'synthetic'} table"
+                    f"column {name!r} has no finite values in the "
+                    f"{'real' if len(a) == 0 else 'synthetic'} table: drop it from both, or give it values"
                 )
             out[name] = ("KS", float(ks_2samp(a, b).statistic))
         else:
@@ -201,7 +204,9 @@ def gbm_scores(
     )
     if len(np.unique(y_train)) < 2 or len(np.unique(y_test)) < 2:
         raise DataError(
-            f"the utility measure needs both classes of {label_column!r} in the training and test rows"
+            _both_classes_needed(
+                "the utility measure", label_column, y_train, y_test, reference, positive_label
+            )
         )
     clf = HistGradientBoostingClassifier(
         random_state=seed,
@@ -214,6 +219,18 @@ def gbm_scores(
         "roc_auc": float(roc_auc_score(y_test, p)),
         "average_precision": float(average_precision_score(y_test, p)),
     }
+
+
+def _both_classes_needed(measure: str, label_column, y_train, y_test, reference, positive_label):
+    """The one-line message for a measure that needs both classes in its training and test rows:
+    how many rows of the positive class each holds, and what to do."""
+    positive = binary_labels(reference, positive_label, label_column)[1]
+    return (
+        f"{measure} needs both classes of {label_column!r} in the training and test rows, got "
+        f"{int(np.sum(y_train))} of {len(y_train)} training and {int(np.sum(y_test))} of "
+        f"{len(y_test)} test rows of class {_show(positive)}: give more rows of the rarer class, or "
+        "held-out rows that hold both"
+    )
 
 
 def utility(
@@ -332,6 +349,11 @@ def memorisation_summary(d_synth: np.ndarray, d_holdout: np.ndarray) -> dict:
 
 def privacy(real_train, synthetic, real_holdout) -> dict:
     """Exact copies of training rows, and distance to the closest training record vs real held-out rows."""
+    if len(real_train) == 0 or len(real_holdout) == 0:
+        raise DataError(
+            f"the privacy measure needs real training and held-out rows, got {len(real_train)} "
+            f"and {len(real_holdout)}: give more real rows, or held-out rows apart"
+        )
     _check_tables(real_train, synthetic)
     columns = list(real_train.columns)
     kinds = _kinds(real_train)
@@ -370,6 +392,16 @@ def split_holdout(frame, fraction: float = 0.2, seed: int = 0):
     )
 
 
+TABLE_MEASURES = {  # a report's key for each measure: the name a printed report gives it
+    "columns": "column similarity",
+    "correlation_similarity": "correlation similarity",
+    "label_tv": "TV of the label column",
+    "by_label": "per-label similarity",
+    "privacy": "privacy",
+    "utility": "utility",
+}
+
+
 def table_report(
     real,
     synthetic,
@@ -378,66 +410,93 @@ def table_report(
     seed: int = 0,
     positive_label=None,
 ) -> dict:
-    """Every table measure in one dict.
+    """Every table measure that can run, in one dict, and why the others could not.
 
     ``real`` is the data the generator learned from; ``holdout`` real rows it did not see (when
     None, 20% of ``real`` are held out as the baseline for privacy and as the test set for utility).
     With ``label_column`` (two-valued; ``positive_label`` names the class utility scores, by
     default the one ``binary_labels`` picks from ``real``), the column measures are also given for
     the rows of each label value present in the synthetic set, and utility is measured.
+
+    A measure that cannot run on these rows (utility when its training or test rows hold one
+    class only, as a rare class of a few rows may) is left out, and ``report["skipped"]`` maps its
+    key (one of ``TABLE_MEASURES``: "columns", "utility", ...) to the one-line reason; it is empty
+    when every measure ran. Bad inputs (not tables, different columns, a label column that is
+    missing, not two-valued in ``real`` or holding other values elsewhere) raise ``DataError``
+    before any measure, and so does a report in
+    which no measure can run.
     """
     _check_tables(real, synthetic)
     synthetic = synthetic[list(real.columns)]
+    others = {"synthetic": synthetic}  # tables whose labels must be real classes (or one of them)
     if holdout is None:
         train, holdout = split_holdout(real, 0.2, seed)
     else:
         _check_tables(real, holdout)
-        train = real
+        train, others["held-out"] = real, holdout
+    features = list(real.columns)
     if label_column is not None:
         require_label_column(real, label_column)
         truth, positive = binary_labels(real[label_column], positive_label, label_column)
-    if (
-        label_column is not None
-    ):  # the label's own distribution is reported apart from the features'
-        cols = column_similarity(
-            real.drop(columns=[label_column]), synthetic.drop(columns=[label_column])
-        )
-        label_tv = column_similarity(
-            as_text(real[[label_column]]), as_text(synthetic[[label_column]])
-        )
-    else:
-        cols = column_similarity(real, synthetic)
-    report = {
-        "rows_real": int(len(real)),
-        "rows_synthetic": int(len(synthetic)),
-        "columns": cols,
-        "mean_ks": _mean([v for k, v in cols.values() if k == "KS"]),
-        "mean_tv": _mean([v for k, v in cols.values() if k == "TV"]),
-        "correlation_similarity": correlation_similarity(real, synthetic),
-        "privacy": privacy(train, synthetic, holdout),
-    }
+        for what, frame in others.items():
+            try:
+                binary_labels(frame[label_column], positive, label_column, real[label_column])
+            except DataError as error:
+                raise DataError(f"the {what} rows: {error}") from None
+        features.remove(label_column)  # the label's own distribution is reported apart
+    report = {"rows_real": int(len(real)), "rows_synthetic": int(len(synthetic))}
+    skipped = {}
+
+    def measure(key, compute):
+        try:
+            report[key] = compute()
+        except DataError as error:
+            skipped[key] = str(error)
+
+    measure("columns", lambda: column_similarity(real[features], synthetic[features]))
+    if "columns" in report:
+        cols = report["columns"]
+        report["mean_ks"] = _mean([v for k, v in cols.values() if k == "KS"])
+        report["mean_tv"] = _mean([v for k, v in cols.values() if k == "TV"])
+    measure("correlation_similarity", lambda: correlation_similarity(real, synthetic))
+    measure("privacy", lambda: privacy(train, synthetic, holdout))
     if label_column is not None:
         report.update(label_summary(label_column, positive, truth))
-        report["label_tv"] = label_tv[label_column][1]
-        by_label = {}
-        for value in synthetic[label_column].drop_duplicates().tolist():
-            r = real[as_text(real[label_column]) == str(value)]
-            s = synthetic[as_text(synthetic[label_column]) == str(value)]
-            if len(r) and len(s):
-                c = column_similarity(
-                    r.drop(columns=[label_column]), s.drop(columns=[label_column])
-                )
-                by_label[str(value)] = {
-                    "rows_real": int(len(r)),
-                    "rows_synthetic": int(len(s)),
-                    "mean_ks": _mean([v for k, v in c.values() if k == "KS"]),
-                    "mean_tv": _mean([v for k, v in c.values() if k == "TV"]),
-                }
-        report["by_label"] = by_label
-        report["utility"] = utility(
-            train, synthetic, holdout, label_column, seed, positive_label=positive
+        measure(
+            "label_tv",
+            lambda: column_similarity(
+                as_text(real[[label_column]]), as_text(synthetic[[label_column]])
+            )[label_column][1],
         )
+        measure("by_label", lambda: _by_label(real, synthetic, label_column))
+        measure(
+            "utility",
+            lambda: utility(train, synthetic, holdout, label_column, seed, positive_label=positive),
+        )
+    if not any(key in report for key in TABLE_MEASURES):
+        raise DataError(
+            "no measure of the tables could run: "
+            + "; ".join(f"{TABLE_MEASURES[key]}: {why}" for key, why in skipped.items())
+        )
+    report["skipped"] = skipped
     return report
+
+
+def _by_label(real, synthetic, label_column: str) -> dict:
+    """Mean KS and TV of the feature columns over the rows of each label value in ``synthetic``."""
+    by_label = {}
+    for value in synthetic[label_column].drop_duplicates().tolist():
+        r = real[as_text(real[label_column]) == str(value)]
+        s = synthetic[as_text(synthetic[label_column]) == str(value)]
+        if len(r) and len(s):
+            c = column_similarity(r.drop(columns=[label_column]), s.drop(columns=[label_column]))
+            by_label[str(value)] = {
+                "rows_real": int(len(r)),
+                "rows_synthetic": int(len(s)),
+                "mean_ks": _mean([v for k, v in c.values() if k == "KS"]),
+                "mean_tv": _mean([v for k, v in c.values() if k == "TV"]),
+            }
+    return by_label
 
 
 def _mean(values) -> float:
@@ -446,19 +505,30 @@ def _mean(values) -> float:
 
 
 def table_report_rows(report: dict) -> list[tuple[str, str]]:
-    """``table_report`` as the ``(measure, value)`` rows ``synthkit evaluate`` prints."""
+    """``table_report`` as the ``(measure, value)`` rows ``synthkit evaluate`` prints; a measure
+    that was skipped is printed where it would be, as ``skipped (reason)``."""
+    skipped = report.get("skipped", {})
+
+    def skip(key):
+        return [(TABLE_MEASURES[key], f"skipped ({skipped[key]})")] if key in skipped else []
+
     rows = [("rows (real / synthetic)", f"{report['rows_real']} / {report['rows_synthetic']}")]
-    for name, (kind, value) in report["columns"].items():
-        rows.append((f"  {kind} {name}", _fmt(value)))
-    rows += [
-        ("mean KS (numeric)", _fmt(report["mean_ks"])),
-        ("mean TV (categorical)", _fmt(report["mean_tv"])),
-        ("correlation similarity", _fmt(report["correlation_similarity"])),
-    ]
+    if "columns" in report:
+        for name, (kind, value) in report["columns"].items():
+            rows.append((f"  {kind} {name}", _fmt(value)))
+        rows += [
+            ("mean KS (numeric)", _fmt(report["mean_ks"])),
+            ("mean TV (categorical)", _fmt(report["mean_tv"])),
+        ]
+    rows += skip("columns")
+    if "correlation_similarity" in report:
+        rows.append(("correlation similarity", _fmt(report["correlation_similarity"])))
+    rows += skip("correlation_similarity")
     if "anomaly_class" in report:
         rows.append(("label column", describe_labels(report, "real rows").partition(": ")[2]))
     if "label_tv" in report:
         rows.append(("TV of the label column", _fmt(report["label_tv"])))
+    rows += skip("label_tv")
     for value, r in report.get("by_label", {}).items():
         rows.append(
             (
@@ -467,19 +537,22 @@ def table_report_rows(report: dict) -> list[tuple[str, str]]:
                 f"({r['rows_real']} real, {r['rows_synthetic']} synthetic rows)",
             )
         )
-    p = report["privacy"]
-    rows += [
-        (
-            "exact copies of real rows",
-            f"{p['exact_copies']} ({p['exact_copy_share']:.2%}; "
-            f"real holdout: {p['holdout_exact_copy_share']:.2%})",
-        ),
-        (
-            "DCR median synthetic / holdout",
-            f"{_fmt(p['median_distance_synthetic'])} / {_fmt(p['median_distance_holdout'])}",
-        ),
-        ("closer than holdout p5", _fmt(p["share_below_p5"]) + " (about 0.05 expected)"),
-    ]
+    rows += skip("by_label")
+    if "privacy" in report:
+        p = report["privacy"]
+        rows += [
+            (
+                "exact copies of real rows",
+                f"{p['exact_copies']} ({p['exact_copy_share']:.2%}; "
+                f"real holdout: {p['holdout_exact_copy_share']:.2%})",
+            ),
+            (
+                "DCR median synthetic / holdout",
+                f"{_fmt(p['median_distance_synthetic'])} / {_fmt(p['median_distance_holdout'])}",
+            ),
+            ("closer than holdout p5", _fmt(p["share_below_p5"]) + " (about 0.05 expected)"),
+        ]
+    rows += skip("privacy")
     if "utility" in report:
         u = report["utility"]
         other = "synthetic (TSTR)" if u["mode"] == "tstr" else "real + synthetic"
@@ -493,4 +566,5 @@ def table_report_rows(report: dict) -> list[tuple[str, str]]:
                 f"{_fmt(u['real']['roc_auc'])} / {_fmt(u['synthetic']['roc_auc'])}",
             ),
         ]
+    rows += skip("utility")
     return rows

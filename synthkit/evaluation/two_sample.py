@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from synthkit.errors import DataError
-from synthkit.evaluation.tables import _check_tables, _kinds, as_text
+from synthkit.evaluation.tables import _both_classes_needed, _check_tables, _kinds, as_text
 
 MAX_NATIVE_LEVELS = (
     255  # the most categories HistGradientBoostingClassifier takes natively (its max_bins)
@@ -257,10 +257,12 @@ def augmentation_gain(
     def labels(f):
         return binary_labels(f[label_column], positive_label, label_column, reference=reference)[0]
 
-    y_test = labels(real_test)
-    if len(np.unique(labels(real_train))) < 2 or len(np.unique(y_test)) < 2:
+    y_train, y_test = labels(real_train), labels(real_test)
+    if len(np.unique(y_train)) < 2 or len(np.unique(y_test)) < 2:
         raise DataError(
-            f"the downstream check needs both classes of {label_column!r} in the training and test rows"
+            _both_classes_needed(
+                "the downstream check", label_column, y_train, y_test, reference, positive_label
+            )
         )
     features = [c for c in columns if c != label_column]
     encode, mask = _encoder([real_train, synthetic, real_test], features)

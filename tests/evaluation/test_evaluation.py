@@ -12,6 +12,7 @@ from synthkit.cli._main import cli
 from synthkit.dataset import Dataset
 from synthkit.errors import DataError
 from synthkit.hookspecs import hookimpl
+from helpers import adult_sample, assert_clean_error, run
 
 
 def _table(n, seed, shift=0.0):
@@ -79,6 +80,7 @@ def test_table_report_and_mismatched_columns():
         "utility",
         "by_label",
     } <= set(report)
+    assert report["skipped"] == {}  # every measure ran
     with pytest.raises(DataError, match="missing columns amount"):
         ev.table_report(real, _table(100, 1).drop(columns=["amount"]))
     with pytest.raises(DataError, match="label column 'nope'"):
@@ -231,6 +233,104 @@ def test_evaluate_command_images_and_errors(tmp_path, real_mnist_dir):
     assert result.exit_code != 0 and "both be tables or both be images" in result.output
     result = CliRunner().invoke(cli, ["evaluate", str(table), str(tmp_path / "missing.csv")])
     assert result.exit_code != 0 and "Traceback" not in result.output
+
+
+# -- a measure that cannot run is skipped, with its reason; the others are reported -------------
+def _adult_with_six_rich(tmp_path=None):
+    """Real UCI Adult rows: 600 of class <=50K and 6 of >50K as REAL (the seed-0 20% holdout then
+    holds no >50K row, so utility cannot run), 300 others as SYNTHETIC; as CSV files with tmp_path."""
+    adult = adult_sample(4000)
+    rich = adult[adult["class"] == ">50K"]
+    real = (
+        pd.concat([adult[adult["class"] == "<=50K"].iloc[:600], rich.iloc[:6]])
+        .sample(frac=1.0, random_state=0)
+        .reset_index(drop=True)
+    )
+    synthetic = adult.iloc[-300:].reset_index(drop=True)
+    if tmp_path is None:
+        return real, synthetic
+    paths = tmp_path / "real.csv", tmp_path / "synthetic.csv"
+    for frame, path in zip((real, synthetic), paths):
+        frame.to_csv(path, index=False)
+    return paths
+
+
+NEEDS_BOTH = "the utility measure needs both classes of 'class' in the training and test rows"
+
+
+def test_table_report_skips_utility_on_six_positive_rows_and_reports_the_rest():
+    real, synthetic = _adult_with_six_rich()
+    report = ev.table_report(real, synthetic, label_column="class")
+    assert "utility" not in report and list(report["skipped"]) == ["utility"]
+    why = report["skipped"]["utility"]
+    assert why.startswith(NEEDS_BOTH) and "0 of 121 test rows of class '>50K'" in why
+    assert "give more rows of the rarer class" in why and "\n" not in why
+    for key in ("columns", "correlation_similarity", "privacy", "label_tv", "by_label"):
+        assert key in report, key
+    assert 0 <= report["mean_ks"] <= 1 and 0 <= report["correlation_similarity"] <= 1
+    assert report["anomaly_class"] == ">50K" and report["by_label"][">50K"]["rows_real"] == 6
+    rows = dict(ev.table_report_rows(report))
+    assert rows["utility"] == f"skipped ({why})"
+    assert "correlation similarity" in rows and "exact copies of real rows" in rows
+    assert not any(name.startswith("GBM") for name in rows)
+    # held-out rows with both classes: utility runs again, and nothing is skipped
+    holdout = adult_sample(4000).iloc[600:900].reset_index(drop=True)
+    report = ev.table_report(real, synthetic, label_column="class", holdout=holdout)
+    assert report["skipped"] == {} and report["utility"]["mode"] == "tstr"
+
+
+def test_evaluate_command_prints_every_measure_that_ran_and_the_one_skipped(tmp_path):
+    real, synthetic = _adult_with_six_rich(tmp_path)
+    result = run("evaluate", real, synthetic, "--label-column", "class")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    for text in ("mean KS", "mean TV", "correlation similarity", "exact copies", "label=>50K"):
+        assert text in result.stdout, text
+    lines = [line for line in result.stdout.splitlines() if line.startswith("utility ")]
+    assert len(lines) == 1 and "GBM" not in result.stdout
+    assert lines[0].split(None, 1)[1].startswith(f"skipped ({NEEDS_BOTH}, got 6 of 485 training")
+    # a real holdout of one class (only <=50K rows): the utility test rows are those
+    holdout = tmp_path / "holdout.csv"
+    frame = adult_sample(4000)
+    frame[frame["class"] == "<=50K"].iloc[-200:].to_csv(holdout, index=False)
+    result = run("evaluate", real, synthetic, "--label-column", "class", "--holdout", holdout)
+    assert result.exit_code == 0, result.output
+    assert "skipped (" + NEEDS_BOTH in result.stdout and "0 of 200 test rows" in result.stdout
+    # bad inputs are still refused before any measure: a user error on one line
+    other = tmp_path / "other.csv"
+    pd.read_csv(synthetic).drop(columns=["age"]).to_csv(other, index=False)
+    assert_clean_error(
+        run("evaluate", real, other, "--label-column", "class"), "missing columns age"
+    )
+    assert_clean_error(
+        run("evaluate", real, synthetic, "--label-column", "nope"), "label column 'nope'"
+    )
+    frame = pd.read_csv(synthetic)
+    frame.loc[:9, "class"] = "unknown"
+    frame.to_csv(other, index=False)
+    assert_clean_error(
+        run("evaluate", real, other, "--label-column", "class"), "holds 'unknown', not one of"
+    )
+
+
+def test_evaluate_is_an_error_only_when_no_measure_can_run(tmp_path, monkeypatch):
+    from synthkit.evaluation import tables
+
+    real, synthetic = _adult_with_six_rich(tmp_path)
+
+    def cannot(*args, **kwargs):
+        raise DataError("this measure cannot run here: do something else")
+
+    for name in ("column_similarity", "correlation_similarity", "privacy"):
+        monkeypatch.setattr(tables, name, cannot)
+    result = run("evaluate", real, synthetic)
+    assert_clean_error(
+        result,
+        r"^Error: no measure of the tables could run: column similarity: this measure cannot "
+        r"run here: do something else; correlation similarity: .*; privacy: ",
+    )
+    with pytest.raises(DataError, match="no measure of the tables could run"):
+        ev.table_report(*_adult_with_six_rich(), label_column="class")
 
 
 # -- a third-party dataset with its own feature model ---------------------------------------------
