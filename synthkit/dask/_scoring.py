@@ -23,6 +23,21 @@ from synthkit.dask._models import import_dask, load, model_ref
 from synthkit.errors import DataError, OutputFileError
 
 SUCCESS = "_SUCCESS"
+# names of files, not folders: an output folder named so would pass for the file it is not
+FILE_SUFFIXES = (
+    ".csv",
+    ".csv.gz",
+    ".tsv",
+    ".parquet",
+    ".pq",
+    ".npz",
+    ".npy",
+    ".json",
+    ".png",
+    ".txt",
+    ".gz",
+    ".zip",
+)
 
 
 def _score_part(part: pd.DataFrame, ref, exclude: tuple, explain) -> pd.DataFrame:
@@ -113,8 +128,17 @@ def _ours(name: str) -> bool:
 
 
 def check_out_dir(out_dir, overwrite: bool = False) -> Path:
-    """Refuse an existing ``out_dir`` unless ``overwrite``, and then only a folder of scored parts."""
+    """Refuse a file's name (``FILE_SUFFIXES``: the parts go to a folder, which ``scores.csv`` would
+    be), and an existing ``out_dir`` unless ``overwrite``, and then only a folder of scored parts.
+    The CLI calls it before any data is read or a cluster started."""
     out = Path(out_dir)
+    name = out.name.lower()
+    suffix = next((x for x in FILE_SUFFIXES if name.endswith(x) and len(name) > len(x)), None)
+    if suffix is not None:
+        raise OutputFileError(
+            f"{out} is a file name ({suffix}), but the Dask engine writes a folder of Parquet parts: "
+            f"give a folder, such as {out.with_name(out.name[: -len(suffix)])}"
+        )
     if out.exists():
         if not out.is_dir():
             raise OutputFileError(f"{out} is a file; give a folder for the Parquet parts")

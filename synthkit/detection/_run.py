@@ -3,8 +3,10 @@
 ``synthkit.api.run_detect`` chooses between them (``synthkit.api.detect_streams``).
 
 - In memory (``detect_in_memory``): the data is loaded whole, the detector fitted on it (or on its
-  normal class) and every row scored with ``synthkit.detection._scoring.score_frame``. When the rows scored
-  are the rows fitted, their scores are the detector's ``decision_scores_``: nothing is scored twice.
+  normal class) and every row scored with ``synthkit.detection._scoring.score_rows`` (``score_frame``
+  and the count of rows with imputed values, taken before the explanations encode the flagged rows
+  again). When the rows scored are the rows fitted, their scores are the detector's
+  ``decision_scores_``: nothing is scored twice.
 - Streamed (``detect_streamed``): unless a model is given, the detector is fitted on a seeded
   sample of the file (``synthkit.streaming.sample_rows``); the whole file is then scored chunk by
   chunk (``synthkit.detection.score_file``), the rows going straight to the output.
@@ -23,7 +25,7 @@ from synthkit.errors import DataError
 from synthkit.io._reading import as_data
 from synthkit.adapters._labels import label_mask, require_label_column
 from synthkit.io._model_dirs import model_for
-from synthkit.detection._scoring import score_frame, training_scores
+from synthkit.detection._scoring import score_rows, training_scores
 
 
 # Isolation Forest: ADBench's and PyOD's most robust unsupervised detector, linear in rows; the choice,
@@ -106,7 +108,7 @@ def detect_in_memory(
             scores = training_scores(detector, features)  # the rows scored are the rows fitted
         else:
             detector.fit(features[class_mask(loaded.labels, normal_class)])
-    out = score_frame(detector, features, out, scores, explain=explain)
+    out, imputed = score_rows(detector, features, out, scores, explain=explain)
     missing = out["anomaly_score"].isna().to_numpy()
     dropped = int(missing.sum())
     if dropped:
@@ -118,7 +120,7 @@ def detect_in_memory(
         "threshold": float(detector.threshold_),
         **threshold_summary(detector),
         "rows_dropped": dropped,
-        "rows_imputed": rows_imputed(detector),
+        "rows_imputed": imputed,
         "table_notes": table_notes(detector),
     }
     summary["flagged_share"] = summary["flagged"] / summary["rows"] if summary["rows"] else 0.0
@@ -192,16 +194,6 @@ def detect_streamed(
     notes = {"table_notes": table_notes(detector)}
     return DetectResult(
         None, detector, {**sampled, **threshold_summary(detector), **share, **summary, **notes}
-    )
-
-
-def rows_imputed(detector) -> int:
-    """Rows of the last data encoded whose missing values were filled in ("impute") or flagged ("model")."""
-    adapter = detector.adapter_
-    return (
-        int(adapter.n_affected)
-        if getattr(adapter, "missing", "error") in ("impute", "model")
-        else 0
     )
 
 

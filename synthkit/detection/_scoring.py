@@ -41,8 +41,26 @@ def score_frame(
     columns ``reason_1`` .. ``reason_K``, the flagged rows' largest contributions
     (``synthkit.base._explaining.reason_columns``; empty for the other rows).
     """
+    return score_rows(detector, features, out, scores, explain)[0]
+
+
+def score_rows(
+    detector,
+    features,
+    out: pd.DataFrame,
+    scores: np.ndarray | None = None,
+    explain: int | None = None,
+) -> tuple[pd.DataFrame, int]:
+    """``score_frame``, and the number of rows of ``features`` whose missing values were filled in
+    or flagged (``rows_imputed``), counted once every row is scored and before ``segment`` and
+    the explanations encode rows again (the explanations only the flagged ones).
+
+    Given ``scores`` (``training_scores``: the rows scored are the rows just fitted), the count
+    is the fit's (``n_rows_affected_``): no row is encoded here to score them."""
+    fitted = scores is not None
     if scores is None:
         scores = detector.decision_function(features)
+    imputed = rows_imputed(detector, fitted)  # before anything below encodes rows again
     scored = ~np.isnan(scores)
     flags = np.where(scored, scores > detector.threshold_, 0).astype(np.int64)
     segments = None
@@ -61,7 +79,21 @@ def score_frame(
         out["segment"] = segments
     for name in () if reasons is None else reasons.columns:
         out[name] = reasons[name].to_numpy()
-    return out
+    return out, imputed
+
+
+def rows_imputed(detector, fitted: bool = False) -> int:
+    """Rows whose missing values ``detector`` filled in ("impute") or flagged ("model"); 0 under the
+    other policies. Of the rows it encoded last, or with ``fitted`` of the rows it was fitted on
+    (``n_rows_affected_``). The one rule of the summary's count, which ``score_rows`` reads right
+    after the rows are scored: anything that encodes rows later (``segment``, the explanation of
+    the flagged rows) replaces the adapter's count with its own."""
+    adapter = getattr(detector, "adapter_", None)
+    if getattr(adapter, "missing", "error") not in ("impute", "model"):
+        return 0
+    if fitted and "n_rows_affected_" in vars(detector):
+        return int(detector.n_rows_affected_)
+    return int(getattr(adapter, "n_affected", 0))
 
 
 def training_scores(detector, features) -> np.ndarray:
@@ -163,10 +195,6 @@ def score_file(
     reader = streaming.ChunkReader(
         path, streaming.DEFAULT_CHUNKSIZE if chunksize is None else chunksize, columns=columns
     )
-    imputing = getattr(adapter, "missing", "error") in (
-        "impute",
-        "model",
-    )  # rows whose gaps were filled or flagged
     summary = StreamSummary(threshold=float(detector.threshold_))
     label_values: list = []  # the label values met so far (at most two); chunks keep int8 codes into it
     label_codes, kept_scores = [], []
@@ -184,13 +212,12 @@ def score_file(
                 require_label_column(chunk, label_column)
             features = chunk.drop(columns=[label_column]) if label_column is not None else chunk
             try:  # the score columns go to a frame of their own, joined to the rows as read (Arrow)
-                scored = score_frame(
+                scored, imputed = score_rows(
                     detector, features, pd.DataFrame(index=chunk.index), explain=explain
                 )
             except SynthkitError as exc:
                 raise type(exc)(f"rows {first_row + 1}-{reader.rows_read}: {exc}") from None
-            if imputing:
-                summary.rows_imputed += int(adapter.n_affected)
+            summary.rows_imputed += imputed
             missing = scored["anomaly_score"].isna().to_numpy()
             if missing.any():
                 chunk, scored, table = chunk[~missing], scored[~missing], table.filter(~missing)

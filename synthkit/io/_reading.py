@@ -8,7 +8,10 @@ partial file; an existing output is refused unless ``overwrite``; an input is ne
 
 from __future__ import annotations
 
+import errno
 import gzip
+import os
+import stat
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,9 +43,12 @@ class Data:
 def read_input(
     spec, inputs: set | None = None, image_size=None, skip_bad_files: bool = False
 ) -> Data:
-    """Load a file path or a dataset name (``name`` or ``name:split``); the image options apply to folders."""
+    """Load a file path or a dataset name (``name`` or ``name:split``); the image options apply to folders.
+
+    Only regular files and folders are read (``check_input_path``): a named pipe, a device or a
+    socket is refused before it is opened, and a symlink loop is named as one."""
     path = Path(str(spec))
-    if path.exists():
+    if check_input_path(path):
         if inputs is not None:
             inputs.add(path.resolve())
         return _read_file(path, image_size, skip_bad_files)
@@ -66,6 +72,41 @@ def read_input(
     raise InputFileError(
         f"{spec!r} is neither a file nor a dataset; datasets: {', '.join(sorted(datasets)) or 'none'}"
         " (see `synthkit datasets`)"
+    )
+
+
+SPECIAL_FILES = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def check_input_path(path) -> bool:
+    """Whether ``path`` is there to read: True for a regular file or a folder, False when nothing
+    is there. Refused in one line (``InputFileError``), before anything opens it: a symlink loop
+    (which ``Path.exists`` reports as nothing there), and anything that is not a regular file or
+    folder, such as a named pipe, which would block the read until something writes to it."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InputFileError(
+                f"{path} is a symlink loop (a link that leads back to itself); point it at the "
+                "file to read, or give that file"
+            ) from None
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.ENAMETOOLONG):
+            return False  # nothing there: the caller says so, or reads a dataset name
+        raise InputFileError(f"cannot read {path}: {exc.strerror or one_line(exc)}") from None
+    except ValueError:  # a name no file can have (a NUL character)
+        return False
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return True
+    kind = next((name for test, name in SPECIAL_FILES if test(mode)), "not a regular file")
+    raise InputFileError(
+        f"{path} is {kind}: synthkit reads only regular files and folders; save the data to a "
+        "file (for a pipe: cat PIPE > data.csv) and give that file"
     )
 
 
