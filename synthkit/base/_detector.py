@@ -10,16 +10,20 @@ Its ``__init__`` only stores hyper-parameters (``contamination`` among them), as
 The base class gives the rest: validation and adaptation, ``fit``, ``decision_function``,
 ``threshold_`` from ``contamination`` (the expected share of anomalies, or ``"auto"``: a rule on
 the training scores alone, ``synthkit.base._thresholds``; ``threshold_method_`` names what was used),
-``predict`` (0/1), ``decision_scores_``, ``labels_``,
+``predict`` (0/1), ``decision_scores_``, ``labels_``, ``predict_proba`` (PyOD's: [P(normal),
+P(anomaly)], by default the share of ``decision_scores_`` at or below a score), ``score`` (ROC-AUC
+against a 0/1 ``y``, else the mean ``score_samples``, so ``cross_val_score`` needs no ``scoring=``),
 ``n_features_in_`` and ``feature_names_in_``, ``get_params``/``set_params`` (``sklearn.base.clone``
-and ``Pipeline`` work), pickling (pickle, joblib, ``copy.deepcopy``) and ``save``.
+and ``Pipeline`` work), pickling (pickle, joblib, ``copy.deepcopy``) and ``save``. A table whose
+columns cannot be matched by name (a DataFrame for a model fitted on an array, or the reverse) is
+read by position with a ``UserWarning``, as scikit-learn does (``_by_position``).
 
 Labels follow PyOD, not scikit-learn: ``predict``, ``fit_predict`` and ``labels_`` give 1 for an
 outlier and 0 for an inlier, and ``decision_function`` is higher for more anomalous rows;
 ``score_samples`` follows scikit-learn (higher = more normal). scikit-learn's ``OutlierMixin``
 promises -1 for outliers and +1 for inliers, so detectors do not claim it
 (``sklearn.base.is_outlier_detector`` is False; ``1 - 2 * predict(X)`` converts), and
-scikit-learn's ``check_estimator`` passes in full (``tests/test_sklearn_checks.py``).
+scikit-learn's ``check_estimator`` passes in full (``tests/base/test_sklearn_checks.py``).
 
 Missing values follow the detector's ``missing`` parameter (``synthkit.adapters``): every built-in
 detector defaults to ``"model"``, the generators' encoding (a number's gap is its median plus an "is
@@ -34,12 +38,14 @@ plugin's ``_get_state``/``_set_state`` serve both, so Keras networks travel as w
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from synthkit.adapters import as_dense, make_adapter
+from synthkit.adapters import as_array, as_dense, label_mask, make_adapter
 from synthkit.base._fitted import FittedModel, bad_state, finite_number
-from synthkit.errors import DataError, PluginError
+from synthkit.errors import DataError, PluginError, SchemaError
 from synthkit.parameters import Interval, Options
 
 DEFAULT_CONTAMINATION = 0.1
@@ -50,6 +56,10 @@ MISSING_POLICIES = (
     "impute",
     "drop",
 )  # a detector's; "model" the built-in detectors' default
+PROBA_METHODS = (
+    "empirical",
+    "linear",
+)  # predict_proba's readings of a score; the first is the default
 
 
 class BaseDetector(FittedModel, BaseEstimator):
@@ -141,6 +151,65 @@ class BaseDetector(FittedModel, BaseEstimator):
         """scikit-learn's convention (higher = more normal): the negated decision function."""
         return -self.decision_function(X)
 
+    def predict_proba(self, X, method: str = "empirical") -> np.ndarray:
+        """Each row's score as a probability of being an anomaly: shape (n, 2), columns
+        [P(normal), P(anomaly)], as PyOD's ``predict_proba`` (rows dropped by ``missing='drop'``: NaN).
+
+        ``method="empirical"`` (the default): P(anomaly) is the share of the training scores
+        (``decision_scores_``) at or below the row's score, their empirical distribution, which
+        assumes nothing about the scores' scale or shape; a row scored above every training row
+        gets 1, below every one 0, and ``predict`` flags about the rows above 1 - ``contamination``.
+        ``method="linear"``: PyOD's default, the score min-max scaled by the lowest and highest
+        training scores and clipped to [0, 1].
+        """
+        if method not in PROBA_METHODS:
+            raise PluginError(
+                f"method={method!r} is not a way to read scores as probabilities; choose one of "
+                f"{', '.join(PROBA_METHODS)}"
+            )
+        scores = self.decision_function(X)
+        train = np.sort(np.asarray(self.decision_scores_, dtype=np.float64))
+        anomaly, scored = np.full(len(scores), np.nan), ~np.isnan(scores)
+        if method == "empirical":
+            anomaly[scored] = np.searchsorted(train, scores[scored], side="right") / len(train)
+        else:
+            low, span = train[0], train[-1] - train[0]
+            anomaly[scored] = (
+                np.clip((scores[scored] - low) / span, 0.0, 1.0)
+                if span > 0
+                else (scores[scored] > low).astype(np.float64)
+            )
+        return np.column_stack([1.0 - anomaly, anomaly])
+
+    def score(self, X, y=None) -> float:
+        """One number, higher = better, so that ``cross_val_score(det, X, y)`` and ``GridSearchCV``
+        work without ``scoring=``.
+
+        With ``y`` (one label per row, 1 for an anomaly and 0 for a normal row, read by synthkit's
+        label rule: 1, 1.0, "1", True and "true" are 1): the ROC-AUC of ``decision_function(X)``
+        against it, NaN with a warning where the rows hold one class only. Without ``y``: the mean
+        of ``score_samples(X)`` (= -``decision_function``), higher = X looks more normal, as
+        scikit-learn's density estimators score. Rows without a score (``missing='drop'``) are left out.
+        """
+        scores = self.decision_function(X)
+        scored = ~np.isnan(scores)
+        if y is None:
+            return float(-scores[scored].mean()) if scored.any() else float("nan")
+        truth = _anomaly_labels(y, len(scores))[scored]
+        if len(np.unique(truth)) < 2:
+            from sklearn.exceptions import UndefinedMetricWarning
+
+            warnings.warn(
+                f"y holds {'anomalies' if truth.any() else 'normal rows'} only, so ROC-AUC is "
+                "undefined and score is NaN; split with StratifiedKFold, or KFold(shuffle=True)",
+                UndefinedMetricWarning,
+                stacklevel=2,
+            )
+            return float("nan")
+        from sklearn.metrics import roc_auc_score
+
+        return float(roc_auc_score(truth, scores[scored]))
+
     def explain(self, X):
         """Each input column's part of each row's score: a DataFrame with X's index and one column per
         input column (see ``synthkit.base._explaining``)."""
@@ -152,10 +221,70 @@ class BaseDetector(FittedModel, BaseEstimator):
     def _adapt(self, X) -> tuple[np.ndarray, np.ndarray]:
         """Validate X against the fitted schema; return (adapted array, mask of rows kept)."""
         self._check_is_fitted()
-        return self.adapter_.transform(as_dense(X), owner=type(self).__name__)
+        X = as_dense(X)
+        if self.adapter_.kind == "table":
+            X = self._by_position(X)
+        return self.adapter_.transform(X, owner=type(self).__name__)
+
+    def _by_position(self, X):
+        """X as the table adapter reads it where scikit-learn would read its columns by position.
+
+        A table is matched by column name when both it and the training data name their columns
+        (a DataFrame with the same names, in any order; other names are a ``SchemaError`` naming
+        them). Otherwise, as scikit-learn does, its columns are read by position: a DataFrame for a
+        model fitted on an array, an array for one fitted on a DataFrame, and a DataFrame whose
+        names differ from the training DataFrame's where one of the two has no text names. A
+        ``UserWarning`` says so where one side has text column names (scikit-learn's "feature
+        names") and the other has none; a table of another width is refused in scikit-learn's words.
+        """
+        import pandas as pd
+
+        adapter, owner = self.adapter_, type(self).__name__
+        fitted = [str(c["name"]) for c in adapter.input_columns]
+        fitted_names = adapter.input_names is not None
+        if isinstance(X, pd.DataFrame):
+            named = any(isinstance(c, str) for c in X.columns)  # mixed names: matched by name
+            if not adapter.from_array and (
+                {str(c) for c in X.columns} == set(fitted) or (named and fitted_names)
+            ):
+                return X  # by name, as always
+            table = X
+        else:
+            named, table = False, as_array(X)
+            if adapter.from_array or table.ndim != 2:
+                return X  # as fitted, or the adapter's error for a table of another shape
+        if table.shape[1] != len(fitted):  # worded as scikit-learn words it
+            raise SchemaError(
+                f"X has {table.shape[1]} features, but {owner} is expecting {len(fitted)} features "
+                "as input"
+            )
+        if named != fitted_names:
+            shown = ", ".join(fitted[:5]) + (", ..." if len(fitted) > 5 else "")
+            warnings.warn(
+                f"X has feature names, but {owner} was fitted without feature names; its columns "
+                "are read by position"
+                if named
+                else f"X does not have valid feature names, but {owner} was fitted with feature "
+                f"names; its columns are read by position as {shown}",
+                UserWarning,
+                stacklevel=4,
+            )
+        if adapter.from_array:
+            return table.to_numpy()
+        if isinstance(table, pd.DataFrame):
+            return table.set_axis(fitted, axis=1)
+        return pd.DataFrame(table, columns=fitted).infer_objects()
 
     def __sklearn_tags__(self):
+        from sklearn.utils import ClassifierTags
+
         tags = super().__sklearn_tags__()
+        # Two classes, normal and anomaly: predict_proba gives two columns and score(X, y) reads a
+        # two-class y. scikit-learn's word for that is ClassifierTags(multi_class=False): its checks
+        # read it for any estimator with predict_proba, and then give fit and score a two-class y.
+        # It does not make a detector a classifier: is_classifier stays False (estimator_type is
+        # None), and cross_val_score splits with KFold, not StratifiedKFold
+        tags.classifier_tags = ClassifierTags(multi_class=False)
         tags.input_tags.sparse = True  # densified, up to synthkit.adapters.MAX_SPARSE_VALUES values
         tags.input_tags.allow_nan = (
             getattr(self, "missing", "error") != "error"
@@ -259,3 +388,30 @@ class BaseDetector(FittedModel, BaseEstimator):
                 f"{type(self).__name__} produced non-finite scores; the input may hold extreme values"
             )
         return scores
+
+
+def _anomaly_labels(y, n: int) -> np.ndarray:
+    """``y`` as 0/1 (1 = anomaly), one per row of ``n``, by synthkit's label rule
+    (``synthkit.adapters.label_mask``): 1, 1.0, "1", True and "true" are 1; 0 and its kin are 0."""
+    import pandas as pd
+
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1 or len(y) != n:
+        raise DataError(f"y must hold one label per row: got shape {y.shape} for {n} rows")
+    missing = pd.isna(pd.Series(y, dtype=object)).to_numpy()
+    if missing.any():
+        raise DataError(
+            f"y has missing labels in {int(missing.sum())} of {n} rows; fill them or drop those rows"
+        )
+    anomaly, normal = label_mask(y, 1), label_mask(y, 0)
+    other = ~(anomaly | normal)
+    if other.any():
+        shown = ", ".join(repr(v) for v in pd.unique(pd.Series(y[other], dtype=object))[:10])
+        raise DataError(
+            f"y must be 1 for an anomaly and 0 for a normal row (or True/False); it also holds "
+            f"{shown}: "
+            "convert it first, e.g. (y == 'fraud'), or with synthkit.evaluation.binary_labels(y)[0]"
+        )
+    return anomaly.astype(np.int64)

@@ -7,7 +7,8 @@ A plugin implements, on adapted arrays (see ``synthkit.adapters``):
 - ``_sample(self, n, y, rng)``: return n rows (tables: 2-D, in the encoded space) or images (4-D in
   [0, 1]); ``y`` is None or int codes of the classes asked for; ``rng`` a numpy Generator.
 
-Users call ``fit(X, y=None)`` and ``sample(n, y=None, seed=None)``; tables in give DataFrames out
+Users call ``fit(X, y=None)`` and ``sample(n, y=None, seed=None)`` (``num_rows=`` is ``n`` as SDV
+spells it); tables in give DataFrames out
 with the same columns, dtypes and category levels; images come back in the input's dtype and shape.
 Fitted generators pickle (pickle, joblib) through ``_get_state``/``_set_state``, as model
 directories save them (see ``synthkit.base._fitted.FittedModel``).
@@ -76,11 +77,24 @@ class BaseGenerator(FittedModel, BaseEstimator):
         self._fit(Xa, codes)
         return self
 
-    def sample(self, n: int, y=None, seed: int | None = None):
-        """n synthetic rows or images; y is one class for all, or one per sample."""
+    def sample(
+        self, n: int | None = None, y=None, seed: int | None = None, *, num_rows: int | None = None
+    ):
+        """n synthetic rows or images; y is one class for all, or one per sample.
+
+        ``num_rows`` is ``n`` as SDV spells it (``sample(num_rows=100)``); give one of the two."""
         self._check_is_fitted()
+        name = "n"
+        if num_rows is not None:
+            if n is not None:
+                raise PluginError(
+                    f"give n or num_rows (its SDV name), not both: got n={n!r} and num_rows={num_rows!r}"
+                )
+            n, name = num_rows, "num_rows"
+        elif n is None:
+            raise PluginError("say how many samples to make: sample(n), or sample(num_rows=n)")
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise PluginError(f"n must be a positive integer, got {n!r}")
+            raise PluginError(f"{name} must be a positive integer, got {n!r}")
         check_seed(seed)
         codes = self._codes(int(n), y)
         rng = np.random.default_rng(seed)

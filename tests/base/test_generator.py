@@ -1,4 +1,4 @@
-"""BaseGenerator's contract on a toy plugin: the table schema round trip, conditional sampling and augment, image dtypes."""
+"""BaseGenerator's contract on a toy plugin: the table schema round trip, conditional sampling and augment, image dtypes, SDV's num_rows."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import synthkit
 from synthkit.errors import (
+    PluginError,
     SynthkitError,
 )
 
@@ -42,3 +43,18 @@ def test_image_generator_keeps_dtype(toy):
     out = gen.sample(12, y=5, seed=1)
     assert out.shape == (12, 6, 6) and out.dtype == np.uint8
     assert all(any((o == images[i]).all() for i in range(10, 20)) for o in out)
+
+
+def test_sample_takes_num_rows_as_sdv_spells_it(toy):
+    table = synthkit.load_dataset("transactions").head(1000)
+    gen = Bootstrap(noise=0.01).fit(table)
+    pd.testing.assert_frame_equal(gen.sample(num_rows=25, seed=4), gen.sample(25, seed=4))
+    rows = gen.sample(num_rows=5, seed=1)
+    assert len(rows) == 5 and list(rows.columns) == list(table.columns)
+    with pytest.raises(PluginError, match=r"^give n or num_rows \(its SDV name\), not both: .*$"):
+        gen.sample(10, num_rows=10)
+    assert issubclass(PluginError, SynthkitError)
+    with pytest.raises(PluginError, match=r"^num_rows must be a positive integer, got 0$"):
+        gen.sample(num_rows=0)
+    with pytest.raises(PluginError, match=r"^say how many samples to make"):
+        gen.sample()

@@ -1,5 +1,5 @@
 """scikit-learn conventions: ``check_estimator`` on the detectors, pickle and joblib for every plugin,
-the ``scoring`` rename, exceptions, sparse input, labels, ``n_features_in_`` and ``n_iter_``.
+the ``scoring`` rename, ``cross_val_score`` without ``scoring=``, exceptions, sparse input, labels, ``n_features_in_`` and ``n_iter_``.
 
 ``check_estimator(..., expected_failed_checks=...)`` on its own only marks a listed check "xfail"
 when it fails; it does not complain when a listed check passes. ``run_checks`` asserts both ways:
@@ -18,9 +18,10 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.base import OutlierMixin, clone, is_outlier_detector
+from sklearn.base import OutlierMixin, clone, is_classifier, is_outlier_detector
 from sklearn.exceptions import NotFittedError as SklearnNotFittedError
-from sklearn.model_selection import cross_val_score
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder
 from sklearn.utils.estimator_checks import check_estimator, estimator_checks_generator
@@ -147,6 +148,12 @@ def test_check_estimator(name):
     assert not is_outlier_detector(
         synthkit.get_detector(name)
     )  # PyOD's 0/1 labels, not OutlierMixin's -1/+1
+    # predict_proba and score ran through the checks; two classes (normal, anomaly), yet no classifier
+    assert {"check_fit_score_takes_y", "check_estimator_sparse_matrix"} <= {
+        r["check_name"] for r in results if r["status"] == "passed"
+    }
+    assert detector.__sklearn_tags__().classifier_tags.multi_class is False
+    assert not is_classifier(detector) and detector.__sklearn_tags__().estimator_type is None
 
 
 def test_check_estimator_autoencoder_api_checks():
@@ -373,11 +380,8 @@ def test_scoring_replaces_score_and_score_warns():
     from synthkit_plugins.autoencoder.detector import AutoencoderDetector
 
     det = AutoencoderDetector()
-    assert (
-        "scoring" in det.get_params()
-        and "score" not in det.get_params()
-        and not hasattr(det, "score")
-    )
+    assert "scoring" in det.get_params() and "score" not in det.get_params()
+    assert "score" not in vars(det) and callable(det.score)  # the estimator's score method
     with pytest.warns(DeprecationWarning, match=r"score= is deprecated; use scoring="):
         old = AutoencoderDetector(score="mse")
     assert old.scoring == "mse" and clone(old).scoring == "mse"
@@ -394,6 +398,30 @@ def test_cross_val_score_with_the_autoencoder():
         det, X, cv=2, scoring=lambda est, X, y=None: float(est.decision_function(X).mean())
     )
     assert mean_score.shape == (2,) and np.isfinite(mean_score).all()
+
+
+def test_cross_val_score_needs_no_scoring():
+    """score(X, y) is the ROC-AUC against 0/1 labels, score(X) the mean of score_samples: what
+    cross_val_score and GridSearchCV use without scoring=; folds split with KFold, as for any
+    estimator that is not a classifier."""
+    from helpers import load_anomaly_set
+
+    X, y = load_anomaly_set("thyroid")  # its 93 outliers spread over the rows: every fold has some
+    det = synthkit.get_detector("iforest")
+    aucs = cross_val_score(det, X, y)
+    expected = []
+    for train, test in KFold(5).split(X):
+        fitted = clone(det).fit(X[train])
+        expected.append(roc_auc_score(y[test], fitted.decision_function(X[test])))
+    np.testing.assert_allclose(aucs, expected)
+    assert (aucs > 0.5).all()
+    normality = cross_val_score(det, X)
+    train, test = next(iter(KFold(5).split(X)))
+    assert normality[0] == pytest.approx(clone(det).fit(X[train]).score_samples(X[test]).mean())
+    search = GridSearchCV(
+        synthkit.get_detector("iforest", n_estimators=20), {"max_samples": [64, 256]}, cv=3
+    ).fit(X, y)
+    assert search.best_params_["max_samples"] in (64, 256) and 0.5 < search.best_score_ <= 1
 
 
 def _as_old_directory(det, path, monkeypatch):
