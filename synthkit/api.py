@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 from synthkit.detection._run import detect_streams, run_detect
+from synthkit.io._cells import reading_missing_as
 from synthkit.synthesis._run import run_augment
 
 
@@ -69,6 +70,7 @@ def detect(
     sample_rows: int | None = None,
     save_model=None,
     explain: int | None = None,
+    na_values=None,
     **params,
 ):
     """Fit a detector on ``data`` and score every row: ``anomaly_score``, ``is_anomaly`` (and ``segment``).
@@ -105,24 +107,29 @@ def detect(
     the summary dict is returned (the keys of ``attrs["synthkit"]``,
     plus ``rows_read``, ``seconds``, ``rows_per_second`` and, after a sample fit, ``sampled_rows``
     and ``sample_seed``). Without ``output`` the rows come back as a DataFrame, in memory.
+
+    ``na_values``: the CSV cells read as missing, as pandas' ``na_values`` with
+    ``keep_default_na=False`` (default: ``synthkit.io.MISSING_TEXT``, pandas' list without
+    ``"None"``, which stays text). Give the same list when scoring with a saved model.
     """
-    result = run_detect(
-        data,
-        plugin=plugin,
-        contamination=contamination,
-        label_column=label_column,
-        seed=seed,
-        normal_class=normal_class,
-        model=model,
-        positive_label=positive_label,
-        output=output,
-        chunksize=chunksize,
-        sample_rows=sample_rows,
-        save_model=save_model,
-        keep_rows=True,
-        explain=explain,
-        **params,
-    )
+    with reading_missing_as(na_values):
+        result = run_detect(
+            data,
+            plugin=plugin,
+            contamination=contamination,
+            label_column=label_column,
+            seed=seed,
+            normal_class=normal_class,
+            model=model,
+            positive_label=positive_label,
+            output=output,
+            chunksize=chunksize,
+            sample_rows=sample_rows,
+            save_model=save_model,
+            keep_rows=True,
+            explain=explain,
+            **params,
+        )
     if result.frame is None:
         return result.summary
     result.frame.attrs["synthkit"] = result.summary
@@ -140,6 +147,7 @@ def augment(
     model=None,
     filter: bool = False,
     filter_model=None,
+    na_values=None,
     **params,
 ):
     """Fit a generator on ``data`` (or use ``model``) and return ``n`` synthetic rows or images.
@@ -158,16 +166,21 @@ def augment(
     implies ``filter``) scores them within its threshold, and none is an exact or near copy of a
     training row; more are sampled, in up to 10 rounds, until ``n`` pass, else a ``DataError``.
     ``run_augment`` returns the filter's counts.
+
+    ``na_values``: the CSV cells read as missing, as pandas' ``na_values`` with
+    ``keep_default_na=False`` (default: ``synthkit.io.MISSING_TEXT``, pandas' list without
+    ``"None"``, which stays text).
     """
-    return run_augment(
-        data,
-        plugin=plugin,
-        n=n,
-        label_column=label_column,
-        label=label,
-        seed=seed,
-        model=model,
-        filter=filter,
-        filter_model=filter_model,
-        **params,
-    )[0]
+    with reading_missing_as(na_values):
+        return run_augment(
+            data,
+            plugin=plugin,
+            n=n,
+            label_column=label_column,
+            label=label,
+            seed=seed,
+            model=model,
+            filter=filter,
+            filter_model=filter_model,
+            **params,
+        )[0]

@@ -16,6 +16,7 @@ from synthkit.cli._options import (
     progress_to_stderr,
     quiet_tensorflow,
     summary_stream,
+    na_values_option,
     verbose_option,
 )
 from synthkit.errors import SynthkitError
@@ -70,6 +71,7 @@ from synthkit.errors import SynthkitError
 )
 @model_options
 @image_folder_options
+@na_values_option
 @verbose_option
 def augment(
     input,

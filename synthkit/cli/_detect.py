@@ -22,6 +22,7 @@ from synthkit.cli._options import (
     progress_to_stderr,
     quiet_tensorflow,
     summary_stream,
+    na_values_option,
     verbose_option,
 )
 from synthkit.errors import SynthkitError
@@ -134,6 +135,7 @@ class ContaminationType(click.ParamType):
 )
 @model_options
 @image_folder_options
+@na_values_option
 @verbose_option
 def detect(
     input,

@@ -121,3 +121,25 @@ def model_options(f):
 def summary_stream(to_stderr: bool):
     """Where the summary goes: stdout, or stderr when stdout carries the data (-o -)."""
     return contextlib.redirect_stdout(sys.stderr) if to_stderr else contextlib.nullcontext()
+
+
+def na_values_option(f):
+    """``--na-values``: the CSV cells read as missing for the whole command (``reading_missing_as``)."""
+
+    def apply(ctx, param, value):
+        if value is None:
+            return
+        from synthkit.io import reading_missing_as  # here, so that --help loads no pandas
+
+        scope = reading_missing_as(value.split(","))
+        scope.__enter__()
+        ctx.call_on_close(lambda: scope.__exit__(None, None, None))
+
+    return click.option(
+        "--na-values",
+        callback=apply,
+        expose_value=False,
+        is_eager=True,
+        help="CSV cells to read as missing, comma-separated ('' for empty cells only; replaces "
+        "the default: pandas' list without None, which stays text). Give the same with --model.",
+    )(f)

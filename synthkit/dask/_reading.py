@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 import numpy as np
 import pandas as pd
+from synthkit.io._cells import pandas_csv_options
 from synthkit.dask._models import import_dask, model_ref
 from synthkit.errors import DataError, InputFileError
 
@@ -46,7 +47,7 @@ def _read_file(path: str, dtype: dict) -> pd.DataFrame:
             import pyarrow.parquet as pq
 
             return pq.read_table(path).to_pandas()
-        return pd.read_csv(path, dtype=dtype or None)
+        return pd.read_csv(path, dtype=dtype or None, **pandas_csv_options())
 
 
 def read_input(pattern, model):
@@ -64,7 +65,9 @@ def read_input(pattern, model):
 
             meta = pq.read_schema(first).empty_table().to_pandas()
         else:
-            meta = pd.read_csv(first, dtype=dtype or None, nrows=1000).iloc[:0]
+            meta = pd.read_csv(first, dtype=dtype or None, nrows=1000, **pandas_csv_options()).iloc[
+                :0
+            ]
     return dd.from_map(_read_file, files, dtype=dtype, meta=meta, enforce_metadata=False)
 
 

@@ -1,11 +1,13 @@
 """Files in and out: inputs read as tables or images, outputs written atomically, model directories.
 
-``_reading`` reads a path or a dataset name into ``Data``; ``_outputs`` checks an output before a
-run and removes what a failed run began; ``_writing`` writes through a temporary file renamed into
-place; ``_image_folders`` reads and writes folders of PNG and JPEG images; ``_model_dirs`` saves and
+``_reading`` reads a path or a dataset name into ``Data``; ``_cells`` says which CSV text is read
+as missing and which column names a table may have; ``_outputs`` checks an output before a run and
+removes what a failed run began; ``_writing`` writes through a temporary file renamed into place,
+every CSV cell alike; ``_image_folders`` reads and writes folders of PNG and JPEG images; ``_model_dirs`` saves and
 loads model directories (a JSON manifest and non-executable state).
 """
 
+from synthkit.io._cells import MISSING_TEXT, reading_missing_as
 from synthkit.io._image_folders import (
     check_image_folder_output,
     is_folder_output,
@@ -23,6 +25,7 @@ from synthkit.io._reading import Data, as_data, read_idx, read_input
 from synthkit.io._writing import atomic_path, save_figure, write_npz, write_table
 
 __all__ = [
+    "MISSING_TEXT",
     "Data",
     "as_data",
     "atomic_path",
@@ -36,6 +39,7 @@ __all__ = [
     "read_idx",
     "read_image_folder",
     "read_input",
+    "reading_missing_as",
     "removed_on_failure",
     "save_figure",
     "save_model",

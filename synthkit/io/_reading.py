@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from synthkit.errors import InputFileError, one_line
+from synthkit.io._cells import check_header, pandas_csv_options
+from synthkit.errors import InputFileError, SynthkitError, one_line
 
 TABLE_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".pq")
 INPUT_SUFFIXES = (*TABLE_SUFFIXES, ".npz", "-ubyte", "-ubyte.gz", ".idx", ".idx.gz")
@@ -129,8 +130,9 @@ def _read_file(path: Path, image_size=None, skip_bad_files: bool = False) -> Dat
     suffix = _suffix(path)
     try:
         if suffix in (".csv", ".csv.gz"):
-            frame = pd.read_csv(path)
+            frame = pd.read_csv(path, **pandas_csv_options())
             check_separator(path, frame.columns)
+            check_header(path)
         elif suffix in (".parquet", ".pq"):
             frame = pd.read_parquet(path)
         elif suffix == ".npz":
@@ -142,7 +144,7 @@ def _read_file(path: Path, image_size=None, skip_bad_files: bool = False) -> Dat
                 f"cannot read {path}: unsupported file type {suffix or '(none)'}; "
                 "use .csv, .parquet, .npz or an MNIST IDX file"
             )
-    except InputFileError:
+    except SynthkitError:  # already one line that says what to do
         raise
     except pd.errors.EmptyDataError:
         raise InputFileError(f"{path} is empty") from None

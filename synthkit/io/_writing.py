@@ -71,13 +71,92 @@ def write_table(frame, path) -> None:
     name = path.name.lower()
     with atomic_path(path) as tmp:
         if name.endswith(".csv") or name.endswith(".csv.gz"):
-            frame.to_csv(tmp, index=False, compression="gzip" if name.endswith(".gz") else None)
+            write_csv(frame, tmp, gz=name.endswith(".gz"))
         elif name.endswith(".parquet"):
             frame.to_parquet(tmp, index=False)
         elif name.endswith(".npz"):
             write_npz_arrays(tmp, {str(c): _npz_column(frame[c]) for c in frame.columns})
         else:
             raise OutputFileError(f"cannot write {path}: use .csv, .parquet or .npz")
+
+
+def write_csv(frame, tmp, gz: bool = False) -> None:
+    """A DataFrame as CSV through the writer streamed outputs use (``CsvSink``), so both write each
+    cell alike; pandas writes a frame Arrow cannot type (an object column of mixed types)."""
+    import pyarrow as pa
+
+    try:
+        table = as_table(frame)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        frame.to_csv(tmp, index=False, compression="gzip" if gz else None)
+        return
+    sink = CsvSink(tmp, gz=gz)
+    try:
+        sink.write(table)
+    finally:
+        sink.close()
+
+
+def as_table(rows):
+    """An Arrow table of ``rows`` (a table already, or a DataFrame, its index left out)."""
+    import pyarrow as pa
+
+    return rows if isinstance(rows, pa.Table) else pa.Table.from_pandas(rows, preserve_index=False)
+
+
+def csv_cells(table):
+    """How every CSV output writes a cell, in memory and streamed alike: booleans as ``True`` and
+    ``False`` (as pandas writes and reads them), every text value in quotes, missing values empty."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for i, field in enumerate(table.schema):
+        if pa.types.is_boolean(field.type):
+            text = pc.if_else(table.column(i), "True", "False")
+            table = table.set_column(i, field.name, text)
+    return table
+
+
+class CsvSink:
+    """Appends tables to one CSV file (gzip-compressed for .gz), the header once; a chunk whose column
+    types differ from the first's is written by a new writer with no header."""
+
+    def __init__(self, tmp, gz: bool):
+        import pyarrow as pa
+
+        self.file = pa.OSFile(str(tmp), "wb")
+        self.stream = pa.CompressedOutputStream(self.file, "gzip") if gz else self.file
+        self.writer = None
+        self.header = True
+
+    def write(self, rows) -> None:
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+
+        table = csv_cells(as_table(rows))
+        if self.writer is not None and not table.schema.equals(self.writer_schema):
+            try:
+                table = table.cast(self.writer_schema)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError):
+                self.writer.close()
+                self.writer = None
+        if self.writer is None:
+            options = pacsv.WriteOptions(include_header=self.header, quoting_style="needed")
+            self.writer, self.writer_schema = (
+                pacsv.CSVWriter(self.stream, table.schema, write_options=options),
+                table.schema,
+            )
+            self.header = False
+        self.writer.write_table(table)
+
+    def close(self) -> None:
+        try:
+            if self.writer is not None:
+                self.writer.close()
+            self.stream.close()
+        finally:
+            if not self.file.closed:
+                self.file.close()
 
 
 def write_npz(arrays: dict, path) -> None:

@@ -21,29 +21,9 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from synthkit.errors import DataError, InputFileError, SchemaError
+from synthkit.io._cells import missing_text
+from synthkit.io._writing import as_table
 
-#: pandas' default missing-value markers (``read_csv``'s ``na_values``), so both readers agree.
-NULL_VALUES = [
-    "",
-    "#N/A",
-    "#N/A N/A",
-    "#NA",
-    "-1.#IND",
-    "-1.#QNAN",
-    "-NaN",
-    "-nan",
-    "1.#IND",
-    "1.#QNAN",
-    "<NA>",
-    "N/A",
-    "NA",
-    "NULL",
-    "NaN",
-    "None",
-    "n/a",
-    "nan",
-    "null",
-]
 TRUE_VALUES, FALSE_VALUES = ["True", "TRUE", "true"], ["False", "FALSE", "false"]
 _SAMPLE_BYTES = 1 << 18
 _CONVERSION = re.compile(r"In CSV column #(\d+): (.*)")
@@ -79,7 +59,7 @@ def probe(path, gz: bool, chunksize: int) -> tuple[int, list]:
 
 
 def open_csv(stream, block: int, types: dict):
-    """A streaming pyarrow CSV reader with pandas' missing markers, booleans and quoted line breaks,
+    """A streaming pyarrow CSV reader with synthkit's missing markers (``missing_text``), pandas' booleans and quoted line breaks,
     ``types`` for model columns."""
     return pacsv.open_csv(
         stream,
@@ -87,7 +67,7 @@ def open_csv(stream, block: int, types: dict):
         parse_options=pacsv.ParseOptions(newlines_in_values=True),
         convert_options=pacsv.ConvertOptions(
             column_types=types,
-            null_values=NULL_VALUES,
+            null_values=list(missing_text()),
             true_values=TRUE_VALUES,
             false_values=FALSE_VALUES,
             strings_can_be_null=True,
@@ -186,48 +166,6 @@ def scored_table(table: pa.Table, frame: pd.DataFrame, scored: pd.DataFrame) -> 
     return out
 
 
-def _as_table(rows) -> pa.Table:
-    """An Arrow table of ``rows`` (a table already, or a DataFrame, its index left out)."""
-    return rows if isinstance(rows, pa.Table) else pa.Table.from_pandas(rows, preserve_index=False)
-
-
-class CsvSink:
-    """Appends tables to one CSV file (gzip-compressed for .gz), the header once; a chunk whose column
-    types differ from the first's is written by a new writer with no header."""
-
-    def __init__(self, tmp, gz: bool):
-        self.file = pa.OSFile(str(tmp), "wb")
-        self.stream = pa.CompressedOutputStream(self.file, "gzip") if gz else self.file
-        self.writer = None
-        self.header = True
-
-    def write(self, rows) -> None:
-        table = _as_table(rows)
-        if self.writer is not None and not table.schema.equals(self.writer_schema):
-            try:
-                table = table.cast(self.writer_schema)
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError):
-                self.writer.close()
-                self.writer = None
-        if self.writer is None:
-            options = pacsv.WriteOptions(include_header=self.header, quoting_style="needed")
-            self.writer, self.writer_schema = (
-                pacsv.CSVWriter(self.stream, table.schema, write_options=options),
-                table.schema,
-            )
-            self.header = False
-        self.writer.write_table(table)
-
-    def close(self) -> None:
-        try:
-            if self.writer is not None:
-                self.writer.close()
-            self.stream.close()
-        finally:
-            if not self.file.closed:
-                self.file.close()
-
-
 class ParquetSink:
     """Appends tables to one Parquet file through one ``ParquetWriter``; an empty run writes an empty file."""
 
@@ -238,7 +176,7 @@ class ParquetSink:
     def write(self, rows) -> None:
         import pyarrow.parquet as pq
 
-        table = _as_table(rows)
+        table = as_table(rows)
         if self.writer is None:
             self.writer = pq.ParquetWriter(self.tmp, table.schema)
         elif not table.schema.equals(self.writer.schema):

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from synthkit.errors import DataError, InputFileError, SynthkitError, one_line
+from synthkit.io._cells import check_header, pandas_csv_options
 from synthkit.io._reading import check_separator
 
 DEFAULT_CHUNKSIZE = 100_000
@@ -147,6 +148,7 @@ class ChunkReader:
             raise InputFileError(f"{self.path} is empty")
         with read_errors(self.path):
             block, names = arrow_io.probe(self.path, gz, self.chunksize)
+        check_header(self.path)
         with read_errors(self.path, arrow=(names, types)):
             self._raw = pa.OSFile(str(self.path))
             reader = arrow_io.open_csv(
@@ -168,7 +170,9 @@ class ChunkReader:
         self._raw = open(self.path, "rb")
         handle = gzip.GzipFile(fileobj=self._raw) if gz else self._raw
         with read_errors(self.path):  # dtypes of columns absent from the file are ignored
-            reader = pd.read_csv(handle, chunksize=self.chunksize, dtype=self.dtype or None)
+            reader = pd.read_csv(
+                handle, chunksize=self.chunksize, dtype=self.dtype or None, **pandas_csv_options()
+            )
         with reader:
             while True:
                 with read_errors(self.path, self.rows_read):
@@ -178,6 +182,7 @@ class ChunkReader:
                         return
                 if not self.rows_read:
                     check_separator(self.path, chunk.columns)
+                    check_header(self.path)
                 self.rows_read += len(chunk)
                 yield chunk
 

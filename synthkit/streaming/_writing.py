@@ -29,7 +29,8 @@ def chunk_sink(output):
     if not name.endswith(STREAM_OUTPUT_SUFFIXES):
         raise OutputFileError(f"cannot stream rows to {output}: use .csv, .csv.gz or .parquet")
     with atomic_path(output) as tmp:
-        from synthkit.streaming._arrow import CsvSink, ParquetSink
+        from synthkit.io._writing import CsvSink
+        from synthkit.streaming._arrow import ParquetSink
 
         sink = (
             ParquetSink(tmp) if name.endswith(".parquet") else CsvSink(tmp, gz=name.endswith(".gz"))

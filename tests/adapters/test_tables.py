@@ -1,14 +1,16 @@
 """Dirty tables as they come, for detectors and generators alike (issue 29, item 3).
 
 One table with the faults of a real insurance-claims file (an empty trailing column, the text
-``None`` that pandas reads as missing, dates as text, unique policy numbers, a constant column,
+``None`` beside empty cells in one text column, dates as text, unique policy numbers, a constant column,
 a high-cardinality text column, gaps in numbers and text), written to CSV and read back as a user
-would: the built-in detectors fit it with their defaults, ``detect`` gives every cell back as it
+would (with synthkit's missing markers, where ``None`` is text): the built-in detectors fit it with their defaults, ``detect`` gives every cell back as it
 came, saved models and streaming score it alike, generators give back its columns, and the
 adapter's notes say what was done. Adult's ``?`` values too.
 """
 
 from __future__ import annotations
+
+from synthkit.io._cells import pandas_csv_options
 
 import json
 
@@ -40,7 +42,7 @@ FAST = {
 
 
 def dirty_csv(path, n: int = N, seed: int = 0):
-    """The dirty table as a CSV at ``path``, and as pandas reads it back."""
+    """The dirty table as a CSV at ``path``, and as synthkit reads it back."""
     rng = np.random.default_rng(seed)
     dates = pd.Series(
         pd.Timestamp("2015-01-01") + pd.to_timedelta(rng.integers(0, 60, n), unit="D")
@@ -52,7 +54,7 @@ def dirty_csv(path, n: int = N, seed: int = 0):
         {
             "policy_number": [f"POL-{i:06d}" for i in rng.permutation(900_000)[:n]],
             "amount": np.where(rng.random(n) < 0.1, np.nan, rng.gamma(2.0, 500.0, n).round(2)),
-            "authorities_contacted": rng.choice(["Police", "Fire", "None", "Other"], n),
+            "authorities_contacted": rng.choice(["Police", "Fire", "None", "Other", ""], n),
             "incident_date": dates.dt.strftime("%Y-%m-%d").where(rng.random(n) > 0.05, ""),
             "city": city,
             "country": "US",
@@ -62,7 +64,7 @@ def dirty_csv(path, n: int = N, seed: int = 0):
         }
     )
     frame.to_csv(path, index=False)
-    return pd.read_csv(path)
+    return pd.read_csv(path, **pandas_csv_options())
 
 
 @pytest.fixture(scope="module")
@@ -73,9 +75,8 @@ def table(tmp_path_factory):
 
 def test_the_csv_is_as_dirty_as_meant(table):
     _, df = table
-    assert (
-        df["_c39"].isna().all() and df["authorities_contacted"].isna().any()
-    )  # "None" read as missing
+    assert df["_c39"].isna().all() and df["authorities_contacted"].isna().any()  # empty cells
+    assert (df["authorities_contacted"] == "None").any()  # the text None stays text
     assert (
         df["incident_date"].dropna().map(type).eq(str).all() and df["policy_number"].is_unique
     )  # text, any pandas
@@ -146,11 +147,19 @@ def test_saved_and_streamed_scores_match(table, tmp_path):
     np.testing.assert_allclose(loaded.decision_function(df), expected)
     summary = score_file(path, tmp_path / "m", tmp_path / "scores.csv", chunksize=50)
     assert summary["rows"] == len(df) and summary["rows_imputed"] > 0
-    scored = pd.read_csv(tmp_path / "scores.csv")
+    scored = pd.read_csv(tmp_path / "scores.csv", **pandas_csv_options())
     np.testing.assert_allclose(scored["anomaly_score"], expected, rtol=1e-6)
     pd.testing.assert_frame_equal(scored[list(df.columns)], df)
-    # left-out and text columns, cells as written (the text None, read as missing, is issue 32's)
-    text = ["policy_number", "incident_date", "city", "country", "fraud_reported", "_c39"]
+    # left-out and text columns, cells as written, the text None included
+    text = [
+        "policy_number",
+        "authorities_contacted",
+        "incident_date",
+        "city",
+        "country",
+        "fraud_reported",
+        "_c39",
+    ]
     as_text = dict(dtype=str, keep_default_na=False)
     pd.testing.assert_frame_equal(
         pd.read_csv(tmp_path / "scores.csv", **as_text)[text], pd.read_csv(path, **as_text)[text]

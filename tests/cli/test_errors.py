@@ -297,15 +297,14 @@ def test_a_full_disk_is_one_line_and_leaves_nothing(small_csv, tmp_path, monkeyp
     """Issue 32, item 3: ENOSPC met mid-write (its OSError names no file) is one line, not a traceback."""
     import matplotlib.figure
 
-    import synthkit.streaming._arrow
     import synthkit.io._model_dirs
+    import synthkit.io._writing
 
     out, model, plots = tmp_path / "o.csv", tmp_path / "m", tmp_path / "plots"
     args = ["-o", out]
-    if where == "in-memory -o":
-        monkeypatch.setattr(pd.DataFrame, "to_csv", _disk_full)
-    elif where == "streamed -o":
-        monkeypatch.setattr(synthkit.streaming._arrow.CsvSink, "write", _disk_full)
+    if where in ("in-memory -o", "streamed -o"):  # one CSV writer for both paths
+        monkeypatch.setattr(synthkit.io._writing.CsvSink, "write", _disk_full)
+    if where == "streamed -o":
         args += ["--chunksize", 10]
     elif where == "--save-model":
         monkeypatch.setattr(synthkit.io._model_dirs.np, "savez", _disk_full)
