@@ -20,6 +20,7 @@ from synthkit.cli._augment import augment
 from synthkit.cli._detect import detect
 from synthkit.cli._evaluate import evaluate
 from synthkit.cli._listing import datasets, plugins
+from synthkit.signals import terminate_as_interrupt
 from synthkit.errors import SynthkitError
 
 
@@ -38,7 +39,7 @@ class SynthkitGroup(click.Group):
 
 def interrupted(exc: KeyboardInterrupt) -> click.exceptions.Exit:
     """Say on one line that the run was stopped; exit 130 for Ctrl-C, 128 + N for signal N (SIGTERM, as
-    ``synthkit.streaming.terminate_as_interrupt`` raises it)."""
+    ``synthkit.signals.terminate_as_interrupt`` raises it)."""
     import signal
 
     what, number = "interrupted (Ctrl-C)", int(signal.SIGINT)
@@ -69,7 +70,8 @@ def main(argv=None) -> None:
     from synthkit.registry import get_registry
 
     get_registry().add_commands(cli)
-    cli.main(args=argv, prog_name="synthkit")
+    with terminate_as_interrupt():  # SIGTERM removes a half-written output, as Ctrl-C does
+        cli.main(args=argv, prog_name="synthkit")
 
 
 if __name__ == "__main__":  # pragma: no cover

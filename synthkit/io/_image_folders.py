@@ -189,7 +189,7 @@ def write_image_folder(images, labels, output) -> None:
     """Write ``images`` as PNGs (a subfolder per label, or flat), into a temporary folder renamed to ``output``."""
     from PIL import Image
 
-    from synthkit.io._writing import write_error
+    from synthkit.io._writing import remove_stale_temporaries, temporary_prefix, write_error
 
     path = Path(output).resolve()
     images = np.asarray(images)
@@ -203,7 +203,8 @@ def write_image_folder(images, labels, output) -> None:
             .astype(np.uint8)
         )
     try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent))
+        remove_stale_temporaries(path)
+        tmp = Path(tempfile.mkdtemp(prefix=temporary_prefix(path), suffix=".part", dir=path.parent))
     except OSError as exc:
         raise write_error(output, exc) from None
     try:

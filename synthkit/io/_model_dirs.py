@@ -59,11 +59,12 @@ def save_model(model, path) -> None:
         raise ModelFileError(
             f"{path} exists and is not a synthkit model directory; choose another path"
         )
-    from synthkit.io._writing import write_error
+    from synthkit.io._writing import remove_stale_temporaries, temporary_prefix, write_error
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+        remove_stale_temporaries(path)
+        tmp = Path(tempfile.mkdtemp(prefix=temporary_prefix(path), suffix=".part", dir=path.parent))
     except OSError as exc:
         raise write_error(path, exc) from None
     try:

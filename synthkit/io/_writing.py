@@ -1,9 +1,12 @@
 """Outputs written atomically: to a temporary file beside the target, renamed into place when
-complete; a full disk or a refused write becomes one line."""
+complete; a full disk or a refused write becomes one line. A temporary's name carries the process
+id (``.NAME.PID.xxxx.part``), so a later run to the same output removes what a killed run left."""
 
 from __future__ import annotations
 import errno
+import glob
 import os
+import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,8 +34,11 @@ def atomic_path(path):
     """Yield a temporary path beside ``path``; rename it to ``path`` only if the block succeeds."""
     path = Path(path)
     try:
+        remove_stale_temporaries(path)
         fd, tmp = tempfile.mkstemp(
-            prefix=f".{path.name}.", suffix=".part", dir=path.parent if str(path.parent) else "."
+            prefix=temporary_prefix(path),
+            suffix=".part",
+            dir=path.parent if str(path.parent) else ".",
         )
     except OSError as exc:
         raise write_error(path, exc) from None
@@ -57,6 +63,40 @@ def atomic_path(path):
         ):
             raise write_error(path, exc) from None
         raise
+
+
+def temporary_prefix(path) -> str:
+    """The start of the name of this process's temporaries for ``path``: ``.NAME.PID.``."""
+    return f".{Path(path).name}.{os.getpid()}."
+
+
+def remove_stale_temporaries(path) -> list:
+    """Remove the temporaries (files or folders, ``.NAME.PID.*.part``) that runs writing ``path``
+    left when they were killed (SIGKILL cannot be caught): those whose process no longer runs.
+    A temporary of a run still going, or of another host's process, is left alone."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    removed = []
+    for tmp in folder.glob(f".{glob.escape(path.name)}.*.part"):
+        pid = tmp.name[len(path.name) + 2 :].split(".", 1)[0]
+        if not pid.isdigit() or _running(int(pid)):
+            continue
+        try:
+            shutil.rmtree(tmp) if tmp.is_dir() and not tmp.is_symlink() else tmp.unlink()
+            removed.append(tmp)
+        except OSError:
+            pass  # another run removed it, or it is not ours to remove
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True  # a process of another user, or no pid at all: not ours to judge
+    return True
 
 
 def _umask() -> int:

@@ -22,7 +22,8 @@ from synthkit.streaming._reading import (
     schema_dtypes,
 )
 from synthkit.streaming._sampling import sample_rows
-from synthkit.streaming._writing import chunk_sink, scored_rows, terminate_as_interrupt
+from synthkit.signals import terminate_as_interrupt
+from synthkit.streaming._writing import chunk_sink, scored_rows
 
 __all__ = [
     "CSV_SUFFIXES",

@@ -3,7 +3,6 @@ SIGTERM turned into a clean stop so the temporary file goes."""
 
 from __future__ import annotations
 from synthkit.streaming._reading import STREAM_OUTPUT_SUFFIXES
-import signal
 from contextlib import contextmanager
 from synthkit.errors import OutputFileError
 from synthkit.io._writing import atomic_path
@@ -39,22 +38,3 @@ def chunk_sink(output):
             yield sink
         finally:
             sink.close()
-
-
-@contextmanager
-def terminate_as_interrupt():
-    """Make SIGTERM unwind like Ctrl-C, so the temporary output is removed (SIGKILL cannot be caught)."""
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)

@@ -359,6 +359,12 @@ def test_killed_run_leaves_no_partial_output(fitted, tmp_path, sig):
             "Error: interrupted (Ctrl-C)" if sig == signal.SIGINT else "Error: stopped by SIGTERM"
         )
         assert stderr.strip().splitlines()[-1] == want, stderr
+    else:  # SIGKILL leaves the temporary; the next run to the same output removes it
+        assert list(tmp_path.glob(".out.csv.*.part"))
+        args = ["detect", str(big), "--model", str(fitted / "km"), "-o", str(target)]
+        rerun = subprocess.run([sys.executable, "-m", "synthkit", *args], capture_output=True)
+        assert rerun.returncode == 0, rerun.stderr.decode()
+        assert target.exists() and not list(tmp_path.glob(".out.csv.*")), list(tmp_path.iterdir())
 
 
 # -- model directories -------------------------------------------------------------------------

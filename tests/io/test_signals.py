@@ -1,0 +1,111 @@
+"""Signals during in-memory runs (issue 32, item 4): SIGTERM while ``detect`` writes its output
+unwinds like Ctrl-C (exit 143, nothing left behind); after SIGKILL, which cannot be caught, the
+next run to the same output removes the temporary the killed run left."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+import synthkit
+
+# the run pauses inside its CSV writer, after the temporary file exists, so a signal lands mid-write
+PAUSED_RUN = textwrap.dedent(
+    """
+    import pathlib, sys, time
+    import synthkit.io._writing as writing
+    real, flag = writing.CsvSink.write, pathlib.Path(sys.argv.pop(1))
+    def paused(self, rows):
+        real(self, rows)
+        flag.touch()  # stdout may be the summary's alone: say it with a file
+        time.sleep(60)
+    writing.CsvSink.write = paused
+    from synthkit.cli import main
+    main(sys.argv[1:])
+    """
+)
+
+
+@pytest.fixture
+def table_csv(tmp_path):
+    path = tmp_path / "transactions.csv"
+    synthkit.load_dataset("transactions").iloc[:3000].to_csv(path, index=False)
+    return path
+
+
+def paused_run(flag, *args):
+    proc = subprocess.Popen(
+        [sys.executable, "-c", PAUSED_RUN, str(flag), *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.time() + 120
+    while not flag.exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    assert flag.exists(), proc.stderr.read() if proc.poll() is not None else "never wrote"
+    return proc
+
+
+@pytest.mark.parametrize("command", ["detect", "augment"])
+def test_sigterm_mid_write_removes_the_temporary_and_exits_143(table_csv, tmp_path, command):
+    out = tmp_path / "out.csv"
+    if command == "detect":
+        args = ["detect", table_csv, "-o", out]
+    else:
+        args = [
+            "augment",
+            table_csv,
+            "--plugin",
+            "gan",
+            "--param",
+            "epochs=1",
+            "-n",
+            "50",
+            "-o",
+            out,
+        ]
+    proc = paused_run(tmp_path / "writing", *args)
+    assert list(tmp_path.glob(".out.csv.*.part"))
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=60)
+    stderr = proc.stderr.read()
+    assert proc.returncode == 143, stderr
+    assert stderr.strip().splitlines()[-1] == "Error: stopped by SIGTERM"
+    assert "Traceback" not in stderr
+    assert not out.exists() and not list(tmp_path.glob(".out.csv.*")), list(tmp_path.iterdir())
+
+
+def test_after_sigkill_the_next_run_removes_the_stale_temporary(table_csv, tmp_path):
+    out = tmp_path / "out.csv"
+    proc = paused_run(tmp_path / "writing", "detect", table_csv, "-o", out)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    stale = list(tmp_path.glob(".out.csv.*.part"))
+    assert stale and not out.exists()
+    rerun = subprocess.run(
+        [sys.executable, "-m", "synthkit", "detect", str(table_csv), "-o", str(out)],
+        capture_output=True,
+        text=True,
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    assert out.exists() and not list(tmp_path.glob(".out.csv.*.part"))
+
+
+def test_a_temporary_of_a_run_still_going_is_left_alone(tmp_path):
+    from synthkit.io._writing import remove_stale_temporaries, temporary_prefix
+
+    out = tmp_path / "out.csv"
+    ours = tmp_path / f"{temporary_prefix(out)}abc.part"  # this process: still running
+    ours.write_text("x")
+    gone = tmp_path / ".out.csv.999999999.abc.part"  # no such process
+    gone.mkdir()
+    other = tmp_path / ".other.csv.999999999.abc.part"  # another output's
+    other.write_text("x")
+    assert remove_stale_temporaries(out) == [gone]
+    assert ours.exists() and other.exists() and not gone.exists()
