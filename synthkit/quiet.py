@@ -11,6 +11,12 @@
   to the stderr file descriptor while it is imported (the ``cudart_stub``, ``cpu_feature_guard``
   and oneDNN lines, which its C++ code writes before its log level is read). If that import
   fails, the swallowed text is written out after all, before the error.
+- ``quiet_startup()``: the Python API's default, called when the plugin registry first loads (every
+  network synthkit fits is a plugin found there). Unless the user set ``TF_CPP_MIN_LOG_LEVEL``
+  (then TensorFlow's output is theirs to choose) or TensorFlow is already imported, it sets it to
+  ``3`` (which hides the ``failed call to cuInit`` line of the first device use) and swallows the
+  start-up lines of the import, as above. Python loggers and warnings are left to the user.
+  ``quiet_tensorflow(verbose=True)`` takes it back, so ``--verbose`` still shows everything.
 """
 
 from __future__ import annotations
@@ -25,6 +31,9 @@ import tempfile
 import warnings
 
 RETRACING = "triggered tf.function retracing"
+LOG_LEVEL = "TF_CPP_MIN_LOG_LEVEL"
+
+_startup = {"set_level": False}  # whether quiet_startup set LOG_LEVEL (so --verbose can unset it)
 
 
 class _DropRetracing(logging.Filter):
@@ -49,11 +58,39 @@ def quiet_tensorflow(verbose: bool = False) -> None:
     only when something needs it); called later, it quiets the log levels only."""
     quiet_retracing()
     if verbose:
+        _undo_startup()
         return
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault(LOG_LEVEL, "3")
     for name in ("tensorflow", "absl"):
         logging.getLogger(name).setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", module=r"(keras|tensorflow|tf_keras|absl)(\.|$)")
+    _quiet_import()
+
+
+def quiet_startup() -> None:
+    """The Python API's default: TensorFlow's start-up lines and C++ log kept off stderr, unless the
+    user set ``TF_CPP_MIN_LOG_LEVEL`` or TensorFlow is already imported (idempotent; does not
+    import TensorFlow)."""
+    if "tensorflow" in sys.modules or LOG_LEVEL in os.environ:
+        return
+    os.environ[LOG_LEVEL] = "3"
+    _startup["set_level"] = True
+    _quiet_import()
+
+
+def _undo_startup() -> None:
+    """Take back what ``quiet_startup`` did, while TensorFlow is not yet imported."""
+    if "tensorflow" in sys.modules:
+        return
+    if _startup["set_level"] and os.environ.get(LOG_LEVEL) == "3":
+        del os.environ[LOG_LEVEL]
+    _startup["set_level"] = False
+    for finder in [f for f in sys.meta_path if isinstance(f, _QuietImport)]:
+        sys.meta_path.remove(finder)
+
+
+def _quiet_import() -> None:
+    """Swallow what the import of TensorFlow writes to stderr, once, when it happens."""
     if "tensorflow" not in sys.modules and not any(
         isinstance(f, _QuietImport) for f in sys.meta_path
     ):

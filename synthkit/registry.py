@@ -20,6 +20,7 @@ import pluggy
 
 from synthkit import hookspecs
 from synthkit.errors import PluginError
+from synthkit.quiet import quiet_startup
 
 ENTRY_POINT_GROUP = "synthkit"
 KINDS = ("detectors", "generators", "datasets")
@@ -229,6 +230,7 @@ def get_registry() -> Registry:
         with _registry_lock:
             registry = _registry
             if registry is None:
+                quiet_startup()  # before any plugin can import TensorFlow (see synthkit.quiet)
                 registry = Registry()
                 registry.load_entry_points()
                 _registry = registry

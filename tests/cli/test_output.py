@@ -192,6 +192,58 @@ def test_api_loops_print_no_retracing_warnings(caplog, capfd):
     assert "retracing" not in capfd.readouterr().err
 
 
+def python_run(code, **env_changes):
+    """``python -c CODE`` as a user runs it: no TF_CPP_MIN_LOG_LEVEL of the test session."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    env.update(env_changes)
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=600, env=env
+    )
+
+
+FIRST_NETWORKS = """
+import os, sys
+import numpy as np, pandas as pd, synthkit
+X = pd.DataFrame(np.random.default_rng(0).normal(size=(64, 4)), columns=list("abcd"))
+synthkit.get_detector("autoencoder", epochs=1, n_estimators=1).fit(X)
+out = synthkit.augment(X, plugin="gan", n=5, epochs=1, batch_size=60, max_modes=2)
+hooked = any(type(f).__name__ == "_QuietImport" for f in sys.meta_path)
+print(len(out), os.environ.get("TF_CPP_MIN_LOG_LEVEL"), hooked)
+"""
+
+
+def test_first_network_use_through_the_api_prints_no_tensorflow_lines():
+    """The Python API printed TensorFlow's start-up lines (oneDNN, cpu_feature_guard, cuInit) on
+    the first fit of a network; only the commands silenced them."""
+    proc = python_run(FIRST_NETWORKS)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["5", "3", "False"], proc.stdout  # the hook went with the import
+    assert not TF_NOISE.search(proc.stderr), proc.stderr
+
+
+def test_a_users_tf_cpp_min_log_level_is_respected_by_the_api():
+    proc = python_run(FIRST_NETWORKS, TF_CPP_MIN_LOG_LEVEL="0")
+    assert proc.returncode == 0, proc.stderr
+    # neither raised nor hidden: TensorFlow writes what the user's level lets it
+    assert proc.stdout.split() == ["5", "0", "False"], proc.stdout
+
+
+def test_verbose_takes_back_the_api_default():
+    """The registry loads (and quiets TensorFlow for the API) before a command reads --verbose."""
+    proc = python_run(
+        "import os, sys\n"
+        "from synthkit.registry import get_registry\n"
+        "from synthkit.quiet import quiet_tensorflow\n"
+        "get_registry()\n"
+        "hooked = lambda: any(type(f).__name__ == '_QuietImport' for f in sys.meta_path)\n"
+        "print(os.environ.get('TF_CPP_MIN_LOG_LEVEL'), hooked())\n"
+        "quiet_tensorflow(verbose=True)\n"
+        "print(os.environ.get('TF_CPP_MIN_LOG_LEVEL'), hooked(), 'tensorflow' in sys.modules)\n"
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split("\n")[:2] == ["3 True", "None False False"], proc.stdout
+
+
 def test_plot_time_is_counted_and_shown_as_progress(tmp_path, monkeypatch):
     """--plot on the autoencoder spent about 43 s on t-SNE that the printed time left out."""
     import synthkit.plots._detection as plots
