@@ -192,7 +192,17 @@ def gbm_scores(
     from sklearn.metrics import average_precision_score, roc_auc_score
 
     features = [c for c in test.columns if c != label_column]
-    kinds = _kinds(test[features])
+    # a number with no value in the training rows tells the classifier nothing (and scikit-learn's
+    # binning fails on it with a traceback)
+    kinds = {
+        name: kind
+        for name, kind in _kinds(test[features]).items()
+        if kind != "numeric" or np.isfinite(train[name].to_numpy(np.float64, na_value=np.nan)).any()
+    }
+    if not kinds:
+        raise DataError(
+            "the utility measure needs a feature with values in the training rows; every one is missing"
+        )
     levels = {
         n: sorted(as_text(test[n]).unique().tolist()) for n, k in kinds.items() if k != "numeric"
     }

@@ -313,6 +313,26 @@ def test_evaluate_command_prints_every_measure_that_ran_and_the_one_skipped(tmp_
     )
 
 
+def test_evaluate_with_a_column_that_is_all_missing_runs_every_measure_it_can(tmp_path):
+    """A numeric column with no values (and a constant one) beside real Adult rows: gradient
+    boosting's binning failed on it with a scikit-learn traceback; now the utility measure leaves it
+    out, and the measures that need its values say so, on stdout, with nothing on stderr."""
+    frame = adult_sample(2000).assign(allnan=np.nan, const=7.0)
+    real, synthetic = tmp_path / "real.csv", tmp_path / "synthetic.csv"
+    frame.iloc[:1400].to_csv(real, index=False)
+    frame.iloc[1400:].to_csv(synthetic, index=False)
+    result = run("evaluate", real, synthetic, "--label-column", "class")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    assert "GBM ROC-AUC real / synthetic (TSTR)" in result.stdout
+    assert "column 'allnan' has no finite values in the real table" in result.stdout
+    features = ["age", "allnan", "class"]
+    with pytest.raises(DataError, match="needs a feature with values in the training rows"):
+        ev.gbm_scores(frame[["allnan", "class"]], frame[["allnan", "class"]], "class")
+    scores = ev.gbm_scores(frame[features].iloc[:1400], frame[features].iloc[1400:], "class")
+    assert 0.5 < scores["roc_auc"] <= 1.0
+
+
 def test_evaluate_is_an_error_only_when_no_measure_can_run(tmp_path, monkeypatch):
     from synthkit.evaluation import tables
 
