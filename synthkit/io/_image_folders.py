@@ -189,7 +189,12 @@ def write_image_folder(images, labels, output) -> None:
     """Write ``images`` as PNGs (a subfolder per label, or flat), into a temporary folder renamed to ``output``."""
     from PIL import Image
 
-    from synthkit.io._writing import remove_stale_temporaries, temporary_prefix, write_error
+    from synthkit.io._writing import (
+        current_umask,
+        remove_stale_temporaries,
+        temporary_prefix,
+        write_error,
+    )
 
     path = Path(output).resolve()
     images = np.asarray(images)
@@ -208,7 +213,7 @@ def write_image_folder(images, labels, output) -> None:
     except OSError as exc:
         raise write_error(output, exc) from None
     try:
-        os.chmod(tmp, 0o777 & ~_umask())
+        os.chmod(tmp, 0o777 & ~current_umask())
         width = len(str(max(len(images) - 1, 0)))
         for i, image in enumerate(images):
             folder = tmp / _safe_name(labels[i]) if labels is not None else tmp
@@ -232,12 +237,6 @@ def write_image_folder(images, labels, output) -> None:
 def _safe_name(label) -> str:
     name = str(label).replace("/", "_").replace(os.sep, "_").strip()
     return name if name not in ("", ".", "..") else "_"
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def image_rows(frame, loaded) -> np.ndarray | None:

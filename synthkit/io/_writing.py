@@ -45,7 +45,7 @@ def atomic_path(path):
     os.close(fd)
     try:
         os.chmod(
-            tmp, 0o666 & ~_umask()
+            tmp, 0o666 & ~current_umask()
         )  # mkstemp makes 0600; the output gets the usual permissions
         yield Path(tmp)
         try:
@@ -99,7 +99,8 @@ def _running(pid: int) -> bool:
     return True
 
 
-def _umask() -> int:
+def current_umask() -> int:
+    """The process's umask (read by setting and restoring it): the permissions outputs get."""
     mask = os.umask(0o022)
     os.umask(mask)
     return mask

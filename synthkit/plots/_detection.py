@@ -10,6 +10,9 @@ from synthkit.plots._figures import (
     table_figure,
     tsne_plot,
 )
+import os
+import shutil
+import tempfile
 from pathlib import Path
 import numpy as np
 from synthkit.io._image_folders import image_rows
@@ -70,83 +73,117 @@ def detection_plots(
         result, data, detector, label_column, normal_class, positive_label
     )
     plt = _pyplot()
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    scores = frame["anomaly_score"].to_numpy(dtype=float)
-    is_images = not isinstance(features, pd.DataFrame)
-    written = []
+    target = Path(folder)
+    folder = _drawing_folder(target)
+    try:
+        scores = frame["anomaly_score"].to_numpy(dtype=float)
+        is_images = not isinstance(features, pd.DataFrame)
+        written = []
 
-    def save(make, name, what=""):
-        started = time.perf_counter()
-        if progress:
-            _say(f"plotting {name}{what} ...")
-        fig = make()
-        save_figure(fig, folder / name)
-        plt.close(fig)
-        written.append(str(folder / name))
-        if progress:
-            _say(f"plotting {name}: done in {time.perf_counter() - started:.1f}s")
+        def save(make, name, what=""):
+            started = time.perf_counter()
+            if progress:
+                _say(f"plotting {name}{what} ...")
+            fig = make()
+            save_figure(fig, folder / name)
+            plt.close(fig)
+            written.append(str(target / name))
+            if progress:
+                _say(f"plotting {name}: done in {time.perf_counter() - started:.1f}s")
 
-    unit = "images" if is_images else "rows"
-    save(
-        lambda: score_histogram(
-            scores, threshold, truth, title=scores_title(det, len(scores), unit)
-        ),
-        "scores.png",
-    )
-    top = np.argsort(-np.where(np.isfinite(scores), scores, -np.inf), kind="stable")[
-        :MOST_ANOMALOUS_ROWS
-    ]
-    explained = {}
-
-    def explanation():
-        """``det.explain`` of the most anomalous rows, once: most_anomalous.png picks its columns
-        by it, explanations.png draws the first EXPLAINED_ROWS of them."""
-        if "rows" not in explained:
-            explained["rows"] = det.explain(features.iloc[top])
-        return explained["rows"]
-
-    explainable = det is not None and not is_images and hasattr(det, "explain")
-    save(
-        lambda: most_anomalous(
-            scores,
-            images=features if is_images else None,
-            frame=None if is_images else frame.drop(columns=["is_anomaly"], errors="ignore"),
-            n=MOST_ANOMALOUS_ROWS,
-            explanation=explanation() if explainable else None,
-        ),
-        "most_anomalous.png",
-    )
-    if det is not None and hasattr(det, "encode"):
-        n = min(len(scores), TSNE_MAX_POINTS)
+        unit = "images" if is_images else "rows"
         save(
-            lambda: tsne_plot(
-                det.encode(features), labels, seed=0, max_points=TSNE_MAX_POINTS, unit=unit
+            lambda: score_histogram(
+                scores, threshold, truth, title=scores_title(det, len(scores), unit)
             ),
-            "tsne.png",
-            f": t-SNE of {n:,} bottleneck codes",
+            "scores.png",
         )
-    if det is not None and hasattr(det, "cluster_centers_") and hasattr(det, "_distances"):
+        top = np.argsort(-np.where(np.isfinite(scores), scores, -np.inf), kind="stable")[
+            :MOST_ANOMALOUS_ROWS
+        ]
+        explained = {}
 
-        def clusters():
-            Xa, _ = det._adapt(features)
-            distances = det._distances(Xa)
-            return (
-                cluster_representatives(features, distances)
-                if is_images
-                else _cluster_table(frame, distances)
+        def explanation():
+            """``det.explain`` of the most anomalous rows, once: most_anomalous.png picks its columns
+            by it, explanations.png draws the first EXPLAINED_ROWS of them."""
+            if "rows" not in explained:
+                explained["rows"] = det.explain(features.iloc[top])
+            return explained["rows"]
+
+        explainable = det is not None and not is_images and hasattr(det, "explain")
+        save(
+            lambda: most_anomalous(
+                scores,
+                images=features if is_images else None,
+                frame=None if is_images else frame.drop(columns=["is_anomaly"], errors="ignore"),
+                n=MOST_ANOMALOUS_ROWS,
+                explanation=explanation() if explainable else None,
+            ),
+            "most_anomalous.png",
+        )
+        if det is not None and hasattr(det, "encode"):
+            n = min(len(scores), TSNE_MAX_POINTS)
+            save(
+                lambda: tsne_plot(
+                    det.encode(features), labels, seed=0, max_points=TSNE_MAX_POINTS, unit=unit
+                ),
+                "tsne.png",
+                f": t-SNE of {n:,} bottleneck codes",
             )
+        if det is not None and hasattr(det, "cluster_centers_") and hasattr(det, "_distances"):
 
-        save(clusters, "clusters.png")
-    if explainable:
-        save(
-            lambda: explanation_bars(
-                explanation().iloc[:EXPLAINED_ROWS], scores[top[:EXPLAINED_ROWS]]
-            ),
-            "explanations.png",
-        )
-    plt.close("all")
+            def clusters():
+                Xa, _ = det._adapt(features)
+                distances = det._distances(Xa)
+                return (
+                    cluster_representatives(features, distances)
+                    if is_images
+                    else _cluster_table(frame, distances)
+                )
+
+            save(clusters, "clusters.png")
+        if explainable:
+            save(
+                lambda: explanation_bars(
+                    explanation().iloc[:EXPLAINED_ROWS], scores[top[:EXPLAINED_ROWS]]
+                ),
+                "explanations.png",
+            )
+        plt.close("all")
+        if folder != target:
+            os.replace(folder, target)  # a new folder appears whole, or not at all
+    except BaseException:
+        plt.close("all")
+        if folder != target:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
     return written
+
+
+def _drawing_folder(target: Path) -> Path:
+    """Where the plots are drawn: ``target`` when it exists already (each figure is written
+    atomically), else a temporary folder beside it (``.NAME.PID.xxxx.part``), renamed to ``target``
+    when every plot is drawn, so a killed run leaves no half-drawn folder; a later run removes
+    the temporary a SIGKILLed one left."""
+    from synthkit.io._writing import (
+        current_umask,
+        remove_stale_temporaries,
+        temporary_prefix,
+        write_error,
+    )
+
+    if target.exists():
+        return target
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(target)
+        folder = Path(
+            tempfile.mkdtemp(prefix=temporary_prefix(target), suffix=".part", dir=target.parent)
+        )
+        os.chmod(folder, 0o777 & ~current_umask())
+    except OSError as exc:
+        raise write_error(target, exc) from None
+    return folder
 
 
 TSNE_MAX_POINTS = 2000  # the t-SNE embeds a seeded random sample of this many (its title says so)

@@ -312,3 +312,49 @@ def test_image_grid_title_says_what_it_draws(real_mnist_dir):
     assert image_grid(images[:30]).get_suptitle() == "30 images"
     assert image_grid(images[:30], title="class 3 samples").get_suptitle() == "class 3 samples"
     assert image_grid(images[:30], title="").get_suptitle() == ""
+
+
+def test_a_killed_plot_run_leaves_no_half_drawn_folder_and_the_next_run_cleans_up(tmp_path):
+    """Issue 32, item 4: SIGKILL while --plot draws left a partial plot folder; a new folder is now
+    drawn into a temporary one renamed at the end, which the next run removes if a kill left it."""
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+    import time
+
+    import synthkit
+
+    table = tmp_path / "transactions.csv"
+    synthkit.load_dataset("transactions").iloc[:2000].to_csv(table, index=False)
+    plots, flag = tmp_path / "plots", tmp_path / "drawing"
+    paused = textwrap.dedent(
+        f"""
+        import pathlib, time
+        import synthkit.io._writing as writing
+        real = writing.save_figure
+        def slow(fig, path):
+            real(fig, path)
+            pathlib.Path({str(flag)!r}).touch()
+            time.sleep(60)
+        writing.save_figure = slow
+        from synthkit.cli import main
+        main(["detect", {str(table)!r}, "--plot", {str(plots)!r}])
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", paused], stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not flag.exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    assert flag.exists(), proc.stderr.read()
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    assert not plots.exists()  # one figure was drawn, but only into the hidden temporary
+    assert list(tmp_path.glob(".plots.*.part"))
+    rerun = subprocess.run(
+        [sys.executable, "-m", "synthkit", "detect", str(table), "--plot", str(plots)],
+        capture_output=True,
+        text=True,
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    assert (plots / "scores.png").exists() and not list(tmp_path.glob(".plots.*"))
