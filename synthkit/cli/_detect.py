@@ -5,6 +5,8 @@ Registered on the ``synthkit`` group by ``synthkit.cli._main``; the options it s
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import sys
 import time
@@ -198,6 +200,7 @@ def detect(
             seed=seed,
             sample_rows=sample_rows,
             save_dir=save_dir,
+            verbose=verbose,
             local_only={
                 "--positive-label": positive_label,
                 "--normal-class": normal_class,
@@ -333,6 +336,7 @@ def _detect_dask(
     sample_rows,
     save_dir,
     local_only,
+    verbose=False,
 ) -> None:
     """--engine dask: score the parts of INPUT on a Dask cluster (a local one unless --scheduler) into -o OUT_DIR."""
     given = [name for name, value in local_only.items() if value is not None]
@@ -355,7 +359,11 @@ def _detect_dask(
         check_output_dir(save_dir, model=True, overwrite=overwrite)
     exclude = [label_column] if label_column else []
     started = time.perf_counter()
-    with _dask_client(scheduler, workers), removed_on_failure(save_dir), progress_to_stderr():
+    with (
+        _dask_client(scheduler, workers, verbose),
+        removed_on_failure(save_dir),
+        progress_to_stderr(),
+    ):
         model, fitted_on = model_dir, None
         if model is None:
             model, fitted_on = sdask.fit_on_sample(
@@ -388,16 +396,19 @@ def _detect_dask(
         click.echo(f"saved model to {save_dir}")
 
 
-def _dask_client(scheduler, workers):
-    """A distributed Client on --scheduler, or on a local cluster of --workers processes closed at the end."""
-    import contextlib
+def _dask_client(scheduler, workers, verbose=False):
+    """A distributed Client on --scheduler, or on a local cluster of --workers processes closed at the end.
 
+    Unless ``verbose``, distributed's own log lines stay off stderr for the run (a worker's "Compute
+    Failed" with its traceback, a lost connection): synthkit's one-line error says what failed."""
     try:
         from distributed import Client, LocalCluster
     except ImportError:
         raise SynthkitError('--engine dask needs dask: pip install "synthkit[dask]"') from None
     stack = contextlib.ExitStack()
     try:
+        if not verbose:  # entered first, so restored after the cluster has closed
+            stack.enter_context(_quiet_dask_logs())
         if scheduler:
             if workers:
                 raise SynthkitError(
@@ -416,14 +427,52 @@ def _dask_client(scheduler, workers):
                     processes=True,
                     host="127.0.0.1",
                     dashboard_address=":0",
-                    silence_logs=40,
+                    # the level of the "distributed" handlers in the scheduler and each worker process
+                    silence_logs=logging.ERROR if verbose else logging.CRITICAL,
                 )
             )
             stack.enter_context(Client(cluster))
+        stack.enter_context(_cluster_errors())
     except BaseException:
         stack.close()
         raise
     return stack
+
+
+@contextlib.contextmanager
+def _quiet_dask_logs():
+    """Hold distributed's loggers in this process (client, scheduler, core, comm) to CRITICAL while
+    the run lasts, and restore their levels after."""
+    loggers = [logging.getLogger("distributed")] + [
+        logger
+        for name, logger in list(logging.root.manager.loggerDict.items())
+        if name.startswith("distributed.") and isinstance(logger, logging.Logger)
+    ]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
+
+
+@contextlib.contextmanager
+def _cluster_errors():
+    """A lost scheduler or connection, or a task whose workers all died, as one SynthkitError line."""
+    from distributed.client import FutureCancelledError
+    from distributed.comm import CommClosedError
+    from distributed.scheduler import KilledWorker
+
+    from synthkit.errors import one_line
+
+    try:
+        yield
+    except KilledWorker as exc:
+        raise SynthkitError(f"Dask workers died while scoring: {one_line(exc)}") from None
+    except (FutureCancelledError, CommClosedError) as exc:
+        raise SynthkitError(f"lost the Dask cluster during the run: {one_line(exc)}") from None
 
 
 def _set_missing(model, missing) -> None:

@@ -60,7 +60,8 @@ def verbose_option(f):
         "--verbose",
         "-v",
         is_flag=True,
-        help="Also show TensorFlow's own start-up lines, log messages and warnings (stderr).",
+        help="Also show TensorFlow's own start-up lines, log messages and warnings, and Dask's "
+        "worker log with --engine dask (stderr).",
     )(f)
 
 

@@ -402,6 +402,40 @@ def test_corrupt_part_fails_naming_it(data, client, tmp_path):
     assert not (tmp_path / "api" / "_SUCCESS").exists()
 
 
+@pytest.mark.parametrize("bad", ["dtype", "corrupt"])
+def test_cli_failure_on_a_local_cluster_prints_one_line(data, tmp_path, bad):
+    """A part of the wrong dtype or a corrupt part: stderr holds synthkit's one line, not the worker's
+    "Compute Failed" log and traceback (the CLI's own LocalCluster on 127.0.0.1, closed by the run)."""
+    root, frame = data
+    shutil.copytree(root / "in", tmp_path / "in")
+    part = tmp_path / "in" / "p03.parquet"
+    if bad == "dtype":
+        rows = pd.read_parquet(part)
+        rows["amount"] = "x" + rows["amount"].astype(str)
+        rows.to_parquet(part, index=False)
+        needle = "wrong dtypes in amount"
+    else:
+        part.write_bytes(b"PAR1 this is not a parquet file" * 20)
+        needle = str(part)
+    command = [sys.executable, "-m", "synthkit", "detect", str(tmp_path / "in"), "--model"]
+    command += [str(root / "km"), "--engine", "dask", "--workers", "1", "--label-column", "row_id"]
+    command += ["-o", str(tmp_path / "out")]
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as run:
+        try:
+            out, err = run.communicate(timeout=180)
+        finally:
+            if run.poll() is None:  # stuck: stop it (its cluster's processes go with it)
+                run.kill()
+                run.communicate()
+    lines = [line for line in err.splitlines() if line.strip() and not line.startswith("note:")]
+    assert run.returncode == 1, err
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and needle in lines[0], err
+    assert "Traceback" not in err and "distributed." not in err and out == ""
+    assert not (tmp_path / "out").exists()
+
+
 def test_existing_out_dir_is_refused(data, client, tmp_path):
     root, _ = data
     out = tmp_path / "out"
