@@ -32,7 +32,7 @@ import pandas as pd
 
 from synthkit.errors import DataError, InputFileError, SynthkitError, one_line
 from synthkit.io._cells import check_header, pandas_csv_options
-from synthkit.io._reading import check_separator
+from synthkit.io._reading import check_input_path, check_separator
 
 DEFAULT_CHUNKSIZE = 100_000
 DEFAULT_SAMPLE_ROWS = 500_000
@@ -86,6 +86,7 @@ class ChunkReader:
         self.columns = None if columns is None else list(columns)
         self.rows_read = 0
         self.total_rows: int | None = None
+        check_input_path(self.path)  # a named pipe would block the read: refused first
         self.size = self.path.stat().st_size
         self._raw = None
 

@@ -596,3 +596,17 @@ def test_autoencoder_cli_is_deterministic_across_processes(tmp_path):
         )
         outs.append((tmp_path / f"{name}.csv").read_bytes())
     assert outs[0] == outs[1]
+
+
+def test_the_stream_readers_refuse_a_named_pipe_before_opening_it(tmp_path):
+    """Issue 32, item 11: the CLI refused a FIFO, but the streaming API opened it and waited."""
+    import os
+
+    from synthkit.errors import InputFileError
+
+    fifo = tmp_path / "rows.csv"
+    os.mkfifo(fifo)  # no writer: opening it would block for ever
+    with pytest.raises(InputFileError, match="is a named pipe"):
+        streaming.ChunkReader(fifo)
+    with pytest.raises(InputFileError, match="is a named pipe"):
+        streaming.sample_rows(fifo, 10)
