@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -189,12 +188,7 @@ def write_image_folder(images, labels, output) -> None:
     """Write ``images`` as PNGs (a subfolder per label, or flat), into a temporary folder renamed to ``output``."""
     from PIL import Image
 
-    from synthkit.io._writing import (
-        current_umask,
-        remove_stale_temporaries,
-        temporary_prefix,
-        write_error,
-    )
+    from synthkit.io._writing import temporary_folder, write_error
 
     path = Path(output).resolve()
     images = np.asarray(images)
@@ -207,13 +201,8 @@ def write_image_folder(images, labels, output) -> None:
             .round()
             .astype(np.uint8)
         )
+    tmp = temporary_folder(path, shown=output)
     try:
-        remove_stale_temporaries(path)
-        tmp = Path(tempfile.mkdtemp(prefix=temporary_prefix(path), suffix=".part", dir=path.parent))
-    except OSError as exc:
-        raise write_error(output, exc) from None
-    try:
-        os.chmod(tmp, 0o777 & ~current_umask())
         width = len(str(max(len(images) - 1, 0)))
         for i, image in enumerate(images):
             folder = tmp / _safe_name(labels[i]) if labels is not None else tmp

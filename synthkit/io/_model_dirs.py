@@ -24,7 +24,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -59,18 +58,14 @@ def save_model(model, path) -> None:
         raise ModelFileError(
             f"{path} exists and is not a synthkit model directory; choose another path"
         )
-    from synthkit.io._writing import remove_stale_temporaries, temporary_prefix, write_error
+    from synthkit.io._writing import temporary_folder, write_error
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        remove_stale_temporaries(path)
-        tmp = Path(tempfile.mkdtemp(prefix=temporary_prefix(path), suffix=".part", dir=path.parent))
     except OSError as exc:
         raise write_error(path, exc) from None
+    tmp = temporary_folder(path)
     try:
-        mask = os.umask(0o022)
-        os.umask(mask)
-        os.chmod(tmp, 0o777 & ~mask)  # mkdtemp makes 0700; the directory gets the usual permissions
         np.savez(tmp / STATE, **arrays)
         manifest = {
             "format": FORMAT,

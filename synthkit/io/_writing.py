@@ -70,6 +70,24 @@ def temporary_prefix(path) -> str:
     return f".{Path(path).name}.{os.getpid()}."
 
 
+def temporary_folder(path, shown=None) -> Path:
+    """A new folder beside ``path`` to fill and rename to it (``.NAME.PID.xxxx.part``, with the
+    usual permissions), after removing what killed runs left; an OSError is one line naming
+    ``shown`` (default ``path``). Its parent must exist."""
+    path = Path(path)
+    try:
+        remove_stale_temporaries(path)
+        tmp = Path(tempfile.mkdtemp(prefix=temporary_prefix(path), suffix=".part", dir=path.parent))
+    except OSError as exc:
+        raise write_error(path if shown is None else shown, exc) from None
+    try:
+        os.chmod(tmp, 0o777 & ~current_umask())  # mkdtemp makes 0700
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise write_error(path if shown is None else shown, exc) from None
+    return tmp
+
+
 def remove_stale_temporaries(path) -> list:
     """Remove the temporaries (files or folders, ``.NAME.PID.*.part``) that runs writing ``path``
     left when they were killed (SIGKILL cannot be caught): those whose process no longer runs.

@@ -12,7 +12,6 @@ from synthkit.plots._figures import (
 )
 import os
 import shutil
-import tempfile
 from pathlib import Path
 import numpy as np
 from synthkit.io._image_folders import image_rows
@@ -165,25 +164,15 @@ def _drawing_folder(target: Path) -> Path:
     atomically), else a temporary folder beside it (``.NAME.PID.xxxx.part``), renamed to ``target``
     when every plot is drawn, so a killed run leaves no half-drawn folder; a later run removes
     the temporary a SIGKILLed one left."""
-    from synthkit.io._writing import (
-        current_umask,
-        remove_stale_temporaries,
-        temporary_prefix,
-        write_error,
-    )
+    from synthkit.io._writing import temporary_folder, write_error
 
     if target.exists():
         return target
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        remove_stale_temporaries(target)
-        folder = Path(
-            tempfile.mkdtemp(prefix=temporary_prefix(target), suffix=".part", dir=target.parent)
-        )
-        os.chmod(folder, 0o777 & ~current_umask())
     except OSError as exc:
         raise write_error(target, exc) from None
-    return folder
+    return temporary_folder(target)
 
 
 TSNE_MAX_POINTS = 2000  # the t-SNE embeds a seeded random sample of this many (its title says so)
