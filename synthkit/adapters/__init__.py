@@ -41,7 +41,9 @@ Rules every plugin can rely on:
 numeric values are clipped to the training range, integer columns rounded, and float columns
 rounded to the decimals their training values have (``decimals``: the fewest, 0 to
 ``MAX_DECIMALS``, that hold every value; None, no rounding, for values with more, and for schemas
-saved before it was learned).
+saved before it was learned). A float column with more decimals snaps each value that lies within
+float32 precision of one of its spikes (``atoms``: values at least 1% of its training rows hold)
+to that value exactly, so a spike at 0 comes back as 0.
 
 Modules: ``_make`` (which adapter), ``_tables`` (``TableAdapter``), ``_triage`` (a dirty table's
 columns), ``_images`` (``ImageAdapter``), ``_arrays`` (dense, numeric, 2-D arrays), ``_labels``

@@ -39,6 +39,11 @@ from synthkit.adapters._triage import (
 
 SKEW_FOR_LOG = 2.0
 MAX_DECIMALS = 6  # float columns with more decimals than this are not rounded on the way back
+# A value that at least ATOM_SHARE of a float column's training rows hold (a spike, such as 0 in
+# card amounts, or one level of a standardised code) is an atom: a decoded value within
+# ATOM_TOLERANCE of the column's range from it becomes it exactly, as float32 model space cannot
+# hold it; at most MAX_ATOMS of them, the most frequent.
+ATOM_SHARE, ATOM_TOLERANCE, MAX_ATOMS = 0.01, 1e-5, 64
 MISSING_LEVEL = (
     "\x00missing"  # a categorical column's missing level, lengthened at fit until no value holds it
 )
@@ -147,6 +152,8 @@ class TableAdapter:
                 integer=integer,
                 decimals=None if integer or date else _decimals(finite, s.dtype),
             )
+            if not integer and date is None and col["decimals"] is None:
+                col["atoms"] = _atoms(finite)
             if date is not None:
                 col["date_format"] = date
         elif _is_categorical(s):
@@ -326,6 +333,8 @@ class TableAdapter:
                 elif col.get("decimals") is not None:  # as many decimals as the training values had
                     with np.errstate(over="ignore", invalid="ignore"):
                         v = np.where(np.abs(v) < 2.0**52, np.round(v, int(col["decimals"])), v)
+                elif col.get("atoms"):
+                    v = _snap(v, np.asarray(col["atoms"]), col["max"] - col["min"])
                 out[col["name"]] = (
                     from_days(v, col["date_format"], bool(col.get("integer")))
                     if "date_format" in col
@@ -543,6 +552,30 @@ def _boolean_objects(s: pd.Series) -> bool:
     """An object column of True/False values (and missing ones), as CSV readers give booleans with gaps."""
     valid = s.dropna() if s.dtype == object else ()
     return len(valid) > 0 and bool(valid.map(lambda v: isinstance(v, (bool, np.bool_))).all())
+
+
+def _atoms(values: np.ndarray) -> list[float]:
+    """The values at least ``ATOM_SHARE`` of ``values`` (and two of them) hold, sorted; at most
+    ``MAX_ATOMS``, the most frequent."""
+    distinct, counts = np.unique(values, return_counts=True)
+    frequent = np.flatnonzero(counts >= max(2, ATOM_SHARE * len(values)))
+    frequent = frequent[np.argsort(-counts[frequent], kind="stable")][:MAX_ATOMS]
+    return sorted(float(v) for v in distinct[frequent])
+
+
+def _snap(v: np.ndarray, atoms: np.ndarray, spread: float) -> np.ndarray:
+    """``v`` with each value within ``ATOM_TOLERANCE * spread`` of an atom set to that atom."""
+    right = (
+        np.clip(np.searchsorted(atoms, v), 1, len(atoms))
+        if len(atoms) > 1
+        else np.zeros(len(v), int)
+    )
+    left = np.maximum(right - 1, 0)
+    right = np.minimum(right, len(atoms) - 1)
+    nearest = np.where(
+        np.abs(v - atoms[left]) <= np.abs(v - atoms[right]), atoms[left], atoms[right]
+    )
+    return np.where(np.abs(v - nearest) <= ATOM_TOLERANCE * spread, nearest, v)
 
 
 def _decimals(values: np.ndarray, dtype) -> int | None:

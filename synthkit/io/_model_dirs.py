@@ -386,6 +386,12 @@ def _check_schema(path: Path, schema: dict) -> None:
             for key in ("log", "integer"):
                 if not isinstance(col.get(key, False), bool):
                     bad(f"has a malformed {key!r} for column {name!r}")
+            atoms = col.get("atoms", [])
+            if not isinstance(atoms, list) or not all(
+                isinstance(v, _NUMBER) and not isinstance(v, bool) and col["min"] <= v <= col["max"]
+                for v in atoms
+            ):
+                bad(f"has malformed 'atoms' (values outside its range) for column {name!r}")
             decimals = col.get("decimals")
             if decimals is not None and (
                 isinstance(decimals, bool)

@@ -291,3 +291,38 @@ def test_cli_detect_and_augment_run_on_the_dirty_csv(table, tmp_path):
     assert result.exit_code == 0, result.output
     assert "note: left out (identifier-like text): policy_number" in result.stderr
     assert list(pd.read_csv(tmp_path / "g.csv").columns) == list(df.columns)
+
+
+def test_spikes_of_float_columns_come_back_exactly_through_float32():
+    """A float column's atoms (values 1% of its rows or more hold) survive float32 model space:
+    decoding snaps a value within float32 precision of one to it, and leaves other values alone."""
+    rng = np.random.default_rng(0)
+    spike, zero = -0.0980213567, 0.0
+    values = np.where(rng.random(500) < 0.5, spike, rng.normal(3.0, 2.0, 500))
+    values[:40] = zero
+    df = pd.DataFrame({"v": values, "w": rng.normal(size=500)})
+    adapter = TableAdapter().fit(df)
+    v = next(c for c in adapter.columns if c["name"] == "v")
+    assert v["atoms"] == [spike, zero] and "atoms" in v and v["decimals"] is None
+    back = adapter.inverse_transform(adapter.transform(df)[0])
+    np.testing.assert_array_equal(back["v"][values == spike], spike)
+    np.testing.assert_array_equal(back["v"][values == zero], zero)
+    other = (values != spike) & (values != zero)
+    np.testing.assert_allclose(back["v"][other], values[other], rtol=1e-5)
+    assert (back["v"][other] != spike).all()
+    rounded = TableAdapter().fit(pd.DataFrame({"v": np.round(values, 2)}))
+    assert "atoms" not in rounded.columns[0]  # rounding to its decimals already gives them back
+
+
+def test_an_atom_outside_its_columns_range_is_refused_at_load(tmp_path):
+    from synthkit.io._model_dirs import CHECKSUM, manifest_digest
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"v": np.where(rng.random(200) < 0.5, 0.123456789, rng.normal(size=200))})
+    synthkit.get_detector("ecod").fit(df).save(tmp_path / "m")
+    manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
+    manifest["schema"]["columns"][0]["atoms"] = [1e300]
+    manifest[CHECKSUM] = manifest_digest(manifest)
+    (tmp_path / "m" / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelFileError, match="malformed 'atoms'"):
+        synthkit.load_model(tmp_path / "m")
