@@ -6,9 +6,10 @@
   alike) and 1 when it always can.
 - ``paired_bootstrap``: a percentile interval for the change of a score (average precision by
   default) between two models scored on the same test rows, resampling the rows once for both.
-- ``augmentation_gain``: the downstream check of synthetic minority rows: the same gradient-boosting
-  model trained on real rows only and on real plus synthetic rows, both scored on a real test
-  split, with the paired-bootstrap interval of the change in average precision.
+- ``augmentation_gain``: the downstream check of synthetic minority rows: the same model (gradient
+  boosting, or a linear one) trained on real rows only and on real plus synthetic rows, both scored
+  on a real test split, with the paired-bootstrap interval of the change in average precision; and,
+  when asked, beside the same model trained on the real rows with the classes re-weighted instead.
 
 They complement ``synthkit.evaluation.tables`` (which holds the column, correlation, utility and
 privacy measures) and read tables the same way: numbers as numbers, booleans and everything else
@@ -209,6 +210,42 @@ def _weighted_average_precision(y, scores, W) -> np.ndarray:
     return (recall_step * precision).sum(axis=1)
 
 
+CLASSIFIERS = ("gradient_boosting", "linear")
+
+
+def _downstream_model(classifier: str, mask: list, seed: int, max_iter: int):
+    """The classifier of the downstream check: gradient boosting (categories native), or a linear
+    one (logistic regression on standardised numbers and one-hot categories, missing values imputed)."""
+    if classifier == "gradient_boosting":
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        return HistGradientBoostingClassifier(
+            random_state=seed, max_iter=max_iter, categorical_features=mask if any(mask) else None
+        )
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    numeric = [i for i, is_category in enumerate(mask) if not is_category]
+    categories = [i for i, is_category in enumerate(mask) if is_category]
+    columns = ColumnTransformer(
+        [
+            ("numbers", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
+            (
+                "categories",
+                make_pipeline(
+                    SimpleImputer(strategy="constant", fill_value=-1),
+                    OneHotEncoder(handle_unknown="ignore"),
+                ),
+                categories,
+            ),
+        ]
+    )
+    return make_pipeline(columns, LogisticRegression(max_iter=1000, random_state=seed))
+
+
 def augmentation_gain(
     real_train,
     synthetic,
@@ -219,21 +256,31 @@ def augmentation_gain(
     max_iter: int = 100,
     n_boot: int = 1000,
     level: float = 0.95,
+    classifier: str = "gradient_boosting",
+    reweighted: bool = False,
 ) -> dict:
     """Average precision on ``real_test`` of a model trained on ``real_train``, and on it plus ``synthetic``.
 
-    The model is the gradient-boosting classifier of ``synthkit.evaluation.tables.gbm_scores``
-    (HistGradientBoostingClassifier, ``max_iter`` iterations, categories native, ``seed``). All
-    three tables hold ``label_column``; ``positive_label`` is the class scored (default: the one
-    ``binary_labels`` picks from the real rows' labels). Returns ``ap_real``, ``ap_augmented``,
-    ``ap_change`` and its paired-bootstrap interval ``ap_change_lo`` / ``ap_change_hi`` (see
-    ``paired_bootstrap``; ``n_boot`` resamples of the test rows, at ``level``).
+    ``classifier``: ``"gradient_boosting"`` (HistGradientBoostingClassifier, ``max_iter``
+    iterations, categories native, ``seed``) or ``"linear"`` (logistic regression on standardised
+    numbers and one-hot categories). All three tables hold ``label_column``; ``positive_label`` is
+    the class scored (default: the one ``binary_labels`` picks from the real rows' labels). Returns
+    ``ap_real``, ``ap_augmented``, ``ap_change`` and its paired-bootstrap interval ``ap_change_lo``
+    / ``ap_change_hi`` (see ``paired_bootstrap``; ``n_boot`` resamples of the test rows, at
+    ``level``).
+
+    ``reweighted=True`` also trains the model on the real rows alone with each class weighted by
+    its rows with the synthetic ones over its real rows: the same class balance as the augmented
+    rows, without new rows. It adds ``ap_reweighted``, ``reweight_change`` (reweighted minus
+    real) and ``ap_change_vs_reweighted`` (augmented minus reweighted), each change with its
+    ``_lo`` / ``_hi`` interval: an augmentation earns its keep only where it beats re-weighting.
     """
     import pandas as pd
-    from sklearn.ensemble import HistGradientBoostingClassifier
 
     from synthkit.evaluation.detection import binary_labels
 
+    if classifier not in CLASSIFIERS:
+        raise DataError(f"classifier must be one of {', '.join(CLASSIFIERS)}, got {classifier!r}")
     for what, frame in (
         ("real training", real_train),
         ("synthetic", synthetic),
@@ -267,18 +314,35 @@ def augmentation_gain(
     features = [c for c in columns if c != label_column]
     encode, mask = _encoder([real_train, synthetic, real_test], features)
     X_test = encode(real_test)
-    scores = []
-    for frame in (real_train, augmented):
-        clf = HistGradientBoostingClassifier(
-            random_state=seed, max_iter=max_iter, categorical_features=mask if any(mask) else None
+
+    def test_scores(frame, weights=None):
+        model = _downstream_model(classifier, mask, seed, max_iter)
+        last = model.steps[-1][0] if hasattr(model, "steps") else None
+        fit_weights = (
+            {}
+            if weights is None
+            else {(f"{last}__sample_weight" if last else "sample_weight"): weights}
         )
-        clf.fit(encode(frame), labels(frame))
-        scores.append(clf.predict_proba(X_test)[:, 1])
-    boot = paired_bootstrap(y_test, scores[0], scores[1], n_boot=n_boot, seed=seed, level=level)
-    return {
-        "ap_real": boot["a"],
-        "ap_augmented": boot["b"],
-        "ap_change": boot["change"],
-        "ap_change_lo": boot["low"],
-        "ap_change_hi": boot["high"],
-    }
+        model.fit(encode(frame), labels(frame), **fit_weights)
+        return model.predict_proba(X_test)[:, 1]
+
+    real, more = test_scores(real_train), test_scores(augmented)
+
+    def change(a, b, prefix):
+        boot = paired_bootstrap(y_test, a, b, n_boot=n_boot, seed=seed, level=level)
+        return boot, {
+            prefix: boot["change"],
+            f"{prefix}_lo": boot["low"],
+            f"{prefix}_hi": boot["high"],
+        }
+
+    boot, out = change(real, more, "ap_change")
+    out = {"ap_real": boot["a"], "ap_augmented": boot["b"], **out}
+    if reweighted:
+        real_counts = np.bincount(y_train, minlength=2).astype(np.float64)
+        all_counts = np.bincount(labels(augmented), minlength=2).astype(np.float64)
+        weighted = test_scores(real_train, (all_counts / real_counts)[y_train])
+        boot, figures = change(real, weighted, "reweight_change")
+        out.update(ap_reweighted=boot["b"], **figures)
+        out.update(change(weighted, more, "ap_change_vs_reweighted")[1])
+    return out

@@ -147,3 +147,26 @@ def test_augmentation_gain_needs_the_label_in_every_table():
     train, test = _labelled(300, 0, 0.0), _labelled(300, 1, 0.0)
     with pytest.raises(DataError, match="label column 'label'"):
         augmentation_gain(train, train.drop(columns=["label"]), test, "label")
+
+
+def test_augmentation_gain_copies_of_every_minority_row_are_the_same_as_reweighting_them():
+    """One exact copy of each minority row gives a linear model the loss of weight 2 on them: the
+    augmented and re-weighted models score alike, and both differ from the unweighted one."""
+    train, test = _labelled(1500, 0, 0.5), _labelled(1500, 1, 0.5)
+    copies = train[train.label == 1]
+    out = augmentation_gain(
+        train, copies, test, "label", n_boot=200, classifier="linear", reweighted=True
+    )
+    assert out["ap_reweighted"] == pytest.approx(out["ap_augmented"], abs=1e-3)
+    assert abs(out["ap_change_vs_reweighted"]) < 1e-3
+    assert out["reweight_change"] == pytest.approx(out["ap_reweighted"] - out["ap_real"])
+    assert out["reweight_change_lo"] <= out["reweight_change"] <= out["reweight_change_hi"]
+    gbm = augmentation_gain(train, copies, test, "label", n_boot=200, reweighted=True)
+    assert gbm["ap_real"] != out["ap_real"]  # another model
+    assert set(out) == set(gbm)
+
+
+def test_augmentation_gain_refuses_an_unknown_classifier():
+    train, test = _labelled(300, 0, 0.0), _labelled(300, 1, 0.0)
+    with pytest.raises(DataError, match="gradient_boosting, linear"):
+        augmentation_gain(train, train, test, "label", classifier="forest")
