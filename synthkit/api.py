@@ -3,7 +3,12 @@
 from __future__ import annotations
 from synthkit.detection._run import detect_streams, run_detect
 from synthkit.io._cells import reading_missing_as
-from synthkit.synthesis._run import run_augment
+from synthkit.synthesis._run import (
+    IMAGE_GENERATOR,
+    TABLE_GENERATOR,
+    default_generator,
+    run_augment,
+)
 
 
 from synthkit.detection._run import (
@@ -24,6 +29,7 @@ __all__ = [
     "load_model",
     "load_dataset",
     "default_detector",
+    "default_generator",
     "detect",
     "run_detect",
     "detect_streams",
@@ -33,6 +39,8 @@ __all__ = [
     "DetectResult",
     "TABLE_DETECTOR",
     "IMAGE_DETECTOR",
+    "TABLE_GENERATOR",
+    "IMAGE_GENERATOR",
     "model_for",
     "class_mask",
     "parameter_names",
@@ -139,7 +147,7 @@ def detect(
 # -- augment -----------------------------------------------------------------------------------
 def augment(
     data,
-    plugin: str = "gan",
+    plugin: str | None = None,
     n: int = 1000,
     label_column: str | None = None,
     label=None,
@@ -151,6 +159,9 @@ def augment(
     **params,
 ):
     """Fit a generator on ``data`` (or use ``model``) and return ``n`` synthetic rows or images.
+
+    ``plugin`` names the generator; by default ``diffusion`` for tables and ``gan`` for images
+    (``default_generator``).
 
     ``n`` is an integer from 1 to ``synthkit.base.MAX_SAMPLES`` (10,000,000), checked before anything trains, as
     are ``label`` (a class of the data) and, with ``model``, that ``data`` is like the data the model

@@ -4,7 +4,6 @@ from __future__ import annotations
 import sys
 import time
 import click
-from click.core import ParameterSource
 from synthkit.cli._options import (
     SEED,
     STDOUT,
@@ -27,9 +26,7 @@ from synthkit.errors import SynthkitError
 @click.option(
     "--plugin",
     "-p",
-    default="gan",
-    show_default=True,
-    help="Generator to use (see `synthkit plugins`).",
+    help="Generator to use (see `synthkit plugins`); default: diffusion for tables, gan for images.",
 )
 @click.option(
     "-n", "n", type=int, required=True, help="Number of synthetic rows or images (1 to 10,000,000)."
@@ -112,15 +109,12 @@ def augment(
     check_n(n)
     if save_dir and model_dir:
         raise SynthkitError("give either --save-model or --model, not both")
-    if (
-        model_dir
-        and click.get_current_context().get_parameter_source("plugin") != ParameterSource.DEFAULT
-    ):
+    if model_dir and plugin:
         raise SynthkitError(
             f"--plugin {plugin} sets up a new fit; --model {model_dir} is used as saved, with its "
             "own generator: leave out --plugin"
         )
-    if not model_dir:
+    if plugin and not model_dir:
         get_registry().get("generators", plugin)  # fail fast, naming what is installed
     inputs: set = set()
     data = read_input(input, inputs, image_size, skip_bad_files)
