@@ -28,6 +28,7 @@ DENOISER_WHEN = ("lazy", "fit")  # the pixel denoiser trains at the first denois
 DEFAULTS = {
     "image": {
         "epochs": 30,
+        "train_steps": None,
         "ae_epochs": 5,
         "denoiser_epochs": 20,
         "batch_size": 128,
@@ -38,22 +39,21 @@ DEFAULTS = {
     },
     "table": {
         "epochs": None,
+        "train_steps": 1500,
         "ae_epochs": 0,
         "denoiser_epochs": 0,
-        "batch_size": 256,
+        "batch_size": 512,
         "learning_rate": 1e-3,
         "steps": 50,
         "guidance": 1.0,
-        "widths": (256,),
+        "widths": (128,),
     },
 }
 # Images: each network's default epochs fall in proportion to the pixels above 32x32, and give at
 # least these many batches on small sets (synthkit.adapters._image_sizes.scaled_epochs).
 IMAGE_MIN_STEPS = {"epochs": 1000, "ae_epochs": 300, "denoiser_epochs": 0}
-TABLE_EPOCHS = 60  # tables without ``epochs``: at least this many passes ...
-TABLE_TRAIN_STEPS = (
-    3000  # ... and at least this many batches, so that a small table trains long enough
-)
+MAX_WIDTH = 8192  # a saved model's widths_ beyond this is refused before a network is built
+TABLE_WIDTHS_BEFORE = (256,)  # table models saved before ``widths_`` was kept: the default then
 IMAGE_ARRAYS = ("latent_mean_", "latent_std_", "noise_levels_", "noise_stats_", "latent_error_")
 POSITIVE_INTEGER = Interval(int, 1, None)
 
@@ -103,6 +103,7 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
     _parameter_constraints = {
         "kind": [Options(KINDS)],
         "epochs": [POSITIVE_INTEGER, None],
+        "train_steps": [POSITIVE_INTEGER, None],
         "ae_epochs": [Interval(int, 0, None), None],
         "denoiser_epochs": [Interval(int, 0, None), None],
         "denoiser": [Options(DENOISER_WHEN)],
@@ -125,6 +126,7 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
         self,
         kind: str = "auto",
         epochs: int | None = None,
+        train_steps: int | None = None,
         ae_epochs: int | None = None,
         denoiser_epochs: int | None = None,
         denoiser: str = "lazy",
@@ -145,6 +147,7 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
     ):
         self.kind = kind
         self.epochs = epochs
+        self.train_steps = train_steps
         self.ae_epochs = ae_epochs
         self.denoiser_epochs = denoiser_epochs
         self.denoiser = denoiser
@@ -181,12 +184,14 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
         return DEFAULTS[self.kind_][name]
 
     def _epochs(self, n_rows: int) -> int:
-        """``epochs``, or its default: for images a fixed count; for tables ``TABLE_EPOCHS``, or
-        more where a small table needs them to make ``TABLE_TRAIN_STEPS`` batches."""
+        """``epochs``, or its default: for images a fixed count; for tables the epochs that make
+        ``train_steps`` batches, so that a table's training costs the same whatever its rows."""
         if self.epochs is not None or self.kind_ == "image":
             return int(self._setting("epochs"))
-        per_epoch = max(1, n_rows // min(int(self._setting("batch_size")), n_rows))
-        return max(TABLE_EPOCHS, -(-TABLE_TRAIN_STEPS // per_epoch))
+        from synthkit_plugins.diffusion import model as dm
+
+        per_epoch = dm.steps_per_epoch(n_rows, int(self._setting("batch_size")))
+        return max(1, -(-int(self._setting("train_steps")) // per_epoch))
 
     def _widths(self) -> tuple:
         """``widths`` (or its default) as a tuple of ints."""
@@ -221,6 +226,7 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
             data, weights = self._fit_quantile_space(X, codes, rng, y is not None)
         self.data_lo_ = data.min(axis=0).astype(np.float32)
         self.data_hi_ = data.max(axis=0).astype(np.float32)
+        self.widths_ = self._widths()
         self._build_denoiser(data.shape[1:])
         self.ema_network_.set_weights(self.network_.get_weights())
         trainer = dm.DiffusionModel(
@@ -231,12 +237,19 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
             ema_decay=float(self.ema_decay),
             seed=self.seed,
         )
-        trainer.compile(optimizer=dm.make_optimizer(float(self._setting("learning_rate"))))
+        epochs = self._epochs(len(data))
+        # tables: the rate decays to 0 over the whole training, which a fixed budget of batches allows
+        decay = epochs * dm.steps_per_epoch(len(data), int(self._setting("batch_size")))
+        trainer.compile(
+            optimizer=dm.make_optimizer(
+                float(self._setting("learning_rate")), decay if self.kind_ == "table" else None
+            )
+        )
         dm.train(
             trainer,
             data,
             codes,
-            self._epochs(len(data)),
+            epochs,
             int(self._setting("batch_size")),
             rng,
             weights=weights,
@@ -304,11 +317,11 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
         if self.kind_ == "image":
 
             def build():
-                return image.build_denoiser(shape, self.n_classes_, self._widths())
+                return image.build_denoiser(shape, self.n_classes_, self.widths_)
         else:
 
             def build():
-                return table.build_denoiser(shape[0], self.n_classes_, self._widths())
+                return table.build_denoiser(shape[0], self.n_classes_, self.widths_)
 
         self.network_ = build()
         self.ema_network_ = build()
@@ -380,6 +393,7 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
             n_images_=self.n_images_,
             data_lo_=self.data_lo_,
             data_hi_=self.data_hi_,
+            widths_=np.asarray(self.widths_, np.int64),
         )
         state.update(self._classes_state())
         if self.kind_ == "image":
@@ -414,6 +428,12 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
         self.data_lo_, self.data_hi_ = (
             np.asarray(state.pop(name), np.float32) for name in ("data_lo_", "data_hi_")
         )
+        widths = tuple(int(w) for w in np.asarray(state.pop("widths_", ()), np.int64).ravel())
+        self.widths_ = widths or (TABLE_WIDTHS_BEFORE if self.kind_ == "table" else self._widths())
+        if not all(0 < w <= MAX_WIDTH for w in self.widths_):  # before a network is built that wide
+            raise bad_state(
+                "widths_", f"must be widths from 1 to {MAX_WIDTH}, got {self.widths_!r}"
+            )
         self._restore_classes(state)
         classes = 0 if self.classes_ is None else len(self.classes_)
         if self.n_classes_ != classes:  # before the networks are built for that many classes

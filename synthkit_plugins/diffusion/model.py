@@ -180,9 +180,9 @@ class DenoisingTrainer(keras.Model):
         return {m.name: m.result() for m in self.metrics}
 
 
-MIN_STEPS_PER_CALL = (
-    64  # small tables train several epochs per ``model.fit`` call: each call has a fixed cost
-)
+# Small tables train several epochs per ``model.fit`` call, as each call has a fixed cost: at least
+# MIN_STEPS_PER_CALL batches, unless the call's rows would hold more than MAX_VALUES_PER_CALL values.
+MIN_STEPS_PER_CALL, MAX_VALUES_PER_CALL = 256, 2**25
 
 
 class _EpochLosses(keras.callbacks.Callback):
@@ -198,6 +198,11 @@ class _EpochLosses(keras.callbacks.Callback):
             self.epochs.append({k: float(np.asarray(v)) for k, v in (logs or {}).items()})
             for metric in self.model.metrics:
                 metric.reset_state()
+
+
+def steps_per_epoch(n_rows: int, batch_size: int) -> int:
+    """The batches ``train`` makes of one epoch (the last partial batch is left out)."""
+    return max(1, int(n_rows) // int(min(batch_size, n_rows)))
 
 
 def train(
@@ -216,13 +221,14 @@ def train(
     """Epoch loop around ``model.fit``: each epoch draws a seeded order of the rows (with
     ``weights``, a weighted resample with replacement: training-by-sampling for rare classes), logs
     the mean losses, and stops after the ``model.fit`` call that crosses ``max_seconds``. Epochs of
-    fewer than ``MIN_STEPS_PER_CALL`` batches are grouped into one call, in the same order of
-    batches as one call per epoch would take."""
+    fewer than ``MIN_STEPS_PER_CALL`` batches are grouped into one call (within
+    ``MAX_VALUES_PER_CALL``), in the same order of batches as one call per epoch would take."""
     history = {} if history is None else history
     n = len(X)
     batch_size = int(min(batch_size, n))
-    steps = max(1, n // batch_size)
-    per_call = max(1, -(-MIN_STEPS_PER_CALL // steps))
+    steps = steps_per_epoch(n, batch_size)
+    epoch_values = steps * batch_size * max(1, int(np.prod(X.shape[1:])))
+    per_call = max(1, min(-(-MIN_STEPS_PER_CALL // steps), MAX_VALUES_PER_CALL // epoch_values))
     started = time.perf_counter()
     epoch = 0
     while epoch < int(epochs):

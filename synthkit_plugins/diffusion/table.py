@@ -103,12 +103,13 @@ def from_quantile_space(
 
 
 def class_weights(codes: np.ndarray, n_classes: int) -> np.ndarray | None:
-    """Training-by-sampling: each row's chance to be drawn, proportional to count^-1/2 of its class,
-    so that rare classes are drawn more often; None without at least two classes."""
+    """Training-by-sampling: each row's chance to be drawn, inversely proportional to the rows of
+    its class, so that every class is drawn as often: a small class (what augment samples) gets as
+    many batches' worth of rows as the large one; None without at least two classes."""
     if n_classes <= 1:
         return None
     counts = np.bincount(codes, minlength=n_classes).astype(np.float64)
-    w = counts[codes] ** -0.5
+    w = 1.0 / counts[codes]
     return w / w.sum()
 
 

@@ -319,6 +319,12 @@ STATE_EDITS = {  # what is edited -> (model kind, the fitted attribute the error
         None,
         lambda a: a.update(data_lo_=a["data_hi_"] + 1),
     ),
+    "widths_ zero": (
+        "table",
+        "widths_",
+        None,
+        lambda a: a.update(widths_=np.zeros(1, np.int64)),
+    ),
     "latent_std_ zero": (
         "image",
         "latent_std_",
@@ -477,3 +483,67 @@ def test_small_tables_train_several_epochs_per_call_with_the_same_result(monkeyp
     assert len(runs[0][0]) == len(runs[1][0]) == 6
     assert np.allclose(runs[0][0], runs[1][0])
     pd.testing.assert_frame_equal(runs[0][1], runs[1][1])
+
+
+def test_a_table_trains_train_steps_batches_whatever_its_rows():
+    """Without ``epochs`` a table trains the epochs that make ``train_steps`` batches (at least
+    one epoch), so the cost does not grow with the rows; ``epochs`` given wins."""
+    from synthkit.api import get_generator
+
+    for rows, batch, steps, epochs in ((300, 64, 9, 3), (100, 64, 5, 5), (1000, 100, 3, 1)):
+        df = table(rows)
+        gen = get_generator(
+            "diffusion", train_steps=steps, batch_size=batch, widths=(16,), steps=2, seed=0
+        ).fit(df.drop(columns=["is_fraud"]), df["is_fraud"])
+        assert gen.epochs_trained_ == epochs, (rows, batch, steps)
+    df = table(300)
+    gen = get_generator(
+        "diffusion", epochs=2, train_steps=50, batch_size=64, widths=(16,), steps=2, seed=0
+    ).fit(df.drop(columns=["is_fraud"]), df["is_fraud"])
+    assert gen.epochs_trained_ == 2
+    with pytest.raises(PluginError, match="train_steps"):
+        get_generator("diffusion", train_steps=0).fit(df.drop(columns=["is_fraud"]))
+
+
+def test_a_spike_of_a_float_column_comes_back_exactly():
+    """A value many training rows share (a standardised code, as in the anomaly sets) comes back as
+    that value, not as its float32 neighbour, so a column's spike is a spike in the samples too."""
+    from synthkit.api import get_generator
+
+    rng = np.random.default_rng(0)
+    spike = -0.0980213567
+    X = pd.DataFrame(
+        {
+            "code": np.where(rng.random(400) < 0.7, spike, rng.normal(2.0, 1.0, 400)),
+            "other": rng.normal(size=400),
+        }
+    )
+    gen = get_generator("diffusion", epochs=2, widths=(16,), steps=4, seed=0).fit(X)
+    sample = gen.sample(300, seed=0)["code"]
+    assert (sample == spike).mean() > 0.3
+    assert not np.isclose(sample[sample != spike], spike, rtol=0, atol=1e-4).any()
+
+
+def test_a_table_model_saved_before_widths_were_kept_loads_at_the_width_of_then(tmp_path):
+    """Table models saved before ``widths_`` was kept were built at the default of then, (256,):
+    they load at that width, whatever today's default, and sample as before."""
+    from helpers import edited_model_copy
+
+    from synthkit.api import get_generator, load_model
+
+    df = table(200)
+    old = get_generator("diffusion", epochs=1, widths=(256,), steps=3, seed=0)
+    old.fit(df.drop(columns=["is_fraud"]), df["is_fraud"]).save(tmp_path / "now")
+
+    def as_saved_then(manifest_state):
+        manifest_state.pop("widths_", None)
+
+    def arrays_then(arrays):
+        arrays.pop("widths_", None)
+
+    then = edited_model_copy(tmp_path / "now", tmp_path / "then", as_saved_then, arrays_then)
+    manifest = (then / "manifest.json").read_text()
+    assert "widths_" not in manifest
+    loaded = load_model(then)
+    assert loaded.widths_ == (256,)
+    pd.testing.assert_frame_equal(loaded.sample(20, y=1, seed=0), old.sample(20, y=1, seed=0))
