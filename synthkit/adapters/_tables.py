@@ -358,14 +358,16 @@ class TableAdapter:
                     other = out[col["name"]] == col["other_level"]
                     out[col["name"]][other] = draw_pooled(col, int(other.sum()), rng)
                 i += k
-        df = pd.DataFrame(out, index=pd.RangeIndex(len(Z)))
-        for col in self.input_columns:
-            if col["kind"] == "left_out":
-                df[col["name"]] = left_out_column(col, len(Z))
-            else:
-                df[col["name"]] = _restore_dtype(df[col["name"]], col, absent.get(col["name"]))
-        if self.left_out:
-            df = df[[c["name"] for c in self.input_columns]]
+        index = pd.RangeIndex(len(Z))
+        columns = {  # built whole: a column at a time fragments a wide frame (a pandas warning)
+            col["name"]: left_out_column(col, len(Z))
+            if col["kind"] == "left_out"
+            else _restore_dtype(
+                pd.Series(out[col["name"]], index=index), col, absent.get(col["name"])
+            )
+            for col in self.input_columns
+        }
+        df = pd.DataFrame(columns, index=index)
         if self.from_array:
             return df.to_numpy(
                 dtype=np.dtype(self.columns[0]["dtype"]) if self.columns else np.float64

@@ -326,3 +326,20 @@ def test_an_atom_outside_its_columns_range_is_refused_at_load(tmp_path):
     (tmp_path / "m" / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ModelFileError, match="malformed 'atoms'"):
         synthkit.load_model(tmp_path / "m")
+
+
+def test_decoding_a_wide_table_warns_nothing():
+    """Generated rows of a wide table (the MVTec sets' 512 features, some constant and left out)
+    are built whole: pandas once warned on stderr that the frame was highly fragmented."""
+    import warnings
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(rng.normal(size=(60, 300)), columns=[f"x{i}" for i in range(300)])
+    df["flat"] = 1.5
+    adapter = TableAdapter().fit(df)
+    assert [c["name"] for c in adapter.left_out] == ["flat"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        back = adapter.inverse_transform(adapter.transform(df)[0])
+    assert list(back.columns) == list(df.columns) and (back["flat"] == 1.5).all()
+    assert back.dtypes.to_dict() == df.dtypes.to_dict()
