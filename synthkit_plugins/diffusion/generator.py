@@ -39,7 +39,7 @@ DEFAULTS = {
     },
     "table": {
         "epochs": None,
-        "train_steps": 1500,
+        "train_steps": 750,
         "ae_epochs": 0,
         "denoiser_epochs": 0,
         "batch_size": 512,
