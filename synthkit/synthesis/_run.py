@@ -15,7 +15,7 @@ from synthkit.io._model_dirs import model_for
 from synthkit.parameters import parameter_names
 from synthkit.registry import get_generator, get_registry
 
-# Tables: the diffusion generator, nearest the held-back real rows of small classes on every case of
+# Tables: the diffusion generator, nearest the held-back real rows of small classes on average over
 # benchmarks/tabular_synthesis.py's suite (benchmarks/README.md); images: the GAN, as before.
 TABLE_GENERATOR = "diffusion"
 IMAGE_GENERATOR = "gan"
