@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from synthkit.base import BaseDetector
@@ -28,7 +30,10 @@ class ECODDetector(BaseDetector):
 
         X = X.reshape(len(X), -1).astype(np.float64)
         self.sorted_columns_ = np.sort(X, axis=0)
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            # a constant column (an image's always-white pixel) has no skew: scipy gives nan, and
+            # warns of precision loss on the user's stderr
+            warnings.filterwarnings("ignore", "Precision loss", RuntimeWarning)
             self.skew_sign_ = np.sign(np.nan_to_num(skew(X, axis=0))).astype(np.int64)
 
     def _column_surprise(self, X: np.ndarray) -> np.ndarray:

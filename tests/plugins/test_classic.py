@@ -3,6 +3,8 @@ scikit-learn, the detector contract, save/load, and real anomaly tables."""
 
 from __future__ import annotations
 
+import warnings
+
 from helpers import load_anomaly_set
 
 
@@ -83,6 +85,17 @@ def test_ecod_tail_surprise():
     assert beyond > det.decision_scores_.max() > inside
     # 4.5 has 5 training values on each side: -log(6/11) for each tail
     assert inside == pytest.approx(-2 * np.log(6 / 11))
+
+
+def test_ecod_constant_column_fits_without_warnings():
+    """An image's always-white pixel is a constant nonzero column: scipy's skew warned of
+    precision loss on stderr (issue 32, item 9)."""
+    images = np.random.default_rng(0).random((50, 4, 4)).astype(np.float32)
+    images[:, 0, 0] = 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        det = synthkit.get_detector("ecod").fit(images)
+    assert det.skew_sign_[0] == 0 and np.all(det.skew_sign_[1:] != 0)
 
 
 @pytest.mark.parametrize("name", CLASSIC)
