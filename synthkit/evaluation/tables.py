@@ -134,9 +134,15 @@ def correlation_similarity(real, synthetic) -> float:
     """1 - mean |corr(real) - corr(synthetic)| / 2 over pairs of encoded columns (1 = identical).
 
     Pairs within one categorical column's one-hot block are left out; a column that is constant in
-    one table has correlation 0 there.
+    one table has correlation 0 there. Tables of fewer than 2 rows have no correlations: a
+    ``DataError`` says so (``table_report`` then skips the measure).
     """
     _check_tables(real, synthetic)
+    if min(len(real), len(synthetic)) < 2:
+        raise DataError(
+            f"correlations need 2 rows or more in each table (real {len(real)}, "
+            f"synthetic {len(synthetic)})"
+        )
     kinds = _kinds(real)
     levels = {
         n: sorted(as_text(real[n]).unique().tolist()) for n, k in kinds.items() if k != "numeric"

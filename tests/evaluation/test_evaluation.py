@@ -333,6 +333,22 @@ def test_evaluate_with_a_column_that_is_all_missing_runs_every_measure_it_can(tm
     assert 0.5 < scores["roc_auc"] <= 1.0
 
 
+def test_evaluate_one_synthetic_row_skips_correlations_without_a_warning(tmp_path):
+    """One row has no correlations: numpy warned "Degrees of freedom <= 0 for slice" on stderr
+    (issue 32, item 9); now the measure is skipped with its reason and stderr stays empty."""
+    frame = adult_sample(400)
+    real, synthetic = tmp_path / "real.csv", tmp_path / "synthetic.csv"
+    frame.to_csv(real, index=False)
+    frame.iloc[:1].to_csv(synthetic, index=False)
+    result = run("evaluate", real, synthetic)
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    assert "skipped (correlations need 2 rows or more in each table (real 400, synthetic 1))" in (
+        result.stdout
+    )
+    assert "mean KS (numeric)" in result.stdout
+
+
 def test_evaluate_is_an_error_only_when_no_measure_can_run(tmp_path, monkeypatch):
     from synthkit.evaluation import tables
 
