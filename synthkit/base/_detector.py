@@ -47,6 +47,7 @@ from synthkit.adapters import as_array, as_dense, label_mask, make_adapter
 from synthkit.base._fitted import FittedModel, bad_state, finite_number
 from synthkit.errors import DataError, PluginError, SchemaError
 from synthkit.parameters import Interval, Options
+from synthkit.signals import raise_if_interrupted
 
 DEFAULT_CONTAMINATION = 0.1
 CONTAMINATION = [Interval(float, 0, 0.5, closed="right"), Options(("auto",))]
@@ -114,6 +115,7 @@ class BaseDetector(FittedModel, BaseEstimator):
         self._set_input_attributes()
         self.n_rows_affected_ = int(adapter.n_affected)
         self._fit(Xa)
+        raise_if_interrupted()  # a Ctrl-C lost inside training ends the run here (synthkit.signals)
         self._process_decision_scores(self._checked_scores(self._score_training(Xa), len(Xa)))
         return self
 

@@ -22,6 +22,7 @@ from sklearn.base import BaseEstimator
 from synthkit.adapters import as_dense, make_adapter
 from synthkit.base._fitted import FittedModel, bad_state, fitted_attributes
 from synthkit.errors import DataError, PluginError
+from synthkit.signals import raise_if_interrupted
 from synthkit.adapters._labels import label_index
 from synthkit.parameters import check_seed
 
@@ -75,6 +76,7 @@ class BaseGenerator(FittedModel, BaseEstimator):
         self.adapter_ = adapter
         self._set_input_attributes()
         self._fit(Xa, codes)
+        raise_if_interrupted()  # a Ctrl-C lost inside training ends the run here (synthkit.signals)
         return self
 
     def sample(

@@ -20,7 +20,7 @@ from synthkit.cli._augment import augment
 from synthkit.cli._detect import detect
 from synthkit.cli._evaluate import evaluate
 from synthkit.cli._listing import datasets, plugins
-from synthkit.signals import terminate_as_interrupt
+from synthkit.signals import catch_interrupts
 from synthkit.errors import SynthkitError
 
 
@@ -39,7 +39,7 @@ class SynthkitGroup(click.Group):
 
 def interrupted(exc: KeyboardInterrupt) -> click.exceptions.Exit:
     """Say on one line that the run was stopped; exit 130 for Ctrl-C, 128 + N for signal N (SIGTERM, as
-    ``synthkit.signals.terminate_as_interrupt`` raises it)."""
+    ``synthkit.signals.catch_interrupts`` raises it)."""
     import signal
 
     what, number = "interrupted (Ctrl-C)", int(signal.SIGINT)
@@ -70,7 +70,7 @@ def main(argv=None) -> None:
     from synthkit.registry import get_registry
 
     get_registry().add_commands(cli)
-    with terminate_as_interrupt():  # SIGTERM removes a half-written output, as Ctrl-C does
+    with catch_interrupts():  # SIGTERM removes a half-written output, as Ctrl-C does
         cli.main(args=argv, prog_name="synthkit")
 
 

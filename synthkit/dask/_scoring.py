@@ -21,6 +21,7 @@ import pandas as pd
 
 from synthkit.dask._models import import_dask, load, model_ref
 from synthkit.errors import DataError, OutputFileError
+from synthkit.io._writing import replace_into_place
 
 SUCCESS = "_SUCCESS"
 # names of files, not folders: an output folder named so would pass for the file it is not
@@ -192,7 +193,7 @@ def score_to_parquet(
         }
         tmp = out / f".{SUCCESS}.tmp"
         tmp.write_text(json.dumps(summary, sort_keys=True))
-        os.replace(tmp, out / SUCCESS)
+        replace_into_place(tmp, out / SUCCESS)
     except BaseException:
         _remove_parts(out, created)
         raise

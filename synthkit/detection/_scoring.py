@@ -200,7 +200,7 @@ def score_file(
     label_codes, kept_scores = [], []
     bar = streaming.Progress("scoring", enabled=progress)
     started = time.perf_counter()
-    with streaming.terminate_as_interrupt(), streaming.chunk_sink(output) as sink:
+    with streaming.catch_interrupts(), streaming.chunk_sink(output) as sink:
         for table in reader.tables():
             if not table.num_rows:
                 continue

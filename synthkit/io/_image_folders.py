@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from synthkit.errors import DataError, InputFileError, OutputFileError
+from synthkit.signals import raise_if_interrupted
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
@@ -188,7 +189,7 @@ def write_image_folder(images, labels, output) -> None:
     """Write ``images`` as PNGs (a subfolder per label, or flat), into a temporary folder renamed to ``output``."""
     from PIL import Image
 
-    from synthkit.io._writing import temporary_folder, write_error
+    from synthkit.io._writing import replace_into_place, temporary_folder, write_error
 
     path = Path(output).resolve()
     images = np.asarray(images)
@@ -211,11 +212,12 @@ def write_image_folder(images, labels, output) -> None:
             Image.fromarray(pixels).save(folder / f"{i:0{width}d}.png", format="PNG")
         if path.exists():
             old = path.with_name(f".{path.name}.old-{os.getpid()}")
+            raise_if_interrupted()  # before the old folder moves aside
             os.replace(path, old)
             os.replace(tmp, path)
             shutil.rmtree(old, ignore_errors=True)
         else:
-            os.replace(tmp, path)
+            replace_into_place(tmp, path)
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         if isinstance(exc, OSError):

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -58,7 +57,7 @@ def save_model(model, path) -> None:
         raise ModelFileError(
             f"{path} exists and is not a synthkit model directory; choose another path"
         )
-    from synthkit.io._writing import temporary_folder, write_error
+    from synthkit.io._writing import replace_into_place, temporary_folder, write_error
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -85,7 +84,7 @@ def save_model(model, path) -> None:
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
         if path.exists():
             shutil.rmtree(path)
-        os.replace(tmp, path)
+        replace_into_place(tmp, path)
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         if isinstance(

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 import numpy as np
 from synthkit.errors import OutputFileError
+from synthkit.signals import raise_if_interrupted
 
 
 DISK_FULL = frozenset(
@@ -49,7 +50,7 @@ def atomic_path(path):
         )  # mkstemp makes 0600; the output gets the usual permissions
         yield Path(tmp)
         try:
-            os.replace(tmp, path)
+            replace_into_place(tmp, path)
         except OSError as exc:
             raise write_error(path, exc) from None
     except BaseException as exc:
@@ -63,6 +64,13 @@ def atomic_path(path):
         ):
             raise write_error(path, exc) from None
         raise
+
+
+def replace_into_place(tmp, path) -> None:
+    """Rename the finished temporary ``tmp`` to ``path``, unless a signal was caught during the run
+    (then it raises that interrupt, and the caller removes ``tmp``: see ``synthkit.signals``)."""
+    raise_if_interrupted()
+    os.replace(tmp, path)
 
 
 def temporary_prefix(path) -> str:

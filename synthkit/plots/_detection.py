@@ -10,11 +10,11 @@ from synthkit.plots._figures import (
     table_figure,
     tsne_plot,
 )
-import os
 import shutil
 from pathlib import Path
 import numpy as np
 from synthkit.io._image_folders import image_rows
+from synthkit.io._writing import replace_into_place
 from synthkit.adapters._labels import require_label_column
 
 
@@ -150,7 +150,7 @@ def detection_plots(
             )
         plt.close("all")
         if folder != target:
-            os.replace(folder, target)  # a new folder appears whole, or not at all
+            replace_into_place(folder, target)  # a new folder appears whole, or not at all
     except BaseException:
         plt.close("all")
         if folder != target:

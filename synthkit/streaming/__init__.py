@@ -22,7 +22,7 @@ from synthkit.streaming._reading import (
     schema_dtypes,
 )
 from synthkit.streaming._sampling import sample_rows
-from synthkit.signals import terminate_as_interrupt
+from synthkit.signals import catch_interrupts
 from synthkit.streaming._writing import chunk_sink, scored_rows
 
 __all__ = [
@@ -42,5 +42,5 @@ __all__ = [
     "sample_rows",
     "schema_dtypes",
     "scored_rows",
-    "terminate_as_interrupt",
+    "catch_interrupts",
 ]

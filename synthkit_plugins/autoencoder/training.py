@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from synthkit.adapters import scaled_epochs
+from synthkit.signals import interrupt_callback
 from synthkit_plugins.autoencoder.architecture import member_count
 
 IMAGE_EPOCHS = 40  # epochs="auto" on images up to 32x32 pixels (fewer above: scaled_epochs) ...
@@ -90,7 +91,7 @@ def train(model, X: np.ndarray, arch: dict, params, epochs, batch_size: int) -> 
     train_rows, val = X[order[n_val:]], X[order[:n_val]]
     batch_size = int(min(batch_size, len(train_rows)))
     epochs, steps = schedule(epochs, arch, len(train_rows), batch_size)
-    callbacks = []
+    callbacks = [interrupt_callback()]
     if n_val and params.patience:
         callbacks.append(
             keras.callbacks.EarlyStopping(

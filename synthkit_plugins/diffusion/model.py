@@ -36,6 +36,8 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from synthkit.signals import interrupt_callback
+
 MAX_SIGNAL_RATE = 0.98
 MIN_SIGNAL_RATE = 0.02
 _A_MIN = math.acos(MAX_SIGNAL_RATE)
@@ -242,7 +244,12 @@ def train(
         args = (X[order],) if y is None else (X[order], y[order])
         losses = _EpochLosses(steps)
         model.fit(
-            *args, batch_size=batch_size, epochs=1, shuffle=False, verbose=0, callbacks=[losses]
+            *args,
+            batch_size=batch_size,
+            epochs=1,
+            shuffle=False,
+            verbose=0,
+            callbacks=[losses, interrupt_callback()],
         )
         for logs in losses.epochs:
             epoch += 1

@@ -24,6 +24,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
+from synthkit.signals import interrupt_callback
 from synthkit_plugins.gan.averaging import update_ema
 from synthkit_plugins.gan.time_limit import TimeLimit
 
@@ -191,7 +192,7 @@ def fit_image_gan(
             epochs=int(epochs),
             verbose=verbose,
             shuffle=False,
-            callbacks=[TimeLimit(max_seconds)],
+            callbacks=[TimeLimit(max_seconds), interrupt_callback()],
         )
     history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
     return gan.ema_generator, history

@@ -19,6 +19,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from synthkit.signals import interrupt_callback
 from synthkit_plugins.gan.averaging import WeightAverage
 from synthkit_plugins.gan.table_model import TableGAN, build_critic, build_generator
 from synthkit_plugins.gan.table_sampler import CondSampler, level_offsets
@@ -89,7 +90,7 @@ def fit_table_gan(
             steps_per_epoch=steps,
             verbose=verbose,
             shuffle=False,
-            callbacks=[draws, averaging, TimeLimit(max_seconds)],
+            callbacks=[draws, averaging, TimeLimit(max_seconds), interrupt_callback()],
         )
     history = {name: [float(v) for v in hist.history[name]] for name in gan.trackers}
     return averaging.averaged, space, sampler, offsets, history
