@@ -28,9 +28,9 @@ def _interrupt(signum: int) -> KeyboardInterrupt:
 
 @contextmanager
 def catch_interrupts():
-    """Within the block, SIGINT and SIGTERM raise ``KeyboardInterrupt`` in the main thread and are
-    remembered until the outermost block ends; a remembered interrupt that Python drops in a
-    destructor is not printed, since ``raise_if_interrupted`` raises it again."""
+    """Within the block, SIGINT and SIGTERM (unless ignored) raise ``KeyboardInterrupt`` in the
+    main thread and are remembered until the outermost block ends; a remembered interrupt that
+    Python drops in a destructor is not printed, since ``raise_if_interrupted`` raises it again."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -43,7 +43,13 @@ def catch_interrupts():
         if not (_caught and isinstance(info.exc_value, KeyboardInterrupt)):
             previous_hook(info)
 
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    # a signal the process was started ignoring stays ignored (a shell's background job ignores
+    # Ctrl-C, and Python leaves it so)
+    previous = {
+        s: signal.signal(s, handler)
+        for s in (signal.SIGINT, signal.SIGTERM)
+        if signal.getsignal(s) is not signal.SIG_IGN
+    }
     previous_hook, sys.unraisablehook = sys.unraisablehook, unraisable
     _depth[0] += 1
     try:

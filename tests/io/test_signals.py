@@ -171,3 +171,17 @@ def test_a_caught_interrupt_is_raised_again_until_its_block_ends():
             raise_if_interrupted()
     raise_if_interrupted()  # forgotten once the outermost block ended
     assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
+
+
+def test_a_signal_the_process_ignores_stays_ignored():
+    """A shell starts a background job (``synthkit ... &``) with Ctrl-C ignored; so does Python."""
+    from synthkit.signals import catch_interrupts
+
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with catch_interrupts():
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+            assert signal.getsignal(signal.SIGTERM) is not signal.SIG_IGN
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)
