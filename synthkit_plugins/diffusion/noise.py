@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from synthkit.errors import DataError
+
 CALIBRATION_LEVELS = np.array([0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0])
 
 
@@ -31,12 +33,20 @@ def psnr(clean: np.ndarray, other: np.ndarray) -> float:
 
 
 def noise_statistic(X: np.ndarray) -> np.ndarray:
-    """Per image: MAD of the diagonal Haar detail coefficients / 0.6745 (see the module docstring)."""
+    """Per image: MAD of the diagonal Haar detail coefficients / 0.6745 (see the module docstring);
+    0 for images of one pixel's height or width, which have no coefficient (``measurable``)."""
     X = np.asarray(X, dtype=np.float32)
     if X.ndim == 3:
         X = X[..., None]
+    if not measurable(X):
+        return np.zeros(len(X))
     d = (X[:, :-1, :-1] - X[:, :-1, 1:] - X[:, 1:, :-1] + X[:, 1:, 1:]) / 2.0
     return np.median(np.abs(d.reshape(len(X), -1)), axis=1) / 0.6745
+
+
+def measurable(X: np.ndarray) -> bool:
+    """Whether images X (n, h, w[, c]) hold 2 x 2 pixels, which the noise statistic needs."""
+    return X.shape[1] >= 2 and X.shape[2] >= 2
 
 
 def calibrate(
@@ -53,7 +63,13 @@ def calibrate(
 
 
 def estimate_noise_std(X: np.ndarray, levels: np.ndarray, stats: np.ndarray) -> float:
-    """The noise level of a batch of noisy images: its median statistic mapped through the calibration."""
+    """The noise level of a batch of noisy images: its median statistic mapped through the calibration;
+    images of one pixel's height or width are refused (give the level instead)."""
+    if not measurable(np.asarray(X)):
+        raise DataError(
+            f"the noise level of {X.shape[1]} x {X.shape[2]} images cannot be estimated (that needs "
+            "2 x 2 pixels or more); give the level: denoise(images, noise_std=...)"
+        )
     s = float(np.median(noise_statistic(X)))
     # strictly increasing for interpolation; flat stretches (a statistic that saturates) keep their first level
     keep = np.concatenate([[True], np.diff(stats) > 1e-9])

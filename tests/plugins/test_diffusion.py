@@ -146,6 +146,26 @@ def test_denoise_improves_psnr_and_estimates_the_level(image_model):
         gen.denoise(noisy, noise_std=-1)
 
 
+def test_images_one_pixel_high_fit_save_and_load_without_warnings(tmp_path):
+    """Images of one pixel's height have no 2 x 2 block for the noise statistic: fitting warned
+    "Mean of empty slice" on stderr (issue 32, item 9), and the saved model, whose calibration held
+    NaN, was refused at load. Now it loads, and estimating their noise level says what to give."""
+    import warnings
+
+    from synthkit.api import get_generator
+    from synthkit.io import load_model, save_model
+
+    X = np.random.default_rng(0).random((20, 1, 5)).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gen = get_generator("diffusion", **FAST_IMAGE).fit(X)
+    save_model(gen, tmp_path / "m")
+    loaded = load_model(tmp_path / "m")
+    assert loaded.sample(2, seed=0).shape == (2, 1, 5)
+    with pytest.raises(DataError, match="noise level of 1 x 5 images cannot be estimated"):
+        loaded.estimate_noise_std(X)
+
+
 def test_denoise_without_a_pixel_denoiser_decodes_the_autoencoder():
     from synthkit.api import get_generator
 
