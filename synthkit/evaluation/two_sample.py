@@ -213,6 +213,14 @@ def _weighted_average_precision(y, scores, W) -> np.ndarray:
 CLASSIFIERS = ("gradient_boosting", "linear")
 
 
+def _fit_weighted(model, X, y, sample_weight=None):
+    """Fit a downstream model, ``sample_weight`` going to its classifier (a pipeline's last step)."""
+    if sample_weight is None:
+        return model.fit(X, y)
+    key = f"{model.steps[-1][0]}__sample_weight" if hasattr(model, "steps") else "sample_weight"
+    return model.fit(X, y, **{key: sample_weight})
+
+
 def _downstream_model(classifier: str, mask: list, seed: int, max_iter: int):
     """The classifier of the downstream check: gradient boosting (categories native), or a linear
     one (logistic regression on standardised numbers and one-hot categories, missing values imputed)."""
@@ -317,13 +325,7 @@ def augmentation_gain(
 
     def test_scores(frame, weights=None):
         model = _downstream_model(classifier, mask, seed, max_iter)
-        last = model.steps[-1][0] if hasattr(model, "steps") else None
-        fit_weights = (
-            {}
-            if weights is None
-            else {(f"{last}__sample_weight" if last else "sample_weight"): weights}
-        )
-        model.fit(encode(frame), labels(frame), **fit_weights)
+        _fit_weighted(model, encode(frame), labels(frame), weights)
         return model.predict_proba(X_test)[:, 1]
 
     real, more = test_scores(real_train), test_scores(augmented)
