@@ -21,7 +21,6 @@ from pathlib import Path
 import numpy as np
 
 from synthkit.errors import DataError, InputFileError, OutputFileError
-from synthkit.signals import raise_if_interrupted
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
@@ -210,14 +209,7 @@ def write_image_folder(images, labels, output) -> None:
             folder.mkdir(exist_ok=True)
             pixels = image[:, :, 0] if image.shape[2] == 1 else image[:, :, :3]
             Image.fromarray(pixels).save(folder / f"{i:0{width}d}.png", format="PNG")
-        if path.exists():
-            old = path.with_name(f".{path.name}.old-{os.getpid()}")
-            raise_if_interrupted()  # before the old folder moves aside
-            os.replace(path, old)
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            replace_into_place(tmp, path)
+        replace_into_place(tmp, path)
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         if isinstance(exc, OSError):

@@ -82,8 +82,6 @@ def save_model(model, path) -> None:
             json.loads(json.dumps(manifest))
         )  # of the values as they load
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
-        if path.exists():
-            shutil.rmtree(path)
         replace_into_place(tmp, path)
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)

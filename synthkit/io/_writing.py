@@ -67,10 +67,19 @@ def atomic_path(path):
 
 
 def replace_into_place(tmp, path) -> None:
-    """Rename the finished temporary ``tmp`` to ``path``, unless a signal was caught during the run
-    (then it raises that interrupt, and the caller removes ``tmp``: see ``synthkit.signals``)."""
+    """Rename the finished temporary ``tmp`` (a file or a folder) to ``path``, unless a signal was
+    caught during the run: then it raises that interrupt, before anything at ``path`` is touched,
+    and the caller removes ``tmp`` (see ``synthkit.signals``). A folder already at ``path`` is moved
+    aside, replaced, then removed."""
     raise_if_interrupted()
+    path = Path(path)
+    if not (os.path.isdir(tmp) and path.exists()):
+        os.replace(tmp, path)
+        return
+    old = path.with_name(f".{path.name}.old-{os.getpid()}")
+    os.replace(path, old)
     os.replace(tmp, path)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def temporary_prefix(path) -> str:

@@ -185,3 +185,26 @@ def test_a_signal_the_process_ignores_stays_ignored():
         assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
     finally:
         signal.signal(signal.SIGINT, before)
+
+
+def test_a_caught_interrupt_leaves_a_model_directory_it_would_replace_as_it_was(tmp_path):
+    """The check comes before anything at the output is touched: with --overwrite, a dropped
+    Ctrl-C must not remove the model directory the run was to replace."""
+    import numpy as np
+
+    from synthkit.io import load_model, save_model
+    from synthkit.signals import catch_interrupts
+
+    X = np.random.default_rng(0).normal(size=(200, 3))
+    first = synthkit.get_detector("iforest", seed=0).fit(X)
+    save_model(first, tmp_path / "m")
+    before = sorted(p.name for p in (tmp_path / "m").iterdir())
+    second = synthkit.get_detector("iforest", seed=1).fit(X)
+    with catch_interrupts():
+        with pytest.raises(KeyboardInterrupt, match="signal 15"):
+            signal.raise_signal(signal.SIGTERM)
+        with pytest.raises(KeyboardInterrupt, match="signal 15"):
+            save_model(second, tmp_path / "m")
+    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == before
+    assert load_model(tmp_path / "m").threshold_ == first.threshold_
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]  # no temporary left
