@@ -23,8 +23,9 @@ intervals on the changes; fit and sample seconds. Prints a markdown table per ca
 ``--summarize`` prints the means over the cases of such files.
 
     SYNTHKIT_DATA_DIR=../shared/datasets python benchmarks/tabular_synthesis.py --table adult --minority 300
-    SYNTHKIT_DATA_DIR=../shared/datasets python benchmarks/tabular_synthesis.py --suite choose --csv choose.csv
-        [--generators gan diffusion diffusion@750 random smote ctgan tvae copula] [--param gan.epochs=10]
+    SYNTHKIT_DATA_DIR=../shared/datasets python benchmarks/tabular_synthesis.py --suite choose \
+        --csv choose.csv [--generators gan diffusion diffusion@750 random smote ctgan tvae copula]
+        [--param gan.epochs=10]
         [--n N] [--seed 0]
     python benchmarks/tabular_synthesis.py --summarize choose.csv confirm.csv
 """
@@ -71,7 +72,8 @@ FILTERED = tuple(
     f"{name}+filter" for name in SYNTHKIT
 )  # the same fit's rows through augment --filter
 GENERATORS = (*SYNTHKIT, *FILTERED, "random", "smote", *SDV)
-BUDGETED = "diffusion@"  # diffusion@STEPS: the diffusion generator with train_steps=STEPS (the time budget)
+# diffusion@STEPS: the diffusion generator with train_steps=STEPS (the time budget curve)
+BUDGETED = "diffusion@"
 TABLES = {"transactions": ("is_fraud", 1), "adult": ("class", ">50K")}
 # --suite: the cases, in two halves fixed before any choice was made; defaults are chosen on
 # "choose" and confirmed on "confirm". Real small classes: adult's >50K rows, transactions' fraud,
@@ -101,7 +103,8 @@ CLASSIFIERS = {
 }  # downstream model: its figures' prefix
 MAX_KS_RATIO, MAX_C2ST, MAX_SECONDS = 1.25, 0.65, 60.0
 TARGETS = (
-    f"KS vs held-back <= {MAX_KS_RATIO}x real vs real; two-sample AUC <= {MAX_C2ST} and below SMOTE's; "
+    f"KS vs held-back <= {MAX_KS_RATIO}x real vs real; "
+    f"two-sample AUC <= {MAX_C2ST} and below SMOTE's; "
     f"fit + sample <= {MAX_SECONDS:.0f} s; AP change interval upper end >= 0"
 )
 log = partial(print, file=sys.stderr, flush=True)  # progress and skipped generators go to stderr
@@ -426,7 +429,7 @@ def seconds(r: dict) -> float:
 
 
 def met(r: dict, smote_c2st: float | None) -> str:
-    """Which targets one generator's figures meet (``smote_c2st``: SMOTE-NC's AUC in the same run)."""
+    """Which targets one generator's figures meet (``smote_c2st``: SMOTE-NC's AUC, same run)."""
     checks = [
         ("KS", not r["ks_ratio"] > MAX_KS_RATIO),
         (
@@ -521,7 +524,8 @@ def ratio(value: float, floor: float) -> str:
 
 
 def print_case_table(results: dict, floor: dict) -> None:
-    """One case as the issue's table: a row per generator, re-weighting, then the real-vs-real floor."""
+    """One case as the issue's table: a row per generator, re-weighting, then the real-vs-real
+    floor."""
     print(
         "| generator | KS vs held-back (ratio to floor) | TV (ratio) | two-sample AUC "
         "| AP change, gradient boosting [95%] | AP change, linear [95%] "
@@ -672,7 +676,8 @@ def run_case(table: str, minority_asked, names: list[str], params: dict, args) -
     if not results:
         raise SystemExit(f"every generator failed ({', '.join(failed)}); see the messages above")
     print(
-        f"\n**{table}, class {minority!r}: {case['size']} kept; generators saw {sizes['train_minority_rows']} among "
+        f"\n**{table}, class {minority!r}: {case['size']} kept; "
+        f"generators saw {sizes['train_minority_rows']} among "
         f"{sizes['train_rows']} rows, {sizes['heldback_rows']} held back; test {sizes['test_rows']} rows "
         f"({sizes['test_minority_rows']} minority); {n} synthetic rows each; seed {args.seed}**\n",
         flush=True,

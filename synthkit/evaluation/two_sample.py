@@ -214,7 +214,8 @@ CLASSIFIERS = ("gradient_boosting", "linear")
 
 
 def _fit_weighted(model, X, y, sample_weight=None):
-    """Fit a downstream model, ``sample_weight`` going to its classifier (a pipeline's last step)."""
+    """Fit a downstream model, ``sample_weight`` going to its classifier (a pipeline's last
+    step)."""
     if sample_weight is None:
         return model.fit(X, y)
     key = f"{model.steps[-1][0]}__sample_weight" if hasattr(model, "steps") else "sample_weight"

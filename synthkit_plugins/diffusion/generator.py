@@ -238,7 +238,7 @@ class DiffusionGenerator(DenoisingMixin, FineTuningMixin, BaseGenerator):
             seed=self.seed,
         )
         epochs = self._epochs(len(data))
-        # tables: the rate decays to 0 over the whole training, which a fixed budget of batches allows
+        # tables: the rate decays to 0 over the whole training (a fixed budget of batches allows it)
         decay = epochs * dm.steps_per_epoch(len(data), int(self._setting("batch_size")))
         trainer.compile(
             optimizer=dm.make_optimizer(

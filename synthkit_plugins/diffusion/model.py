@@ -183,7 +183,7 @@ class DenoisingTrainer(keras.Model):
 
 
 # Small tables train several epochs per ``model.fit`` call, as each call has a fixed cost: at least
-# MIN_STEPS_PER_CALL batches, unless the call's rows would hold more than MAX_VALUES_PER_CALL values.
+# MIN_STEPS_PER_CALL batches, unless its rows would then hold over MAX_VALUES_PER_CALL values.
 MIN_STEPS_PER_CALL, MAX_VALUES_PER_CALL = 256, 2**25
 
 

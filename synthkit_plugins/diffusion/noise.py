@@ -63,12 +63,12 @@ def calibrate(
 
 
 def estimate_noise_std(X: np.ndarray, levels: np.ndarray, stats: np.ndarray) -> float:
-    """The noise level of a batch of noisy images: its median statistic mapped through the calibration;
-    images of one pixel's height or width are refused (give the level instead)."""
+    """The noise level of a batch of noisy images: its median statistic mapped through the
+    calibration; images of one pixel's height or width are refused (give the level instead)."""
     if not measurable(np.asarray(X)):
         raise DataError(
-            f"the noise level of {X.shape[1]} x {X.shape[2]} images cannot be estimated (that needs "
-            "2 x 2 pixels or more); give the level: denoise(images, noise_std=...)"
+            f"the noise level of {X.shape[1]} x {X.shape[2]} images cannot be estimated "
+            "(that needs 2 x 2 pixels or more); give the level: denoise(images, noise_std=...)"
         )
     s = float(np.median(noise_statistic(X)))
     # strictly increasing for interpolation; flat stretches (a statistic that saturates) keep their first level
